@@ -1,0 +1,359 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/scimbridge/scimbridge/internal/scim/patch"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
+)
+
+// This file holds the SCIM provisioning operations (RFC 7644 §3.3–3.6): it
+// turns request documents into stored users and groups. Documents arrive
+// decoded (json.Decoder with UseNumber) and are normalised here; the SCIM
+// surface renders what comes back.
+
+// ETag returns the weak entity tag of a resource version (RFC 7644 §3.14).
+func ETag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
+
+// checkIfMatch enforces an If-Match precondition (RFC 7644 §3.14,
+// RFC 9110 §13.1.1). An empty header is no precondition.
+func checkIfMatch(ifMatch string, version int64) error {
+	ifMatch = strings.TrimSpace(ifMatch)
+	if ifMatch == "" || ifMatch == "*" {
+		return nil
+	}
+	want := ETag(version)
+	for _, tag := range strings.Split(ifMatch, ",") {
+		tag = strings.TrimSpace(tag)
+		// Weak comparison: W/"3" matches "3" and W/"3".
+		if strings.TrimPrefix(tag, "W/") == strings.TrimPrefix(want, "W/") {
+			return nil
+		}
+	}
+	return &Error{Kind: KindPrecondition, Message: fmt.Sprintf("the resource has changed: its current version is %s, the request's If-Match was %s", want, ifMatch)}
+}
+
+// invalid converts a protocol error from the scim packages into a domain
+// error, keeping its scimType.
+func invalid(err error) error {
+	var se *schema.Error
+	if errors.As(err, &se) {
+		kind := KindInvalid
+		if se.ScimType == schema.ErrTooMany {
+			kind = KindTooMany
+		}
+		return &Error{Kind: kind, Message: se.Detail, ScimType: se.ScimType, Err: err}
+	}
+	return err
+}
+
+func (s *Service) patchOptions() patch.Options {
+	return patch.Options{MaxOperations: s.MaxPatchOperations}
+}
+
+// userFields copies the indexed values out of a user document and checks
+// the rules a user must satisfy.
+func userFields(u *User) error {
+	name, _ := u.Doc["userName"].(string)
+	if strings.TrimSpace(name) == "" {
+		return &Error{Kind: KindInvalid, ScimType: schema.ErrInvalidValue, Message: "userName is required and must be a non-empty string (RFC 7643 §4.1.1)"}
+	}
+	u.UserName = name
+	u.ExternalID, _ = u.Doc["externalId"].(string)
+	// A user without "active" is active: IdPs that omit it provision
+	// active users, and deactivate by sending active=false.
+	active, ok := u.Doc["active"].(bool)
+	if !ok {
+		active = true
+		u.Doc["active"] = true
+	}
+	u.Active = active
+	return nil
+}
+
+// CreateUser provisions a user from a POST body (RFC 7644 §3.3).
+func (s *Service) CreateUser(ctx context.Context, dirID string, raw map[string]any) (User, error) {
+	doc, err := schema.Normalize(s.Schemas.User, raw, schema.Options{})
+	if err != nil {
+		return User{}, invalid(err)
+	}
+	id, err := s.IDs.New(PrefixUser)
+	if err != nil {
+		return User{}, err
+	}
+	now := s.now()
+	u := User{ID: id, DirectoryID: dirID, Doc: doc, Version: 1, CreatedAt: now, UpdatedAt: now}
+	if err := userFields(&u); err != nil {
+		return User{}, err
+	}
+	if err := s.Store.CreateUser(ctx, u); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// ReplaceUser replaces a user's attributes with a PUT body (RFC 7644
+// §3.5.1). Attributes the body omits are cleared; readOnly ones ignored.
+func (s *Service) ReplaceUser(ctx context.Context, dirID, id string, raw map[string]any, ifMatch string) (User, error) {
+	doc, err := schema.Normalize(s.Schemas.User, raw, schema.Options{})
+	if err != nil {
+		return User{}, invalid(err)
+	}
+	return s.Store.UpdateUser(ctx, dirID, id, s.now(), func(u *User) (bool, error) {
+		if err := checkIfMatch(ifMatch, u.Version); err != nil {
+			return false, err
+		}
+		next := *u
+		next.Doc = doc.Clone()
+		if err := userFields(&next); err != nil {
+			return false, err
+		}
+		if equalDocs(u.Doc, next.Doc) {
+			return false, nil
+		}
+		*u = next
+		return true, nil
+	})
+}
+
+// PatchUser applies a PatchOp body to a user (RFC 7644 §3.5.2).
+func (s *Service) PatchUser(ctx context.Context, dirID, id string, body []byte, ifMatch string) (User, error) {
+	plan, err := patch.Parse(s.Schemas.User, body, s.patchOptions())
+	if err != nil {
+		return User{}, invalid(err)
+	}
+	return s.Store.UpdateUser(ctx, dirID, id, s.now(), func(u *User) (bool, error) {
+		if err := checkIfMatch(ifMatch, u.Version); err != nil {
+			return false, err
+		}
+		next := *u
+		next.Doc = u.Doc.Clone()
+		changed, err := patch.Apply(s.Schemas.User, next.Doc, plan.Ops, s.patchOptions())
+		if err != nil {
+			return false, invalid(err)
+		}
+		if !changed {
+			return false, nil
+		}
+		if err := userFields(&next); err != nil {
+			return false, err
+		}
+		*u = next
+		return true, nil
+	})
+}
+
+// DeleteUser deletes a user (RFC 7644 §3.6) and its memberships.
+func (s *Service) DeleteUser(ctx context.Context, dirID, id, ifMatch string) error {
+	if strings.TrimSpace(ifMatch) != "" {
+		u, err := s.Store.GetUser(ctx, dirID, id)
+		if err != nil {
+			return err
+		}
+		if err := checkIfMatch(ifMatch, u.Version); err != nil {
+			return err
+		}
+	}
+	return s.Store.DeleteUser(ctx, dirID, id)
+}
+
+// groupFields copies the indexed values out of a group document.
+func groupFields(g *Group) error {
+	name, _ := g.Doc["displayName"].(string)
+	if strings.TrimSpace(name) == "" {
+		return &Error{Kind: KindInvalid, ScimType: schema.ErrInvalidValue, Message: "displayName is required and must be a non-empty string (RFC 7643 §4.2)"}
+	}
+	g.DisplayName = name
+	g.ExternalID, _ = g.Doc["externalId"].(string)
+	return nil
+}
+
+// splitMembers takes "members" out of a group document: members are rows,
+// not part of the document. present is false when the body had no members
+// attribute at all.
+func splitMembers(doc schema.Resource) (ids []string, present bool, err error) {
+	v, ok := doc["members"]
+	if !ok {
+		return nil, false, nil
+	}
+	delete(doc, "members")
+	list, _ := v.([]any)
+	seen := map[string]bool{}
+	for _, item := range list {
+		m, _ := item.(map[string]any)
+		id, _ := m["value"].(string)
+		if id == "" {
+			return nil, true, &Error{Kind: KindInvalid, ScimType: schema.ErrInvalidValue, Message: "every member needs a non-empty \"value\" with the member's id"}
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids, true, nil
+}
+
+// hasMembersKey reports whether the raw body names "members" at all, even
+// as null or [].
+func hasMembersKey(raw map[string]any) bool {
+	for k := range raw {
+		if strings.EqualFold(k, "members") {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) logUnknownMembers(ctx context.Context, dirID, groupID string, unknown []string) {
+	if len(unknown) > 0 {
+		s.Logger.WarnContext(ctx, "group members name no user or group of the directory; ignored",
+			"directory_id", dirID, "group_id", groupID, "count", len(unknown), "first", unknown[0])
+	}
+}
+
+// CreateGroup provisions a group from a POST body, with its initial
+// members if the body lists any.
+func (s *Service) CreateGroup(ctx context.Context, dirID string, raw map[string]any) (Group, error) {
+	doc, err := schema.Normalize(s.Schemas.Group, raw, schema.Options{})
+	if err != nil {
+		return Group{}, invalid(err)
+	}
+	members, _, err := splitMembers(doc)
+	if err != nil {
+		return Group{}, err
+	}
+	id, err := s.IDs.New(PrefixGroup)
+	if err != nil {
+		return Group{}, err
+	}
+	now := s.now()
+	g := Group{ID: id, DirectoryID: dirID, Doc: doc, Version: 1, CreatedAt: now, UpdatedAt: now}
+	if err := groupFields(&g); err != nil {
+		return Group{}, err
+	}
+	unknown, err := s.Store.CreateGroup(ctx, g, members)
+	if err != nil {
+		return Group{}, err
+	}
+	s.logUnknownMembers(ctx, dirID, id, unknown)
+	return g, nil
+}
+
+// ReplaceGroup replaces a group with a PUT body. A body with "members"
+// replaces the membership (Okta's app wizard sends the whole list); a body
+// without it leaves the membership as it is (authentik omits members when it
+// can PATCH them). RFC 7644 §3.5.1 allows either reading.
+func (s *Service) ReplaceGroup(ctx context.Context, dirID, id string, raw map[string]any, ifMatch string) (Group, error) {
+	doc, err := schema.Normalize(s.Schemas.Group, raw, schema.Options{})
+	if err != nil {
+		return Group{}, invalid(err)
+	}
+	members, present, err := splitMembers(doc)
+	if err != nil {
+		return Group{}, err
+	}
+	present = present || hasMembersKey(raw)
+	g, unknown, err := s.Store.UpdateGroup(ctx, dirID, id, s.now(), func(g *Group) (bool, []MemberChange, error) {
+		if err := checkIfMatch(ifMatch, g.Version); err != nil {
+			return false, nil, err
+		}
+		next := *g
+		next.Doc = doc.Clone()
+		if err := groupFields(&next); err != nil {
+			return false, nil, err
+		}
+		var changes []MemberChange
+		if present {
+			changes = []MemberChange{{Kind: ReplaceMembers, IDs: members}}
+		}
+		if equalDocs(g.Doc, next.Doc) {
+			return false, changes, nil
+		}
+		*g = next
+		return true, changes, nil
+	})
+	if err != nil {
+		return Group{}, err
+	}
+	s.logUnknownMembers(ctx, dirID, id, unknown)
+	return g, nil
+}
+
+// PatchGroup applies a PatchOp body to a group. Membership operations
+// become row inserts and deletes whose cost is proportional to the members
+// named in the request, never to the size of the group.
+func (s *Service) PatchGroup(ctx context.Context, dirID, id string, body []byte, ifMatch string) (Group, error) {
+	plan, err := patch.Parse(s.Schemas.Group, body, s.patchOptions())
+	if err != nil {
+		return Group{}, invalid(err)
+	}
+	delta := plan.MemberDelta()
+	if delta.Cleared {
+		s.Logger.WarnContext(ctx, "PATCH removes every member of a group (remove path=members without a value)",
+			"directory_id", dirID, "group_id", id)
+	}
+	var changes []MemberChange
+	if delta.Reset {
+		changes = append(changes, MemberChange{Kind: ReplaceMembers, IDs: memberIDs(delta.Add)})
+	} else {
+		if len(delta.Remove) > 0 {
+			changes = append(changes, MemberChange{Kind: RemoveMembers, IDs: delta.Remove})
+		}
+		if len(delta.Add) > 0 {
+			changes = append(changes, MemberChange{Kind: AddMembers, IDs: memberIDs(delta.Add)})
+		}
+	}
+	g, unknown, err := s.Store.UpdateGroup(ctx, dirID, id, s.now(), func(g *Group) (bool, []MemberChange, error) {
+		if err := checkIfMatch(ifMatch, g.Version); err != nil {
+			return false, nil, err
+		}
+		if len(plan.Ops) == 0 {
+			return false, changes, nil
+		}
+		next := *g
+		next.Doc = g.Doc.Clone()
+		changed, err := patch.Apply(s.Schemas.Group, next.Doc, plan.Ops, s.patchOptions())
+		if err != nil {
+			return false, nil, invalid(err)
+		}
+		if !changed {
+			return false, changes, nil
+		}
+		if err := groupFields(&next); err != nil {
+			return false, nil, err
+		}
+		*g = next
+		return true, changes, nil
+	})
+	if err != nil {
+		return Group{}, err
+	}
+	s.logUnknownMembers(ctx, dirID, id, unknown)
+	return g, nil
+}
+
+func memberIDs(ms []patch.Member) []string {
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.Value
+	}
+	return ids
+}
+
+// DeleteGroup deletes a group and its memberships.
+func (s *Service) DeleteGroup(ctx context.Context, dirID, id, ifMatch string) error {
+	if strings.TrimSpace(ifMatch) != "" {
+		g, err := s.Store.GetGroup(ctx, dirID, id)
+		if err != nil {
+			return err
+		}
+		if err := checkIfMatch(ifMatch, g.Version); err != nil {
+			return err
+		}
+	}
+	return s.Store.DeleteGroup(ctx, dirID, id)
+}

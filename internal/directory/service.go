@@ -1,0 +1,221 @@
+package directory
+
+import (
+	"context"
+	"crypto/subtle"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
+)
+
+// Service is the domain's entry point for every surface. Its exported
+// fields are its dependencies; it starts no goroutines.
+type Service struct {
+	Store   Store
+	Schemas *schema.Schemas
+	IDs     IDs
+	Logger  *slog.Logger
+	// MaxPatchOperations caps the operations of one PATCH request (and is
+	// advertised as bulk.maxOperations).
+	MaxPatchOperations int
+}
+
+func (s *Service) now() time.Time { return s.IDs.Now().UTC().Truncate(time.Microsecond) }
+
+// Token and API key secret prefixes: recognisable in logs and by secret
+// scanners.
+const (
+	TokenPrefix  = "scimb_dt_"
+	APIKeyPrefix = "scimb_ak_"
+)
+
+// touchEvery bounds how often a token's or directory's "last used" time is
+// written: at most once per interval, not on every request.
+const touchEvery = 30 * time.Second
+
+// CreateOrganization creates an organization.
+func (s *Service) CreateOrganization(ctx context.Context, name, externalID string) (Organization, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return Organization{}, Errorf(KindInvalid, "name is required")
+	}
+	id, err := s.IDs.New(PrefixOrganization)
+	if err != nil {
+		return Organization{}, err
+	}
+	now := s.now()
+	o := Organization{ID: id, Name: name, ExternalID: externalID, CreatedAt: now, UpdatedAt: now}
+	if err := s.Store.CreateOrganization(ctx, o); err != nil {
+		return Organization{}, err
+	}
+	return o, nil
+}
+
+// CreateDirectory creates an enabled directory for an organization.
+func (s *Service) CreateDirectory(ctx context.Context, orgID, provider, name string) (Directory, error) {
+	if !ValidProvider(provider) {
+		return Directory{}, Errorf(KindInvalid, "provider %q is not one of %s", provider, strings.Join(Providers(), ", "))
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = provider
+	}
+	id, err := s.IDs.New(PrefixDirectory)
+	if err != nil {
+		return Directory{}, err
+	}
+	now := s.now()
+	d := Directory{ID: id, OrganizationID: orgID, Name: name, Provider: provider, Enabled: true, CreatedAt: now, UpdatedAt: now}
+	if err := s.Store.CreateDirectory(ctx, d); err != nil {
+		return Directory{}, err
+	}
+	return d, nil
+}
+
+// MaxActiveTokens is how many tokens a directory may have active at once:
+// two, so a token can be rotated without downtime.
+const MaxActiveTokens = 2
+
+// CreateToken makes a new bearer token for a directory and returns it with
+// its secret, which is never stored and cannot be shown again.
+func (s *Service) CreateToken(ctx context.Context, dirID string, expiresAt time.Time) (Token, string, error) {
+	if _, err := s.Store.GetDirectory(ctx, dirID); err != nil {
+		return Token{}, "", err
+	}
+	now := s.now()
+	if !expiresAt.IsZero() && !expiresAt.After(now) {
+		return Token{}, "", Errorf(KindInvalid, "expires_at must be in the future")
+	}
+	existing, err := s.Store.ListTokens(ctx, dirID)
+	if err != nil {
+		return Token{}, "", err
+	}
+	active := 0
+	for _, t := range existing {
+		if t.Active(now) {
+			active++
+		}
+	}
+	if active >= MaxActiveTokens {
+		return Token{}, "", Errorf(KindConflict, "directory %s already has %d active tokens: revoke one before creating another", dirID, active)
+	}
+	id, err := s.IDs.New(PrefixToken)
+	if err != nil {
+		return Token{}, "", err
+	}
+	secret, err := s.IDs.Secret(TokenPrefix)
+	if err != nil {
+		return Token{}, "", err
+	}
+	t := Token{ID: id, DirectoryID: dirID, Hash: HashSecret(secret), Suffix: secret[len(secret)-4:], CreatedAt: now, ExpiresAt: expiresAt.UTC()}
+	if err := s.Store.CreateToken(ctx, t); err != nil {
+		return Token{}, "", err
+	}
+	return t, secret, nil
+}
+
+// RevokeToken revokes a directory token at once.
+func (s *Service) RevokeToken(ctx context.Context, dirID, tokenID string) error {
+	return s.Store.RevokeToken(ctx, dirID, tokenID, s.now())
+}
+
+// AuthenticateDirectory checks a bearer secret presented on directory
+// dirID's SCIM endpoint. A token of another directory, an unknown, revoked
+// or expired token are all KindUnauthorized with the same message, so that
+// nothing is revealed about other directories. A disabled directory is
+// KindForbidden.
+func (s *Service) AuthenticateDirectory(ctx context.Context, dirID, secret string) (Directory, error) {
+	unauthorized := Errorf(KindUnauthorized, "the bearer token is missing, invalid, expired or revoked")
+	if !strings.HasPrefix(secret, TokenPrefix) {
+		return Directory{}, unauthorized
+	}
+	hash := HashSecret(secret)
+	t, err := s.Store.TokenByHash(ctx, hash)
+	if IsNotFound(err) {
+		return Directory{}, unauthorized
+	}
+	if err != nil {
+		return Directory{}, err
+	}
+	now := s.now()
+	if subtle.ConstantTimeCompare(t.Hash, hash) != 1 || subtle.ConstantTimeCompare([]byte(t.DirectoryID), []byte(dirID)) != 1 || !t.Active(now) {
+		return Directory{}, unauthorized
+	}
+	d, err := s.Store.GetDirectory(ctx, dirID)
+	if IsNotFound(err) {
+		return Directory{}, unauthorized
+	}
+	if err != nil {
+		return Directory{}, err
+	}
+	if !d.Enabled {
+		return Directory{}, Errorf(KindForbidden, "this directory is disabled: provisioning is paused until it is enabled again")
+	}
+	if now.Sub(t.LastUsedAt) > touchEvery {
+		if err := s.Store.TouchToken(ctx, t.ID, now); err != nil {
+			s.Logger.WarnContext(ctx, "recording token use", "token_id", t.ID, "error", err)
+		}
+	}
+	if now.Sub(d.LastRequestAt) > touchEvery/6 {
+		if err := s.Store.TouchDirectory(ctx, d.ID, now); err != nil {
+			s.Logger.WarnContext(ctx, "recording directory request", "directory_id", d.ID, "error", err)
+		}
+	}
+	return d, nil
+}
+
+// CreateAPIKey makes a management API key and returns its secret once.
+func (s *Service) CreateAPIKey(ctx context.Context, name string) (APIKey, string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return APIKey{}, "", Errorf(KindInvalid, "name is required")
+	}
+	id, err := s.IDs.New(PrefixAPIKey)
+	if err != nil {
+		return APIKey{}, "", err
+	}
+	secret, err := s.IDs.Secret(APIKeyPrefix)
+	if err != nil {
+		return APIKey{}, "", err
+	}
+	k := APIKey{ID: id, Name: name, Hash: HashSecret(secret), Suffix: secret[len(secret)-4:], CreatedAt: s.now()}
+	if err := s.Store.CreateAPIKey(ctx, k); err != nil {
+		return APIKey{}, "", err
+	}
+	return k, secret, nil
+}
+
+// AuthenticateAPIKey checks a management API key. bootstrap, when not
+// empty, is a key from configuration that is accepted as well.
+func (s *Service) AuthenticateAPIKey(ctx context.Context, secret, bootstrap string) error {
+	unauthorized := Errorf(KindUnauthorized, "the API key is missing, invalid or revoked: send Authorization: Bearer <key>")
+	if secret == "" {
+		return unauthorized
+	}
+	if bootstrap != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(bootstrap)) == 1 {
+		return nil
+	}
+	if !strings.HasPrefix(secret, APIKeyPrefix) {
+		return unauthorized
+	}
+	hash := HashSecret(secret)
+	k, err := s.Store.APIKeyByHash(ctx, hash)
+	if IsNotFound(err) {
+		return unauthorized
+	}
+	if err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare(k.Hash, hash) != 1 || !k.RevokedAt.IsZero() {
+		return unauthorized
+	}
+	now := s.now()
+	if now.Sub(k.LastUsedAt) > touchEvery {
+		if err := s.Store.TouchAPIKey(ctx, k.ID, now); err != nil {
+			s.Logger.WarnContext(ctx, "recording API key use", "key_id", k.ID, "error", err)
+		}
+	}
+	return nil
+}

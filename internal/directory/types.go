@@ -1,0 +1,168 @@
+package directory
+
+import (
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/scim/filter"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
+)
+
+// ID prefixes. Every object id is prefix + "_" + a 26-character sortable
+// random string (see IDs).
+const (
+	PrefixOrganization = "org"
+	PrefixDirectory    = "dir"
+	PrefixToken        = "dtok"
+	PrefixAPIKey       = "key"
+	PrefixUser         = "diruser"
+	PrefixGroup        = "dirgroup"
+)
+
+// Providers a directory can be created for.
+var providers = []string{"okta", "entra_id", "jumpcloud", "onelogin", "pingidentity", "rippling", "custom"}
+
+// Providers returns the directory providers scimbridge knows.
+func Providers() []string { return append([]string(nil), providers...) }
+
+// ValidProvider reports whether p is one of Providers.
+func ValidProvider(p string) bool {
+	for _, q := range providers {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
+// Organization is one customer of the app.
+type Organization struct {
+	ID         string
+	Name       string
+	ExternalID string // the app's own id for it; unique when set
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Directory is one identity-provider connection of an organization.
+type Directory struct {
+	ID             string
+	OrganizationID string
+	Name           string
+	Provider       string
+	Enabled        bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	LastRequestAt  time.Time // zero until the IdP first calls
+}
+
+// Token is a directory bearer token as stored: only its hash is kept.
+type Token struct {
+	ID          string
+	DirectoryID string
+	Hash        []byte // SHA-256 of the secret
+	Suffix      string // last characters of the secret, to tell tokens apart
+	CreatedAt   time.Time
+	ExpiresAt   time.Time // zero: never
+	LastUsedAt  time.Time // zero: never used
+	RevokedAt   time.Time // zero: active
+}
+
+// Active reports whether t authenticates requests at time now.
+func (t Token) Active(now time.Time) bool {
+	return t.RevokedAt.IsZero() && (t.ExpiresAt.IsZero() || now.Before(t.ExpiresAt))
+}
+
+// APIKey is a management API key as stored.
+type APIKey struct {
+	ID         string
+	Name       string
+	Hash       []byte
+	Suffix     string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	RevokedAt  time.Time
+}
+
+// User is a provisioned user. Doc is the SCIM document as the IdP sent it,
+// normalised (see schema.Normalize); the other fields are copies of the
+// values the store indexes.
+type User struct {
+	ID          string
+	DirectoryID string
+	UserName    string
+	ExternalID  string
+	Active      bool
+	Doc         schema.Resource
+	Version     int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Group is a provisioned group, without its members (see Member).
+type Group struct {
+	ID          string
+	DirectoryID string
+	DisplayName string
+	ExternalID  string
+	Doc         schema.Resource
+	Version     int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Member types.
+const (
+	MemberUser  = "User"
+	MemberGroup = "Group"
+)
+
+// Member is one member of a group: a user or, for IdPs that nest, a group.
+type Member struct {
+	ID      string
+	Type    string // MemberUser or MemberGroup
+	Display string // the user's displayName or userName, the group's displayName
+}
+
+// GroupRef is a group a user belongs to.
+type GroupRef struct {
+	ID          string
+	DisplayName string
+}
+
+// MemberChangeKind says what a MemberChange does.
+type MemberChangeKind int
+
+// Member change kinds.
+const (
+	AddMembers     MemberChangeKind = iota // add IDs; existing members are left alone
+	RemoveMembers                          // remove IDs; non-members are ignored
+	ReplaceMembers                         // membership becomes exactly IDs
+)
+
+// MemberChange is one membership edit, applied as row inserts and deletes,
+// never as a rewrite of a member list.
+type MemberChange struct {
+	Kind MemberChangeKind
+	IDs  []string
+}
+
+// Query selects a page of users or groups.
+type Query struct {
+	Filter     filter.Expr  // resolved against the resource type; nil: all
+	SortBy     *schema.Path // nil: creation order
+	Descending bool
+	Offset     int // 0-based
+	Limit      int // 0: count only
+}
+
+// UserPage is a page of users and the total that match the query.
+type UserPage struct {
+	Users []User
+	Total int
+}
+
+// GroupPage is a page of groups and the total that match the query.
+type GroupPage struct {
+	Groups []Group
+	Total  int
+}

@@ -1,0 +1,62 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+)
+
+// nowUTC is used only to stamp applied migrations.
+func nowUTC() time.Time { return time.Now().UTC() }
+
+// isUnique reports whether err is a unique-constraint violation.
+func isUnique(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	return false
+}
+
+// isForeignKey reports whether err is a foreign-key violation.
+func isForeignKey(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23503"
+	}
+	return false
+}
+
+// translate maps driver errors to the directory error contract.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return &directory.Error{Kind: directory.KindNotFound, Message: "not found", Err: err}
+	}
+	return err
+}
+
+func notFound(what, id string) error {
+	return directory.Errorf(directory.KindNotFound, "%s %q not found", what, id)
+}
+
+func conflict(msg string, err error) error {
+	return &directory.Error{Kind: directory.KindConflict, Message: msg, ScimType: "uniqueness", Err: err}
+}

@@ -1,0 +1,599 @@
+package sqlstore
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/scim/filter"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
+)
+
+// The filter compiler turns a resolved filter AST (RFC 7644 §3.4.2.2) into a
+// SQL condition with bound parameters. Attribute paths go through an
+// allowlist: indexed columns for the attributes IdPs filter on (id,
+// externalId, userName, displayName, active, meta.created,
+// meta.lastModified), membership rows for groups/members, and JSON paths
+// into the case-folded document for every other attribute of the schema.
+// Attribute names in the generated SQL come from the schema, never from the
+// request; values are always parameters.
+//
+// Semantics match filter.Eval exactly (a differential test checks this):
+// a comparison is true when some reached value satisfies it, ne is "not eq",
+// eq null means absent. Because SQL comparisons with NULL yield NULL,
+// conditions under a NOT are wrapped in COALESCE(…, FALSE).
+
+type compiler struct {
+	s     *Store
+	rt    *schema.ResourceType
+	alias string
+	args  []any
+	next  int
+}
+
+func invalidFilter(format string, args ...any) error {
+	return &directory.Error{Kind: directory.KindInvalid, ScimType: schema.ErrInvalidFilter, Message: fmt.Sprintf(format, args...)}
+}
+
+// compileWhere compiles e for the table aliased alias; parameters start at
+// $first. An empty condition means "all rows".
+func (s *Store) compileWhere(rt *schema.ResourceType, alias string, e filter.Expr, first int) (string, []any, error) {
+	if e == nil {
+		return "", nil, nil
+	}
+	c := &compiler{s: s, rt: rt, alias: alias, next: first}
+	sql, err := c.expr(e, false)
+	if err != nil {
+		return "", nil, err
+	}
+	return sql, c.args, nil
+}
+
+func (c *compiler) param(v any) string {
+	c.args = append(c.args, v)
+	p := "$" + strconv.Itoa(c.next)
+	c.next++
+	return p
+}
+
+func (c *compiler) expr(e filter.Expr, negated bool) (string, error) {
+	switch x := e.(type) {
+	case *filter.Logical:
+		l, err := c.expr(x.Left, negated)
+		if err != nil {
+			return "", err
+		}
+		r, err := c.expr(x.Right, negated)
+		if err != nil {
+			return "", err
+		}
+		op := " AND "
+		if x.Op == filter.Or {
+			op = " OR "
+		}
+		return "(" + l + op + r + ")", nil
+	case *filter.Not:
+		in, err := c.expr(x.X, !negated)
+		if err != nil {
+			return "", err
+		}
+		return "NOT (" + in + ")", nil
+	case *filter.Compare:
+		if x.Op == filter.Ne {
+			in, err := c.compare(&filter.Compare{Path: x.Path, Op: filter.Eq, Value: x.Value}, !negated)
+			if err != nil {
+				return "", err
+			}
+			return "NOT (" + in + ")", nil
+		}
+		return c.compare(x, negated)
+	case *filter.Present:
+		return c.present(x.Path, negated)
+	case *filter.ValuePath:
+		return c.valuePath(x)
+	}
+	return "", invalidFilter("unsupported filter expression")
+}
+
+// target describes where a path's values live.
+type target struct {
+	col      string // a column expression (single value), or
+	multi    string // the JSON array of a multi-valued attribute
+	sub      string // with multi: the sub-attribute of each element
+	relation string // "groups" (user's groups) or "members" (group's members)
+	attr     *schema.Attribute
+	leaf     *schema.Attribute
+	notNull  bool // col is never NULL
+	isTime   bool // col holds microseconds
+}
+
+func (c *compiler) target(p schema.Path) (target, error) {
+	r, ok := c.rt.Resolve(p.URN, p.Name, p.Sub)
+	if !ok {
+		return target{}, invalidFilter("attribute %q is not defined for %s", p.String(), c.rt.ID)
+	}
+	t := target{attr: r.Attr, leaf: r.Leaf()}
+	a := c.alias
+	switch {
+	case p.URN == "" && p.Name == "id":
+		t.col, t.notNull = a+".id", true
+	case p.URN == "" && p.Name == "externalId":
+		t.col = a + ".external_id"
+	case p.URN == "" && p.Name == "meta":
+		switch p.Sub {
+		case "created":
+			t.col, t.notNull, t.isTime = a+".created_at", true, true
+		case "lastModified":
+			t.col, t.notNull, t.isTime = a+".updated_at", true, true
+		case "resourceType":
+			t.col, t.notNull = "'"+c.rt.ID+"'", true
+		default:
+			return t, invalidFilter("filtering on %q is not supported", p.String())
+		}
+	case c.rt.ID == "User" && p.URN == "" && p.Name == "userName":
+		t.col, t.notNull = a+".user_name_fold", true
+	case c.rt.ID == "User" && p.URN == "" && p.Name == "active":
+		t.col, t.notNull = a+".active", true
+	case c.rt.ID == "Group" && p.URN == "" && p.Name == "displayName":
+		t.col, t.notNull = a+".display_name_fold", true
+	case c.rt.ID == "User" && p.URN == "" && p.Name == "groups",
+		c.rt.ID == "Group" && p.URN == "" && p.Name == "members":
+		t.relation, t.sub = p.Name, p.Sub
+	case r.Attr.MultiValued:
+		t.multi, t.sub = c.s.jsonArray(a+".doc_fold", p.URN, p.Name), p.Sub
+	default:
+		keys := []string{p.Name}
+		if p.URN != "" {
+			keys = []string{p.URN, p.Name}
+		}
+		if p.Sub != "" {
+			keys = append(keys, p.Sub)
+		}
+		t.col = c.s.jsonText(a+".doc_fold", keys...)
+	}
+	return t, nil
+}
+
+// literal converts a filter value for comparison with attribute a: folded
+// when a compares case-insensitively, microseconds for times. ok is false
+// when the literal cannot match a value of a.
+func (c *compiler) literal(t target, v filter.Value) (any, bool, error) {
+	a := t.leaf
+	switch a.Type {
+	case schema.Boolean:
+		if v.Kind != filter.BoolValue {
+			return nil, false, nil
+		}
+		return c.s.jsonBool(v.Bool, t.col != "" && strings.HasSuffix(t.col, ".active")), true, nil
+	case schema.DateTime:
+		if v.Kind != filter.StringValue {
+			return nil, false, nil
+		}
+		ts, err := time.Parse(time.RFC3339Nano, v.Str)
+		if err != nil {
+			return nil, false, invalidFilter("%q is not an RFC 3339 date-time", v.Str)
+		}
+		if t.isTime {
+			return ts.UnixMicro(), true, nil
+		}
+		return nil, false, invalidFilter("filtering on %q by time is not supported", a.Name)
+	case schema.Integer, schema.Decimal:
+		return nil, false, invalidFilter("numeric filters are not supported on %q", a.Name)
+	default:
+		if v.Kind != filter.StringValue {
+			return nil, false, nil
+		}
+		s := v.Str
+		if !a.CaseExact {
+			s = schema.FoldString(s)
+		}
+		return s, true, nil
+	}
+}
+
+// cmp renders "x op p" for a value expression x (never NULL-safe).
+func (c *compiler) cmp(x string, op filter.Op, t target, lit any) (string, error) {
+	switch op {
+	case filter.Eq:
+		return x + " = " + c.param(lit), nil
+	case filter.Gt, filter.Ge, filter.Lt, filter.Le:
+		sym := map[filter.Op]string{filter.Gt: ">", filter.Ge: ">=", filter.Lt: "<", filter.Le: "<="}[op]
+		if t.leaf.Type == schema.Boolean {
+			return "", invalidFilter("%s is not defined for boolean %q", op, t.leaf.Name)
+		}
+		if _, isStr := lit.(string); isStr && c.s.postgres {
+			return x + ` COLLATE "C" ` + sym + " " + c.param(lit), nil
+		}
+		return x + " " + sym + " " + c.param(lit), nil
+	case filter.Co, filter.Sw, filter.Ew:
+		s, ok := lit.(string)
+		if !ok {
+			return "", invalidFilter("%s needs a string attribute", op)
+		}
+		if s == "" {
+			return x + " IS NOT NULL", nil
+		}
+		p := c.param(s)
+		switch {
+		case op == filter.Co && c.s.postgres:
+			return "strpos(" + x + ", " + p + ") > 0", nil
+		case op == filter.Co:
+			return "instr(" + x + ", " + p + ") > 0", nil
+		case op == filter.Sw && c.s.postgres:
+			return "left(" + x + ", length(" + p + ")) = " + p, nil
+		case op == filter.Sw:
+			return "substr(" + x + ", 1, length(" + p + ")) = " + p, nil
+		case c.s.postgres:
+			return "right(" + x + ", length(" + p + ")) = " + p, nil
+		default:
+			return "substr(" + x + ", -length(" + p + ")) = " + p, nil
+		}
+	}
+	return "", invalidFilter("operator %q is not supported", op)
+}
+
+func (c *compiler) compare(x *filter.Compare, negated bool) (string, error) {
+	t, err := c.target(x.Path)
+	if err != nil {
+		return "", err
+	}
+	if x.Value.Kind == filter.NullValue {
+		if x.Op != filter.Eq {
+			return "(1 = 0)", nil
+		}
+		p, err := c.present(x.Path, !negated)
+		if err != nil {
+			return "", err
+		}
+		return "NOT (" + p + ")", nil
+	}
+	lit, ok, err := c.literal(t, x.Value)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "(1 = 0)", nil
+	}
+	switch {
+	case t.col != "":
+		s, err := c.cmp(t.col, x.Op, t, lit)
+		if err != nil {
+			return "", err
+		}
+		if negated && !t.notNull {
+			s = "COALESCE(" + s + ", FALSE)"
+		}
+		return s, nil
+	case t.relation != "":
+		return c.relation(t, func(col func(sub string) (string, *schema.Attribute, error)) (string, error) {
+			sub := t.sub
+			if sub == "" {
+				sub = "value"
+			}
+			x2, _, err := col(sub)
+			if err != nil {
+				return "", err
+			}
+			return c.cmp(x2, x.Op, t, lit)
+		})
+	default:
+		if t.sub == "" {
+			return "", invalidFilter("compare a sub-attribute of %q, e.g. %s.value", t.attr.Name, t.attr.Name)
+		}
+		el, err := c.cmp(c.s.elemText(t.sub), x.Op, t, lit)
+		if err != nil {
+			return "", err
+		}
+		return c.s.exists(t.multi, el), nil
+	}
+}
+
+func (c *compiler) present(p schema.Path, negated bool) (string, error) {
+	t, err := c.target(p)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case t.col != "":
+		if t.notNull {
+			if t.leaf.Type == schema.String {
+				return t.col + " <> ''", nil
+			}
+			return "(1 = 1)", nil
+		}
+		s := "(" + t.col + " IS NOT NULL AND " + t.col + " <> '')"
+		if negated {
+			s = "COALESCE(" + s + ", FALSE)"
+		}
+		return s, nil
+	case t.relation != "":
+		return c.relation(t, func(func(string) (string, *schema.Attribute, error)) (string, error) { return "(1 = 1)", nil })
+	case t.sub == "":
+		return c.s.exists(t.multi, "(1 = 1)"), nil
+	default:
+		e := c.s.elemText(t.sub)
+		return c.s.exists(t.multi, "("+e+" IS NOT NULL AND "+e+" <> '')"), nil
+	}
+}
+
+func (c *compiler) valuePath(v *filter.ValuePath) (string, error) {
+	t, err := c.target(v.Attr)
+	if err != nil {
+		return "", err
+	}
+	if t.relation != "" {
+		return c.relation(t, func(col func(string) (string, *schema.Attribute, error)) (string, error) {
+			return c.elemExpr(v.Filter, false, func(p schema.Path) (string, *schema.Attribute, error) { return col(p.Sub) })
+		})
+	}
+	if t.multi == "" {
+		return "", invalidFilter("%q is not multi-valued", v.Attr.String())
+	}
+	cond, err := c.elemExpr(v.Filter, false, func(p schema.Path) (string, *schema.Attribute, error) {
+		sa := t.attr.Sub(p.Sub)
+		if sa == nil {
+			return "", nil, invalidFilter("%q has no sub-attribute %q", t.attr.Name, p.Sub)
+		}
+		return c.s.elemText(sa.Name), sa, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return c.s.exists(t.multi, cond), nil
+}
+
+// elemExpr compiles the filter inside a value path against one element,
+// whose sub-attributes col maps to SQL expressions.
+func (c *compiler) elemExpr(e filter.Expr, negated bool, col func(schema.Path) (string, *schema.Attribute, error)) (string, error) {
+	switch x := e.(type) {
+	case *filter.Logical:
+		l, err := c.elemExpr(x.Left, negated, col)
+		if err != nil {
+			return "", err
+		}
+		r, err := c.elemExpr(x.Right, negated, col)
+		if err != nil {
+			return "", err
+		}
+		op := " AND "
+		if x.Op == filter.Or {
+			op = " OR "
+		}
+		return "(" + l + op + r + ")", nil
+	case *filter.Not:
+		in, err := c.elemExpr(x.X, !negated, col)
+		if err != nil {
+			return "", err
+		}
+		return "NOT (" + in + ")", nil
+	case *filter.Present:
+		ex, _, err := col(x.Path)
+		if err != nil {
+			return "", err
+		}
+		return "COALESCE(" + ex + " IS NOT NULL AND " + ex + " <> '', FALSE)", nil
+	case *filter.Compare:
+		ex, sa, err := col(x.Path)
+		if err != nil {
+			return "", err
+		}
+		t := target{leaf: sa, attr: sa}
+		op := x.Op
+		if op == filter.Ne {
+			op = filter.Eq
+		}
+		var s string
+		if x.Value.Kind == filter.NullValue {
+			s = "COALESCE(" + ex + " IS NOT NULL AND " + ex + " <> '', FALSE)"
+			if x.Op == filter.Eq {
+				return "NOT " + s, nil
+			}
+			if x.Op == filter.Ne {
+				return s, nil
+			}
+			return "(1 = 0)", nil
+		}
+		lit, ok, err := c.literal(t, x.Value)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			s = "(1 = 0)"
+		} else if s, err = c.cmp(ex, op, t, lit); err != nil {
+			return "", err
+		}
+		s = "COALESCE(" + s + ", FALSE)"
+		if x.Op == filter.Ne {
+			return "NOT " + s, nil
+		}
+		return s, nil
+	}
+	return "", invalidFilter("unsupported expression inside a value filter")
+}
+
+// relation compiles a condition on a user's groups or a group's members as
+// EXISTS over the membership rows. body gets a function mapping a
+// sub-attribute of the related object to a SQL expression.
+func (c *compiler) relation(t target, body func(col func(sub string) (string, *schema.Attribute, error)) (string, error)) (string, error) {
+	a := c.alias
+	type branch struct{ from, id, display, typ string }
+	var branches []branch
+	if t.relation == "groups" {
+		branches = []branch{{from: "group_members rm JOIN groups r ON r.pk = rm.group_pk WHERE rm.user_pk = " + a + ".pk", id: "r.id", display: "r.display_name_fold", typ: "'direct'"}}
+	} else {
+		branches = []branch{
+			{from: "group_members rm JOIN users r ON r.pk = rm.user_pk WHERE rm.group_pk = " + a + ".pk", id: "r.id", typ: "'user'"},
+			{from: "group_subgroups rm JOIN groups r ON r.pk = rm.child_pk WHERE rm.group_pk = " + a + ".pk", id: "r.id", display: "r.display_name_fold", typ: "'group'"},
+		}
+	}
+	var parts []string
+	for _, b := range branches {
+		b := b
+		cond, err := body(func(sub string) (string, *schema.Attribute, error) {
+			sa := t.attr.Sub(sub)
+			if sa == nil {
+				return "", nil, invalidFilter("%q has no sub-attribute %q", t.attr.Name, sub)
+			}
+			switch sa.Name {
+			case "value":
+				return b.id, sa, nil
+			case "type":
+				// types compare case-insensitively here: "User" vs "user".
+				return b.typ, &schema.Attribute{Name: "type", Type: schema.String}, nil
+			case "display":
+				if b.display != "" {
+					return b.display, sa, nil
+				}
+			}
+			return "", nil, invalidFilter("filtering on %s.%s is not supported", t.attr.Name, sa.Name)
+		})
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, "EXISTS (SELECT 1 FROM "+b.from+" AND "+cond+")")
+	}
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", nil
+}
+
+// orderBy returns the ORDER BY list for q: the sort attribute with nulls
+// last (RFC 7644 §3.4.2.3), then creation order so that pages are stable.
+func (s *Store) orderBy(rt *schema.ResourceType, alias string, q directory.Query) (string, error) {
+	dir := " ASC"
+	if q.Descending {
+		dir = " DESC"
+	}
+	if q.SortBy == nil {
+		return alias + ".pk" + dir, nil
+	}
+	p := *q.SortBy
+	c := &compiler{s: s, rt: rt, alias: alias}
+	t, err := c.target(p)
+	if err != nil {
+		return "", err
+	}
+	var x string
+	switch {
+	case t.col != "":
+		x = t.col
+	case t.multi != "":
+		sub := t.sub
+		if sub == "" {
+			sub = "value"
+		}
+		if t.attr.Sub(sub) == nil {
+			return "", invalidFilter("cannot sort by %q", p.String())
+		}
+		x = s.firstElemText(alias+".doc_fold", p.URN, p.Name, sub)
+	default:
+		return "", invalidFilter("cannot sort by %q", p.String())
+	}
+	if s.postgres {
+		x += ` COLLATE "C"`
+		if strings.HasSuffix(t.col, ".active") || t.isTime {
+			x = strings.TrimSuffix(x, ` COLLATE "C"`)
+		}
+	}
+	return "(" + x + ") IS NULL, " + x + dir + ", " + alias + ".pk" + dir, nil
+}
+
+// --- dialect-specific JSON access ---
+
+// jsonText returns a SQL expression for the text of doc at keys (NULL when
+// absent). Keys come from the schema, never from requests.
+func (s *Store) jsonText(doc string, keys ...string) string {
+	if s.postgres {
+		var b strings.Builder
+		b.WriteString(doc)
+		for i, k := range keys {
+			if i == len(keys)-1 {
+				b.WriteString(" ->> ")
+			} else {
+				b.WriteString(" -> ")
+			}
+			b.WriteString(sqlString(k))
+		}
+		return "(" + b.String() + ")"
+	}
+	return "json_extract(" + doc + ", " + sqlString(jsonPath(keys...)) + ")"
+}
+
+// jsonArray returns the JSON array of a multi-valued attribute.
+func (s *Store) jsonArray(doc, urn, name string) string {
+	keys := []string{name}
+	if urn != "" {
+		keys = []string{urn, name}
+	}
+	if s.postgres {
+		x := doc
+		for _, k := range keys {
+			x += " -> " + sqlString(k)
+		}
+		return x
+	}
+	return doc + "\x00" + sqlString(jsonPath(keys...)) // split by exists
+}
+
+func (s *Store) firstElemText(doc, urn, name, sub string) string {
+	keys := []string{name}
+	if urn != "" {
+		keys = []string{urn, name}
+	}
+	if s.postgres {
+		x := doc
+		for _, k := range keys {
+			x += " -> " + sqlString(k)
+		}
+		return "(" + x + " -> 0 ->> " + sqlString(sub) + ")"
+	}
+	return "json_extract(" + doc + ", " + sqlString(jsonPath(keys...)+"[0]."+quoteKey(sub)) + ")"
+}
+
+// exists renders EXISTS over the elements of a JSON array, each bound as e.
+func (s *Store) exists(array, cond string) string {
+	if s.postgres {
+		return "EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(" + array + ") = 'array' THEN " + array + " END) AS e(v) WHERE jsonb_typeof(e.v) = 'object' AND " + cond + ")"
+	}
+	doc, path, _ := strings.Cut(array, "\x00")
+	return "EXISTS (SELECT 1 FROM json_each(" + doc + ", " + path + ") AS e WHERE e.type = 'object' AND " + cond + ")"
+}
+
+// elemText is the text of sub-attribute sub of the current element e.
+func (s *Store) elemText(sub string) string {
+	if s.postgres {
+		return "(e.v ->> " + sqlString(sub) + ")"
+	}
+	return "json_extract(e.value, " + sqlString("$."+quoteKey(sub)) + ")"
+}
+
+// jsonBool is the parameter a boolean is compared with: a column holds a
+// boolean (PostgreSQL) or 0/1 (SQLite); JSON text holds "true"/"false" on
+// PostgreSQL and 0/1 from json_extract on SQLite.
+func (s *Store) jsonBool(b bool, column bool) any {
+	if s.postgres && !column {
+		return strconv.FormatBool(b)
+	}
+	if !s.postgres {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	return b
+}
+
+func jsonPath(keys ...string) string {
+	p := "$"
+	for _, k := range keys {
+		p += "." + quoteKey(k)
+	}
+	return p
+}
+
+func quoteKey(k string) string { return `"` + k + `"` }
+
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -1,0 +1,450 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
+)
+
+const groupColumns = `g.id, g.directory_id, g.display_name, g.external_id, g.doc, g.version, g.created_at, g.updated_at`
+
+func scanGroup(row interface{ Scan(...any) error }) (directory.Group, error) {
+	var g directory.Group
+	var ext sql.NullString
+	var doc []byte
+	var created, updated int64
+	if err := row.Scan(&g.ID, &g.DirectoryID, &g.DisplayName, &ext, &doc, &g.Version, &created, &updated); err != nil {
+		return g, err
+	}
+	d, err := decodeDoc(doc)
+	if err != nil {
+		return g, fmt.Errorf("group %s: %w", g.ID, err)
+	}
+	g.ExternalID, g.Doc, g.CreatedAt, g.UpdatedAt = ext.String, d, fromMicros(created), fromMicros(updated)
+	return g, nil
+}
+
+func (s *Store) groupArgs(g directory.Group) (doc, fold string, err error) {
+	d, err := json.Marshal(g.Doc)
+	if err != nil {
+		return "", "", fmt.Errorf("encoding group: %w", err)
+	}
+	f, err := json.Marshal(schema.Fold(s.schemas.Group, g.Doc))
+	if err != nil {
+		return "", "", fmt.Errorf("encoding group: %w", err)
+	}
+	return string(d), string(f), nil
+}
+
+func displayNameTaken(name string, err error) error {
+	return conflict(fmt.Sprintf("a group named %q already exists in this directory (displayName is unique, compared case-insensitively)", name), err)
+}
+
+// CreateGroup implements directory.Store.
+func (s *Store) CreateGroup(ctx context.Context, g directory.Group, members []string) ([]string, error) {
+	doc, fold, err := s.groupArgs(g)
+	if err != nil {
+		return nil, err
+	}
+	var unknown []string
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		var pk int64
+		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO groups (id, directory_id, display_name, display_name_fold, external_id, doc, doc_fold, version, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING pk`),
+			g.ID, g.DirectoryID, g.DisplayName, schema.FoldString(g.DisplayName), nullString(g.ExternalID), doc, fold, g.Version, micros(g.CreatedAt), micros(g.UpdatedAt)).Scan(&pk)
+		if isUnique(err) {
+			return displayNameTaken(g.DisplayName, err)
+		}
+		if isForeignKey(err) {
+			return notFound("directory", g.DirectoryID)
+		}
+		if err != nil {
+			return fmt.Errorf("creating group: %w", err)
+		}
+		if len(members) == 0 {
+			return nil
+		}
+		unknown, _, err = s.addMembers(ctx, tx, g.DirectoryID, pk, members)
+		return err
+	})
+	return unknown, err
+}
+
+// GetGroup implements directory.Store.
+func (s *Store) GetGroup(ctx context.Context, directoryID, id string) (directory.Group, error) {
+	g, err := scanGroup(s.read.QueryRowContext(ctx, s.q(`SELECT `+groupColumns+` FROM groups g WHERE g.id = $1 AND g.directory_id = $2`), id, directoryID))
+	if err == sql.ErrNoRows {
+		return g, notFound("group", id)
+	}
+	if err != nil {
+		return g, fmt.Errorf("reading group: %w", err)
+	}
+	return g, nil
+}
+
+// UpdateGroup implements directory.Store.
+func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now time.Time, fn func(*directory.Group) (bool, []directory.MemberChange, error)) (directory.Group, []string, error) {
+	var out directory.Group
+	var unknown []string
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		unknown = nil
+		var pk int64
+		row := tx.QueryRowContext(ctx, s.q(`SELECT g.pk, `+groupColumns+` FROM groups g WHERE g.id = $1 AND g.directory_id = $2`+s.forUpdate()), id, directoryID)
+		g, err := scanGroup(scanFunc(func(dest ...any) error { return row.Scan(append([]any{&pk}, dest...)...) }))
+		if err == sql.ErrNoRows {
+			return notFound("group", id)
+		}
+		if err != nil {
+			return fmt.Errorf("reading group: %w", err)
+		}
+		changed, changes, err := fn(&g)
+		if err != nil {
+			return err
+		}
+		for _, c := range changes {
+			var u []string
+			var n int64
+			switch c.Kind {
+			case directory.AddMembers:
+				u, n, err = s.addMembers(ctx, tx, directoryID, pk, c.IDs)
+			case directory.RemoveMembers:
+				n, err = s.removeMembers(ctx, tx, directoryID, pk, c.IDs)
+			case directory.ReplaceMembers:
+				u, n, err = s.replaceMembers(ctx, tx, directoryID, pk, c.IDs)
+			}
+			if err != nil {
+				return err
+			}
+			unknown = append(unknown, u...)
+			changed = changed || n > 0
+		}
+		if !changed {
+			out = g
+			return nil
+		}
+		g.Version++
+		g.UpdatedAt = now
+		doc, fold, err := s.groupArgs(g)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE groups SET display_name = $2, display_name_fold = $3, external_id = $4, doc = $5, doc_fold = $6, version = $7, updated_at = $8 WHERE pk = $1`),
+			pk, g.DisplayName, schema.FoldString(g.DisplayName), nullString(g.ExternalID), doc, fold, g.Version, micros(g.UpdatedAt))
+		if isUnique(err) {
+			return displayNameTaken(g.DisplayName, err)
+		}
+		if err != nil {
+			return fmt.Errorf("updating group: %w", err)
+		}
+		out = g
+		return nil
+	})
+	return out, unknown, err
+}
+
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
+// addMembers inserts membership rows for the ids that name users or groups
+// of the directory (a group never contains itself) and returns the ids that
+// name nothing, and how many rows were inserted.
+func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, directoryID string, groupPK int64, ids []string) ([]string, int64, error) {
+	if len(ids) == 0 {
+		return nil, 0, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, 0, fmt.Errorf("adding members: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO group_members (group_pk, user_pk)
+		SELECT $1, pk FROM users WHERE directory_id = $2 AND id IN (`+s.jsonList("$3")+`)
+		ON CONFLICT DO NOTHING`), groupPK, directoryID, string(list))
+	if err != nil {
+		return nil, 0, fmt.Errorf("adding members: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	res, err = tx.ExecContext(ctx, s.q(`INSERT INTO group_subgroups (group_pk, child_pk)
+		SELECT $1, pk FROM groups WHERE directory_id = $2 AND pk <> $1 AND id IN (`+s.jsonList("$3")+`)
+		ON CONFLICT DO NOTHING`), groupPK, directoryID, string(list))
+	if err != nil {
+		return nil, 0, fmt.Errorf("adding members: %w", err)
+	}
+	m, _ := res.RowsAffected()
+	// Which ids named nothing? Only asked when some rows were not inserted.
+	if int(n+m) == len(ids) {
+		return nil, n + m, nil
+	}
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT id FROM users WHERE directory_id = $1 AND id IN (`+s.jsonList("$2")+`)
+		UNION ALL SELECT id FROM groups WHERE directory_id = $1 AND id IN (`+s.jsonList("$2")+`)`), directoryID, string(list))
+	if err != nil {
+		return nil, 0, fmt.Errorf("adding members: %w", err)
+	}
+	defer rows.Close()
+	known := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, 0, fmt.Errorf("adding members: %w", err)
+		}
+		known[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("adding members: %w", err)
+	}
+	var unknown []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if !known[id] && !seen[id] {
+			unknown = append(unknown, id)
+			seen[id] = true
+		}
+	}
+	return unknown, n + m, nil
+}
+
+func (s *Store) removeMembers(ctx context.Context, tx *sql.Tx, directoryID string, groupPK int64, ids []string) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return 0, fmt.Errorf("removing members: %w", err)
+	}
+	res, err := tx.ExecContext(ctx, s.q(`DELETE FROM group_members WHERE group_pk = $1
+		AND user_pk IN (SELECT pk FROM users WHERE directory_id = $2 AND id IN (`+s.jsonList("$3")+`))`), groupPK, directoryID, string(list))
+	if err != nil {
+		return 0, fmt.Errorf("removing members: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	res, err = tx.ExecContext(ctx, s.q(`DELETE FROM group_subgroups WHERE group_pk = $1
+		AND child_pk IN (SELECT pk FROM groups WHERE directory_id = $2 AND id IN (`+s.jsonList("$3")+`))`), groupPK, directoryID, string(list))
+	if err != nil {
+		return 0, fmt.Errorf("removing members: %w", err)
+	}
+	m, _ := res.RowsAffected()
+	return n + m, nil
+}
+
+// replaceMembers makes the membership exactly ids: it deletes the rows not
+// in ids and inserts the missing ones, so a full-list resend that changes
+// little writes little.
+func (s *Store) replaceMembers(ctx context.Context, tx *sql.Tx, directoryID string, groupPK int64, ids []string) ([]string, int64, error) {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, 0, fmt.Errorf("replacing members: %w", err)
+	}
+	if ids == nil {
+		list = []byte("[]")
+	}
+	res, err := tx.ExecContext(ctx, s.q(`DELETE FROM group_members WHERE group_pk = $1
+		AND user_pk NOT IN (SELECT pk FROM users WHERE directory_id = $2 AND id IN (`+s.jsonList("$3")+`))`), groupPK, directoryID, string(list))
+	if err != nil {
+		return nil, 0, fmt.Errorf("replacing members: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	res, err = tx.ExecContext(ctx, s.q(`DELETE FROM group_subgroups WHERE group_pk = $1
+		AND child_pk NOT IN (SELECT pk FROM groups WHERE directory_id = $2 AND id IN (`+s.jsonList("$3")+`))`), groupPK, directoryID, string(list))
+	if err != nil {
+		return nil, 0, fmt.Errorf("replacing members: %w", err)
+	}
+	m, _ := res.RowsAffected()
+	unknown, added, err := s.addMembers(ctx, tx, directoryID, groupPK, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	return unknown, n + m + added, nil
+}
+
+// DeleteGroup implements directory.Store.
+func (s *Store) DeleteGroup(ctx context.Context, directoryID, id string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM groups WHERE id = $1 AND directory_id = $2`), id, directoryID)
+		if err != nil {
+			return fmt.Errorf("deleting group: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("group", id)
+		}
+		return nil
+	})
+}
+
+// ListGroups implements directory.Store.
+func (s *Store) ListGroups(ctx context.Context, directoryID string, q directory.Query) (directory.GroupPage, error) {
+	var page directory.GroupPage
+	where, args, err := s.compileWhere(s.schemas.Group, "g", q.Filter, 2)
+	if err != nil {
+		return page, err
+	}
+	args = append([]any{directoryID}, args...)
+	cond := `g.directory_id = $1`
+	if where != "" {
+		cond += ` AND (` + where + `)`
+	}
+	if err := s.read.QueryRowContext(ctx, s.q(`SELECT count(*) FROM groups g WHERE `+cond), args...).Scan(&page.Total); err != nil {
+		return page, fmt.Errorf("counting groups: %w", err)
+	}
+	if q.Limit <= 0 || q.Offset >= page.Total {
+		return page, nil
+	}
+	order, err := s.orderBy(s.schemas.Group, "g", q)
+	if err != nil {
+		return page, err
+	}
+	n := len(args)
+	args = append(args, q.Limit, q.Offset)
+	rows, err := s.read.QueryContext(ctx, s.q(fmt.Sprintf(`SELECT %s FROM groups g WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`, groupColumns, cond, order, n+1, n+2)), args...)
+	if err != nil {
+		return page, fmt.Errorf("listing groups: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		g, err := scanGroup(rows)
+		if err != nil {
+			return page, fmt.Errorf("listing groups: %w", err)
+		}
+		page.Groups = append(page.Groups, g)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("listing groups: %w", err)
+	}
+	return page, nil
+}
+
+// ListMembers implements directory.Store. Users come first in the order
+// they were created, then nested groups; after is the id of the last member
+// of the previous page.
+func (s *Store) ListMembers(ctx context.Context, directoryID, groupID, after string, limit int) ([]directory.Member, error) {
+	var groupPK int64
+	err := s.read.QueryRowContext(ctx, s.q(`SELECT pk FROM groups WHERE id = $1 AND directory_id = $2`), groupID, directoryID).Scan(&groupPK)
+	if err == sql.ErrNoRows {
+		return nil, notFound("group", groupID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing members: %w", err)
+	}
+	var afterUser, afterGroup int64 = 0, 0
+	usersDone := false
+	if after != "" {
+		err := s.read.QueryRowContext(ctx, s.q(`SELECT pk FROM users WHERE id = $1 AND directory_id = $2`), after, directoryID).Scan(&afterUser)
+		if err == sql.ErrNoRows {
+			err = s.read.QueryRowContext(ctx, s.q(`SELECT pk FROM groups WHERE id = $1 AND directory_id = $2`), after, directoryID).Scan(&afterGroup)
+			usersDone = true
+		}
+		if err == sql.ErrNoRows {
+			return nil, directory.Errorf(directory.KindInvalid, "member %q not found: the page cursor is stale", after)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("listing members: %w", err)
+		}
+	}
+	var out []directory.Member
+	if !usersDone {
+		clause, args := limitArgs(limit, groupPK, afterUser)
+		rows, err := s.read.QueryContext(ctx, s.q(`SELECT u.id, u.display FROM group_members gm JOIN users u ON u.pk = gm.user_pk
+			WHERE gm.group_pk = $1 AND gm.user_pk > $2 ORDER BY gm.user_pk`+clause), args...)
+		if err != nil {
+			return nil, fmt.Errorf("listing members: %w", err)
+		}
+		if out, err = appendMembers(out, rows, directory.MemberUser); err != nil {
+			return nil, err
+		}
+	}
+	if limit > 0 && len(out) >= limit {
+		return out, nil
+	}
+	rest := limit
+	if limit > 0 {
+		rest = limit - len(out)
+	}
+	clause, args := limitArgs(rest, groupPK, afterGroup)
+	rows, err := s.read.QueryContext(ctx, s.q(`SELECT g.id, g.display_name FROM group_subgroups gs JOIN groups g ON g.pk = gs.child_pk
+		WHERE gs.group_pk = $1 AND gs.child_pk > $2 ORDER BY gs.child_pk`+clause), args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing members: %w", err)
+	}
+	return appendMembers(out, rows, directory.MemberGroup)
+}
+
+// limitArgs returns " LIMIT $3" and the arguments with the limit appended,
+// or no clause when limit <= 0 (no limit).
+func limitArgs(limit int, groupPK, after int64) (string, []any) {
+	if limit > 0 {
+		return " LIMIT $3", []any{groupPK, after, limit}
+	}
+	return "", []any{groupPK, after}
+}
+
+func appendMembers(out []directory.Member, rows *sql.Rows, typ string) ([]directory.Member, error) {
+	defer rows.Close()
+	for rows.Next() {
+		m := directory.Member{Type: typ}
+		if err := rows.Scan(&m.ID, &m.Display); err != nil {
+			return nil, fmt.Errorf("listing members: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing members: %w", err)
+	}
+	return out, nil
+}
+
+// MembersOf implements directory.Store.
+func (s *Store) MembersOf(ctx context.Context, directoryID string, groupIDs []string) (map[string][]directory.Member, error) {
+	out := map[string][]directory.Member{}
+	if len(groupIDs) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(groupIDs)
+	if err != nil {
+		return nil, fmt.Errorf("listing members: %w", err)
+	}
+	rows, err := s.read.QueryContext(ctx, s.q(`SELECT g.id, u.id, u.display, 0, gm.user_pk FROM groups g JOIN group_members gm ON gm.group_pk = g.pk JOIN users u ON u.pk = gm.user_pk
+		WHERE g.directory_id = $1 AND g.id IN (`+s.jsonList("$2")+`)
+		UNION ALL
+		SELECT g.id, c.id, c.display_name, 1, gs.child_pk FROM groups g JOIN group_subgroups gs ON gs.group_pk = g.pk JOIN groups c ON c.pk = gs.child_pk
+		WHERE g.directory_id = $1 AND g.id IN (`+s.jsonList("$2")+`)`), directoryID, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("listing members: %w", err)
+	}
+	defer rows.Close()
+	type row struct {
+		group string
+		kind  int
+		pk    int64
+		m     directory.Member
+	}
+	var all []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.group, &r.m.ID, &r.m.Display, &r.kind, &r.pk); err != nil {
+			return nil, fmt.Errorf("listing members: %w", err)
+		}
+		r.m.Type = directory.MemberUser
+		if r.kind == 1 {
+			r.m.Type = directory.MemberGroup
+		}
+		all = append(all, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing members: %w", err)
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].kind != all[j].kind {
+			return all[i].kind < all[j].kind
+		}
+		return all[i].pk < all[j].pk
+	})
+	for _, r := range all {
+		out[r.group] = append(out[r.group], r.m)
+	}
+	return out, nil
+}

@@ -1,0 +1,158 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+//go:embed migrations
+var migrationFiles embed.FS
+
+type migration struct {
+	version  int
+	name     string
+	sql      string
+	checksum string
+}
+
+// migrations returns the dialect's migrations in order. File names are
+// NNNN_name.sql; the files are append-only: a released file never changes
+// (its checksum is recorded and checked).
+func migrations(dialect string) ([]migration, error) {
+	dir := path.Join("migrations", dialect)
+	entries, err := fs.ReadDir(migrationFiles, dir)
+	if err != nil {
+		return nil, fmt.Errorf("reading migrations: %w", err)
+	}
+	var out []migration
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".sql") {
+			continue
+		}
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration %s: name must be NNNN_name.sql", name)
+		}
+		b, err := fs.ReadFile(migrationFiles, path.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("reading migration %s: %w", name, err)
+		}
+		sum := sha256.Sum256(b)
+		out = append(out, migration{version: v, name: strings.TrimSuffix(name, ".sql"), sql: string(b), checksum: hex.EncodeToString(sum[:])})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i, m := range out {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
+		}
+	}
+	return out, nil
+}
+
+func latestVersion(dialect string) (int, error) {
+	ms, err := migrations(dialect)
+	if err != nil {
+		return 0, err
+	}
+	return len(ms), nil
+}
+
+// Migrate applies the migrations the database lacks, each in its own
+// transaction, and returns how many it applied. On PostgreSQL an advisory
+// lock keeps concurrent processes from migrating at once. A recorded
+// migration whose checksum differs from the embedded file is an error.
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	ms, err := migrations(s.Dialect())
+	if err != nil {
+		return 0, err
+	}
+	conn, err := s.write.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Close()
+	if s.postgres {
+		// An arbitrary constant: scimbridge's migration lock.
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(7382610551)`); err != nil {
+			return 0, fmt.Errorf("migrate: taking lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7382610551)`)
+	}
+	create := `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT NOT NULL,
+		checksum   TEXT NOT NULL,
+		applied_at BIGINT NOT NULL
+	)`
+	if _, err := conn.ExecContext(ctx, create); err != nil {
+		return 0, fmt.Errorf("migrate: creating schema_migrations: %w", err)
+	}
+	applied := map[int]string{}
+	rows, err := conn.QueryContext(ctx, `SELECT version, checksum FROM schema_migrations`)
+	if err != nil {
+		return 0, fmt.Errorf("migrate: reading schema_migrations: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		var sum string
+		if err := rows.Scan(&v, &sum); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("migrate: reading schema_migrations: %w", err)
+		}
+		applied[v] = sum
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("migrate: reading schema_migrations: %w", err)
+	}
+	for v := range applied {
+		if v > len(ms) {
+			return 0, fmt.Errorf("migrate: database has migration %d, newer than this binary (%d): upgrade scimbridge", v, len(ms))
+		}
+	}
+	n := 0
+	for _, m := range ms {
+		if sum, ok := applied[m.version]; ok {
+			if sum != m.checksum {
+				return n, fmt.Errorf("migrate: migration %s was changed after it was applied (checksum mismatch)", m.name)
+			}
+			continue
+		}
+		if err := s.apply(ctx, conn, m); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+func (s *Store) apply(ctx context.Context, conn *sql.Conn, m migration) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migrate %s: %w", m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("migrate %s: %w", m.name, err)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)`),
+		m.version, m.name, m.checksum, micros(nowUTC())); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("migrate %s: recording: %w", m.name, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate %s: %w", m.name, err)
+	}
+	return nil
+}

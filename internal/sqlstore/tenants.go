@@ -1,0 +1,266 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+)
+
+// CreateOrganization implements directory.Store.
+func (s *Store) CreateOrganization(ctx context.Context, o directory.Organization) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO organizations (id, name, external_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)`),
+			o.ID, o.Name, nullString(o.ExternalID), micros(o.CreatedAt), micros(o.UpdatedAt))
+		if isUnique(err) {
+			return conflict(fmt.Sprintf("an organization with external_id %q already exists", o.ExternalID), err)
+		}
+		if err != nil {
+			return fmt.Errorf("creating organization: %w", err)
+		}
+		return nil
+	})
+}
+
+// GetOrganization implements directory.Store.
+func (s *Store) GetOrganization(ctx context.Context, id string) (directory.Organization, error) {
+	var o directory.Organization
+	var ext sql.NullString
+	var created, updated int64
+	err := s.read.QueryRowContext(ctx, s.q(`SELECT id, name, external_id, created_at, updated_at FROM organizations WHERE id = $1`), id).
+		Scan(&o.ID, &o.Name, &ext, &created, &updated)
+	if err == sql.ErrNoRows {
+		return o, notFound("organization", id)
+	}
+	if err != nil {
+		return o, fmt.Errorf("reading organization: %w", err)
+	}
+	o.ExternalID, o.CreatedAt, o.UpdatedAt = ext.String, fromMicros(created), fromMicros(updated)
+	return o, nil
+}
+
+// CreateDirectory implements directory.Store.
+func (s *Store) CreateDirectory(ctx context.Context, d directory.Directory) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT count(*) FROM organizations WHERE id = $1`), d.OrganizationID).Scan(&n); err != nil {
+			return fmt.Errorf("creating directory: %w", err)
+		}
+		if n == 0 {
+			return notFound("organization", d.OrganizationID)
+		}
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO directories (id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
+			d.ID, d.OrganizationID, d.Name, d.Provider, d.Enabled, micros(d.CreatedAt), micros(d.UpdatedAt), nullMicros(d.LastRequestAt))
+		if err != nil {
+			return fmt.Errorf("creating directory: %w", err)
+		}
+		return nil
+	})
+}
+
+// GetDirectory implements directory.Store.
+func (s *Store) GetDirectory(ctx context.Context, id string) (directory.Directory, error) {
+	var d directory.Directory
+	var created, updated int64
+	var last sql.NullInt64
+	err := s.read.QueryRowContext(ctx, s.q(`SELECT id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at
+		FROM directories WHERE id = $1`), id).
+		Scan(&d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last)
+	if err == sql.ErrNoRows {
+		return d, notFound("directory", id)
+	}
+	if err != nil {
+		return d, fmt.Errorf("reading directory: %w", err)
+	}
+	d.CreatedAt, d.UpdatedAt, d.LastRequestAt = fromMicros(created), fromMicros(updated), fromNullMicros(last)
+	return d, nil
+}
+
+// CountDirectory implements directory.Store.
+func (s *Store) CountDirectory(ctx context.Context, id string) (users, groups int, err error) {
+	err = s.read.QueryRowContext(ctx, s.q(`SELECT (SELECT count(*) FROM users WHERE directory_id = $1), (SELECT count(*) FROM groups WHERE directory_id = $1)`), id).
+		Scan(&users, &groups)
+	if err != nil {
+		return 0, 0, fmt.Errorf("counting directory: %w", err)
+	}
+	return users, groups, nil
+}
+
+// TouchDirectory implements directory.Store.
+func (s *Store) TouchDirectory(ctx context.Context, id string, at time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`UPDATE directories SET last_request_at = $2 WHERE id = $1 AND (last_request_at IS NULL OR last_request_at < $2)`), id, micros(at))
+		if err != nil {
+			return fmt.Errorf("touching directory: %w", err)
+		}
+		return nil
+	})
+}
+
+const tokenColumns = `id, directory_id, hash, suffix, created_at, expires_at, last_used_at, revoked_at`
+
+func scanToken(row interface{ Scan(...any) error }) (directory.Token, error) {
+	var t directory.Token
+	var created int64
+	var expires, used, revoked sql.NullInt64
+	if err := row.Scan(&t.ID, &t.DirectoryID, &t.Hash, &t.Suffix, &created, &expires, &used, &revoked); err != nil {
+		return t, err
+	}
+	t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromMicros(created), fromNullMicros(expires), fromNullMicros(used), fromNullMicros(revoked)
+	return t, nil
+}
+
+// CreateToken implements directory.Store.
+func (s *Store) CreateToken(ctx context.Context, t directory.Token) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO directory_tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
+			t.ID, t.DirectoryID, t.Hash, t.Suffix, micros(t.CreatedAt), nullMicros(t.ExpiresAt), nullMicros(t.LastUsedAt), nullMicros(t.RevokedAt))
+		if isUnique(err) {
+			return conflict("token already exists", err)
+		}
+		if err != nil {
+			return fmt.Errorf("creating token: %w", err)
+		}
+		return nil
+	})
+}
+
+// TokenByHash implements directory.Store.
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (directory.Token, error) {
+	t, err := scanToken(s.read.QueryRowContext(ctx, s.q(`SELECT `+tokenColumns+` FROM directory_tokens WHERE hash = $1`), hash))
+	if err == sql.ErrNoRows {
+		return t, directory.Errorf(directory.KindNotFound, "token not found")
+	}
+	if err != nil {
+		return t, fmt.Errorf("reading token: %w", err)
+	}
+	return t, nil
+}
+
+// ListTokens implements directory.Store.
+func (s *Store) ListTokens(ctx context.Context, directoryID string) ([]directory.Token, error) {
+	rows, err := s.read.QueryContext(ctx, s.q(`SELECT `+tokenColumns+` FROM directory_tokens WHERE directory_id = $1 ORDER BY created_at, id`), directoryID)
+	if err != nil {
+		return nil, fmt.Errorf("listing tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []directory.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing tokens: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// RevokeToken implements directory.Store.
+func (s *Store) RevokeToken(ctx context.Context, directoryID, tokenID string, at time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE directory_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND directory_id = $2`), tokenID, directoryID, micros(at))
+		if err != nil {
+			return fmt.Errorf("revoking token: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("token", tokenID)
+		}
+		return nil
+	})
+}
+
+// TouchToken implements directory.Store.
+func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`UPDATE directory_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`), id, micros(at))
+		if err != nil {
+			return fmt.Errorf("touching token: %w", err)
+		}
+		return nil
+	})
+}
+
+const apiKeyColumns = `id, name, hash, suffix, created_at, last_used_at, revoked_at`
+
+func scanAPIKey(row interface{ Scan(...any) error }) (directory.APIKey, error) {
+	var k directory.APIKey
+	var created int64
+	var used, revoked sql.NullInt64
+	if err := row.Scan(&k.ID, &k.Name, &k.Hash, &k.Suffix, &created, &used, &revoked); err != nil {
+		return k, err
+	}
+	k.CreatedAt, k.LastUsedAt, k.RevokedAt = fromMicros(created), fromNullMicros(used), fromNullMicros(revoked)
+	return k, nil
+}
+
+// CreateAPIKey implements directory.Store.
+func (s *Store) CreateAPIKey(ctx context.Context, k directory.APIKey) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`),
+			k.ID, k.Name, k.Hash, k.Suffix, micros(k.CreatedAt), nullMicros(k.LastUsedAt), nullMicros(k.RevokedAt))
+		if isUnique(err) {
+			return conflict("API key already exists", err)
+		}
+		if err != nil {
+			return fmt.Errorf("creating API key: %w", err)
+		}
+		return nil
+	})
+}
+
+// APIKeyByHash implements directory.Store.
+func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (directory.APIKey, error) {
+	k, err := scanAPIKey(s.read.QueryRowContext(ctx, s.q(`SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $1`), hash))
+	if err == sql.ErrNoRows {
+		return k, directory.Errorf(directory.KindNotFound, "API key not found")
+	}
+	if err != nil {
+		return k, fmt.Errorf("reading API key: %w", err)
+	}
+	return k, nil
+}
+
+// ListAPIKeys implements directory.Store.
+func (s *Store) ListAPIKeys(ctx context.Context) ([]directory.APIKey, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("listing API keys: %w", err)
+	}
+	defer rows.Close()
+	var out []directory.APIKey
+	for rows.Next() {
+		k, err := scanAPIKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing API keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// RevokeAPIKey implements directory.Store.
+func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`), id, micros(at))
+		if err != nil {
+			return fmt.Errorf("revoking API key: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("API key", id)
+		}
+		return nil
+	})
+}
+
+// TouchAPIKey implements directory.Store.
+func (s *Store) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`), id, micros(at))
+		if err != nil {
+			return fmt.Errorf("touching API key: %w", err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,248 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
+)
+
+const userColumns = `u.id, u.directory_id, u.user_name, u.external_id, u.active, u.doc, u.version, u.created_at, u.updated_at`
+
+func scanUser(row interface{ Scan(...any) error }) (directory.User, error) {
+	var u directory.User
+	var ext sql.NullString
+	var doc []byte
+	var created, updated int64
+	if err := row.Scan(&u.ID, &u.DirectoryID, &u.UserName, &ext, &u.Active, &doc, &u.Version, &created, &updated); err != nil {
+		return u, err
+	}
+	d, err := decodeDoc(doc)
+	if err != nil {
+		return u, fmt.Errorf("user %s: %w", u.ID, err)
+	}
+	u.ExternalID, u.Doc, u.CreatedAt, u.UpdatedAt = ext.String, d, fromMicros(created), fromMicros(updated)
+	return u, nil
+}
+
+func decodeDoc(b []byte) (schema.Resource, error) {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var r schema.Resource
+	if err := d.Decode(&r); err != nil {
+		return nil, fmt.Errorf("decoding stored document: %w", err)
+	}
+	if r == nil {
+		r = schema.Resource{}
+	}
+	return r, nil
+}
+
+// userDisplay is what a group's member list shows for a user.
+func userDisplay(u directory.User) string {
+	if s, ok := u.Doc["displayName"].(string); ok && s != "" {
+		return s
+	}
+	return u.UserName
+}
+
+func (s *Store) userArgs(u directory.User) (doc, fold string, err error) {
+	d, err := json.Marshal(u.Doc)
+	if err != nil {
+		return "", "", fmt.Errorf("encoding user: %w", err)
+	}
+	f, err := json.Marshal(schema.Fold(s.schemas.User, u.Doc))
+	if err != nil {
+		return "", "", fmt.Errorf("encoding user: %w", err)
+	}
+	return string(d), string(f), nil
+}
+
+func userNameTaken(name string, err error) error {
+	return conflict(fmt.Sprintf("userName %q is already in use in this directory (userName is unique, compared case-insensitively)", name), err)
+}
+
+// CreateUser implements directory.Store.
+func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
+	doc, fold, err := s.userArgs(u)
+	if err != nil {
+		return err
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO users (id, directory_id, user_name, user_name_fold, external_id, active, display, doc, doc_fold, version, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`),
+			u.ID, u.DirectoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u),
+			doc, fold, u.Version, micros(u.CreatedAt), micros(u.UpdatedAt))
+		if isUnique(err) {
+			return userNameTaken(u.UserName, err)
+		}
+		if isForeignKey(err) {
+			return notFound("directory", u.DirectoryID)
+		}
+		if err != nil {
+			return fmt.Errorf("creating user: %w", err)
+		}
+		return nil
+	})
+}
+
+// GetUser implements directory.Store.
+func (s *Store) GetUser(ctx context.Context, directoryID, id string) (directory.User, error) {
+	u, err := scanUser(s.read.QueryRowContext(ctx, s.q(`SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`), id, directoryID))
+	if err == sql.ErrNoRows {
+		return u, notFound("user", id)
+	}
+	if err != nil {
+		return u, fmt.Errorf("reading user: %w", err)
+	}
+	return u, nil
+}
+
+// UpdateUser implements directory.Store.
+func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time.Time, fn func(*directory.User) (bool, error)) (directory.User, error) {
+	var out directory.User
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		u, err := scanUser(tx.QueryRowContext(ctx, s.q(`SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.forUpdate()), id, directoryID))
+		if err == sql.ErrNoRows {
+			return notFound("user", id)
+		}
+		if err != nil {
+			return fmt.Errorf("reading user: %w", err)
+		}
+		changed, err := fn(&u)
+		if err != nil {
+			return err
+		}
+		if !changed {
+			out = u
+			return nil
+		}
+		u.Version++
+		u.UpdatedAt = now
+		doc, fold, err := s.userArgs(u)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE users SET user_name = $3, user_name_fold = $4, external_id = $5, active = $6, display = $7, doc = $8, doc_fold = $9, version = $10, updated_at = $11
+			WHERE id = $1 AND directory_id = $2`),
+			id, directoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u), doc, fold, u.Version, micros(u.UpdatedAt))
+		if isUnique(err) {
+			return userNameTaken(u.UserName, err)
+		}
+		if err != nil {
+			return fmt.Errorf("updating user: %w", err)
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+// DeleteUser implements directory.Store. Memberships go with the user
+// (ON DELETE CASCADE).
+func (s *Store) DeleteUser(ctx context.Context, directoryID, id string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM users WHERE id = $1 AND directory_id = $2`), id, directoryID)
+		if err != nil {
+			return fmt.Errorf("deleting user: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("user", id)
+		}
+		return nil
+	})
+}
+
+// ListUsers implements directory.Store.
+func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Query) (directory.UserPage, error) {
+	var page directory.UserPage
+	where, args, err := s.compileWhere(s.schemas.User, "u", q.Filter, 2)
+	if err != nil {
+		return page, err
+	}
+	args = append([]any{directoryID}, args...)
+	cond := `u.directory_id = $1`
+	if where != "" {
+		cond += ` AND (` + where + `)`
+	}
+	if err := s.read.QueryRowContext(ctx, s.q(`SELECT count(*) FROM users u WHERE `+cond), args...).Scan(&page.Total); err != nil {
+		return page, fmt.Errorf("counting users: %w", err)
+	}
+	if q.Limit <= 0 || q.Offset >= page.Total {
+		return page, nil
+	}
+	order, err := s.orderBy(s.schemas.User, "u", q)
+	if err != nil {
+		return page, err
+	}
+	n := len(args)
+	args = append(args, q.Limit, q.Offset)
+	rows, err := s.read.QueryContext(ctx, s.q(fmt.Sprintf(`SELECT %s FROM users u WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`, userColumns, cond, order, n+1, n+2)), args...)
+	if err != nil {
+		return page, fmt.Errorf("listing users: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return page, fmt.Errorf("listing users: %w", err)
+		}
+		page.Users = append(page.Users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return page, fmt.Errorf("listing users: %w", err)
+	}
+	return page, nil
+}
+
+// UserGroups implements directory.Store.
+func (s *Store) UserGroups(ctx context.Context, directoryID string, userIDs []string) (map[string][]directory.GroupRef, error) {
+	out := map[string][]directory.GroupRef{}
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	ids, err := json.Marshal(userIDs)
+	if err != nil {
+		return nil, fmt.Errorf("listing user groups: %w", err)
+	}
+	rows, err := s.read.QueryContext(ctx, s.q(`SELECT u.id, g.id, g.display_name
+		FROM users u JOIN group_members gm ON gm.user_pk = u.pk JOIN groups g ON g.pk = gm.group_pk
+		WHERE u.directory_id = $1 AND u.id IN (`+s.jsonList("$2")+`)
+		ORDER BY u.pk, g.pk`), directoryID, string(ids))
+	if err != nil {
+		return nil, fmt.Errorf("listing user groups: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uid string
+		var g directory.GroupRef
+		if err := rows.Scan(&uid, &g.ID, &g.DisplayName); err != nil {
+			return nil, fmt.Errorf("listing user groups: %w", err)
+		}
+		out[uid] = append(out[uid], g)
+	}
+	return out, rows.Err()
+}
+
+// forUpdate locks the row read in an update transaction on PostgreSQL;
+// SQLite has a single writer and needs no row locks.
+func (s *Store) forUpdate() string {
+	if s.postgres {
+		return ` FOR UPDATE`
+	}
+	return ``
+}
+
+// jsonList returns a subquery yielding the strings of the JSON array bound
+// at param.
+func (s *Store) jsonList(param string) string {
+	if s.postgres {
+		return `SELECT jsonb_array_elements_text(` + param + `::jsonb)`
+	}
+	return `SELECT value FROM json_each(` + param + `)`
+}
