@@ -10,8 +10,8 @@ import (
 
 // Builders that keep the expected ASTs in the tables readable.
 
-func str(s string) Value  { return Value{Kind: StringValue, Str: s} }
-func num(s string) Value  { return Value{Kind: NumberValue, Str: s} }
+func str(s string) Value   { return Value{Kind: StringValue, Str: s} }
+func num(s string) Value   { return Value{Kind: NumberValue, Str: s} }
 func boolean(b bool) Value { return Value{Kind: BoolValue, Bool: b} }
 func null() Value          { return Value{Kind: NullValue} }
 

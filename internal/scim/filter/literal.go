@@ -47,6 +47,16 @@ func (p *parser) value(op Op) (Value, error) {
 func (p *parser) str() (string, error) {
 	start := p.pos
 	p.pos++ // opening quote
+	// Fast path: no escapes, so the string is a slice of the input.
+	for i := p.pos; i < len(p.s); i++ {
+		if c := p.s[i]; c == '"' {
+			s := p.s[p.pos:i]
+			p.pos = i + 1
+			return s, nil
+		} else if c == '\\' || c < 0x20 {
+			break
+		}
+	}
 	var b strings.Builder
 	for {
 		if p.eof() {

@@ -252,7 +252,7 @@ func (ap *applier) applySub(op Op, a, sa *schema.Attribute, c map[string]any) ([
 				m = map[string]any{}
 				list[i] = m
 			}
-			setSub(m, sa.Name, op.Value)
+			setSub(m, sa.Name, op.Value, false)
 			touched = append(touched, i)
 		}
 		c[a.Name] = list
@@ -269,14 +269,15 @@ func (ap *applier) applySub(op Op, a, sa *schema.Attribute, c map[string]any) ([
 		obj = map[string]any{}
 		c[a.Name] = obj
 	}
-	setSub(obj, sa.Name, op.Value)
+	setSub(obj, sa.Name, op.Value, true)
 	return nil, nil
 }
 
-// setSub sets m[name]; a new "value" for a reference-like object (manager)
-// drops the rest, which described the old value.
-func setSub(m map[string]any, name string, v any) {
-	if name == "value" {
+// setSub sets m[name]. With reset, a new "value" for a reference-like
+// singular object (the manager) drops the rest, which described the old
+// value ("$ref", "displayName").
+func setSub(m map[string]any, name string, v any, reset bool) {
+	if reset && name == "value" {
 		if old, ok := m["value"]; ok && !reflect.DeepEqual(old, v) {
 			clear(m)
 		}
@@ -322,7 +323,7 @@ func (ap *applier) applyFiltered(op Op, a, sub *schema.Attribute, c map[string]a
 		m := list[i].(map[string]any)
 		switch {
 		case sub != nil:
-			setSub(m, sub.Name, op.Value)
+			setSub(m, sub.Name, op.Value, false)
 		case op.Kind == Replace:
 			el, _ := constraints(a, p.Filter)
 			if el == nil {
@@ -365,7 +366,7 @@ func (ap *applier) applyFilteredSingular(op Op, a, sub *schema.Attribute, c map[
 	}
 	switch {
 	case sub != nil:
-		setSub(obj, sub.Name, op.Value)
+		setSub(obj, sub.Name, op.Value, true)
 	case op.Kind == Replace:
 		el, _ := constraints(a, op.Path.Filter)
 		if el == nil {
@@ -475,7 +476,7 @@ func addValues(a *schema.Attribute, list, items []any) ([]any, []int) {
 			touched = append(touched, len(list)-1)
 		case !reflect.DeepEqual(list[i], it):
 			if m, ok := list[i].(map[string]any); ok {
-				mergeInto(m, it)
+				mergeChanged(a, m, it)
 			}
 			touched = append(touched, i)
 		}
@@ -607,6 +608,21 @@ func mergeInto(m map[string]any, v any) {
 	}
 }
 
+// mergeChanged copies the members of v (an object) into m, except those
+// that m already holds in an equivalent spelling (sameScalar): re-adding
+// "BJensen@Example.com" leaves "bjensen@example.com" alone.
+func mergeChanged(a *schema.Attribute, m map[string]any, v any) {
+	vm, ok := v.(map[string]any)
+	if !ok {
+		return
+	}
+	for k, e := range vm {
+		if old, ok := m[k]; !ok || !sameScalar(a.Sub(k), old, e) {
+			m[k] = cloneValue(e)
+		}
+	}
+}
+
 // checkImmutable enforces RFC 7643 §2.2 "immutable": a value may be set
 // once; changing it fails with mutability.
 func checkImmutable(a *schema.Attribute, cur any, present bool, v any) error {
@@ -691,21 +707,16 @@ func tidy(c map[string]any, a *schema.Attribute) {
 // not declare, on the JSON as stored.
 func (ap *applier) applyCustom(op Op) error {
 	p := op.Path
+	if p.Attr.Name == "" && op.Kind == Remove {
+		deleteFold(ap.doc, p.Attr.URN)
+		return nil
+	}
 	if p.Attr.Name == "" || p.Filter != nil {
 		return schema.Errorf(schema.ErrInvalidPath, "unsupported path under schema %q", p.Attr.URN)
 	}
 	key, ok := findFold(ap.doc, p.Attr.URN)
 	ext, isObj := ap.doc[key].(map[string]any)
 	if op.Kind == Remove {
-		// "remove urn:…:Acme:2.0:User" splits as URN "urn:…:Acme:2.0",
-		// attribute "User": delete the extension object itself when the
-		// document has one under the whole path.
-		if p.Attr.Sub == "" {
-			if k, ok := findFold(ap.doc, p.Attr.URN+":"+p.Attr.Name); ok {
-				delete(ap.doc, k)
-				return nil
-			}
-		}
 		if !ok || !isObj {
 			return nil
 		}

@@ -35,15 +35,13 @@ func jsonDoc(t testing.TB, s string) schema.Resource {
 // canon renders a JSON value with sorted keys, for comparisons.
 func canon(t testing.TB, v any) string {
 	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		t.Fatalf("marshal: %v", err)
 	}
-	var out bytes.Buffer
-	if err := json.Compact(&out, b); err != nil {
-		t.Fatal(err)
-	}
-	return out.String()
+	return strings.TrimSpace(out.String())
 }
 
 // render writes a plan compactly: one line per operation.

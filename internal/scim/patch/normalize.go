@@ -355,25 +355,50 @@ func (n *normalizer) unknown(path string) error {
 }
 
 // custom handles a path under an extension URN the resource type does not
-// declare. urn and rest are rt.SplitURN(path).
+// declare; urn and rest are rt.SplitURN(path). The path names the extension
+// object itself, not one of its attributes, when its last segment is the
+// resource type's name or not an attribute name ("urn:…:Acme:2.0:User",
+// "urn:okta:custom:group:1.0"), or, for a key of a path-less value, when
+// the value is an object (as schema.Normalize reads POST bodies).
 func (n *normalizer) custom(kind Kind, path, urn, rest string, value any, pathless bool) error {
 	if n.opts.Strict {
 		return schema.Errorf(schema.ErrInvalidPath, "schema %q is not supported", urn)
 	}
-	// As in schema.Normalize: an unknown URN whose value is an object is the
-	// extension object itself, holding attributes.
-	if obj, ok := value.(map[string]any); ok && kind != Remove {
-		for _, k := range sortedKeys(obj) {
-			if obj[k] == nil {
-				continue
-			}
-			if err := n.customAttr(kind, path, k, obj[k], true); err != nil {
-				return err
-			}
+	if !urnSegment(rest) {
+		if pathless {
+			return nil
 		}
+		return schema.Errorf(schema.ErrInvalidPath, "%q is not a valid attribute path", path)
+	}
+	name, sub, dotted := strings.Cut(rest, ".")
+	attr := validName(name) && (!dotted || validName(sub)) && !strings.EqualFold(rest, n.rt.ID)
+	obj, isObj := value.(map[string]any)
+	if attr && !(pathless && isObj) {
+		return n.customAttr(kind, urn, rest, value, pathless)
+	}
+	if kind == Remove {
+		n.emit(Remove, filter.PatchPath{Attr: schema.Path{URN: path}}, nil)
 		return nil
 	}
-	return n.customAttr(kind, urn, rest, value, pathless)
+	if !isObj {
+		if value == nil && kind == Replace {
+			n.emit(Remove, filter.PatchPath{Attr: schema.Path{URN: path}}, nil)
+			return nil
+		}
+		if pathless || value == nil {
+			return n.nullValue(kind, filter.PatchPath{})
+		}
+		return schema.Errorf(schema.ErrInvalidValue, "the value for schema %q must be an object holding its attributes", path)
+	}
+	for _, k := range sortedKeys(obj) {
+		if obj[k] == nil {
+			continue
+		}
+		if err := n.customAttr(kind, path, k, obj[k], true); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // customAttr emits an operation on attribute rest ("name" or "name.sub") of
@@ -410,6 +435,23 @@ func validName(s string) bool {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r == '$' && i == 0:
 		case i > 0 && (r >= '0' && r <= '9' || r == '-' || r == '_'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// urnSegment reports whether s may end a URN-qualified path: letters,
+// digits, "$", "-", "_" and ".".
+func urnSegment(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case r == '$', r == '-', r == '_', r == '.':
 		default:
 			return false
 		}

@@ -1,0 +1,353 @@
+// Command scimbridge-bench measures a real scimbridge server: it builds and
+// starts `scimbridge serve` as a child process on loopback with a fresh
+// SQLite data directory, provisions users and groups over SCIM from
+// concurrent clients, times the requests IdPs make most, and reads the
+// server's memory from /proc. It only ever talks to the server it started.
+//
+//	go run ./cmd/scimbridge-bench -users 100000 -members 50000 -clients 8
+//
+// docs/performance.md records its results.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	users := flag.Int("users", 100000, "users to create")
+	members := flag.Int("members", 50000, "members of the large group")
+	clients := flag.Int("clients", 8, "concurrent clients while creating users")
+	samples := flag.Int("samples", 2000, "requests per latency measurement")
+	bin := flag.String("bin", "", "scimbridge binary (default: go build ./cmd/scimbridge)")
+	database := flag.String("database", "", "PostgreSQL URL to run against instead of SQLite")
+	flag.Parse()
+	if err := run(*users, *members, *clients, *samples, *bin, *database); err != nil {
+		fmt.Fprintln(os.Stderr, "scimbridge-bench:", err)
+		os.Exit(1)
+	}
+}
+
+type bench struct {
+	base, dir, token string
+	client           *http.Client
+	pid              int
+}
+
+func run(nUsers, nMembers, clients, samples int, bin, database string) error {
+	tmp, err := os.MkdirTemp("", "scimbridge-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if bin == "" {
+		bin = filepath.Join(tmp, "scimbridge")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/scimbridge")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("building scimbridge: %w", err)
+		}
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	key := "bench-" + randHex(16) + randHex(16)
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", filepath.Join(tmp, "data"), "--log-level", "warn")
+	cmd.Env = append(os.Environ(), "SCIMBRIDGE_API_KEY="+key)
+	if database != "" {
+		cmd.Env = append(cmd.Env, "SCIMBRIDGE_DATABASE="+database)
+	}
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+	b := &bench{base: "http://" + addr, pid: cmd.Process.Pid,
+		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	if err := b.waitReady(); err != nil {
+		return err
+	}
+	if err := b.setup(key); err != nil {
+		return err
+	}
+	fmt.Printf("scimbridge-bench: server pid %d on %s, database %s\n", b.pid, addr, map[bool]string{true: "postgres", false: "sqlite (synchronous=FULL)"}[database != ""])
+
+	// 1. Create users from concurrent clients.
+	ids := make([]string, nUsers)
+	start := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errc := make(chan error, clients)
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= nUsers {
+					return
+				}
+				id, err := b.createUser(i)
+				if err != nil {
+					errc <- err
+					return
+				}
+				ids[i] = id
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	if err := <-errc; err != nil {
+		return err
+	}
+	el := time.Since(start)
+	fmt.Printf("create users: %d users, %d clients, %.1fs, %.0f users/s\n", nUsers, clients, el.Seconds(), float64(nUsers)/el.Seconds())
+	rssAfterCreate := b.memory()
+
+	// 2. Filter by userName, the query every IdP makes before creating.
+	lat, err := b.sample(samples, func(i int) (string, string, []byte, int) {
+		n := (i * 7919) % nUsers
+		q := url.QueryEscape(fmt.Sprintf(`userName eq "User.%07d@Example.com"`, n))
+		return "GET", "/Users?filter=" + q, nil, 200
+	})
+	if err != nil {
+		return err
+	}
+	report("GET /Users?filter=userName eq", lat)
+
+	// 3. GET by id.
+	lat, err = b.sample(samples, func(i int) (string, string, []byte, int) {
+		return "GET", "/Users/" + ids[(i*104729)%nUsers], nil, 200
+	})
+	if err != nil {
+		return err
+	}
+	report("GET /Users/{id}", lat)
+
+	// 4. Group membership: one group with nMembers members, one empty.
+	big, err := b.createGroup("Everyone")
+	if err != nil {
+		return err
+	}
+	if nMembers > nUsers-samples {
+		nMembers = nUsers - samples
+	}
+	fill := time.Now()
+	for i := 0; i < nMembers; i += 1000 {
+		j := min(i+1000, nMembers)
+		if err := b.addMembers(big, ids[i:j]); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("fill group: %d members in batches of 1000, %.1fs\n", nMembers, time.Since(fill).Seconds())
+	small, err := b.createGroup("Small")
+	if err != nil {
+		return err
+	}
+	sampleAdd := func(group string, from int) ([]time.Duration, error) {
+		n := min(samples, 500)
+		return b.sample(n, func(i int) (string, string, []byte, int) {
+			body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":%q}]}]}`, ids[from+i])
+			return "PATCH", "/Groups/" + group, []byte(body), 204
+		})
+	}
+	lat, err = sampleAdd(big, nMembers)
+	if err != nil {
+		return err
+	}
+	report(fmt.Sprintf("PATCH add 1 member to a %d-member group", nMembers), lat)
+	lat, err = sampleAdd(small, nMembers+min(samples, 500))
+	if err != nil {
+		return err
+	}
+	report("PATCH add 1 member to a small group", lat)
+	rss := b.memory()
+	fmt.Printf("server memory: after creating users %s; at end %s\n", rssAfterCreate, rss)
+	return nil
+}
+
+func report(name string, lat []time.Duration) {
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	fmt.Printf("%-45s n=%d median %.2f ms  p90 %.2f ms  p99 %.2f ms (client round trip over loopback)\n", name+":", len(lat), q(0.5), q(0.9), q(0.99))
+}
+
+func (b *bench) sample(n int, req func(i int) (method, path string, body []byte, want int)) ([]time.Duration, error) {
+	out := make([]time.Duration, 0, n)
+	for i := 0; i < n; i++ {
+		m, p, body, want := req(i)
+		t := time.Now()
+		status, resp, err := b.do(m, "/scim/v2/"+b.dir+p, body, b.token)
+		d := time.Since(t)
+		if err != nil {
+			return nil, err
+		}
+		if status != want {
+			return nil, fmt.Errorf("%s %s: status %d: %s", m, p, status, resp)
+		}
+		if m == "GET" && strings.Contains(p, "filter=") && !bytes.Contains(resp, []byte(`"totalResults":1`)) {
+			return nil, fmt.Errorf("%s %s: expected one result: %s", m, p, resp)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func (b *bench) do(method, path string, body []byte, bearer string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(context.Background(), method, b.base+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/scim+json")
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	rb, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, rb, err
+}
+
+func (b *bench) waitReady() error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(b.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("server did not become ready")
+}
+
+func (b *bench) setup(key string) error {
+	var org, dir, tok map[string]any
+	if err := b.mgmt("POST", "/api/v1/organizations", `{"name":"Bench Corp"}`, key, &org); err != nil {
+		return err
+	}
+	if err := b.mgmt("POST", "/api/v1/organizations/"+org["id"].(string)+"/directories", `{"provider":"okta","name":"Okta"}`, key, &dir); err != nil {
+		return err
+	}
+	b.dir = dir["id"].(string)
+	if err := b.mgmt("POST", "/api/v1/directories/"+b.dir+"/tokens", `{}`, key, &tok); err != nil {
+		return err
+	}
+	b.token = tok["token"].(string)
+	return nil
+}
+
+func (b *bench) mgmt(method, path, body, key string, out any) error {
+	status, resp, err := b.do(method, path, []byte(body), key)
+	if err != nil {
+		return err
+	}
+	if status != 201 {
+		return fmt.Errorf("%s %s: %d %s", method, path, status, resp)
+	}
+	return json.Unmarshal(resp, out)
+}
+
+func (b *bench) createUser(i int) (string, error) {
+	body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"User.%07d@Example.com","externalId":"00u%07d","name":{"givenName":"Given%d","familyName":"Family%d"},"displayName":"Given%d Family%d","emails":[{"primary":true,"value":"user.%07d@example.com","type":"work"}],"active":true,"password":"not-stored-%d","groups":[]}`, i, i, i, i, i, i, i, i)
+	status, resp, err := b.do("POST", "/scim/v2/"+b.dir+"/Users", []byte(body), b.token)
+	if err != nil {
+		return "", err
+	}
+	if status != 201 {
+		return "", fmt.Errorf("POST /Users: %d %s", status, resp)
+	}
+	var u struct{ ID string }
+	if err := json.Unmarshal(resp, &u); err != nil {
+		return "", err
+	}
+	return u.ID, nil
+}
+
+func (b *bench) createGroup(name string) (string, error) {
+	status, resp, err := b.do("POST", "/scim/v2/"+b.dir+"/Groups", []byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"`+name+`","members":[]}`), b.token)
+	if err != nil {
+		return "", err
+	}
+	if status != 201 {
+		return "", fmt.Errorf("POST /Groups: %d %s", status, resp)
+	}
+	var g struct{ ID string }
+	return g.ID, json.Unmarshal(resp, &g)
+}
+
+func (b *bench) addMembers(group string, ids []string) error {
+	vals := make([]map[string]string, len(ids))
+	for i, id := range ids {
+		vals[i] = map[string]string{"value": id}
+	}
+	body, _ := json.Marshal(map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+		"Operations": []any{map[string]any{"op": "add", "path": "members", "value": vals}}})
+	status, resp, err := b.do("PATCH", "/scim/v2/"+b.dir+"/Groups/"+group, body, b.token)
+	if err != nil {
+		return err
+	}
+	if status != 204 && status != 200 {
+		return fmt.Errorf("PATCH /Groups: %d %s", status, resp)
+	}
+	return nil
+}
+
+// memory reads the server's resident memory and its peak from /proc.
+func (b *bench) memory() string {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", b.pid))
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	var rss, hwm string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			rss = strings.TrimSpace(v)
+		}
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			hwm = strings.TrimSpace(v)
+		}
+	}
+	return "RSS " + rss + " (peak " + hwm + ")"
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

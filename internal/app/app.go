@@ -1,0 +1,111 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/config"
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/mgmtapi"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
+	"github.com/scimbridge/scimbridge/internal/scimapi"
+	"github.com/scimbridge/scimbridge/internal/sqlstore"
+	"github.com/scimbridge/scimbridge/internal/web"
+)
+
+// App is one scimbridge process's wiring.
+type App struct {
+	Config  config.Config
+	Logger  *slog.Logger
+	Store   *sqlstore.Store
+	Service *directory.Service
+}
+
+// Open opens and migrates the database and builds the service.
+func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
+	st, err := sqlstore.Open(ctx, cfg.DatabaseDSN())
+	if err != nil {
+		return nil, err
+	}
+	n, err := st.Migrate(ctx)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if n > 0 {
+		logger.Info("database migrated", "dialect", st.Dialect(), "applied", n)
+	}
+	svc := &directory.Service{
+		Store:              st,
+		Schemas:            schema.New(),
+		IDs:                directory.IDs{Now: time.Now, Rand: rand.Reader},
+		Logger:             logger,
+		MaxPatchOperations: 1000,
+	}
+	return &App{Config: cfg, Logger: logger, Store: st, Service: svc}, nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.Store.Close() }
+
+// Handler returns the root HTTP handler: health probes, the SCIM surface and
+// the management API.
+func (a *App) Handler() http.Handler {
+	scim := &scimapi.Handler{Service: a.Service, Logger: a.Logger, PublicURL: a.Config.PublicURL}
+	mgmt := &mgmtapi.Handler{Service: a.Service, Logger: a.Logger, PublicURL: a.Config.PublicURL, APIKey: a.Config.APIKey}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		web.WriteJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := a.Store.Ping(ctx); err != nil {
+			a.Logger.WarnContext(ctx, "not ready", "error", err)
+			web.WriteJSON(w, http.StatusServiceUnavailable, "application/json", map[string]string{"status": "unavailable", "error": err.Error()})
+			return
+		}
+		web.WriteJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ready"})
+	})
+	mux.Handle("/scim/v2/", scim.Routes())
+	mux.Handle("/api/v1/", mgmt.Routes())
+	return web.Chain(mux, web.WithRequestID, web.SecurityHeaders, web.AccessLog(a.Logger, time.Now))
+}
+
+// Serve serves on ln until ctx is cancelled, then shuts down gracefully:
+// in-flight requests finish (up to the shutdown timeout) before it returns.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.Logger.Info("scimbridge listening", "addr", ln.Addr().String(), "public_url", a.Config.PublicURL, "database", a.Store.Dialect())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	a.Logger.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Config.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

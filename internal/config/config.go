@@ -1,0 +1,131 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of a scimbridge process.
+type Config struct {
+	DataDir   string // where the SQLite database (and generated keys) live
+	Database  string // postgres:// URL; empty: SQLite in DataDir
+	Addr      string // listen address
+	PublicURL string // base URL IdPs and browsers reach us at
+	LogLevel  string // debug, info, warn, error
+	LogFormat string // text or json
+	APIKey    string // bootstrap management API key (optional)
+
+	ShutdownTimeout time.Duration
+
+	apiKeyFileErr error
+}
+
+// DatabaseDSN is what sqlstore.Open takes: the PostgreSQL URL, or the
+// SQLite file in the data directory.
+func (c Config) DatabaseDSN() string {
+	if c.Database != "" {
+		return c.Database
+	}
+	return filepath.Join(c.DataDir, "scimbridge.db")
+}
+
+// setting binds one flag to its environment variable.
+type setting struct {
+	flag, env, def, usage string
+	dst                   *string
+}
+
+func (c *Config) settings() []setting {
+	return []setting{
+		{"data-dir", "SCIMBRIDGE_DATA_DIR", "./scimbridge-data", "directory for the embedded SQLite database", &c.DataDir},
+		{"database", "SCIMBRIDGE_DATABASE", "", "PostgreSQL URL (postgres://…); empty uses SQLite in the data directory", &c.Database},
+		{"addr", "SCIMBRIDGE_ADDR", "127.0.0.1:8080", "address to listen on", &c.Addr},
+		{"public-url", "SCIMBRIDGE_PUBLIC_URL", "", "public base URL used in endpoint URLs (default http://<addr>)", &c.PublicURL},
+		{"log-level", "SCIMBRIDGE_LOG_LEVEL", "info", "log level: debug, info, warn or error", &c.LogLevel},
+		{"log-format", "SCIMBRIDGE_LOG_FORMAT", "text", "log format: text or json", &c.LogFormat},
+	}
+}
+
+// Register binds the flags of the server configuration to fs. Values not
+// given as flags come from the environment (getenv), then defaults.
+// SCIMBRIDGE_API_KEY (or SCIMBRIDGE_API_KEY_FILE) has no flag: secrets do not
+// belong on command lines.
+func (c *Config) Register(fs *flag.FlagSet, getenv func(string) string) {
+	for _, s := range c.settings() {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		fs.StringVar(s.dst, s.flag, def, s.usage+" (env "+s.env+")")
+	}
+	c.ShutdownTimeout = 30 * time.Second
+	c.APIKey = getenv("SCIMBRIDGE_API_KEY")
+	if f := getenv("SCIMBRIDGE_API_KEY_FILE"); f != "" && c.APIKey == "" {
+		if b, err := os.ReadFile(f); err == nil {
+			c.APIKey = strings.TrimSpace(string(b))
+		} else {
+			c.apiKeyFileErr = fmt.Errorf("SCIMBRIDGE_API_KEY_FILE: %w", err)
+		}
+	}
+}
+
+// Finish fills derived defaults and validates; it reports every problem at
+// once.
+func (c *Config) Finish() error {
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Addr
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	var errs []error
+	check := func(bad bool, format string, args ...any) {
+		if bad {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	if c.apiKeyFileErr != nil {
+		errs = append(errs, c.apiKeyFileErr)
+	}
+	check(c.Database == "" && c.DataDir == "", "--data-dir (SCIMBRIDGE_DATA_DIR) must not be empty when no --database is set")
+	if c.Database != "" {
+		u, err := url.Parse(c.Database)
+		check(err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql"),
+			"--database (SCIMBRIDGE_DATABASE) must be a postgres:// URL, got %q", redactURL(c.Database))
+	}
+	_, _, err := net.SplitHostPort(c.Addr)
+	check(err != nil, "--addr (SCIMBRIDGE_ADDR) must be host:port, got %q", c.Addr)
+	u, err := url.Parse(c.PublicURL)
+	check(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "",
+		"--public-url (SCIMBRIDGE_PUBLIC_URL) must be an http:// or https:// URL, got %q", c.PublicURL)
+	check(!oneOf(c.LogLevel, "debug", "info", "warn", "error"), "--log-level (SCIMBRIDGE_LOG_LEVEL) must be debug, info, warn or error, got %q", c.LogLevel)
+	check(!oneOf(c.LogFormat, "text", "json"), "--log-format (SCIMBRIDGE_LOG_FORMAT) must be text or json, got %q", c.LogFormat)
+	check(c.APIKey != "" && len(c.APIKey) < 32, "SCIMBRIDGE_API_KEY must be at least 32 characters")
+	return errors.Join(errs...)
+}
+
+func oneOf(s string, options ...string) bool {
+	for _, o := range options {
+		if s == o {
+			return true
+		}
+	}
+	return false
+}
+
+// redactURL hides a password in a database URL.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}

@@ -1,0 +1,69 @@
+package config
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+)
+
+func load(t *testing.T, args []string, env map[string]string) (Config, error) {
+	t.Helper()
+	var c Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	c.Register(fs, func(k string) string { return env[k] })
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return c, c.Finish()
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.DataDir != "./scimbridge-data" || c.PublicURL != "http://127.0.0.1:8080" {
+		t.Errorf("defaults: %+v", c)
+	}
+	if got, want := c.DatabaseDSN(), "scimbridge-data/scimbridge.db"; got != want {
+		t.Errorf("DatabaseDSN() = %q, want %q", got, want)
+	}
+}
+
+func TestEnvAndFlags(t *testing.T) {
+	c, err := load(t, []string{"--addr", "0.0.0.0:9000"}, map[string]string{
+		"SCIMBRIDGE_ADDR":       "127.0.0.1:1",
+		"SCIMBRIDGE_PUBLIC_URL": "https://scim.example.com/",
+		"SCIMBRIDGE_DATABASE":   "postgres://u:secret@db/scim",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "0.0.0.0:9000" {
+		t.Errorf("flag should beat env: addr %q", c.Addr)
+	}
+	if c.PublicURL != "https://scim.example.com" {
+		t.Errorf("public url %q", c.PublicURL)
+	}
+	if c.DatabaseDSN() != "postgres://u:secret@db/scim" {
+		t.Errorf("dsn %q", c.DatabaseDSN())
+	}
+}
+
+func TestEveryProblemReportedAtOnce(t *testing.T) {
+	_, err := load(t, []string{"--addr", "nope", "--log-level", "loud", "--log-format", "xml", "--database", "mysql://u:hunter2@x/db", "--public-url", "ftp://x"}, nil)
+	if err == nil {
+		t.Fatal("want error")
+	}
+	msg := err.Error()
+	for _, want := range []string{"--addr", "--log-level", "--log-format", "--database", "--public-url"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error does not mention %s:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "hunter2") {
+		t.Errorf("error leaks the database password:\n%s", msg)
+	}
+}

@@ -1,0 +1,129 @@
+package mgmtapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/web"
+)
+
+// Handler serves /api/v1. Its fields are its dependencies.
+type Handler struct {
+	Service   *directory.Service
+	Logger    *slog.Logger
+	PublicURL string // e.g. https://scim.example.com; endpoint URLs are built from it
+	APIKey    string // optional bootstrap key from configuration
+}
+
+// Routes returns the handler for everything under /api/v1/.
+func (h *Handler) Routes() http.Handler {
+	mux := http.NewServeMux()
+	route := func(pattern string, fn web.HandlerFunc) {
+		mux.Handle(pattern, web.Adapt(h.writeError, h.authenticated(fn)))
+	}
+	route("POST /api/v1/organizations", h.createOrganization)
+	route("GET /api/v1/organizations/{org_id}", h.getOrganization)
+	route("POST /api/v1/organizations/{org_id}/directories", h.createDirectory)
+	route("GET /api/v1/directories/{dir_id}", h.getDirectory)
+	route("POST /api/v1/directories/{dir_id}/tokens", h.createToken)
+	route("GET /api/v1/directories/{dir_id}/tokens", h.listTokens)
+	route("DELETE /api/v1/directories/{dir_id}/tokens/{token_id}", h.revokeToken)
+	mux.Handle("/api/v1/", web.Adapt(h.writeError, h.authenticated(func(w http.ResponseWriter, r *http.Request) error {
+		return directory.Errorf(directory.KindNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
+	})))
+	return web.Chain(mux, web.Recover(h.Logger, h.writeError))
+}
+
+func (h *Handler) authenticated(next web.HandlerFunc) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		auth := r.Header.Get("Authorization")
+		scheme, secret, ok := strings.Cut(auth, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			secret = ""
+		}
+		if err := h.Service.AuthenticateAPIKey(r.Context(), strings.TrimSpace(secret), h.APIKey); err != nil {
+			return err
+		}
+		return next(w, r)
+	}
+}
+
+// writeError renders every error of this surface.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, code, msg := http.StatusInternalServerError, "internal", "internal error (request id "+web.RequestID(r.Context())+")"
+	var de *directory.Error
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		status, code, msg = http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)
+	case errors.As(err, &de) && de.Kind != directory.KindInternal:
+		code, msg = de.Kind.String(), de.Message
+		status = map[directory.Kind]int{
+			directory.KindInvalid:      http.StatusBadRequest,
+			directory.KindNotFound:     http.StatusNotFound,
+			directory.KindConflict:     http.StatusConflict,
+			directory.KindPrecondition: http.StatusPreconditionFailed,
+			directory.KindUnauthorized: http.StatusUnauthorized,
+			directory.KindForbidden:    http.StatusForbidden,
+			directory.KindTooMany:      http.StatusTooManyRequests,
+		}[de.Kind]
+	default:
+		h.Logger.ErrorContext(r.Context(), "management API request failed", "request_id", web.RequestID(r.Context()),
+			"method", r.Method, "path", r.URL.Path, "error", err)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="scimbridge"`)
+	}
+	body := map[string]any{"error": map[string]any{"code": code, "message": msg, "details": []any{}}}
+	if werr := web.WriteJSON(w, status, "application/json", body); werr != nil {
+		h.Logger.DebugContext(r.Context(), "writing error response", "error", werr)
+	}
+}
+
+// decode reads a JSON object into dst, rejecting unknown fields, trailing
+// data and bodies over 1 MiB, with messages a person can act on.
+func decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.DisallowUnknownFields()
+	if err := d.Decode(dst); err != nil {
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te):
+			return directory.Errorf(directory.KindInvalid, "field %q must be a %s", te.Field, te.Type.String())
+		case strings.HasPrefix(err.Error(), "json: unknown field"):
+			return directory.Errorf(directory.KindInvalid, "%s", strings.TrimPrefix(err.Error(), "json: "))
+		default:
+			return directory.Errorf(directory.KindInvalid, "request body is not valid JSON: %v", err)
+		}
+	}
+	if d.More() {
+		return directory.Errorf(directory.KindInvalid, "request body has data after the JSON object")
+	}
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	return web.WriteJSON(w, status, "application/json", v)
+}
+
+func timeOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}

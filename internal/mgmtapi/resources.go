@@ -1,0 +1,155 @@
+package mgmtapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+)
+
+type organizationJSON struct {
+	Object     string `json:"object"`
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	ExternalID any    `json:"external_id"`
+	CreatedAt  any    `json:"created_at"`
+	UpdatedAt  any    `json:"updated_at"`
+}
+
+func organizationOut(o directory.Organization) organizationJSON {
+	var ext any
+	if o.ExternalID != "" {
+		ext = o.ExternalID
+	}
+	return organizationJSON{"organization", o.ID, o.Name, ext, timeOrNil(o.CreatedAt), timeOrNil(o.UpdatedAt)}
+}
+
+func (h *Handler) createOrganization(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Name       string `json:"name"`
+		ExternalID string `json:"external_id"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	o, err := h.Service.CreateOrganization(r.Context(), in.Name, in.ExternalID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, organizationOut(o))
+}
+
+func (h *Handler) getOrganization(w http.ResponseWriter, r *http.Request) error {
+	o, err := h.Service.Store.GetOrganization(r.Context(), r.PathValue("org_id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, organizationOut(o))
+}
+
+func (h *Handler) directoryOut(d directory.Directory, users, groups *int) map[string]any {
+	out := map[string]any{
+		"object":          "directory",
+		"id":              d.ID,
+		"organization_id": d.OrganizationID,
+		"name":            d.Name,
+		"provider":        d.Provider,
+		"enabled":         d.Enabled,
+		"endpoint_url":    h.PublicURL + "/scim/v2/" + d.ID,
+		"last_request_at": timeOrNil(d.LastRequestAt),
+		"created_at":      timeOrNil(d.CreatedAt),
+		"updated_at":      timeOrNil(d.UpdatedAt),
+	}
+	if users != nil {
+		out["user_count"], out["group_count"] = *users, *groups
+	}
+	return out
+}
+
+func (h *Handler) createDirectory(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Provider string `json:"provider"`
+		Name     string `json:"name"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	d, err := h.Service.CreateDirectory(r.Context(), r.PathValue("org_id"), in.Provider, in.Name)
+	if err != nil {
+		return err
+	}
+	zero := 0
+	return writeJSON(w, http.StatusCreated, h.directoryOut(d, &zero, &zero))
+}
+
+func (h *Handler) getDirectory(w http.ResponseWriter, r *http.Request) error {
+	d, err := h.Service.Store.GetDirectory(r.Context(), r.PathValue("dir_id"))
+	if err != nil {
+		return err
+	}
+	users, groups, err := h.Service.Store.CountDirectory(r.Context(), d.ID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, h.directoryOut(d, &users, &groups))
+}
+
+func tokenOut(t directory.Token, now time.Time) map[string]any {
+	return map[string]any{
+		"object":       "directory_token",
+		"id":           t.ID,
+		"directory_id": t.DirectoryID,
+		"suffix":       t.Suffix,
+		"active":       t.Active(now),
+		"created_at":   timeOrNil(t.CreatedAt),
+		"expires_at":   timeOrNil(t.ExpiresAt),
+		"last_used_at": timeOrNil(t.LastUsedAt),
+		"revoked_at":   timeOrNil(t.RevokedAt),
+	}
+}
+
+func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		ExpiresAt *time.Time `json:"expires_at"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	var exp time.Time
+	if in.ExpiresAt != nil {
+		exp = *in.ExpiresAt
+	}
+	t, secret, err := h.Service.CreateToken(r.Context(), r.PathValue("dir_id"), exp)
+	if err != nil {
+		return err
+	}
+	out := tokenOut(t, t.CreatedAt)
+	out["token"] = secret // the only time the secret is ever returned
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, http.StatusCreated, out)
+}
+
+func (h *Handler) listTokens(w http.ResponseWriter, r *http.Request) error {
+	dirID := r.PathValue("dir_id")
+	if _, err := h.Service.Store.GetDirectory(r.Context(), dirID); err != nil {
+		return err
+	}
+	ts, err := h.Service.Store.ListTokens(r.Context(), dirID)
+	if err != nil {
+		return err
+	}
+	now := h.Service.IDs.Now()
+	data := make([]any, 0, len(ts))
+	for _, t := range ts {
+		data = append(data, tokenOut(t, now))
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"data": data, "next_page_token": nil})
+}
+
+func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Service.RevokeToken(r.Context(), r.PathValue("dir_id"), r.PathValue("token_id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
