@@ -22,8 +22,11 @@ import (
 //     them; ne is exactly "not eq".
 //   - "eq null" is true iff nothing is reached, "ne null" iff something is;
 //     other operators with null are false.
-//   - pr is true iff some reached value is present: not a string "" and,
-//     for an object or list, with at least one non-null member.
+//   - pr is true iff some reached value is present: non-null, not the
+//     string "", and for an object at least one non-null member. Without a
+//     sub-attribute pr looks at the attribute's value as a whole, so a
+//     multi-valued attribute is present iff its list has a non-null element
+//     (even an empty object {}).
 //   - attr[filter] is true iff some element object of attr (or attr itself
 //     when single-valued) satisfies filter, whose paths read that element.
 //   - Strings compare after strings.ToLower when the attribute is not
@@ -56,6 +59,11 @@ func (ev *evaluator) eval(e Expr, sc scope) bool {
 	case *Present:
 		if x == nil {
 			return false
+		}
+		if x.Path.Sub == "" || sc.inVP {
+			// The attribute's value as a whole: a list is present when it
+			// has a non-null element.
+			return present(ev.raw(x.Path, sc))
 		}
 		for _, v := range ev.reach(x.Path, sc) {
 			if present(v) {
@@ -150,21 +158,27 @@ func (ev *evaluator) leaf(p schema.Path, sc scope) *schema.Attribute {
 	return nil
 }
 
-// reach returns the non-null values path p reaches in scope sc.
-func (ev *evaluator) reach(p schema.Path, sc scope) []any {
+// raw returns the value stored at p's attribute (ignoring p.Sub at the top
+// level), or at p's sub-attribute of the element inside a value filter.
+func (ev *evaluator) raw(p schema.Path, sc scope) any {
 	if sc.inVP {
 		key := p.Sub
 		if key == "" {
 			key = p.Name
 		}
-		return spread(sc.elem[key])
+		return sc.elem[key]
 	}
 	container := sc.doc
 	if p.URN != "" {
 		container, _ = sc.doc[p.URN].(map[string]any)
 	}
-	v := container[p.Name]
-	if p.Sub == "" {
+	return container[p.Name]
+}
+
+// reach returns the non-null values path p reaches in scope sc.
+func (ev *evaluator) reach(p schema.Path, sc scope) []any {
+	v := ev.raw(p, sc)
+	if sc.inVP || p.Sub == "" {
 		return spread(v)
 	}
 	switch x := v.(type) {
@@ -200,9 +214,10 @@ func spread(v any) []any {
 	return []any{v}
 }
 
-// present is pr for one reached value (RFC 7644 §3.4.2.2: "If the attribute
-// has a non-empty value, or if it contains a non-empty node for complex
-// attributes, there is a match").
+// present is pr for one value (RFC 7644 §3.4.2.2: "If the attribute has a
+// non-empty value, or if it contains a non-empty node for complex
+// attributes, there is a match"): an object or a list is present when it
+// has a non-null member.
 func present(v any) bool {
 	switch x := v.(type) {
 	case nil:

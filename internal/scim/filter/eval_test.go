@@ -95,7 +95,7 @@ func TestEvalUser(t *testing.T) {
 		{`name pr`, true},
 		{`emails pr`, true},
 		{`phoneNumbers pr`, false},
-		{`roles pr`, false},
+		{`roles pr`, true}, // [{}]: the list has a non-null member
 		{`emails.primary pr`, true},
 		{`emails.display pr`, false},
 		{`not (title pr)`, true},

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -95,8 +96,8 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Parse(%q) succeeded, but Parse(Format) = Parse(%q) failed: %v", s, out, err)
 		}
-		if diff := cmp.Diff(e, e2); diff != "" {
-			t.Fatalf("Parse(%q) != Parse(Format) = Parse(%q) (-first +second):\n%s", s, out, diff)
+		if !reflect.DeepEqual(e, e2) {
+			t.Fatalf("Parse(%q) != Parse(Format) = Parse(%q) (-first +second):\n%s", s, out, cmp.Diff(e, e2))
 		}
 		if out2 := Format(e2); out2 != out {
 			t.Fatalf("Format is not stable: %q then %q", out, out2)
@@ -107,8 +108,12 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		Eval(user, r, doc)
-		// A resolved expression formats to a filter that resolves to itself.
+		// A resolved expression formats to a filter that resolves to itself
+		// (unless canonical names made it longer than Parse accepts).
 		rs := Format(r)
+		if len(rs) > MaxLen {
+			return
+		}
 		e3, err := Parse(rs)
 		if err != nil {
 			t.Fatalf("Format(Resolve(%q)) = %q does not parse: %v", s, rs, err)
@@ -117,8 +122,8 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			t.Fatalf("Format(Resolve(%q)) = %q does not resolve: %v", s, rs, err)
 		}
-		if diff := cmp.Diff(r, r3); diff != "" {
-			t.Fatalf("Resolve(Parse(Format(Resolve(%q)))) differs (-want +got):\n%s", s, diff)
+		if !reflect.DeepEqual(r, r3) {
+			t.Fatalf("Resolve(Parse(Format(Resolve(%q)))) differs (-want +got):\n%s", s, cmp.Diff(r, r3))
 		}
 	})
 }
@@ -166,8 +171,8 @@ func FuzzParsePatchPath(f *testing.F) {
 		if err != nil {
 			t.Fatalf("ParsePatchPath(%q) succeeded, but ParsePatchPath(%q) failed: %v", s, out, err)
 		}
-		if diff := cmp.Diff(p, p2); diff != "" {
-			t.Fatalf("ParsePatchPath(%q) != ParsePatchPath(%q) (-first +second):\n%s", s, out, diff)
+		if !reflect.DeepEqual(p, p2) {
+			t.Fatalf("ParsePatchPath(%q) != ParsePatchPath(%q) (-first +second):\n%s", s, out, cmp.Diff(p, p2))
 		}
 		r, err := ResolvePatchPath(user, p)
 		if err != nil {
@@ -175,6 +180,9 @@ func FuzzParsePatchPath(f *testing.F) {
 			if !errors.As(err, &se) || se.ScimType != schema.ErrInvalidPath {
 				t.Fatalf("ResolvePatchPath(%q): error %#v is not an invalidPath *schema.Error", s, err)
 			}
+			return
+		}
+		if len(r.String()) > MaxLen {
 			return
 		}
 		p3, err := ParsePatchPath(r.String())
@@ -185,8 +193,8 @@ func FuzzParsePatchPath(f *testing.F) {
 		if err != nil {
 			t.Fatalf("String of resolved %q = %q does not resolve: %v", s, r.String(), err)
 		}
-		if diff := cmp.Diff(r, r3); diff != "" {
-			t.Fatalf("resolved %q does not round-trip through %q (-want +got):\n%s", s, r.String(), diff)
+		if !reflect.DeepEqual(r, r3) {
+			t.Fatalf("resolved %q does not round-trip through %q (-want +got):\n%s", s, r.String(), cmp.Diff(r, r3))
 		}
 	})
 }

@@ -38,6 +38,11 @@ func (p *parser) value(op Op) (Value, error) {
 	if isJSONNumber(w) {
 		return Value{Kind: NumberValue, Str: w}, nil
 	}
+	for i := 0; i < len(w); i++ {
+		if w[i] < 0x20 || w[i] == 0x7f {
+			return Value{}, p.errorf(at+i, "control character %U in an unquoted value", rune(w[i]))
+		}
+	}
 	return Value{Kind: StringValue, Str: w}, nil
 }
 
@@ -163,6 +168,10 @@ func quote(b *strings.Builder, s string) {
 			b.WriteString(`\r`)
 		case r == '\t':
 			b.WriteString(`\t`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\f':
+			b.WriteString(`\f`)
 		case r < 0x20:
 			b.WriteString(`\u00`)
 			b.WriteByte(hex[r>>4])

@@ -38,6 +38,11 @@ func Parse(s string) (Expr, error) {
 	if !p.eof() {
 		return nil, p.trailing()
 	}
+	if len(s) > canonicalCheckLen {
+		if n := len(Format(e)); n > MaxLen {
+			return nil, schema.Errorf(p.scimType, "the filter is %d bytes long once normalised; at most %d bytes are accepted", n, MaxLen)
+		}
+	}
 	return e, nil
 }
 

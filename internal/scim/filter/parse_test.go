@@ -160,6 +160,8 @@ func TestParseErrors(t *testing.T) {
 		{"too deep not", strings.Repeat("not (", MaxDepth+1) + "a pr" + strings.Repeat(")", MaxDepth+1), []string{"nested more than 32"}},
 		{"too deep entra rewrite", nest(MaxDepth-1, `emails[a pr or b pr].value pr`), []string{"nested more than 32"}},
 		{"too long", `userName eq "` + strings.Repeat("a", MaxLen) + `"`, []string{"at most 8192 bytes"}},
+		{"too long once normalised", strings.Repeat("a eq b or ", 818) + "a pr", []string{"once normalised", "at most 8192 bytes"}},
+		{"control character in bareword", "userName eq a\x1db", []string{"control character U+001D in an unquoted value", "position 14"}},
 		{"invalid utf-8", "userName eq \"\xff\"", []string{"UTF-8"}},
 		{"unclosed bracket", `emails[type eq "work"`, []string{`expected "]" to close the "[" at position 7`}},
 		{"empty bracket", `emails[]`, []string{"expected an attribute path", `"]"`}},
@@ -263,6 +265,7 @@ func TestParsePatchPathErrors(t *testing.T) {
 		{"too long", strings.Repeat("a", MaxLen+1), []string{"at most 8192 bytes"}},
 		{"too deep", `emails[` + nest(MaxDepth, `type pr`) + `]`, []string{"nested more than 32"}},
 		{"invalid utf-8", "emails\xff", []string{"UTF-8"}},
+		{"too long once normalised", `emails[` + strings.Repeat("a eq b or ", 817) + `a pr]`, []string{"once normalised"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -84,5 +84,10 @@ func ParsePatchPath(s string) (PatchPath, error) {
 	if !p.eof() {
 		return PatchPath{}, p.errorf(p.pos, `expected "[", "." or the end of the path, found %s`, p.found(p.pos))
 	}
+	if len(s) > canonicalCheckLen {
+		if n := len(pp.String()); n > MaxLen {
+			return PatchPath{}, schema.Errorf(p.scimType, "the path is %d bytes long once normalised; at most %d bytes are accepted", n, MaxLen)
+		}
+	}
 	return pp, nil
 }

@@ -19,8 +19,8 @@ import (
 //     and cannot nest.
 //   - A comparison on a complex attribute without a sub-attribute
 //     (`emails co "@x"`, `manager eq "id"`) compares its "value"
-//     sub-attribute (RFC 7644 §3.4.2.2 "... the filter compares the
-//     attribute's value sub-attribute" reading of multi-valued attributes).
+//     sub-attribute, the attribute's "significant value" (RFC 7643 §2.4),
+//     as in the RFC 7644 §3.4.2.2 example `emails co "example.com"`.
 //   - Operators must suit the attribute's type: gt/ge/lt/le not on boolean
 //     or binary, co/sw/ew only on string and reference; null only with eq
 //     and ne.

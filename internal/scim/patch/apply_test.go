@@ -405,6 +405,7 @@ func TestApplyErrors(t *testing.T) {
 		scimType string
 	}{
 		{"remove userName", user, userDoc, body(`{"op":"remove","path":"userName"}`), Options{}, "mutability"},
+		{"remove userName via the core URN", user, userDoc, body(`{"op":"remove","path":"urn:ietf:params:scim:schemas:core:2.0:User:userName"}`), Options{}, "mutability"},
 		{"replace userName with null", user, userDoc, body(`{"op":"replace","path":"userName","value":null}`), Options{}, "mutability"},
 		{"remove group displayName", group, groupDoc, body(`{"op":"remove","path":"displayName"}`), Options{}, "mutability"},
 		{"filtered add with or filter and no match", user, userDoc, body(`{"op":"add","path":"emails[type eq \"other\" or type eq \"x\"].value","value":"v"}`), Options{}, "noTarget"},
@@ -417,6 +418,9 @@ func TestApplyErrors(t *testing.T) {
 			_, plan, _, err := patch(t, tt.rt, jsonDoc(t, tt.doc), tt.body, tt.opts)
 			if got := scimType(err); got != tt.scimType {
 				t.Fatalf("error %v (scimType %q), plan %v; want %q", err, got, render(t, plan), tt.scimType)
+			}
+			if tt.scimType == "noTarget" && !strings.Contains(err.Error(), "Operations[0]: ") {
+				t.Errorf("error %q does not name the operation", err)
 			}
 		})
 	}

@@ -1,0 +1,250 @@
+package scimapi
+
+import (
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"sync"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
+	"github.com/scimbridge/scimbridge/internal/web"
+)
+
+// Defaults for the Handler's zero-valued limits.
+const (
+	DefaultMaxBodyBytes        = 16 << 20
+	DefaultMaxResults          = 1000
+	DefaultBulkMaxOperations   = 1000
+	DefaultBulkMaxPayloadBytes = 16 << 20
+	// defaultCount is the page size when a list request names no count
+	// (RFC 7644 §3.4.2.4 leaves it to the service provider).
+	defaultCount = 100
+)
+
+// prefix is where the app mounts the surface; Routes expects it in the
+// request path (the app does not strip it).
+const prefix = "/scim/v2/"
+
+// contentType is the media type of every response (RFC 7644 §3.1, §8.1).
+const contentType = "application/scim+json"
+
+// Handler serves the SCIM 2.0 surface. Its exported fields are its
+// dependencies and limits; zero limits take the Default* values. Build it
+// as a struct literal and call Routes once; it must not be copied after
+// that.
+type Handler struct {
+	Service *directory.Service
+	Logger  *slog.Logger
+	// PublicURL is the externally visible base URL without a trailing
+	// slash, e.g. "https://scim.example.com". meta.location, Location
+	// headers and $ref values are PublicURL + "/scim/v2/" + directory id +
+	// "/Users/" + id. When empty, the request's scheme and Host are used.
+	PublicURL           string
+	MaxBodyBytes        int64 // request body limit; 413 beyond it
+	MaxResults          int   // filter.maxResults: the largest page served
+	BulkMaxOperations   int   // bulk.maxOperations
+	BulkMaxPayloadBytes int64 // bulk.maxPayloadSize
+
+	once      sync.Once
+	logger    *slog.Logger
+	schemas   *schema.Schemas
+	lim       limits
+	discovery discovery
+}
+
+// limits are the Handler's limits with defaults applied.
+type limits struct {
+	body      int64
+	results   int
+	bulkOps   int
+	bulkBytes int64
+}
+
+// setup applies defaults and builds the discovery documents, once.
+func (h *Handler) setup() {
+	h.once.Do(func() {
+		h.logger = h.Logger
+		if h.logger == nil {
+			h.logger = slog.New(slog.DiscardHandler)
+		}
+		h.schemas = h.Service.Schemas
+		if h.schemas == nil {
+			h.schemas = schema.New()
+		}
+		h.lim = limits{body: h.MaxBodyBytes, results: h.MaxResults, bulkOps: h.BulkMaxOperations, bulkBytes: h.BulkMaxPayloadBytes}
+		if h.lim.body <= 0 {
+			h.lim.body = DefaultMaxBodyBytes
+		}
+		if h.lim.results <= 0 {
+			h.lim.results = DefaultMaxResults
+		}
+		if h.lim.bulkOps <= 0 {
+			h.lim.bulkOps = DefaultBulkMaxOperations
+		}
+		if h.lim.bulkBytes <= 0 {
+			h.lim.bulkBytes = DefaultBulkMaxPayloadBytes
+		}
+		h.discovery = buildDiscovery(h.schemas, h.advertisedLimits())
+	})
+}
+
+// call is what every authenticated handler gets besides the request: the
+// directory it addresses, the base URL of that directory's endpoint and the
+// parsed query string.
+type call struct {
+	dir   string
+	base  string // e.g. https://scim.example.com/scim/v2/dir_…
+	query params
+	types *schema.Schemas
+}
+
+// location returns the URL of a resource (RFC 7643 §3.1 meta.location).
+func (c *call) location(rt *schema.ResourceType, id string) string {
+	return c.base + rt.Endpoint + "/" + pathEscape(id)
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request, c *call) error
+
+// Routes returns the handler for everything under /scim/v2/. The app
+// mounts it at that prefix without stripping it.
+func (h *Handler) Routes() http.Handler {
+	h.setup()
+	mux := http.NewServeMux()
+	route := func(pattern string, fn handlerFunc) {
+		mux.Handle(pattern, web.Adapt(h.writeError, h.authenticated(fn)))
+	}
+	const d = prefix + "{dir}"
+
+	// Discovery (RFC 7644 §4). Authenticated like everything else: clients
+	// such as authentik call them with the directory token.
+	route("GET "+d+"/ServiceProviderConfig", h.serviceProviderConfig)
+	route("GET "+d+"/ResourceTypes", h.listResourceTypes)
+	route("GET "+d+"/ResourceTypes/{name}", h.getResourceType)
+	route("GET "+d+"/Schemas", h.listSchemas)
+	route("GET "+d+"/Schemas/{urn}", h.getSchema)
+
+	// Users (RFC 7644 §3.3–3.6).
+	route("POST "+d+"/Users", h.createUser)
+	route("GET "+d+"/Users", h.listUsers)
+	route("POST "+d+"/Users/.search", h.searchUsers)
+	route("GET "+d+"/Users/{id}", h.getUser)
+	route("PUT "+d+"/Users/{id}", h.replaceUser)
+	route("PATCH "+d+"/Users/{id}", h.patchUser)
+	route("DELETE "+d+"/Users/{id}", h.deleteUser)
+
+	// Groups (RFC 7644 §3.3–3.6).
+	route("POST "+d+"/Groups", h.createGroup)
+	route("GET "+d+"/Groups", h.listGroups)
+	route("POST "+d+"/Groups/.search", h.searchGroups)
+	route("GET "+d+"/Groups/{id}", h.getGroup)
+	route("PUT "+d+"/Groups/{id}", h.replaceGroup)
+	route("PATCH "+d+"/Groups/{id}", h.patchGroup)
+	route("DELETE "+d+"/Groups/{id}", h.deleteGroup)
+
+	// Searches across resource types (RFC 7644 §3.4.3) and Bulk (§3.7).
+	route("POST "+d+"/.search", h.searchAll)
+	route("POST "+d+"/Bulk", h.bulk)
+
+	// Everything else under the prefix: 405 or 404, as SCIM errors.
+	mux.Handle(prefix, web.Adapt(h.writeError, h.noRoute(mux)))
+
+	return web.Chain(mux, ensureRequestID, web.Recover(h.logger, h.writeError), h.canonicalPath)
+}
+
+// authenticated checks the directory token (RFC 7644 §2) before fn runs.
+func (h *Handler) authenticated(fn handlerFunc) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		dir := r.PathValue("dir")
+		if _, err := h.Service.AuthenticateDirectory(r.Context(), dir, credential(r)); err != nil {
+			return err
+		}
+		q, err := parseQuery(r.URL.RawQuery)
+		if err != nil {
+			return err
+		}
+		return fn(w, r, &call{dir: dir, base: h.baseURL(r, dir), query: q, types: h.schemas})
+	}
+}
+
+// baseURL is the SCIM base URL of directory dir (RFC 7644 §1.3 "Base URI").
+func (h *Handler) baseURL(r *http.Request, dir string) string {
+	root := strings.TrimRight(h.PublicURL, "/")
+	if root == "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		root = scheme + "://" + r.Host
+	}
+	return root + prefix + pathEscape(dir)
+}
+
+// noRoute answers requests no route matches: after authenticating against
+// the directory named in the path, 405 when the path exists for another
+// method, else 404.
+func (h *Handler) noRoute(mux *http.ServeMux) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		dir, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, prefix), "/")
+		if dir == "" {
+			return directory.Errorf(directory.KindNotFound, "no such endpoint: SCIM endpoints are at %s{directory_id}/…", prefix)
+		}
+		if _, err := h.Service.AuthenticateDirectory(r.Context(), dir, credential(r)); err != nil {
+			return err
+		}
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := r.WithContext(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" && pattern != prefix {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			return &httpError{status: http.StatusMethodNotAllowed, allow: strings.Join(allow, ", "),
+				detail: "method " + r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + strings.Join(allow, ", ")}
+		}
+		return directory.Errorf(directory.KindNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
+	}
+}
+
+// canonicalPath tolerates a trailing slash ("/Users/") and doubled slashes
+// ("/scim/v2/dir_…//Users", from a base URL configured with a trailing
+// slash) by cleaning the path before routing, instead of letting ServeMux
+// answer with a redirect that is not SCIM.
+func (h *Handler) canonicalPath(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		clean := path.Clean("/" + p)
+		if clean == p {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if !strings.HasPrefix(clean+"/", prefix) {
+			h.writeError(w, r, directory.Errorf(directory.KindNotFound, "no such endpoint: %s", p))
+			return
+		}
+		if clean+"/" == prefix {
+			clean += "/"
+		}
+		r2 := r.WithContext(r.Context())
+		u := *r.URL
+		u.Path, u.RawPath = clean, ""
+		r2.URL = &u
+		next.ServeHTTP(w, r2)
+	})
+}
+
+// ensureRequestID gives the request an id when the app did not, so that
+// internal errors can always be matched with their log line.
+func ensureRequestID(next http.Handler) http.Handler {
+	withID := web.WithRequestID(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if web.RequestID(r.Context()) != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		withID.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,340 @@
+package scimapi
+
+import (
+	"context"
+	"encoding/json"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/scim/filter"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
+)
+
+// listParams are the query parameters of RFC 7644 §3.4.2 (GET), or the
+// members of a SearchRequest (RFC 7644 §3.4.3), checked and defaulted.
+type listParams struct {
+	filter     string
+	sortBy     string
+	descending bool
+	startIndex int // 1-based, at least 1
+	count      int // at least 0, at most MaxResults
+	attributes []string
+	excluded   []string
+}
+
+// listResponse is the ListResponse message (RFC 7644 §3.4.2). Its numbers
+// are JSON numbers, itemsPerPage is exactly len(Resources), and Resources
+// is [] rather than null when the page is empty (Entra ID needs this).
+type listResponse struct {
+	Schemas      []string `json:"schemas"`
+	TotalResults int      `json:"totalResults"`
+	StartIndex   int      `json:"startIndex"`
+	ItemsPerPage int      `json:"itemsPerPage"`
+	Resources    []any    `json:"Resources"`
+}
+
+func writeList(w http.ResponseWriter, total, startIndex int, resources []any) error {
+	if resources == nil {
+		resources = []any{}
+	}
+	return writeJSON(w, http.StatusOK, listResponse{
+		Schemas: []string{schema.ListResponseURN}, TotalResults: total, StartIndex: startIndex,
+		ItemsPerPage: len(resources), Resources: resources,
+	})
+}
+
+// queryParams reads list parameters from a GET query string. Unknown
+// parameters (Entra ID may forward aadOptscim062020) are ignored.
+func (h *Handler) queryParams(q params) (listParams, error) {
+	lp := listParams{
+		filter:     q.get("filter"),
+		sortBy:     q.get("sortBy"),
+		attributes: splitList(q.get("attributes")),
+		excluded:   splitList(q.get("excludedAttributes")),
+	}
+	var startIndex, count any
+	if q.has("startIndex") {
+		startIndex = q.get("startIndex")
+	}
+	if q.has("count") {
+		count = q.get("count")
+	}
+	return lp, h.finishParams(&lp, q.get("sortOrder"), startIndex, count)
+}
+
+// searchParams reads list parameters from a POST .search body, a
+// SearchRequest (RFC 7644 §3.4.3). Member names match case-insensitively;
+// the attribute lists may be arrays (as the RFC says) or comma-separated
+// strings.
+func (h *Handler) searchParams(w http.ResponseWriter, r *http.Request) (listParams, error) {
+	obj, err := h.readObject(w, r)
+	if err != nil {
+		return listParams{}, err
+	}
+	m := make(map[string]any, len(obj))
+	for k, v := range obj {
+		m[strings.ToLower(k)] = v
+	}
+	var lp listParams
+	var sortOrder string
+	strs := []struct {
+		name, scimType string
+		into           *string
+	}{
+		{"filter", schema.ErrInvalidFilter, &lp.filter},
+		{"sortBy", schema.ErrInvalidValue, &lp.sortBy},
+		{"sortOrder", schema.ErrInvalidValue, &sortOrder},
+	}
+	for _, s := range strs {
+		switch v := m[strings.ToLower(s.name)].(type) {
+		case nil:
+		case string:
+			*s.into = v
+		default:
+			return lp, invalid(s.scimType, "%q must be a string", s.name)
+		}
+	}
+	if lp.attributes, err = stringList("attributes", m["attributes"]); err != nil {
+		return lp, err
+	}
+	if lp.excluded, err = stringList("excludedAttributes", m["excludedattributes"]); err != nil {
+		return lp, err
+	}
+	return lp, h.finishParams(&lp, sortOrder, m["startindex"], m["count"])
+}
+
+func stringList(name string, v any) ([]string, error) {
+	switch x := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return splitList(x), nil
+	case []any:
+		out := make([]string, 0, len(x))
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				return nil, invalid(schema.ErrInvalidValue, "%q must be a list of attribute names", name)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, invalid(schema.ErrInvalidValue, "%q must be a list of attribute names", name)
+}
+
+// finishParams checks sortOrder and the pagination parameters
+// (RFC 7644 §3.4.2.3, §3.4.2.4): startIndex below 1 is 1; count absent is
+// 100, above MaxResults is MaxResults, negative is 0 (totalResults only).
+func (h *Handler) finishParams(lp *listParams, sortOrder string, startIndex, count any) error {
+	switch strings.ToLower(strings.TrimSpace(sortOrder)) {
+	case "", "ascending":
+	case "descending":
+		lp.descending = true
+	default:
+		return invalid(schema.ErrInvalidValue, `sortOrder must be "ascending" or "descending", not %q`, sortOrder)
+	}
+	n, ok, err := intParam("startIndex", startIndex)
+	if err != nil {
+		return err
+	}
+	lp.startIndex = max(n, 1)
+	if !ok {
+		lp.startIndex = 1
+	}
+	n, ok, err = intParam("count", count)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		n = defaultCount
+	}
+	lp.count = min(max(n, 0), h.lim.results)
+	return nil
+}
+
+// intParam reads an integer parameter sent as a query string value, a
+// JSON number or a JSON string. present is false when it was not sent.
+func intParam(name string, v any) (n int, present bool, err error) {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return 0, false, nil
+	case string:
+		s = strings.TrimSpace(x)
+		if s == "" {
+			return 0, false, nil
+		}
+	case json.Number:
+		s = x.String()
+	default:
+		return 0, false, invalid(schema.ErrInvalidValue, "%s must be an integer", name)
+	}
+	i, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil || f != math.Trunc(f) || math.IsInf(f, 0) {
+			return 0, false, invalid(schema.ErrInvalidValue, "%s must be an integer, not %q", name, s)
+		}
+		i = int64(max(min(f, math.MaxInt32), math.MinInt32))
+	}
+	return int(max(min(i, math.MaxInt32), math.MinInt32)), true, nil
+}
+
+// compileFilter parses a filter and resolves it against rt (RFC 7644
+// §3.4.2.2). Every error is 400 invalidFilter: a filter is never ignored.
+func compileFilter(rt *schema.ResourceType, s string) (filter.Expr, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	e, err := filter.Parse(s)
+	if err != nil {
+		return nil, fromSchema(err)
+	}
+	e, err = filter.Resolve(rt, e)
+	if err != nil {
+		return nil, fromSchema(err)
+	}
+	return e, nil
+}
+
+// sortPath resolves sortBy against rt (RFC 7644 §3.4.2.3); ok is false for
+// an attribute rt does not define.
+func sortPath(rt *schema.ResourceType, s string) (p *schema.Path, ok bool) {
+	if strings.TrimSpace(s) == "" {
+		return nil, true
+	}
+	path, ok := resolvePath(rt, s)
+	if !ok {
+		return nil, false
+	}
+	return &path, true
+}
+
+func unknownSort(s string) error {
+	return invalid(schema.ErrInvalidValue, "sortBy %q names no attribute of this resource type", s)
+}
+
+// buildQuery turns list parameters into a store query for rt.
+func buildQuery(rt *schema.ResourceType, lp listParams) (directory.Query, error) {
+	q := directory.Query{Descending: lp.descending, Offset: lp.startIndex - 1, Limit: lp.count}
+	var err error
+	if q.Filter, err = compileFilter(rt, lp.filter); err != nil {
+		return q, err
+	}
+	var ok bool
+	if q.SortBy, ok = sortPath(rt, lp.sortBy); !ok {
+		return q, unknownSort(lp.sortBy)
+	}
+	return q, nil
+}
+
+// users reads a page of users and, with one query for the whole page,
+// their groups when the projection renders them.
+func (h *Handler) users(ctx context.Context, c *call, q directory.Query, p *projection) ([]any, int, error) {
+	page, err := h.Service.Store.ListUsers(ctx, c.dir, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	var groups map[string][]directory.GroupRef
+	if len(page.Users) > 0 && p.wants("", "groups") {
+		ids := make([]string, len(page.Users))
+		for i, u := range page.Users {
+			ids[i] = u.ID
+		}
+		if groups, err = h.Service.Store.UserGroups(ctx, c.dir, ids); err != nil {
+			return nil, 0, err
+		}
+	}
+	out := make([]any, 0, len(page.Users))
+	for _, u := range page.Users {
+		out = append(out, c.user(u, groups[u.ID], p))
+	}
+	return out, page.Total, nil
+}
+
+// groups reads a page of groups and, with one query for the whole page,
+// their members when the projection renders them.
+func (h *Handler) groups(ctx context.Context, c *call, q directory.Query, p *projection) ([]any, int, error) {
+	page, err := h.Service.Store.ListGroups(ctx, c.dir, q)
+	if err != nil {
+		return nil, 0, err
+	}
+	var members map[string][]directory.Member
+	if len(page.Groups) > 0 && p.wants("", "members") {
+		ids := make([]string, len(page.Groups))
+		for i, g := range page.Groups {
+			ids[i] = g.ID
+		}
+		if members, err = h.Service.Store.MembersOf(ctx, c.dir, ids); err != nil {
+			return nil, 0, err
+		}
+	}
+	out := make([]any, 0, len(page.Groups))
+	for _, g := range page.Groups {
+		out = append(out, c.group(g, members[g.ID], p))
+	}
+	return out, page.Total, nil
+}
+
+// fetcher reads one page of one resource type.
+type fetcher func(ctx context.Context, c *call, q directory.Query, p *projection) ([]any, int, error)
+
+func (h *Handler) fetcher(rt *schema.ResourceType, c *call) fetcher {
+	if rt == c.types.Group {
+		return h.groups
+	}
+	return h.users
+}
+
+// list answers a query on one resource type (RFC 7644 §3.4.2).
+func (h *Handler) list(w http.ResponseWriter, r *http.Request, c *call, rt *schema.ResourceType, lp listParams) error {
+	q, err := buildQuery(rt, lp)
+	if err != nil {
+		return err
+	}
+	items, total, err := h.fetcher(rt, c)(r.Context(), c, q, newProjection(rt, lp.attributes, lp.excluded))
+	if err != nil {
+		return err
+	}
+	return writeList(w, total, lp.startIndex, items)
+}
+
+// listUsers is GET /Users.
+func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request, c *call) error {
+	lp, err := h.queryParams(c.query)
+	if err != nil {
+		return err
+	}
+	return h.list(w, r, c, c.types.User, lp)
+}
+
+// listGroups is GET /Groups.
+func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request, c *call) error {
+	lp, err := h.queryParams(c.query)
+	if err != nil {
+		return err
+	}
+	return h.list(w, r, c, c.types.Group, lp)
+}
+
+// searchUsers is POST /Users/.search (RFC 7644 §3.4.3).
+func (h *Handler) searchUsers(w http.ResponseWriter, r *http.Request, c *call) error {
+	lp, err := h.searchParams(w, r)
+	if err != nil {
+		return err
+	}
+	return h.list(w, r, c, c.types.User, lp)
+}
+
+// searchGroups is POST /Groups/.search (RFC 7644 §3.4.3).
+func (h *Handler) searchGroups(w http.ResponseWriter, r *http.Request, c *call) error {
+	lp, err := h.searchParams(w, r)
+	if err != nil {
+		return err
+	}
+	return h.list(w, r, c, c.types.Group, lp)
+}

@@ -1,0 +1,162 @@
+package scimapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
+)
+
+// field is one member of an object.
+type field struct {
+	key   string
+	value any
+}
+
+// object is a JSON object whose members are written in order, so that a
+// resource reads schemas, id, externalId, meta, then attributes in schema
+// order (encoding/json would sort map keys).
+type object []field
+
+// MarshalJSON implements json.Marshaler.
+func (o object) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(f.key)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		v, err := json.Marshal(f.value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// timestamp renders a time as RFC 3339 in UTC (RFC 7643 §2.3.5).
+func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// resource is what render needs of a stored user or group.
+type resource struct {
+	rt       *schema.ResourceType
+	id       string
+	doc      schema.Resource
+	version  int64
+	created  time.Time
+	modified time.Time
+	// derived holds attribute values that come from the store rather than
+	// the document: a user's "groups", a group's "members".
+	derived map[string]any
+}
+
+// render builds the SCIM representation of a resource (RFC 7643 §3),
+// projected by p. Only the core schema and the resource type's declared
+// extensions are rendered; extension data under URNs we do not declare is
+// kept for the app but not echoed to the IdP. Attributes returned "never"
+// (password, which is not stored anyway) are never rendered.
+func (c *call) render(res resource, p *projection) object {
+	rt := res.rt
+	o := object{{"id", res.id}}
+	add := func(urn, name string, v any) {
+		if v = p.pick(urn, name, v); v != nil {
+			o = append(o, field{name, v})
+		}
+	}
+	if ext, ok := res.doc["externalId"].(string); ok && ext != "" {
+		add("", "externalId", ext)
+	}
+	add("", "meta", map[string]any{
+		"resourceType": rt.ID,
+		"created":      timestamp(res.created),
+		"lastModified": timestamp(res.modified),
+		"location":     c.location(rt, res.id),
+		"version":      directory.ETag(res.version),
+	})
+	for _, a := range rt.Schema.Attributes {
+		if a.Returned == schema.Never {
+			continue
+		}
+		v, isDerived := res.derived[a.Name]
+		if !isDerived {
+			v = res.doc[a.Name]
+		}
+		if v != nil {
+			add("", a.Name, v)
+		}
+	}
+	urns := []string{rt.Schema.ID}
+	for _, e := range rt.Extensions {
+		m, _ := res.doc[e.Schema.ID].(map[string]any)
+		if len(m) == 0 {
+			continue
+		}
+		out := make(map[string]any, len(m))
+		for _, a := range e.Schema.Attributes {
+			if a.Returned == schema.Never {
+				continue
+			}
+			if v := p.pick(e.Schema.ID, a.Name, m[a.Name]); v != nil {
+				out[a.Name] = v
+			}
+		}
+		if len(out) > 0 {
+			o = append(o, field{e.Schema.ID, out})
+			urns = append(urns, e.Schema.ID)
+		}
+	}
+	// RFC 7643 §3: "schemas" lists the schemas the representation holds.
+	return append(object{{"schemas", urns}}, o...)
+}
+
+// user renders a user. groups are its direct groups (RFC 7643 §4.1.2);
+// nil when it has none or the projection does not want them.
+func (c *call) user(u directory.User, groups []directory.GroupRef, p *projection) object {
+	res := resource{rt: c.types.User, id: u.ID, doc: u.Doc, version: u.Version, created: u.CreatedAt, modified: u.UpdatedAt,
+		derived: map[string]any{"groups": nil}}
+	if len(groups) > 0 {
+		list := make([]any, len(groups))
+		for i, g := range groups {
+			m := map[string]any{"value": g.ID, "$ref": c.location(c.types.Group, g.ID), "type": "direct"}
+			if g.DisplayName != "" {
+				m["display"] = g.DisplayName
+			}
+			list[i] = m
+		}
+		res.derived["groups"] = list
+	}
+	return c.render(res, p)
+}
+
+// group renders a group with its members (RFC 7643 §4.2); members is nil
+// when it has none or the projection does not want them.
+func (c *call) group(g directory.Group, members []directory.Member, p *projection) object {
+	res := resource{rt: c.types.Group, id: g.ID, doc: g.Doc, version: g.Version, created: g.CreatedAt, modified: g.UpdatedAt,
+		derived: map[string]any{"members": nil}}
+	if len(members) > 0 {
+		list := make([]any, len(members))
+		for i, m := range members {
+			target := c.types.User
+			if m.Type == directory.MemberGroup {
+				target = c.types.Group
+			}
+			v := map[string]any{"value": m.ID, "$ref": c.location(target, m.ID), "type": m.Type}
+			if m.Display != "" {
+				v["display"] = m.Display
+			}
+			list[i] = v
+		}
+		res.derived["members"] = list
+	}
+	return c.render(res, p)
+}

@@ -1,0 +1,156 @@
+package scimapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
+	"github.com/scimbridge/scimbridge/internal/web"
+)
+
+// readBody reads the request body, at most limit bytes; beyond it the
+// error is an *http.MaxBytesError (413). The Content-Type is not checked:
+// identity providers send application/scim+json or application/json, with
+// or without a charset, or none at all (RFC 7644 §3.1 asks servers to
+// accept application/json too).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, err
+		}
+		return nil, invalid(schema.ErrInvalidSyntax, "reading the request body: %v", err)
+	}
+	return body, nil
+}
+
+// decodeObject decodes a request body that must be one JSON object, with
+// numbers kept as json.Number.
+func decodeObject(body []byte) (map[string]any, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, invalid(schema.ErrInvalidSyntax, "the request body is empty: expected a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, invalid(schema.ErrInvalidSyntax, "the request body is not valid JSON: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, invalid(schema.ErrInvalidSyntax, "the request body holds data after the JSON object")
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, invalid(schema.ErrInvalidSyntax, "the request body must be a JSON object")
+	}
+	return obj, nil
+}
+
+// readObject reads and decodes a JSON object body of at most MaxBodyBytes.
+func (h *Handler) readObject(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
+	body, err := readBody(w, r, h.lim.body)
+	if err != nil {
+		return nil, err
+	}
+	return decodeObject(body)
+}
+
+// params is a parsed query string: parameter names lower-cased (clients
+// differ in case: startIndex, startindex), the first value of each.
+type params map[string]string
+
+// has reports whether the parameter was sent at all.
+func (p params) has(name string) bool {
+	_, ok := p[strings.ToLower(name)]
+	return ok
+}
+
+func (p params) get(name string) string { return p[strings.ToLower(name)] }
+
+// parseQuery parses a query string. Unlike url.ParseQuery it splits only
+// at "&" (a ";" inside a filter value is data), and a malformed escape is
+// an error rather than a silently dropped parameter: a dropped filter
+// would answer with every resource (idp-behaviour §13 item 28).
+func parseQuery(raw string) (params, error) {
+	p := params{}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err != nil {
+			return nil, invalid(schema.ErrInvalidValue, "the query string is not valid URL encoding near %q", k)
+		}
+		key = strings.ToLower(key)
+		val, err := url.QueryUnescape(v)
+		if err != nil {
+			scimType := schema.ErrInvalidValue
+			if key == "filter" {
+				scimType = schema.ErrInvalidFilter
+			}
+			return nil, invalid(scimType, "query parameter %q is not valid URL encoding: escape %% as %%25", key)
+		}
+		if _, dup := p[key]; !dup {
+			p[key] = val
+		}
+	}
+	return p, nil
+}
+
+// etagMatches reports whether a conditional header (If-None-Match) lists
+// etag or "*", by weak comparison (RFC 9110 §8.8.3.2, §13.1.2).
+func etagMatches(header, etag string) bool {
+	header = strings.TrimSpace(header)
+	if header == "" {
+		return false
+	}
+	if header == "*" {
+		return true
+	}
+	want := strings.TrimPrefix(etag, "W/")
+	for _, tag := range strings.Split(header, ",") {
+		if strings.TrimPrefix(strings.TrimSpace(tag), "W/") == want {
+			return true
+		}
+	}
+	return false
+}
+
+// pathEscape escapes an id for use as one path segment.
+func pathEscape(s string) string { return url.PathEscape(s) }
+
+// writeJSON writes a successful SCIM response.
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	return web.WriteJSON(w, status, contentType, v)
+}
+
+// writeResource writes one resource with its ETag (RFC 7644 §3.14) and,
+// for a creation, its Location (RFC 7644 §3.3).
+func writeResource(w http.ResponseWriter, status int, etag, location string, v any) error {
+	if etag != "" {
+		w.Header().Set("ETag", etag)
+	}
+	if location != "" {
+		w.Header().Set("Location", location)
+	}
+	return writeJSON(w, status, v)
+}
+
+// writeEmpty answers 204 No Content or 304 Not Modified, with the ETag.
+func writeEmpty(w http.ResponseWriter, status int, etag string) error {
+	if etag != "" {
+		w.Header().Set("ETag", etag)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	return nil
+}

@@ -1,0 +1,103 @@
+package scimapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
+)
+
+// projection returns the request's "attributes"/"excludedAttributes"
+// (RFC 7644 §3.4.2.5, §3.9) resolved against rt. They apply to every
+// response that carries a resource, writes included.
+func (c *call) projection(rt *schema.ResourceType) *projection {
+	return newProjection(rt, splitList(c.query.get("attributes")), splitList(c.query.get("excludedAttributes")))
+}
+
+// userGroups reads a user's groups, only when the projection renders them.
+func (h *Handler) userGroups(ctx context.Context, c *call, id string, p *projection) ([]directory.GroupRef, error) {
+	if !p.wants("", "groups") {
+		return nil, nil
+	}
+	m, err := h.Service.Store.UserGroups(ctx, c.dir, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	return m[id], nil
+}
+
+// writeUser answers with one user, its groups and its ETag.
+func (h *Handler) writeUser(w http.ResponseWriter, r *http.Request, c *call, status int, u directory.User) error {
+	p := c.projection(c.types.User)
+	groups, err := h.userGroups(r.Context(), c, u.ID, p)
+	if err != nil {
+		return err
+	}
+	return writeResource(w, status, directory.ETag(u.Version), "", c.user(u, groups, p))
+}
+
+// createUser is POST /Users (RFC 7644 §3.3): 201 with the resource and
+// its Location.
+func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c *call) error {
+	raw, err := h.readObject(w, r)
+	if err != nil {
+		return err
+	}
+	u, err := h.Service.CreateUser(r.Context(), c.dir, raw)
+	if err != nil {
+		return err
+	}
+	// A user that was just created belongs to no group: nothing to read.
+	return writeResource(w, http.StatusCreated, directory.ETag(u.Version), c.location(c.types.User, u.ID),
+		c.user(u, nil, c.projection(c.types.User)))
+}
+
+// getUser is GET /Users/{id} (RFC 7644 §3.4.1), with If-None-Match
+// (RFC 7644 §3.14).
+func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, c *call) error {
+	u, err := h.Service.Store.GetUser(r.Context(), c.dir, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	etag := directory.ETag(u.Version)
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		return writeEmpty(w, http.StatusNotModified, etag)
+	}
+	return h.writeUser(w, r, c, http.StatusOK, u)
+}
+
+// replaceUser is PUT /Users/{id} (RFC 7644 §3.5.1).
+func (h *Handler) replaceUser(w http.ResponseWriter, r *http.Request, c *call) error {
+	raw, err := h.readObject(w, r)
+	if err != nil {
+		return err
+	}
+	u, err := h.Service.ReplaceUser(r.Context(), c.dir, r.PathValue("id"), raw, r.Header.Get("If-Match"))
+	if err != nil {
+		return err
+	}
+	return h.writeUser(w, r, c, http.StatusOK, u)
+}
+
+// patchUser is PATCH /Users/{id} (RFC 7644 §3.5.2): 200 with the
+// resource, which Okta and Entra ID both read.
+func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, c *call) error {
+	body, err := readBody(w, r, h.lim.body)
+	if err != nil {
+		return err
+	}
+	u, err := h.Service.PatchUser(r.Context(), c.dir, r.PathValue("id"), body, r.Header.Get("If-Match"))
+	if err != nil {
+		return err
+	}
+	return h.writeUser(w, r, c, http.StatusOK, u)
+}
+
+// deleteUser is DELETE /Users/{id} (RFC 7644 §3.6): 204.
+func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, c *call) error {
+	if err := h.Service.DeleteUser(r.Context(), c.dir, r.PathValue("id"), r.Header.Get("If-Match")); err != nil {
+		return err
+	}
+	return writeEmpty(w, http.StatusNoContent, "")
+}

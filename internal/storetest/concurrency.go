@@ -1,0 +1,190 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+)
+
+// racers is how many goroutines race in each concurrency test.
+const racers = 8
+
+func concurrencyTests() []subtest {
+	one := func(fn func(*testing.T, []directory.Store)) func(*testing.T, directory.Store) {
+		return func(t *testing.T, s directory.Store) { fn(t, []directory.Store{s}) }
+	}
+	return []subtest{
+		{"Concurrency/CreateSameUserName", one(raceCreateSameUserName)},
+		{"Concurrency/CreateSameGroupName", one(raceCreateSameGroupName)},
+		{"Concurrency/UpdateSameUser", one(raceUpdateSameUser)},
+		{"Concurrency/AddMembers", one(raceAddMembers)},
+	}
+}
+
+// RunConcurrency runs the concurrency checks with the racing goroutines
+// spread over several stores that share one database (for example two
+// processes, each with its own connection pool). The stores must be
+// migrated; the checks create their own organization and directories.
+func RunConcurrency(t *testing.T, stores ...directory.Store) {
+	if len(stores) == 0 {
+		t.Fatal("RunConcurrency needs at least one store")
+	}
+	t.Run("CreateSameUserName", func(t *testing.T) { raceCreateSameUserName(t, stores) })
+	t.Run("CreateSameGroupName", func(t *testing.T) { raceCreateSameGroupName(t, stores) })
+	t.Run("UpdateSameUser", func(t *testing.T) { raceUpdateSameUser(t, stores) })
+	t.Run("AddMembers", func(t *testing.T) { raceAddMembers(t, stores) })
+}
+
+// race runs fn(i, store) in racers goroutines released together.
+func race(stores []directory.Store, fn func(i int, s directory.Store)) {
+	var start, done sync.WaitGroup
+	start.Add(1)
+	for i := 0; i < racers; i++ {
+		done.Add(1)
+		go func(i int) {
+			defer done.Done()
+			start.Wait()
+			fn(i, stores[i%len(stores)])
+		}(i)
+	}
+	start.Done()
+	done.Wait()
+}
+
+func raceCreateSameUserName(t *testing.T, stores []directory.Store) {
+	f := newFixture(t, stores[0])
+	errs := make([]error, racers)
+	users := make([]directory.User, racers)
+	race(stores, func(i int, s directory.Store) {
+		svc := newService(s, f.clock)
+		// Different spellings of the same name.
+		name := "Racer@X.com"
+		if i%2 == 1 {
+			name = "racer@x.COM"
+		}
+		users[i], errs[i] = svc.CreateUser(f.ctx, f.dir.ID, map[string]any{"userName": name, "title": strconv.Itoa(i)})
+	})
+	winners := 0
+	var winner directory.User
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			winners++
+			winner = users[i]
+		case directory.IsConflict(err):
+			var de *directory.Error
+			if errors.As(err, &de) && de.ScimType != "uniqueness" {
+				t.Errorf("racer %d: conflict with ScimType %q, want uniqueness", i, de.ScimType)
+			}
+		default:
+			t.Errorf("racer %d: error %v (kind %v), want success or KindConflict", i, err, directory.KindOf(err))
+		}
+	}
+	if winners != 1 {
+		t.Fatalf("%d racers created the user, want exactly 1 (errors: %v)", winners, errs)
+	}
+	p := f.listUsers(f.dir.ID, "")
+	if p.Total != 1 || len(p.Users) != 1 || p.Users[0].ID != winner.ID {
+		t.Errorf("after the race ListUsers = %+v, want only the winner %s", p, winner.ID)
+	}
+	if d := diff(winner, f.getUser(f.dir.ID, winner.ID)); d != "" {
+		t.Errorf("stored winner (-want +got):\n%s", d)
+	}
+}
+
+func raceCreateSameGroupName(t *testing.T, stores []directory.Store) {
+	f := newFixture(t, stores[0])
+	u := f.userNamed(f.dir.ID, "member")
+	errs := make([]error, racers)
+	race(stores, func(i int, s directory.Store) {
+		svc := newService(s, f.clock)
+		_, errs[i] = svc.CreateGroup(f.ctx, f.dir.ID, map[string]any{
+			"displayName": []string{"Team", "TEAM", "team"}[i%3],
+			"members":     []any{map[string]any{"value": u.ID}},
+		})
+	})
+	winners := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			winners++
+		case directory.IsConflict(err):
+		default:
+			t.Errorf("racer %d: error %v (kind %v), want success or KindConflict", i, err, directory.KindOf(err))
+		}
+	}
+	if winners != 1 {
+		t.Fatalf("%d racers created the group, want exactly 1 (errors: %v)", winners, errs)
+	}
+	if p := f.listGroups(f.dir.ID, ""); p.Total != 1 {
+		t.Errorf("after the race: %d groups", p.Total)
+	}
+	ug, err := stores[0].UserGroups(f.ctx, f.dir.ID, []string{u.ID})
+	if err != nil || len(ug[u.ID]) != 1 {
+		t.Errorf("the member belongs to %v, %v; want exactly the winning group", ug, err)
+	}
+}
+
+func raceUpdateSameUser(t *testing.T, stores []directory.Store) {
+	f := newFixture(t, stores[0])
+	u := f.user(f.dir.ID, map[string]any{"userName": "counter", "nickName": "0"})
+	errs := make([]error, racers)
+	race(stores, func(i int, s directory.Store) {
+		_, errs[i] = s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(u *directory.User) (bool, error) {
+			n, err := strconv.Atoi(u.Doc["nickName"].(string))
+			if err != nil {
+				return false, err
+			}
+			u.Doc["nickName"] = strconv.Itoa(n + 1)
+			return true, nil
+		})
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("racer %d: %v", i, err)
+		}
+	}
+	got := f.getUser(f.dir.ID, u.ID)
+	if got.Doc["nickName"] != strconv.Itoa(racers) || got.Version != racers+1 {
+		t.Errorf("after %d concurrent increments: counter %v, version %d; want %d, %d (lost update)", racers, got.Doc["nickName"], got.Version, racers, racers+1)
+	}
+}
+
+func raceAddMembers(t *testing.T, stores []directory.Store) {
+	f := newFixture(t, stores[0])
+	const each = 5
+	ids := make([][]string, racers)
+	var all []string
+	for i := range ids {
+		for j := 0; j < each; j++ {
+			id := f.userNamed(f.dir.ID, fmt.Sprintf("u%d-%d", i, j)).ID
+			ids[i] = append(ids[i], id)
+			all = append(all, id)
+		}
+	}
+	shared := f.userNamed(f.dir.ID, "shared").ID
+	all = append(all, shared)
+	g := f.group(f.dir.ID, "G")
+	errs := make([]error, racers)
+	race(stores, func(i int, s directory.Store) {
+		_, _, errs[i] = s.UpdateGroup(f.ctx, f.dir.ID, g.ID, f.clock.Now(), func(*directory.Group) (bool, []directory.MemberChange, error) {
+			// Everyone also adds the shared user: only one insert wins.
+			return false, []directory.MemberChange{add(append([]string{shared}, ids[i]...)...)}, nil
+		})
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("racer %d: %v", i, err)
+		}
+	}
+	if d := diff(sorted(all), f.memberIDs(f.dir.ID, g.ID)); d != "" {
+		t.Errorf("members after concurrent adds (-want +got):\n%s", d)
+	}
+	if got := f.getGroup(f.dir.ID, g.ID); got.Version != racers+1 {
+		t.Errorf("version after %d concurrent adds = %d, want %d", racers, got.Version, racers+1)
+	}
+}
