@@ -127,7 +127,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	w.Header().Del("ETag")
 	w.Header().Del("Location")
-	if err := web.WriteJSON(w, p.status, contentType, doc); err != nil {
+	if err := writeJSON(w, p.status, doc); err != nil {
 		h.logger.DebugContext(r.Context(), "writing SCIM error", "request_id", web.RequestID(r.Context()), "error", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +35,52 @@ type env struct {
 	token   string
 	base    string // srv.URL + "/scim/v2/" + dir
 	logs    *syncBuffer
+	calls   *countingStore
+}
+
+// countingStore counts the store calls whose number the SCIM surface must
+// keep small.
+type countingStore struct {
+	directory.Store
+	tokenByHash, getDirectory, countDirectory atomic.Int64
+	userGroups, membersOf, listMembers        atomic.Int64
+}
+
+func (s *countingStore) TokenByHash(ctx context.Context, hash []byte) (directory.Token, error) {
+	s.tokenByHash.Add(1)
+	return s.Store.TokenByHash(ctx, hash)
+}
+
+func (s *countingStore) GetDirectory(ctx context.Context, id string) (directory.Directory, error) {
+	s.getDirectory.Add(1)
+	return s.Store.GetDirectory(ctx, id)
+}
+
+func (s *countingStore) CountDirectory(ctx context.Context, id string) (int, int, error) {
+	s.countDirectory.Add(1)
+	return s.Store.CountDirectory(ctx, id)
+}
+
+func (s *countingStore) UserGroups(ctx context.Context, dir string, ids []string) (map[string][]directory.GroupRef, error) {
+	s.userGroups.Add(1)
+	return s.Store.UserGroups(ctx, dir, ids)
+}
+
+func (s *countingStore) MembersOf(ctx context.Context, dir string, ids []string) (map[string][]directory.Member, error) {
+	s.membersOf.Add(1)
+	return s.Store.MembersOf(ctx, dir, ids)
+}
+
+func (s *countingStore) ListMembers(ctx context.Context, dir, group, after string, limit int) ([]directory.Member, error) {
+	s.listMembers.Add(1)
+	return s.Store.ListMembers(ctx, dir, group, after, limit)
+}
+
+// reset zeroes the counters.
+func (s *countingStore) reset() {
+	for _, c := range []*atomic.Int64{&s.tokenByHash, &s.getDirectory, &s.countDirectory, &s.userGroups, &s.membersOf, &s.listMembers} {
+		c.Store(0)
+	}
 }
 
 // syncBuffer is a log sink safe for concurrent use.
@@ -67,8 +114,9 @@ func newEnv(t *testing.T, configure ...func(*scimapi.Handler)) *env {
 	}
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	calls := &countingStore{Store: st}
 	svc := &directory.Service{
-		Store:              st,
+		Store:              calls,
 		Schemas:            schema.New(),
 		IDs:                directory.IDs{Now: time.Now, Rand: rand.Reader},
 		Logger:             logger,
@@ -91,14 +139,17 @@ func newEnv(t *testing.T, configure ...func(*scimapi.Handler)) *env {
 		fn(h)
 	}
 	srv := httptest.NewUnstartedServer(nil)
-	if h.PublicURL == "" {
+	switch h.PublicURL {
+	case "":
 		h.PublicURL = "http://" + srv.Listener.Addr().String()
+	case "-": // test the fallback to the request's Host
+		h.PublicURL = ""
 	}
 	srv.Config.Handler = h.Routes()
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, handler: h, svc: svc, store: st, dir: d.ID, token: token,
-		base: srv.URL + "/scim/v2/" + d.ID, logs: logs}
+		base: srv.URL + "/scim/v2/" + d.ID, logs: logs, calls: calls}
 }
 
 // newDirectory creates a second directory with its own token.
@@ -219,6 +270,10 @@ func (e *env) do(method, path string, body any, headers ...string) *response {
 		req.Header.Set("Content-Type", "application/scim+json")
 	}
 	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i] == "Host" {
+			req.Host = headers[i+1]
+			continue
+		}
 		if headers[i+1] == "-" {
 			req.Header.Del(headers[i])
 		} else {

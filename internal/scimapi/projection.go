@@ -173,11 +173,22 @@ func (p *projection) pick(urn, name string, v any) any {
 	return v
 }
 
-// filterSubs keeps the sub-attributes of a complex value (an object, or a
-// list of objects for a multi-valued attribute) for which keep is true.
+// filterSubs keeps the sub-attributes of a complex value (an object or a
+// map, or a list of those for a multi-valued attribute) for which keep is true.
 // Objects left empty are dropped; nil means nothing is left.
 func filterSubs(v any, keep func(string) bool) any {
 	switch x := v.(type) {
+	case object:
+		var out object
+		for _, f := range x {
+			if keep(f.key) {
+				out = append(out, f)
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		return out
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {

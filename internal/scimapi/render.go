@@ -28,13 +28,13 @@ func (o object) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		k, err := json.Marshal(f.key)
+		k, err := marshal(f.key)
 		if err != nil {
 			return nil, err
 		}
 		b.Write(k)
 		b.WriteByte(':')
-		v, err := json.Marshal(f.value)
+		v, err := marshal(f.value)
 		if err != nil {
 			return nil, err
 		}
@@ -42,6 +42,18 @@ func (o object) MarshalJSON() ([]byte, error) {
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
+}
+
+// marshal encodes v as JSON without escaping <, > and & (the values are
+// the IdP's data, shown as sent; responses are never HTML).
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // timestamp renders a time as RFC 3339 in UTC (RFC 7643 §2.3.5).
@@ -76,12 +88,12 @@ func (c *call) render(res resource, p *projection) object {
 	if ext, ok := res.doc["externalId"].(string); ok && ext != "" {
 		add("", "externalId", ext)
 	}
-	add("", "meta", map[string]any{
-		"resourceType": rt.ID,
-		"created":      timestamp(res.created),
-		"lastModified": timestamp(res.modified),
-		"location":     c.location(rt, res.id),
-		"version":      directory.ETag(res.version),
+	add("", "meta", object{
+		{"resourceType", rt.ID},
+		{"created", timestamp(res.created)},
+		{"lastModified", timestamp(res.modified)},
+		{"location", c.location(rt, res.id)},
+		{"version", directory.ETag(res.version)},
 	})
 	for _, a := range rt.Schema.Attributes {
 		if a.Returned == schema.Never {

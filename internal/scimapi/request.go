@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
-	"github.com/scimbridge/scimbridge/internal/web"
 )
 
 // readBody reads the request body, at most limit bytes; beyond it the
@@ -128,9 +127,18 @@ func etagMatches(header, etag string) bool {
 // pathEscape escapes an id for use as one path segment.
 func pathEscape(s string) string { return url.PathEscape(s) }
 
-// writeJSON writes a successful SCIM response.
+// writeJSON writes a SCIM response body (RFC 7644 §3.1: always
+// application/scim+json).
 func writeJSON(w http.ResponseWriter, status int, v any) error {
-	return web.WriteJSON(w, status, contentType, v)
+	b, err := marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err = w.Write(append(b, '\n'))
+	return err
 }
 
 // writeResource writes one resource with its ETag (RFC 7644 §3.14) and,

@@ -243,7 +243,9 @@ func (c *compiler) compare(x *filter.Compare, negated bool) (string, error) {
 		if x.Op != filter.Eq {
 			return "(1 = 0)", nil
 		}
-		p, err := c.present(x.Path, !negated)
+		// "eq null" means absent: no value reached. An empty string is a
+		// value (it is not "pr", but it is not null either).
+		p, err := c.reached(x.Path)
 		if err != nil {
 			return "", err
 		}
@@ -290,6 +292,28 @@ func (c *compiler) compare(x *filter.Compare, negated bool) (string, error) {
 	}
 }
 
+// reached compiles "p reaches some non-null value", the negation of
+// "p eq null". It is never NULL.
+func (c *compiler) reached(p schema.Path) (string, error) {
+	t, err := c.target(p)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case t.col != "":
+		if t.notNull {
+			return "(1 = 1)", nil
+		}
+		return "(" + t.col + " IS NOT NULL)", nil
+	case t.relation != "":
+		return c.relation(t, func(func(string) (string, *schema.Attribute, error)) (string, error) { return "(1 = 1)", nil })
+	case t.sub == "":
+		return c.s.exists(t.multi, "(1 = 1)"), nil
+	default:
+		return c.s.exists(t.multi, "("+c.s.elemText(t.sub)+" IS NOT NULL)"), nil
+	}
+}
+
 func (c *compiler) present(p schema.Path, negated bool) (string, error) {
 	t, err := c.target(p)
 	if err != nil {
@@ -329,7 +353,7 @@ func (c *compiler) valuePath(v *filter.ValuePath) (string, error) {
 		})
 	}
 	if t.multi == "" {
-		return "", invalidFilter("%q is not multi-valued", v.Attr.String())
+		return c.singleValuePath(v, t)
 	}
 	cond, err := c.elemExpr(v.Filter, false, func(p schema.Path) (string, *schema.Attribute, error) {
 		sa := t.attr.Sub(p.Sub)
@@ -342,6 +366,30 @@ func (c *compiler) valuePath(v *filter.ValuePath) (string, error) {
 		return "", err
 	}
 	return c.s.exists(t.multi, cond), nil
+}
+
+// singleValuePath compiles attr[filter] on a single-valued complex
+// attribute (name[givenName eq "x"], manager[value eq "id"]): true when the
+// attribute is present and its value satisfies filter, as in filter.Eval.
+func (c *compiler) singleValuePath(v *filter.ValuePath, t target) (string, error) {
+	if t.col == "" || t.notNull || !t.attr.IsComplex() || t.attr.MultiValued {
+		return "", invalidFilter("%q cannot have a value filter", v.Attr.String())
+	}
+	cond, err := c.elemExpr(v.Filter, false, func(p schema.Path) (string, *schema.Attribute, error) {
+		sa := t.attr.Sub(p.Sub)
+		if sa == nil {
+			return "", nil, invalidFilter("%q has no sub-attribute %q", t.attr.Name, p.Sub)
+		}
+		keys := []string{v.Attr.Name, sa.Name}
+		if v.Attr.URN != "" {
+			keys = []string{v.Attr.URN, v.Attr.Name, sa.Name}
+		}
+		return c.s.jsonText(c.alias+".doc_fold", keys...), sa, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return "(" + t.col + " IS NOT NULL AND " + cond + ")", nil
 }
 
 // elemExpr compiles the filter inside a value path against one element,
@@ -386,7 +434,8 @@ func (c *compiler) elemExpr(e filter.Expr, negated bool, col func(schema.Path) (
 		}
 		var s string
 		if x.Value.Kind == filter.NullValue {
-			s = "COALESCE(" + ex + " IS NOT NULL AND " + ex + " <> '', FALSE)"
+			// null is absence; an empty string is a value.
+			s = "(" + ex + " IS NOT NULL)"
 			if x.Op == filter.Eq {
 				return "NOT " + s, nil
 			}

@@ -129,7 +129,7 @@ func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now tim
 			return nil
 		}
 		g.Version++
-		g.UpdatedAt = now
+		g.UpdatedAt = fromMicros(micros(now)) // as stored: UTC, microseconds
 		doc, fold, err := s.groupArgs(g)
 		if err != nil {
 			return err

@@ -80,8 +80,12 @@ func (s *Store) GetDirectory(ctx context.Context, id string) (directory.Director
 
 // CountDirectory implements directory.Store.
 func (s *Store) CountDirectory(ctx context.Context, id string) (users, groups int, err error) {
-	err = s.read.QueryRowContext(ctx, s.q(`SELECT (SELECT count(*) FROM users WHERE directory_id = $1), (SELECT count(*) FROM groups WHERE directory_id = $1)`), id).
+	err = s.read.QueryRowContext(ctx, s.q(`SELECT (SELECT count(*) FROM users WHERE directory_id = $1), (SELECT count(*) FROM groups WHERE directory_id = $1)
+		FROM directories WHERE id = $1`), id).
 		Scan(&users, &groups)
+	if err == sql.ErrNoRows {
+		return 0, 0, notFound("directory", id)
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("counting directory: %w", err)
 	}

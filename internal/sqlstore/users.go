@@ -123,7 +123,7 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 			return nil
 		}
 		u.Version++
-		u.UpdatedAt = now
+		u.UpdatedAt = fromMicros(micros(now)) // as stored: UTC, microseconds
 		doc, fold, err := s.userArgs(u)
 		if err != nil {
 			return err

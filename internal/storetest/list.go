@@ -212,7 +212,8 @@ func testListSortUserName(t *testing.T, s directory.Store) {
 	if err != nil {
 		t.Fatalf("ListUsers: %v", err)
 	}
-	wantF := []string{byName["Bob2@x.com"], byName["bob@x.com"], byName["alice2@x.com"], byName["Alice@x.com"]}
+	// Descending: "bob@" > "bob2@" ('@' is 0x40, '2' is 0x32).
+	wantF := []string{byName["bob@x.com"], byName["Bob2@x.com"], byName["Alice@x.com"], byName["alice2@x.com"]}
 	if d := diff(wantF, userIDs(page.Users)); d != "" || page.Total != 4 {
 		t.Errorf("filtered and sorted: total %d (-want +got):\n%s", page.Total, d)
 	}

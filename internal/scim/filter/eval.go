@@ -19,7 +19,8 @@ import (
 //     sub-attribute's value of the object or of each element object.
 //     JSON null and absent keys reach nothing.
 //   - eq co sw ew gt ge lt le are true iff some reached value satisfies
-//     them; ne is exactly "not eq".
+//     them ("the filter matches if any of the values of the specified
+//     attribute match"); ne is exactly "not eq".
 //   - "eq null" is true iff nothing is reached, "ne null" iff something is;
 //     other operators with null are false.
 //   - pr is true iff some reached value is present: non-null, not the
@@ -35,7 +36,8 @@ import (
 //     nothing); numbers compare as float64; booleans support eq only. A
 //     literal whose kind does not fit the value matches nothing.
 //
-// A nil or malformed expression is false. Eval never panics.
+// A nil expression, an unknown operator and a nested value filter are false
+// (so their negation is true). Eval never panics.
 func Eval(rt *schema.ResourceType, e Expr, doc map[string]any) bool {
 	ev := evaluator{rt: rt}
 	return ev.eval(e, scope{doc: doc})

@@ -169,7 +169,7 @@ func (p *parser) attrExp(inVP bool) (Expr, error) {
 	if inVP {
 		return nil, p.errorf(p.pos, `value filters cannot be nested: "[" inside "[...]"`)
 	}
-	vp, inner, err := p.valuePath(at, path)
+	vp, inner, err := p.valuePath(path)
 	if err != nil {
 		return nil, err
 	}
@@ -184,13 +184,13 @@ func (p *parser) attrExp(inVP bool) (Expr, error) {
 	subAt := p.pos
 	sub := p.word()[1:]
 	if !isAttrName(sub) {
-		return nil, p.errorf(subAt, `expected a sub-attribute name after "]."`+`, found %s`, p.found(subAt))
+		return nil, p.errorf(subAt, `expected a sub-attribute name after "].", found %s`, p.found(subAt))
 	}
 	cmp, err := p.comparison(subAt, schema.Path{Name: sub})
 	if err != nil {
 		return nil, err
 	}
-	if _, isOr := vp.Filter.(*Logical); isOr && vp.Filter.(*Logical).Op == Or {
+	if l, ok := vp.Filter.(*Logical); ok && l.Op == Or {
 		// Format writes this as attr[(a or b) and sub op v]: one level deeper.
 		if inner+1 > MaxDepth {
 			return nil, p.errorf(at, "the %s is nested more than %d levels deep", p.what, MaxDepth)
@@ -203,7 +203,7 @@ func (p *parser) attrExp(inVP bool) (Expr, error) {
 
 // valuePath parses "[" valFilter "]" after attr, with the read position at
 // "[". It also returns the deepest nesting reached inside the brackets.
-func (p *parser) valuePath(at int, attr schema.Path) (*ValuePath, int, error) {
+func (p *parser) valuePath(attr schema.Path) (*ValuePath, int, error) {
 	open := p.pos
 	if attr.Sub != "" {
 		return nil, 0, p.errorf(open, `a value filter "[...]" must follow an attribute name, not the sub-attribute %q`, attr.String())

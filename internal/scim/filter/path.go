@@ -57,7 +57,6 @@ func ParsePatchPath(s string) (PatchPath, error) {
 	if p.eof() || isDelim(p.peek()) {
 		return PatchPath{}, p.errorf(p.pos, "expected an attribute path, found %s", p.found(p.pos))
 	}
-	at := p.pos
 	attr, err := p.path(false)
 	if err != nil {
 		return PatchPath{}, err
@@ -65,7 +64,7 @@ func ParsePatchPath(s string) (PatchPath, error) {
 	pp := PatchPath{Attr: attr}
 	p.skipSpace()
 	if p.peek() == '[' {
-		vp, _, err := p.valuePath(at, attr)
+		vp, _, err := p.valuePath(attr)
 		if err != nil {
 			return PatchPath{}, err
 		}

@@ -26,9 +26,11 @@ import (
 //   - sub-attribute ("name.givenName"): set it, creating the parent;
 //   - multi-valued: add the values not already present. A value is present
 //     when an element is deep-equal to it, or has the same "value" and
-//     "type"; in the latter case the new sub-attributes are merged into that
-//     element (so re-adding the work email with "primary":true marks it
-//     primary instead of duplicating it);
+//     "type" (compared case-insensitively unless caseExact); in the latter
+//     case the sub-attributes that differ are merged into that element (so
+//     re-adding the work email with "primary":true marks it primary instead
+//     of duplicating it, and re-adding it in other letter case changes
+//     nothing);
 //   - filter without sub-attribute: merge the value into every matching
 //     element; filter with sub-attribute: set the sub-attribute of every
 //     matching element. When nothing matches, a new element is created from
@@ -59,6 +61,10 @@ import (
 //     changes nothing (checklist 67); RFC 7644 does not require noTarget for
 //     remove, and Entra and Okta retry removals.
 //
+// Ops on id, meta, a user's groups (readOnly, owned by the store) and the
+// password (writeOnly, never stored) are ignored, as Normalize already
+// does; ops on other readOnly targets fail with mutability.
+//
 // After each operation, when several elements of the multi-valued attribute
 // it touched have "primary": true, the one the operation set keeps it and
 // the others get false (RFC 7643 §2.4: at most one primary). Elements, lists
@@ -71,11 +77,14 @@ import (
 //     that was present is absent after all operations (RFC 7644 §3.5.2: "If an
 //     attribute is removed or becomes unassigned and is defined as a
 //     required attribute or a read-only attribute, the server SHALL return
-//     … mutability"), or an immutable attribute with a value would change;
+//     … mutability"), an op targets a readOnly attribute or sub-attribute
+//     (such as the manager's displayName), or an immutable attribute with a
+//     value would change;
 //   - noTarget: an add or replace on a filtered path that matches nothing
 //     and whose filter does not determine a new element (it is not a
-//     conjunction of "eq" comparisons), or any replace on a filtered path
-//     that matches nothing in Strict mode;
+//     conjunction of "eq" comparisons), an add or replace with a filter on a
+//     singular complex attribute that holds a non-matching value, or any
+//     replace on a filtered path that matches nothing in Strict mode;
 //   - invalidPath, invalidValue: ops that Normalize would not produce.
 //
 // changed is false when doc ends deep-equal to its input: Okta resends the
@@ -159,6 +168,9 @@ func (ap *applier) apply(op Op) error {
 		return schema.Errorf(schema.ErrInvalidPath, "attribute %q is not defined for %s", p.Attr.String(), ap.rt.ID)
 	}
 	a := res.Attr
+	if err := writable(res, op); err != nil || a.Mutability == schema.ReadOnly || a.Mutability == schema.WriteOnly {
+		return err // id, meta, groups, password: ignored, as Normalize does
+	}
 	c := ap.doc.Container(res.Path, op.Kind != Remove)
 	if c == nil {
 		return nil // removing from an extension the document does not have
@@ -186,6 +198,23 @@ func (ap *applier) apply(op Op) error {
 		onePrimary(c, a.Name, touched)
 	}
 	tidy(c, a)
+	return nil
+}
+
+// writable rejects ops on readOnly targets other than id, meta and groups,
+// which are ignored (as are writeOnly ones: the password is never stored).
+func writable(res schema.Resolved, op Op) error {
+	a := res.Attr
+	if a.Mutability == schema.ReadOnly && !(res.Path.URN == "" && (a.Name == "id" || a.Name == "meta" || a.Name == "groups")) {
+		return schema.Errorf(schema.ErrMutability, "attribute %q is readOnly", res.Path.String())
+	}
+	sub := res.SubAtt
+	if sub == nil && op.Path.Sub != "" {
+		sub = a.Sub(op.Path.Sub)
+	}
+	if sub != nil && sub.Mutability == schema.ReadOnly && a.Mutability != schema.ReadOnly {
+		return schema.Errorf(schema.ErrMutability, "sub-attribute %q of %q is readOnly", sub.Name, res.Path.String())
+	}
 	return nil
 }
 

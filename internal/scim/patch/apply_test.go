@@ -358,6 +358,49 @@ func TestApply(t *testing.T) {
 			changed: true,
 		},
 		{
+			name:    "filtered replace on the matching manager keeps the constraint",
+			body:    body(`{"op":"replace","path":"manager[value eq \"m1\"]","value":{"$ref":"https://example.com/scim/v2/Users/m1b"}}`),
+			want:    edit(t, userDoc, `{"`+ent+`":{"employeeNumber":"701984","department":"Tour Operations","manager":{"value":"m1","$ref":"https://example.com/scim/v2/Users/m1b"}}}`),
+			changed: true,
+		},
+		{
+			name:    "filtered add on the matching manager merges",
+			doc:     `{"userName":"a","` + ent + `":{"manager":{"value":"m1"}}}`,
+			body:    body(`{"op":"add","path":"manager[value eq \"m1\"]","value":{"$ref":"r1"}}`),
+			want:    `{"userName":"a","` + ent + `":{"manager":{"value":"m1","$ref":"r1"}}}`,
+			changed: true,
+		},
+		{
+			name:    "filtered add on an absent manager creates it",
+			doc:     `{"userName":"a"}`,
+			body:    body(`{"op":"add","path":"manager[value eq \"m5\"].$ref","value":"r5"}`),
+			want:    `{"userName":"a","` + ent + `":{"manager":{"value":"m5","$ref":"r5"}}}`,
+			changed: true,
+		},
+		{
+			name:    "filtered remove of a manager sub-attribute",
+			body:    body(`{"op":"remove","path":"manager[value eq \"m1\"].$ref"}`),
+			want:    edit(t, userDoc, `{"`+ent+`":{"employeeNumber":"701984","department":"Tour Operations","manager":{"value":"m1"}}}`),
+			changed: true,
+		},
+		{
+			name:    "filtered replace of a manager sub-attribute with a new value drops the rest",
+			body:    body(`{"op":"replace","path":"manager[value eq \"m1\"].value","value":"m7"}`),
+			want:    edit(t, userDoc, `{"`+ent+`":{"employeeNumber":"701984","department":"Tour Operations","manager":{"value":"m7"}}}`),
+			changed: true,
+		},
+		{
+			name:    "unknown extension: dotted sub-attribute",
+			doc:     `{"userName":"a","urn:acme:ext:2.0:User":{"tier":{"level":1,"name":"gold"}}}`,
+			body:    body(`{"op":"replace","path":"urn:acme:ext:2.0:User:tier.level","value":2}`, `{"op":"remove","path":"urn:acme:ext:2.0:User:Tier.Name"}`, `{"op":"add","path":"urn:acme:ext:2.0:User:extra.x","value":true}`),
+			want:    `{"userName":"a","urn:acme:ext:2.0:User":{"tier":{"level":2},"extra":{"x":true}}}`,
+			changed: true,
+		},
+		{
+			name: "remove by value list matching nothing",
+			body: body(`{"op":"remove","path":"emails","value":[{"value":"nobody@example.com"},{"type":"fax","value":"bjensen@example.com"}]}`),
+		},
+		{
 			name: "empty Operations",
 			body: body(),
 		},
@@ -458,13 +501,22 @@ func TestApplyHandBuiltOps(t *testing.T) {
 		{"filter on a simple attribute", Op{Kind: Remove, Path: mk(`title[value eq "x"]`)}, "invalidPath"},
 		{"unknown sub after filter", Op{Kind: Remove, Path: mk(`emails[type eq "x"].nope`)}, "invalidPath"},
 		{"custom path with a filter", Op{Kind: Remove, Path: mk(`urn:acme:x:attr[type eq "x"]`)}, "invalidPath"},
+		{"id is ignored", Op{Kind: Replace, Path: mk("id"), Value: "x"}, ""},
+		{"meta is ignored", Op{Kind: Replace, Path: mk("meta.version"), Value: "x"}, ""},
+		{"groups are ignored", Op{Kind: Add, Path: mk("groups"), Value: []any{map[string]any{"value": "g"}}}, ""},
+		{"password is ignored", Op{Kind: Add, Path: mk("password"), Value: "x"}, ""},
+		{"readOnly sub-attribute", Op{Kind: Add, Path: mk(ent + ":manager.displayName"), Value: "x"}, "mutability"},
+		{"readOnly sub-attribute after a filter", Op{Kind: Add, Path: mk(ent + `:manager[value eq "m1"].displayName`), Value: "x"}, "mutability"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			doc := jsonDoc(t, userDoc)
-			_, err := Apply(schemas.User, doc, []Op{tt.op}, Options{})
+			changed, err := Apply(schemas.User, doc, []Op{tt.op}, Options{})
 			if got := scimType(err); got != tt.scimType {
 				t.Errorf("error %v, want scimType %q", err, tt.scimType)
+			}
+			if changed {
+				t.Errorf("document changed: %s", canon(t, doc))
 			}
 		})
 	}

@@ -180,6 +180,19 @@ func TestNormalize(t *testing.T) {
 			want: []string{"removeMembers a b", "removeMembers c"},
 		},
 		{
+			name: "members: and-ed value constraints intersect",
+			rt:   group,
+			body: body(`{"op":"remove","path":"members[value eq \"a\" and value eq \"a\"]"}`, `{"op":"remove","path":"members[value eq \"a\" and value eq \"b\"]"}`,
+				`{"op":"remove","path":"members[(value eq \"c\" or value eq \"d\") and type eq \"Group\"]"}`),
+			want: []string{"removeMembers a", "removeMembers c d"},
+		},
+		{
+			name: "members: numeric ids become their text",
+			rt:   group,
+			body: body(`{"op":"add","path":"members","value":[{"value":1091},2]}`, `{"op":"remove","path":"members[value eq 1091]"}`),
+			want: []string{"addMembers 1091 2", "removeMembers 1091"},
+		},
+		{
 			name: "members: remove without value clears",
 			rt:   group,
 			body: body(`{"op":"remove","path":"members"}`),

@@ -57,11 +57,12 @@ func (k Kind) String() string {
 // Path is resolved against the resource type (filter.ResolvePatchPath):
 // canonical attribute names; Path.Attr.URN is "" for core attributes and the
 // extension's schema id otherwise. Path.Attr.Name is never empty, except for
-// a Remove of a whole extension (path "urn:…:enterprise:2.0:User"), where
-// Path.Attr holds only the URN. Path.Attr.URN may name an extension the
-// resource type does not declare (a custom "urn:…:Acme:2.0:User:costCode");
-// such paths are not resolved, carry no filter, and Apply sets or deletes
-// the key inside the object stored under that URN.
+// a Remove of a whole extension (path "urn:…:enterprise:2.0:User" or an
+// undeclared "urn:…:Acme:2.0:User"), where Path.Attr holds only the URN.
+// Path.Attr.URN may name an extension the resource type does not declare (a
+// custom "urn:…:Acme:2.0:User:costCode"); such paths are not resolved, carry
+// no filter, their Value is the JSON as sent minus nulls, and Apply sets or
+// deletes the key inside the object stored under that URN.
 //
 // Value is already coerced to the canonical form of its target:
 //   - Add, Replace without filter or sub-attribute: what schema.CoerceValue

@@ -1,0 +1,102 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/app"
+	"github.com/scimbridge/scimbridge/internal/config"
+)
+
+func start(t *testing.T) (*app.App, string, context.CancelFunc, chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg := config.Config{DataDir: filepath.Join(t.TempDir(), "data"), Addr: ln.Addr().String(), PublicURL: base,
+		APIKey: strings.Repeat("k", 40), LogLevel: "warn", LogFormat: "text", ShutdownTimeout: 10 * time.Second}
+	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	return a, base, cancel, done
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	_, base, cancel, done := start(t)
+	defer func() { cancel(); <-done }()
+	for _, p := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]string
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || body["status"] == "" {
+			t.Errorf("%s: %d %v", p, resp.StatusCode, body)
+		}
+		if resp.Header.Get("X-Request-Id") == "" {
+			t.Errorf("%s: no X-Request-Id", p)
+		}
+	}
+}
+
+// TestGracefulShutdownFinishesInFlightRequests starts a request whose body
+// is still arriving, stops the server, then finishes the body: the request
+// must complete and its write must be stored.
+func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
+	a, base, cancel, done := start(t)
+	ctx := context.Background()
+	org, err := a.Service.CreateOrganization(ctx, "Acme", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", base+"/api/v1/organizations/"+org.ID+"/directories", pr)
+	req.Header.Set("Authorization", "Bearer "+strings.Repeat("k", 40))
+	type result struct {
+		status int
+		err    error
+	}
+	res := make(chan result, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			res <- result{err: err}
+			return
+		}
+		resp.Body.Close()
+		res <- result{status: resp.StatusCode}
+	}()
+	pw.Write([]byte(`{"provider":`))
+	time.Sleep(200 * time.Millisecond) // the request is now in flight
+	cancel()
+	time.Sleep(200 * time.Millisecond) // shutdown has begun
+	pw.Write([]byte(`"okta","name":"late"}`))
+	pw.Close()
+	r := <-res
+	if r.err != nil || r.status != 201 {
+		t.Fatalf("in-flight request: status %d err %v, want 201", r.status, r.err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Error("server still accepts connections after shutdown")
+	}
+}

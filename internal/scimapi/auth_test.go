@@ -1,0 +1,142 @@
+package scimapi_test
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+)
+
+func basic(user, pass string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+}
+
+func TestAuthAccepted(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name, header string
+	}{
+		{"bearer", "Bearer " + e.token},
+		{"bearer lower-case scheme", "bearer " + e.token},
+		{"bearer upper-case scheme", "BEARER " + e.token},
+		{"bearer extra spaces", "Bearer   " + e.token + " "},
+		{"bare token (Okta header mode)", e.token},
+		{"basic with token as password (PingFederate)", basic("scim", e.token)},
+		{"basic with empty user name", basic("", e.token)},
+		{"basic lower-case scheme", strings.Replace(basic("okta", e.token), "Basic", "basic", 1)},
+		{"basic with token as user name", basic(e.token, "")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.do("GET", "Users", nil, "Authorization", tt.header).want(t, http.StatusOK)
+		})
+	}
+}
+
+func TestAuthRejected(t *testing.T) {
+	e := newEnv(t)
+	secretName := "secret.person@example.com"
+	uid := e.createUser(secretName)
+	otherDir, otherToken := e.newDirectory()
+
+	revokedTok, revoked, err := e.svc.CreateToken(context.Background(), e.dir, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.RevokeToken(context.Background(), e.dir, revokedTok.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name, header, path string
+	}{
+		{"no header", "-", "Users"},
+		{"empty bearer", "Bearer ", "Users"},
+		{"wrong token", "Bearer scimb_dt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "Users"},
+		{"token without prefix", "Bearer hunter2", "Users"},
+		{"other directory's token", "Bearer " + otherToken, "Users"},
+		{"other directory's token on a user", "Bearer " + otherToken, "Users/" + uid},
+		{"other directory's token, filter", "Bearer " + otherToken, "Users?filter=userName+eq+%22" + secretName + "%22"},
+		{"revoked token", "Bearer " + revoked, "Users"},
+		{"basic with wrong password", basic("x", "scimb_dt_nope"), "Users"},
+		{"unknown scheme", "Token " + e.token, "Users"},
+		{"token of this directory on an unknown directory", "Bearer " + e.token, "/scim/v2/dir_doesnotexist/Users"},
+		{"discovery: ServiceProviderConfig", "-", "ServiceProviderConfig"},
+		{"discovery: ResourceTypes", "-", "ResourceTypes"},
+		{"discovery: Schemas", "-", "Schemas"},
+		{"discovery: one schema", "-", "Schemas/urn:ietf:params:scim:schemas:core:2.0:User"},
+		{"unknown endpoint before auth", "-", "Nope"},
+		{"bulk", "-", "Bulk"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do("GET", tt.path, nil, "Authorization", tt.header).want(t, http.StatusUnauthorized)
+			if got := r.header.Get("WWW-Authenticate"); got != `Bearer realm="scimbridge"` {
+				t.Errorf("WWW-Authenticate = %q", got)
+			}
+			for _, leak := range []string{uid, secretName, otherDir, e.dir, "dir_doesnotexist"} {
+				if strings.Contains(string(r.raw), leak) {
+					t.Errorf("401 body reveals %q: %s", leak, r.raw)
+				}
+			}
+		})
+	}
+	// The same detail for every failure: nothing tells a wrong token from
+	// another directory's.
+	a := e.do("GET", "Users", nil, "Authorization", "Bearer "+otherToken)
+	b := e.do("GET", "Users", nil, "Authorization", "Bearer scimb_dt_unknown")
+	if a.str("detail") != b.str("detail") {
+		t.Errorf("details differ: %q vs %q", a.str("detail"), b.str("detail"))
+	}
+	// The other directory's token still works on its own directory.
+	e.do("GET", "/scim/v2/"+otherDir+"/Users", nil, "Authorization", "Bearer "+otherToken).want(t, http.StatusOK)
+}
+
+func TestAuthDisabledDirectory(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	d := directory.Directory{ID: "dir_disabled0000000000000000", OrganizationID: "", Name: "Paused", Provider: "okta", Enabled: false, CreatedAt: now, UpdatedAt: now}
+	org, err := e.svc.CreateOrganization(ctx, "Paused org", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.OrganizationID = org.ID
+	if err := e.store.CreateDirectory(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := e.svc.CreateToken(ctx, d.ID, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"Users", "ServiceProviderConfig", "Nope"} {
+		e.do("GET", "/scim/v2/"+d.ID+"/"+path, nil, "Authorization", "Bearer "+token).want(t, http.StatusForbidden)
+	}
+	e.do("POST", "/scim/v2/"+d.ID+"/Users", map[string]any{"userName": "x"}, "Authorization", "Bearer "+token).want(t, http.StatusForbidden)
+	// A wrong token on a disabled directory learns nothing about it.
+	e.do("GET", "/scim/v2/"+d.ID+"/Users", nil, "Authorization", "Bearer "+e.token).want(t, http.StatusUnauthorized)
+}
+
+// Authentication costs one token lookup and one directory lookup, and
+// never counts the directory.
+func TestAuthIsCheap(t *testing.T) {
+	e := newEnv(t)
+	e.createUser("a@example.com")
+	for _, path := range []string{"Users", "Groups", "ServiceProviderConfig", "Schemas"} {
+		e.calls.reset()
+		e.do("GET", path, nil).want(t, http.StatusOK)
+		if n := e.calls.tokenByHash.Load(); n != 1 {
+			t.Errorf("GET %s: %d token lookups, want 1", path, n)
+		}
+		if n := e.calls.getDirectory.Load(); n != 1 {
+			t.Errorf("GET %s: %d directory lookups, want 1", path, n)
+		}
+		if n := e.calls.countDirectory.Load(); n != 0 {
+			t.Errorf("GET %s: %d directory counts, want 0", path, n)
+		}
+	}
+}
