@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/config"
@@ -73,9 +74,19 @@ func (a *App) Handler() http.Handler {
 		}
 		web.WriteJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ready"})
 	})
-	mux.Handle("/scim/v2/", scim.Routes())
 	mux.Handle("/api/v1/", mgmt.Routes())
-	return web.Chain(mux, web.WithRequestID, web.SecurityHeaders, web.AccessLog(a.Logger, time.Now))
+	scimRoutes := scim.Routes()
+	// SCIM requests bypass the mux's path cleaning: a base URL pasted with a
+	// trailing slash yields "/scim/v2/dir_x//Users", which the SCIM surface
+	// answers itself instead of with a redirect IdPs do not follow.
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/scim/v2/") {
+			scimRoutes.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	return web.Chain(root, web.WithRequestID, web.SecurityHeaders, web.AccessLog(a.Logger, time.Now))
 }
 
 // Serve serves on ln until ctx is cancelled, then shuts down gracefully:

@@ -78,6 +78,16 @@ func TestBulk(t *testing.T) {
 		t.Errorf("PATCH through bulk did not deactivate")
 	}
 
+	t.Run("a forward reference runs its POST first, then order resumes", func(t *testing.T) {
+		r := e.do("POST", "Bulk", bulkRequest(0,
+			map[string]any{"method": "PATCH", "path": "/Groups/bulkId:late", "data": patchOp(map[string]any{"op": "replace", "path": "displayName", "value": "Late renamed"})},
+			map[string]any{"method": "POST", "path": "/Groups", "bulkId": "late", "data": map[string]any{"displayName": "Late"}},
+			map[string]any{"method": "DELETE", "path": "/Groups/bulkId:late"},
+		)).want(t, http.StatusOK)
+		if diff := cmp.Diff([]string{"PATCH <nil> 204", "POST late 201", "DELETE <nil> 204"}, bulkResults(r)); diff != "" {
+			t.Errorf("results (-want +got):\n%s\n%s", diff, r.raw)
+		}
+	})
 	t.Run("DELETE", func(t *testing.T) {
 		r := e.do("POST", "Bulk", bulkRequest(0, map[string]any{"method": "delete", "path": "/Users/" + u2})).want(t, http.StatusOK)
 		if diff := cmp.Diff([]string{"DELETE <nil> 204"}, bulkResults(r)); diff != "" {

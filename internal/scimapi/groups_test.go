@@ -1,9 +1,11 @@
 package scimapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -183,4 +185,42 @@ func TestGroupMembership(t *testing.T) {
 			t.Errorf("groups after the group was deleted: %v", r.get("groups"))
 		}
 	})
+}
+
+// Concurrent membership PATCHes to one group (Entra sends one member per
+// PATCH, in bursts) all land, and concurrent reads see consistent groups.
+func TestConcurrentMembership(t *testing.T) {
+	e := newEnv(t)
+	gid := e.createGroup("Busy")
+	var users []string
+	for i := range 12 {
+		users = append(users, e.createUser(fmt.Sprintf("c%02d@example.com", i)))
+	}
+	var wg sync.WaitGroup
+	for _, u := range users {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			// t.Errorf, not Fatalf: this is not the test's goroutine.
+			if r := e.do("PATCH", "Groups/"+gid, patchOp(map[string]any{"op": "Add", "path": "members", "value": []any{map[string]any{"value": u}}})); r.status != http.StatusNoContent {
+				t.Errorf("PATCH: %d %s", r.status, r.raw)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for _, p := range []string{"Groups/" + gid, "ServiceProviderConfig"} {
+				if r := e.do("GET", p, nil); r.status != http.StatusOK {
+					t.Errorf("GET %s: %d %s", p, r.status, r.raw)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	r := e.do("GET", "Groups/"+gid, nil).want(t, http.StatusOK)
+	if diff := cmp.Diff(sorted(users), sorted(memberIDs(r))); diff != "" {
+		t.Errorf("members (-want +got):\n%s", diff)
+	}
+	if r.header.Get("ETag") != `W/"13"` {
+		t.Errorf("ETag = %q after 12 membership changes", r.header.Get("ETag"))
+	}
 }

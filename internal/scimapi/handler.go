@@ -217,16 +217,16 @@ func (h *Handler) canonicalPath(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
 		clean := path.Clean("/" + p)
-		if clean == p {
-			next.ServeHTTP(w, r)
-			return
-		}
 		if !strings.HasPrefix(clean+"/", prefix) {
-			h.writeError(w, r, directory.Errorf(directory.KindNotFound, "no such endpoint: %s", p))
+			h.writeError(w, r, directory.Errorf(directory.KindNotFound, "no such endpoint: SCIM endpoints are at %s{directory_id}/…", prefix))
 			return
 		}
 		if clean+"/" == prefix {
 			clean += "/"
+		}
+		if clean == p {
+			next.ServeHTTP(w, r)
+			return
 		}
 		r2 := r.WithContext(r.Context())
 		u := *r.URL

@@ -280,14 +280,18 @@ func (e *env) do(method, path string, body any, headers ...string) *response {
 			req.Header.Set(headers[i], headers[i+1])
 		}
 	}
+	// Errorf rather than Fatal: do may run on goroutines other than the
+	// test's; the status -1 then fails any want.
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		e.t.Errorf("%s %s: %v", method, path, err)
+		return &response{status: -1}
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
-		e.t.Fatal(err)
+		e.t.Errorf("%s %s: reading the body: %v", method, path, err)
+		return &response{status: -1}
 	}
 	out := &response{status: res.StatusCode, header: res.Header, raw: raw}
 	if len(raw) > 0 {

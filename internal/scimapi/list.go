@@ -201,17 +201,29 @@ func compileFilter(rt *schema.ResourceType, s string) (filter.Expr, error) {
 	return e, nil
 }
 
-// sortPath resolves sortBy against rt (RFC 7644 §3.4.2.3); ok is false for
-// an attribute rt does not define.
-func sortPath(rt *schema.ResourceType, s string) (p *schema.Path, ok bool) {
+// sortPath resolves sortBy against rt (RFC 7644 §3.4.2.3). known is false
+// for an attribute rt does not define; an attribute that is defined but
+// cannot be sorted by (a user's groups, a group's members, meta values
+// computed when rendering) is an error. nil means creation order.
+func sortPath(rt *schema.ResourceType, s string) (p *schema.Path, known bool, err error) {
 	if strings.TrimSpace(s) == "" {
-		return nil, true
+		return nil, true, nil
 	}
 	path, ok := resolvePath(rt, s)
 	if !ok {
-		return nil, false
+		return nil, false, nil
 	}
-	return &path, true
+	if path.URN == "" {
+		switch {
+		case path.Name == "groups" || path.Name == "members":
+			return nil, true, invalid(schema.ErrInvalidValue, "sortBy %q: resources cannot be sorted by their %s", s, path.Name)
+		case path.Name == "meta" && path.Sub == "resourceType":
+			return nil, true, nil // one resource type: every value is the same
+		case path.Name == "meta" && path.Sub != "created" && path.Sub != "lastModified":
+			return nil, true, invalid(schema.ErrInvalidValue, "sortBy %q: resources can be sorted by meta.created and meta.lastModified only", s)
+		}
+	}
+	return &path, true, nil
 }
 
 func unknownSort(s string) error {
@@ -225,8 +237,11 @@ func buildQuery(rt *schema.ResourceType, lp listParams) (directory.Query, error)
 	if q.Filter, err = compileFilter(rt, lp.filter); err != nil {
 		return q, err
 	}
-	var ok bool
-	if q.SortBy, ok = sortPath(rt, lp.sortBy); !ok {
+	var known bool
+	if q.SortBy, known, err = sortPath(rt, lp.sortBy); err != nil {
+		return q, err
+	}
+	if !known {
 		return q, unknownSort(lp.sortBy)
 	}
 	return q, nil

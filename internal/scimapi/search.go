@@ -40,8 +40,11 @@ func (h *Handler) searchAll(w http.ResponseWriter, r *http.Request, c *call) err
 			}
 			continue
 		}
-		sortBy, ok := sortPath(rt, lp.sortBy)
-		sortKnown = sortKnown || ok
+		sortBy, known, err := sortPath(rt, lp.sortBy)
+		if err != nil {
+			return err
+		}
+		sortKnown = sortKnown || known
 		queries[i] = &directory.Query{Filter: e, SortBy: sortBy, Descending: lp.descending}
 	}
 	if queries[0] == nil && queries[1] == nil {

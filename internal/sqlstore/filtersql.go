@@ -99,10 +99,11 @@ func (c *compiler) expr(e filter.Expr, negated bool) (string, error) {
 
 // target describes where a path's values live.
 type target struct {
-	col      string // a column expression (single value), or
-	multi    string // the JSON array of a multi-valued attribute
-	sub      string // with multi: the sub-attribute of each element
-	relation string // "groups" (user's groups) or "members" (group's members)
+	col      string      // a column expression (single value), or
+	multi    string      // the JSON array of a multi-valued attribute
+	sub      string      // with multi: the sub-attribute of each element
+	relation string      // "groups" (user's groups) or "members" (group's members)
+	path     schema.Path // the path in its canonical spelling
 	attr     *schema.Attribute
 	leaf     *schema.Attribute
 	notNull  bool // col is never NULL
@@ -114,7 +115,9 @@ func (c *compiler) target(p schema.Path) (target, error) {
 	if !ok {
 		return target{}, invalidFilter("attribute %q is not defined for %s", p.String(), c.rt.ID)
 	}
-	t := target{attr: r.Attr, leaf: r.Leaf()}
+	// From here on the schema's spelling, never the request's.
+	p = r.Path
+	t := target{path: p, attr: r.Attr, leaf: r.Leaf()}
 	a := c.alias
 	switch {
 	case p.URN == "" && p.Name == "id":
@@ -183,6 +186,11 @@ func (c *compiler) literal(t target, v filter.Value) (any, bool, error) {
 		return nil, false, invalidFilter("numeric filters are not supported on %q", a.Name)
 	default:
 		if v.Kind != filter.StringValue {
+			return nil, false, nil
+		}
+		if c.s.postgres && strings.IndexByte(v.Str, 0) >= 0 {
+			// PostgreSQL text cannot hold NUL, so no stored value
+			// matches; sending it would fail the whole query.
 			return nil, false, nil
 		}
 		s := v.Str
@@ -525,6 +533,7 @@ func (s *Store) orderBy(rt *schema.ResourceType, alias string, q directory.Query
 	if err != nil {
 		return "", err
 	}
+	p = t.path
 	var x string
 	switch {
 	case t.col != "":

@@ -165,9 +165,9 @@ func TestCompileFilterSQLiteRewrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := s.q(`SELECT count(*) FROM users u WHERE u.directory_id = $1 AND (` + where + `)`)
-	want := `SELECT count(*) FROM users u WHERE u.directory_id = ?1 AND ((json_extract(u.doc_fold, '$."title"') = ?2 AND ` +
+	want := `SELECT count(*) FROM users u WHERE u.directory_id = ?1 AND (((json_extract(u.doc_fold, '$."title"') = ?2 AND ` +
 		`EXISTS (SELECT 1 FROM json_each(u.doc_fold, '$."emails"') AS e WHERE e.type = 'object' AND COALESCE(json_extract(e.value, '$."type"') = ?3, FALSE))) AND ` +
-		`substr(u.user_name_fold, 1, length(?4)) = ?4)`
+		`substr(u.user_name_fold, 1, length(?4)) = ?4))`
 	if got != want {
 		t.Errorf("rewritten:\n got: %s\nwant: %s", got, want)
 	}
@@ -235,13 +235,12 @@ func TestCompileFilterUnsupported(t *testing.T) {
 			wantInvalidFilter(t, err, dialect+" "+name)
 		}
 	}
-	// Unsupported sort keys are invalidFilter too... no: they are reported
-	// by orderBy with the same error type.
+	// Sort keys the store cannot sort by are reported the same way.
 	for dialect, s := range compileStores() {
-		_, err := s.orderBy(s.schemas.User, "u", directory.Query{SortBy: &schema.Path{Name: "name"}})
-		wantInvalidFilter(t, err, dialect+" sortBy name")
-		_, err = s.orderBy(s.schemas.User, "u", directory.Query{SortBy: &schema.Path{Name: "nope"}})
-		wantInvalidFilter(t, err, dialect+" sortBy nope")
+		for _, p := range []schema.Path{{Name: "nope"}, {Name: "emails", Sub: "nope"}, {Name: "groups"}, {Name: "meta", Sub: "location"}} {
+			_, err := s.orderBy(s.schemas.User, "u", directory.Query{SortBy: &p})
+			wantInvalidFilter(t, err, dialect+" sortBy "+p.String())
+		}
 	}
 }
 

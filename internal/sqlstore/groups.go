@@ -164,14 +164,14 @@ func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, directoryID string, 
 		return nil, 0, fmt.Errorf("adding members: %w", err)
 	}
 	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO group_members (group_pk, user_pk)
-		SELECT $1, pk FROM users WHERE directory_id = $2 AND id IN (`+s.jsonList("$3")+`)
+		SELECT $1, pk FROM users WHERE directory_id = $2 AND id IN (`+s.jsonList("$3")+`)`+s.forKeyShare()+`
 		ON CONFLICT DO NOTHING`), groupPK, directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("adding members: %w", err)
 	}
 	n, _ := res.RowsAffected()
 	res, err = tx.ExecContext(ctx, s.q(`INSERT INTO group_subgroups (group_pk, child_pk)
-		SELECT $1, pk FROM groups WHERE directory_id = $2 AND pk <> $1 AND id IN (`+s.jsonList("$3")+`)
+		SELECT $1, pk FROM groups WHERE directory_id = $2 AND pk <> $1 AND id IN (`+s.jsonList("$3")+`)`+s.forKeyShare()+`
 		ON CONFLICT DO NOTHING`), groupPK, directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("adding members: %w", err)

@@ -230,10 +230,23 @@ func (s *Store) UserGroups(ctx context.Context, directoryID string, userIDs []st
 }
 
 // forUpdate locks the row read in an update transaction on PostgreSQL;
-// SQLite has a single writer and needs no row locks.
+// SQLite has a single writer and needs no row locks. NO KEY UPDATE: the
+// row's key never changes, and the weaker lock does not block the KEY SHARE
+// locks that foreign-key checks take when members are inserted (FOR UPDATE
+// made two groups nesting each other concurrently deadlock).
 func (s *Store) forUpdate() string {
 	if s.postgres {
-		return ` FOR UPDATE`
+		return ` FOR NO KEY UPDATE`
+	}
+	return ``
+}
+
+// forKeyShare locks the users and groups about to be referenced by new
+// membership rows on PostgreSQL, so that one deleted concurrently is skipped
+// (and reported unknown) instead of failing the insert's foreign key.
+func (s *Store) forKeyShare() string {
+	if s.postgres {
+		return ` FOR KEY SHARE`
 	}
 	return ``
 }

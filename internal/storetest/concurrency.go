@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
@@ -22,6 +23,7 @@ func concurrencyTests() []subtest {
 		{"Concurrency/CreateSameGroupName", one(raceCreateSameGroupName)},
 		{"Concurrency/UpdateSameUser", one(raceUpdateSameUser)},
 		{"Concurrency/AddMembers", one(raceAddMembers)},
+		{"Concurrency/ManyWriters", one(raceManyWriters)},
 	}
 }
 
@@ -37,6 +39,7 @@ func RunConcurrency(t *testing.T, stores ...directory.Store) {
 	t.Run("CreateSameGroupName", func(t *testing.T) { raceCreateSameGroupName(t, stores) })
 	t.Run("UpdateSameUser", func(t *testing.T) { raceUpdateSameUser(t, stores) })
 	t.Run("AddMembers", func(t *testing.T) { raceAddMembers(t, stores) })
+	t.Run("ManyWriters", func(t *testing.T) { raceManyWriters(t, stores) })
 }
 
 // race runs fn(i, store) in racers goroutines released together.
@@ -186,5 +189,74 @@ func raceAddMembers(t *testing.T, stores []directory.Store) {
 	}
 	if got := f.getGroup(f.dir.ID, g.ID); got.Version != racers+1 {
 		t.Errorf("version after %d concurrent adds = %d, want %d", racers, got.Version, racers+1)
+	}
+}
+
+// raceManyWriters: many concurrent writes, some failing, all land or fail
+// on their own (on SQLite they share group commits: a failing write must not
+// undo the others), and large id lists work.
+func raceManyWriters(t *testing.T, stores []directory.Store) {
+	f := newFixture(t, stores[0])
+	const each = 15
+	ids := make([][]string, racers)
+	errs := make([][]error, racers)
+	var dups atomic.Int64
+	race(stores, func(i int, s directory.Store) {
+		svc := newService(s, f.clock)
+		for j := 0; j < each; j++ {
+			u, err := svc.CreateUser(f.ctx, f.dir.ID, map[string]any{"userName": fmt.Sprintf("w%d-%d", i, j)})
+			if err != nil {
+				errs[i] = append(errs[i], err)
+				continue
+			}
+			ids[i] = append(ids[i], u.ID)
+			// Interleave writes that fail: a duplicate name, an update of
+			// a user that does not exist, an fn error.
+			_, err = svc.CreateUser(f.ctx, f.dir.ID, map[string]any{"userName": []string{"Dup@X.com", "dup@x.com"}[j%2]})
+			switch {
+			case err == nil:
+				dups.Add(1)
+			case !directory.IsConflict(err):
+				errs[i] = append(errs[i], err)
+			}
+			if _, err := s.UpdateUser(f.ctx, f.dir.ID, "diruser_missing", f.clock.Now(), renameTo("x")); !directory.IsNotFound(err) {
+				errs[i] = append(errs[i], fmt.Errorf("UpdateUser of a missing user: %v", err))
+			}
+			if _, err := s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(*directory.User) (bool, error) { return true, errSentinel }); err != errSentinel {
+				errs[i] = append(errs[i], fmt.Errorf("UpdateUser with a failing fn: %v", err))
+			}
+		}
+	})
+	var all []string
+	for i := range ids {
+		for _, err := range errs[i] {
+			t.Errorf("writer %d: %v", i, err)
+		}
+		all = append(all, ids[i]...)
+	}
+	if n := dups.Load(); n != 1 {
+		t.Errorf("%d of the racing creates of dup@x.com succeeded, want 1", n)
+	}
+	if p := f.listUsers(f.dir.ID, ""); p.Total != racers*each+1 {
+		t.Errorf("%d users after the writes, want %d", p.Total, racers*each+1)
+	}
+	g := f.group(f.dir.ID, "everyone", all...)
+	if d := diff(sorted(all), f.memberIDs(f.dir.ID, g.ID)); d != "" {
+		t.Errorf("members of a group created with %d members (-want +got):\n%s", len(all), d)
+	}
+	ug, err := stores[0].UserGroups(f.ctx, f.dir.ID, all)
+	if err != nil {
+		t.Fatalf("UserGroups: %v", err)
+	}
+	if len(ug) != len(all) {
+		t.Errorf("UserGroups for %d users: %d entries", len(all), len(ug))
+	}
+	ms, err := stores[0].MembersOf(f.ctx, f.dir.ID, []string{g.ID})
+	if err != nil || len(ms[g.ID]) != len(all) {
+		t.Errorf("MembersOf: %d members, %v; want %d", len(ms[g.ID]), err, len(all))
+	}
+	_, unknown := f.updateGroup(f.dir.ID, g.ID, replace(all[:len(all)/2]...))
+	if len(unknown) != 0 || len(f.memberIDs(f.dir.ID, g.ID)) != len(all)/2 {
+		t.Errorf("replacing with half: unknown %v, %d members", unknown, len(f.memberIDs(f.dir.ID, g.ID)))
 	}
 }

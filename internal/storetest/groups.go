@@ -519,6 +519,17 @@ func testGroupListMembersPagination(t *testing.T, s directory.Store) {
 	if err != nil || len(ms) != 0 {
 		t.Errorf("after the last member: %v, %v; want nothing", ms, err)
 	}
+	// A cursor naming nothing of the directory is refused, not read as
+	// "from the start" (which would repeat pages forever).
+	stranger := f.userNamed(f.newDir().ID, "stranger")
+	for _, after := range []string{"diruser_missing", stranger.ID} {
+		ms, err := s.ListMembers(f.ctx, f.dir.ID, g.ID, after, 3)
+		if err == nil {
+			t.Errorf("ListMembers(after %s) = %v, want an error", after, ms)
+		} else if directory.KindOf(err) == directory.KindInternal {
+			t.Errorf("ListMembers(after %s): internal error %v, want a client error", after, err)
+		}
+	}
 }
 
 func testGroupMembersOf(t *testing.T, s directory.Store) {

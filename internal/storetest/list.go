@@ -538,4 +538,23 @@ func testListInjection(t *testing.T, s directory.Store) {
 	if p := f.listUsers(f.dir.ID, ""); p.Total != len(evil) {
 		t.Errorf("after the filters: %d users, want %d", p.Total, len(evil))
 	}
+	// A NUL character (which PostgreSQL text cannot hold) matches nothing
+	// and is not an error.
+	for _, tc := range []struct {
+		filter string
+		want   int
+	}{
+		{`title eq "a\u0000b"`, 0},
+		{`userName co "\u0000"`, 0},
+		{`emails[value sw "\u0000"]`, 0},
+		{`title ne "\u0000"`, len(evil)},
+		{`not (userName eq "u1\u0000")`, len(evil)},
+	} {
+		if p := f.listUsers(f.dir.ID, tc.filter); p.Total != tc.want {
+			t.Errorf("filter %s: total %d, want %d", tc.filter, p.Total, tc.want)
+		}
+	}
+	if p := f.listGroups(f.dir.ID, `members.value eq "diruser_\u0000"`); p.Total != 0 {
+		t.Errorf("members.value with NUL: total %d", p.Total)
+	}
 }
