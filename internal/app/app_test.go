@@ -17,6 +17,10 @@ import (
 )
 
 func start(t *testing.T) (*app.App, string, context.CancelFunc, chan error) {
+	return startB(t)
+}
+
+func startB(t testing.TB) (*app.App, string, context.CancelFunc, chan error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -54,6 +58,26 @@ func TestHealthAndReadiness(t *testing.T) {
 			t.Errorf("%s: no X-Request-Id", p)
 		}
 	}
+}
+
+// provision creates an organization, a directory and a token, and returns
+// the directory's SCIM base URL and the token.
+func provision(t testing.TB, a *app.App, base string) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	org, err := a.Service.CreateOrganization(ctx, "Acme", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := a.Service.CreateDirectory(ctx, org.ID, "okta", "Okta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secret, err := a.Service.CreateToken(ctx, dir.ID, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base + "/scim/v2/" + dir.ID, secret
 }
 
 // TestGracefulShutdownFinishesInFlightRequests starts a request whose body

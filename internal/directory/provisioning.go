@@ -109,6 +109,11 @@ func (s *Service) ReplaceUser(ctx context.Context, dirID, id string, raw map[str
 		}
 		next := *u
 		next.Doc = doc.Clone()
+		// A PUT that omits "active" keeps the current state: clients that
+		// PUT a partial profile must not reactivate a deprovisioned user.
+		if _, ok := next.Doc["active"]; !ok {
+			next.Doc["active"] = u.Active
+		}
 		if err := userFields(&next); err != nil {
 			return false, err
 		}

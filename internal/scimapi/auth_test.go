@@ -140,3 +140,20 @@ func TestAuthIsCheap(t *testing.T) {
 		}
 	}
 }
+
+func TestHyphenDirectoryAlias(t *testing.T) {
+	e := newEnv(t)
+	alias := strings.Replace(e.dir, "dir_", "dir-", 1)
+	base := strings.Replace(e.base, e.dir, alias, 1)
+	res := e.do("POST", base+"/Users", `{"userName":"okta.user@example.com"}`)
+	if res.status != 201 {
+		t.Fatalf("POST via dir- alias: %d %s", res.status, res.raw)
+	}
+	if !strings.Contains(string(res.raw), base+"/Users/") {
+		t.Errorf("meta.location should use the URL the client used (%s): %s", base, res.raw)
+	}
+	// The alias names the same directory: the user is visible at dir_.
+	if res := e.do("GET", "Users?filter=userName%20eq%20%22okta.user%40example.com%22", nil); !strings.Contains(string(res.raw), `"totalResults":1`) {
+		t.Errorf("user created via the alias not found via dir_: %s", res.raw)
+	}
+}

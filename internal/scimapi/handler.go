@@ -156,7 +156,8 @@ func (h *Handler) Routes() http.Handler {
 // authenticated checks the directory token (RFC 7644 §2) before fn runs.
 func (h *Handler) authenticated(fn handlerFunc) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		dir := r.PathValue("dir")
+		raw := r.PathValue("dir")
+		dir := directoryID(raw)
 		if _, err := h.Service.AuthenticateDirectory(r.Context(), dir, credential(r)); err != nil {
 			return err
 		}
@@ -164,8 +165,19 @@ func (h *Handler) authenticated(fn handlerFunc) web.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		return fn(w, r, &call{dir: dir, base: h.baseURL(r, dir), query: q, types: h.schemas})
+		// Locations use the directory id as the client wrote it.
+		return fn(w, r, &call{dir: dir, base: h.baseURL(r, raw), query: q, types: h.schemas})
 	}
+}
+
+// directoryID maps the path segment to a directory id. "dir-…" is accepted
+// for "dir_…": Okta's SCIM guide forbids underscores in base URLs, so an
+// Okta admin can paste the endpoint URL with a hyphen instead.
+func directoryID(segment string) string {
+	if rest, ok := strings.CutPrefix(segment, "dir-"); ok {
+		return "dir_" + rest
+	}
+	return segment
 }
 
 // baseURL is the SCIM base URL of directory dir (RFC 7644 §1.3 "Base URI").

@@ -343,3 +343,22 @@ func TestPasswordNeverReturned(t *testing.T) {
 		}
 	}
 }
+
+func TestPutWithoutActiveKeepsDeactivation(t *testing.T) {
+	e := newEnv(t)
+	id := e.createUser("kept.inactive@example.com")
+	if res := e.do("PATCH", "Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}`); res.status != 200 {
+		t.Fatalf("deactivate: %d %s", res.status, res.raw)
+	}
+	res := e.do("PUT", "Users/"+id, `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"kept.inactive@example.com","displayName":"Kept"}`)
+	if res.status != 200 {
+		t.Fatalf("PUT: %d %s", res.status, res.raw)
+	}
+	if !strings.Contains(string(res.raw), `"active":false`) {
+		t.Errorf("PUT without active reactivated the user: %s", res.raw)
+	}
+	res = e.do("PUT", "Users/"+id, `{"userName":"kept.inactive@example.com","active":true}`)
+	if !strings.Contains(string(res.raw), `"active":true`) {
+		t.Errorf("PUT with active true did not reactivate: %s", res.raw)
+	}
+}

@@ -164,14 +164,14 @@ func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, directoryID string, 
 		return nil, 0, fmt.Errorf("adding members: %w", err)
 	}
 	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO group_members (group_pk, user_pk)
-		SELECT $1, pk FROM users WHERE directory_id = $2 AND id IN (`+s.jsonList("$3")+`)`+s.forKeyShare()+`
+		SELECT $1, u.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN users u WHERE u.id = j.value AND u.directory_id = $2`+s.forKeyShareOf("u")+`
 		ON CONFLICT DO NOTHING`), groupPK, directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("adding members: %w", err)
 	}
 	n, _ := res.RowsAffected()
 	res, err = tx.ExecContext(ctx, s.q(`INSERT INTO group_subgroups (group_pk, child_pk)
-		SELECT $1, pk FROM groups WHERE directory_id = $2 AND pk <> $1 AND id IN (`+s.jsonList("$3")+`)`+s.forKeyShare()+`
+		SELECT $1, g.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN groups g WHERE g.id = j.value AND g.directory_id = $2 AND g.pk <> $1`+s.forKeyShareOf("g")+`
 		ON CONFLICT DO NOTHING`), groupPK, directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("adding members: %w", err)
@@ -181,8 +181,8 @@ func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, directoryID string, 
 	if int(n+m) == len(ids) {
 		return nil, n + m, nil
 	}
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT id FROM users WHERE directory_id = $1 AND id IN (`+s.jsonList("$2")+`)
-		UNION ALL SELECT id FROM groups WHERE directory_id = $1 AND id IN (`+s.jsonList("$2")+`)`), directoryID, string(list))
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT u.id FROM `+s.jsonTable("$2", "j")+` CROSS JOIN users u WHERE u.id = j.value AND u.directory_id = $1
+		UNION ALL SELECT g.id FROM `+s.jsonTable("$2", "j")+` CROSS JOIN groups g WHERE g.id = j.value AND g.directory_id = $1`), directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("adding members: %w", err)
 	}
@@ -218,13 +218,13 @@ func (s *Store) removeMembers(ctx context.Context, tx *sql.Tx, directoryID strin
 		return 0, fmt.Errorf("removing members: %w", err)
 	}
 	res, err := tx.ExecContext(ctx, s.q(`DELETE FROM group_members WHERE group_pk = $1
-		AND user_pk IN (SELECT pk FROM users WHERE directory_id = $2 AND id IN (`+s.jsonList("$3")+`))`), groupPK, directoryID, string(list))
+		AND user_pk IN (SELECT u.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN users u WHERE u.id = j.value AND u.directory_id = $2)`), groupPK, directoryID, string(list))
 	if err != nil {
 		return 0, fmt.Errorf("removing members: %w", err)
 	}
 	n, _ := res.RowsAffected()
 	res, err = tx.ExecContext(ctx, s.q(`DELETE FROM group_subgroups WHERE group_pk = $1
-		AND child_pk IN (SELECT pk FROM groups WHERE directory_id = $2 AND id IN (`+s.jsonList("$3")+`))`), groupPK, directoryID, string(list))
+		AND child_pk IN (SELECT g.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN groups g WHERE g.id = j.value AND g.directory_id = $2)`), groupPK, directoryID, string(list))
 	if err != nil {
 		return 0, fmt.Errorf("removing members: %w", err)
 	}
@@ -244,13 +244,13 @@ func (s *Store) replaceMembers(ctx context.Context, tx *sql.Tx, directoryID stri
 		list = []byte("[]")
 	}
 	res, err := tx.ExecContext(ctx, s.q(`DELETE FROM group_members WHERE group_pk = $1
-		AND user_pk NOT IN (SELECT pk FROM users WHERE directory_id = $2 AND id IN (`+s.jsonList("$3")+`))`), groupPK, directoryID, string(list))
+		AND user_pk NOT IN (SELECT u.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN users u WHERE u.id = j.value AND u.directory_id = $2)`), groupPK, directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("replacing members: %w", err)
 	}
 	n, _ := res.RowsAffected()
 	res, err = tx.ExecContext(ctx, s.q(`DELETE FROM group_subgroups WHERE group_pk = $1
-		AND child_pk NOT IN (SELECT pk FROM groups WHERE directory_id = $2 AND id IN (`+s.jsonList("$3")+`))`), groupPK, directoryID, string(list))
+		AND child_pk NOT IN (SELECT g.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN groups g WHERE g.id = j.value AND g.directory_id = $2)`), groupPK, directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("replacing members: %w", err)
 	}
@@ -408,10 +408,10 @@ func (s *Store) MembersOf(ctx context.Context, directoryID string, groupIDs []st
 		return nil, fmt.Errorf("listing members: %w", err)
 	}
 	rows, err := s.read.QueryContext(ctx, s.q(`SELECT g.id, u.id, u.display, 0, gm.user_pk FROM groups g JOIN group_members gm ON gm.group_pk = g.pk JOIN users u ON u.pk = gm.user_pk
-		WHERE g.directory_id = $1 AND g.id IN (`+s.jsonList("$2")+`)
+		WHERE g.directory_id = $1 AND g.pk IN (SELECT g2.pk FROM `+s.jsonTable("$2", "j")+` CROSS JOIN groups g2 WHERE g2.id = j.value)
 		UNION ALL
 		SELECT g.id, c.id, c.display_name, 1, gs.child_pk FROM groups g JOIN group_subgroups gs ON gs.group_pk = g.pk JOIN groups c ON c.pk = gs.child_pk
-		WHERE g.directory_id = $1 AND g.id IN (`+s.jsonList("$2")+`)`), directoryID, string(list))
+		WHERE g.directory_id = $1 AND g.pk IN (SELECT g2.pk FROM `+s.jsonTable("$2", "j")+` CROSS JOIN groups g2 WHERE g2.id = j.value)`), directoryID, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("listing members: %w", err)
 	}

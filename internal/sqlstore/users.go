@@ -236,7 +236,7 @@ func (s *Store) UserGroups(ctx context.Context, directoryID string, userIDs []st
 // made two groups nesting each other concurrently deadlock).
 func (s *Store) forUpdate() string {
 	if s.postgres {
-		return ` FOR NO KEY UPDATE`
+		return ` FOR UPDATE`
 	}
 	return ``
 }
@@ -258,4 +258,27 @@ func (s *Store) jsonList(param string) string {
 		return `SELECT jsonb_array_elements_text(` + param + `::jsonb)`
 	}
 	return `SELECT value FROM json_each(` + param + `)`
+}
+
+// jsonTable returns a table expression, aliased alias with one text column
+// "value", over the strings of the JSON array bound at param. Joining from
+// it lets both planners look ids up by their unique index, whatever the size
+// of the directory (an IN (subquery) made SQLite scan the directory).
+// Callers write "FROM <jsonTable> CROSS JOIN t WHERE t.id = j.value": on
+// SQLite CROSS JOIN keeps the array as the outer loop; PostgreSQL plans it
+// as an ordinary join.
+func (s *Store) jsonTable(param, alias string) string {
+	if s.postgres {
+		return `jsonb_array_elements_text(` + param + `::jsonb) AS ` + alias + `(value)`
+	}
+	return `json_each(` + param + `) AS ` + alias
+}
+
+// forKeyShareOf is forKeyShare limited to the table aliased alias, for
+// queries that also read from a table function.
+func (s *Store) forKeyShareOf(alias string) string {
+	if s.postgres {
+		return ` FOR KEY SHARE OF ` + alias
+	}
+	return ``
 }

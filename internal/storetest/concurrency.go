@@ -24,6 +24,8 @@ func concurrencyTests() []subtest {
 		{"Concurrency/UpdateSameUser", one(raceUpdateSameUser)},
 		{"Concurrency/AddMembers", one(raceAddMembers)},
 		{"Concurrency/ManyWriters", one(raceManyWriters)},
+		{"Concurrency/DeleteWhileAddingMember", one(raceDeleteWhileAdding)},
+		{"Concurrency/MutualNesting", one(raceMutualNesting)},
 	}
 }
 
@@ -40,6 +42,8 @@ func RunConcurrency(t *testing.T, stores ...directory.Store) {
 	t.Run("UpdateSameUser", func(t *testing.T) { raceUpdateSameUser(t, stores) })
 	t.Run("AddMembers", func(t *testing.T) { raceAddMembers(t, stores) })
 	t.Run("ManyWriters", func(t *testing.T) { raceManyWriters(t, stores) })
+	t.Run("DeleteWhileAddingMember", func(t *testing.T) { raceDeleteWhileAdding(t, stores) })
+	t.Run("MutualNesting", func(t *testing.T) { raceMutualNesting(t, stores) })
 }
 
 // race runs fn(i, store) in racers goroutines released together.
@@ -258,5 +262,114 @@ func raceManyWriters(t *testing.T, stores []directory.Store) {
 	_, unknown := f.updateGroup(f.dir.ID, g.ID, replace(all[:len(all)/2]...))
 	if len(unknown) != 0 || len(f.memberIDs(f.dir.ID, g.ID)) != len(all)/2 {
 		t.Errorf("replacing with half: unknown %v, %d members", unknown, len(f.memberIDs(f.dir.ID, g.ID)))
+	}
+}
+
+// rounds is how many times the two-party races below are repeated: the
+// interleavings they look for are a matter of timing.
+const rounds = 61
+
+// raceDeleteWhileAdding: a user or group deleted while it is being added to
+// a group is either added and then removed with it, or reported unknown;
+// never an error.
+func raceDeleteWhileAdding(t *testing.T, stores []directory.Store) {
+	f := newFixture(t, stores[0])
+	g := f.group(f.dir.ID, "G")
+	for i := 0; i < rounds; i++ {
+		var target string
+		isGroup := i%2 == 1
+		if isGroup {
+			target = f.group(f.dir.ID, fmt.Sprintf("child %d", i)).ID
+		} else {
+			target = f.userNamed(f.dir.ID, fmt.Sprintf("u%d", i)).ID
+		}
+		var delErr, addErr error
+		var unknown []string
+		var wg, start sync.WaitGroup
+		start.Add(1)
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			start.Wait()
+			s := stores[i%len(stores)]
+			if isGroup {
+				delErr = s.DeleteGroup(f.ctx, f.dir.ID, target)
+			} else {
+				delErr = s.DeleteUser(f.ctx, f.dir.ID, target)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			start.Wait()
+			_, unknown, addErr = stores[(i+1)%len(stores)].UpdateGroup(f.ctx, f.dir.ID, g.ID, f.clock.Now(), func(*directory.Group) (bool, []directory.MemberChange, error) {
+				return false, []directory.MemberChange{add(target)}, nil
+			})
+		}()
+		start.Done()
+		wg.Wait()
+		if delErr != nil {
+			t.Errorf("round %d: delete: %v", i, delErr)
+		}
+		if addErr != nil {
+			t.Errorf("round %d: adding a member being deleted: %v (kind %v), want success", i, addErr, directory.KindOf(addErr))
+		}
+		if len(unknown) > 1 || len(unknown) == 1 && unknown[0] != target {
+			t.Errorf("round %d: unknown = %v", i, unknown)
+		}
+	}
+	if ms := f.members(f.dir.ID, g.ID); len(ms) != 0 {
+		t.Errorf("deleted objects are still members: %v", ms)
+	}
+}
+
+// raceMutualNesting: two groups made members of each other at the same
+// time (SCIM allows cycles) both succeed.
+func raceMutualNesting(t *testing.T, stores []directory.Store) {
+	f := newFixture(t, stores[0])
+	a := f.group(f.dir.ID, "A")
+	b := f.group(f.dir.ID, "B")
+	u := f.userNamed(f.dir.ID, "u")
+	for i := 0; i < rounds; i++ {
+		var wg, start sync.WaitGroup
+		start.Add(1)
+		errs := make([]error, 3)
+		for k, pair := range [][2]string{{a.ID, b.ID}, {b.ID, a.ID}} {
+			wg.Add(1)
+			go func(k int, g, m string) {
+				defer wg.Done()
+				start.Wait()
+				ids := []string{m}
+				if i%2 == 1 {
+					ids = append(ids, u.ID)
+				}
+				_, _, errs[k] = stores[(i+k)%len(stores)].UpdateGroup(f.ctx, f.dir.ID, g, f.clock.Now(), func(*directory.Group) (bool, []directory.MemberChange, error) {
+					return false, []directory.MemberChange{replace(ids...)}, nil
+				})
+			}(k, pair[0], pair[1])
+		}
+		// A concurrent update of a user being added to both.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start.Wait()
+			_, errs[2] = stores[i%len(stores)].UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(u *directory.User) (bool, error) {
+				u.Doc["nickName"] = strconv.Itoa(i)
+				return true, nil
+			})
+		}()
+		start.Done()
+		wg.Wait()
+		for k, err := range errs {
+			if err != nil {
+				t.Errorf("round %d, writer %d: %v", i, k, err)
+			}
+		}
+	}
+	// The last round (odd) made each the other's member, with u.
+	if d := diff(sorted([]string{b.ID, u.ID}), f.memberIDs(f.dir.ID, a.ID)); d != "" {
+		t.Errorf("A's members (-want +got):\n%s", d)
+	}
+	if d := diff(sorted([]string{a.ID, u.ID}), f.memberIDs(f.dir.ID, b.ID)); d != "" {
+		t.Errorf("B's members (-want +got):\n%s", d)
 	}
 }
