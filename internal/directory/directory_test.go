@@ -1,0 +1,189 @@
+package directory_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
+	"github.com/scimbridge/scimbridge/internal/sqlstore"
+)
+
+type clock struct{ t time.Time }
+
+func (c *clock) Now() time.Time { return c.t }
+
+func newService(t *testing.T) (*directory.Service, *clock) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "db.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	return &directory.Service{Store: st, Schemas: schema.New(), IDs: directory.IDs{Now: c.Now, Rand: rand.Reader},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, c
+}
+
+func TestIDsSortByTimeAndLookRight(t *testing.T) {
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	g := directory.IDs{Now: c.Now, Rand: rand.Reader}
+	var ids []string
+	for i := 0; i < 50; i++ {
+		id, err := g.New(directory.PrefixUser)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(id, "diruser_") || len(id) != len("diruser_")+26 || strings.ToLower(id) != id {
+			t.Fatalf("id %q", id)
+		}
+		ids = append(ids, id)
+		c.t = c.t.Add(time.Millisecond)
+	}
+	if !sort.StringsAreSorted(ids) {
+		t.Error("ids made later do not sort later")
+	}
+	// Deterministic given the same clock and randomness.
+	fixed := directory.IDs{Now: c.Now, Rand: bytes.NewReader(make([]byte, 64))}
+	a, _ := fixed.New("x")
+	fixed.Rand = bytes.NewReader(make([]byte, 64))
+	b, _ := fixed.New("x")
+	if a != b {
+		t.Errorf("same inputs, different ids: %s %s", a, b)
+	}
+	if _, err := (directory.IDs{Now: c.Now, Rand: bytes.NewReader(nil)}).New("x"); err == nil {
+		t.Error("want an error when randomness runs out")
+	}
+}
+
+func TestSecretsHave256BitsAndAPrefix(t *testing.T) {
+	g := directory.IDs{Now: time.Now, Rand: rand.Reader}
+	s1, _ := g.Secret(directory.TokenPrefix)
+	s2, _ := g.Secret(directory.TokenPrefix)
+	if s1 == s2 || !strings.HasPrefix(s1, "scimb_dt_") || len(s1) != len("scimb_dt_")+43 {
+		t.Errorf("secrets %q %q", s1, s2)
+	}
+	if bytes.Equal(directory.HashSecret(s1), directory.HashSecret(s2)) || len(directory.HashSecret(s1)) != 32 {
+		t.Error("hash")
+	}
+}
+
+func TestTokenAuthentication(t *testing.T) {
+	svc, c := newService(t)
+	ctx := context.Background()
+	org, _ := svc.CreateOrganization(ctx, "Acme", "")
+	d1, _ := svc.CreateDirectory(ctx, org.ID, "okta", "")
+	d2, _ := svc.CreateDirectory(ctx, org.ID, "entra_id", "")
+	tok, secret, err := svc.CreateToken(ctx, d1.ID, c.t.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AuthenticateDirectory(ctx, d1.ID, secret); err != nil {
+		t.Fatalf("valid token: %v", err)
+	}
+	unauthorized := func(name, dir, secret string) {
+		t.Helper()
+		_, err := svc.AuthenticateDirectory(ctx, dir, secret)
+		var de *directory.Error
+		if directory.KindOf(err) != directory.KindUnauthorized {
+			t.Errorf("%s: err %v, want unauthorized", name, err)
+		} else if errorsAs(err, &de) && strings.Contains(de.Message, dir) {
+			t.Errorf("%s: message reveals the directory: %q", name, de.Message)
+		}
+	}
+	unauthorized("another directory's token", d2.ID, secret)
+	unauthorized("empty", d1.ID, "")
+	unauthorized("wrong", d1.ID, secret[:len(secret)-1]+"x")
+	unauthorized("unknown directory", "dir_nope", secret)
+	// Last use is recorded, but not on every request.
+	toks, _ := svc.Store.ListTokens(ctx, d1.ID)
+	if !toks[0].LastUsedAt.Equal(c.t) {
+		t.Errorf("last used %v, want %v", toks[0].LastUsedAt, c.t)
+	}
+	c.t = c.t.Add(10 * time.Second)
+	svc.AuthenticateDirectory(ctx, d1.ID, secret)
+	toks, _ = svc.Store.ListTokens(ctx, d1.ID)
+	if toks[0].LastUsedAt.Equal(c.t) {
+		t.Error("last used written again after 10s")
+	}
+	// Expiry.
+	c.t = c.t.Add(2 * time.Hour)
+	unauthorized("expired", d1.ID, secret)
+	// Revocation.
+	c.t = c.t.Add(-2 * time.Hour)
+	if err := svc.RevokeToken(ctx, d1.ID, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	unauthorized("revoked", d1.ID, secret)
+}
+
+func errorsAs(err error, target **directory.Error) bool {
+	e, ok := err.(*directory.Error)
+	if ok {
+		*target = e
+	}
+	return ok
+}
+
+func TestIfMatch(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	org, _ := svc.CreateOrganization(ctx, "Acme", "")
+	d, _ := svc.CreateDirectory(ctx, org.ID, "custom", "")
+	u, err := svc.CreateUser(ctx, d.ID, map[string]any{"userName": "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"Operations":[{"op":"replace","path":"displayName","value":"A"}]}`)
+	if _, err := svc.PatchUser(ctx, d.ID, u.ID, body, `W/"7"`); directory.KindOf(err) != directory.KindPrecondition {
+		t.Errorf("stale If-Match: %v", err)
+	}
+	got, err := svc.PatchUser(ctx, d.ID, u.ID, body, directory.ETag(u.Version))
+	if err != nil || got.Version != u.Version+1 {
+		t.Fatalf("matching If-Match: %v (version %d)", err, got.Version)
+	}
+	// Same PATCH again: nothing changes, the version stays.
+	again, err := svc.PatchUser(ctx, d.ID, u.ID, body, `*`)
+	if err != nil || again.Version != got.Version {
+		t.Errorf("no-op PATCH bumped the version: %v %d → %d", err, got.Version, again.Version)
+	}
+	if err := svc.DeleteUser(ctx, d.ID, u.ID, `"1"`); directory.KindOf(err) != directory.KindPrecondition {
+		t.Errorf("stale delete: %v", err)
+	}
+	if err := svc.DeleteUser(ctx, d.ID, u.ID, directory.ETag(got.Version)); err != nil {
+		t.Errorf("delete: %v", err)
+	}
+}
+
+func TestPasswordsAreNeverStored(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	org, _ := svc.CreateOrganization(ctx, "Acme", "")
+	d, _ := svc.CreateDirectory(ctx, org.ID, "okta", "")
+	u, err := svc.CreateUser(ctx, d.ID, map[string]any{"userName": "a", "password": "Hunter2-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err = svc.PatchUser(ctx, d.ID, u.ID, []byte(`{"Operations":[{"op":"replace","value":{"password":"Second-secret"}}]}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ = svc.Store.GetUser(ctx, d.ID, u.ID)
+	for k := range u.Doc {
+		if strings.EqualFold(k, "password") {
+			t.Errorf("stored document has %q", k)
+		}
+	}
+}
