@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scimbridge/scimbridge/internal/app"
 	"github.com/scimbridge/scimbridge/internal/config"
@@ -51,7 +52,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "http://" + ln.Addr().String()
-	cfg := config.Config{DataDir: t.TempDir(), Addr: ln.Addr().String(), PublicURL: base, APIKey: key, LogLevel: "warn", LogFormat: "text"}
+	cfg := config.Config{DataDir: t.TempDir(), Addr: ln.Addr().String(), PublicURL: base, APIKey: key, LogLevel: "warn", LogFormat: "text", ShutdownTimeout: 10 * time.Second}
 	cfg.DataDir = filepath.Join(cfg.DataDir, "data")
 	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

@@ -236,17 +236,7 @@ func (s *Store) UserGroups(ctx context.Context, directoryID string, userIDs []st
 // made two groups nesting each other concurrently deadlock).
 func (s *Store) forUpdate() string {
 	if s.postgres {
-		return ` FOR UPDATE`
-	}
-	return ``
-}
-
-// forKeyShare locks the users and groups about to be referenced by new
-// membership rows on PostgreSQL, so that one deleted concurrently is skipped
-// (and reported unknown) instead of failing the insert's foreign key.
-func (s *Store) forKeyShare() string {
-	if s.postgres {
-		return ` FOR KEY SHARE`
+		return ` FOR NO KEY UPDATE`
 	}
 	return ``
 }
@@ -274,8 +264,10 @@ func (s *Store) jsonTable(param, alias string) string {
 	return `json_each(` + param + `) AS ` + alias
 }
 
-// forKeyShareOf is forKeyShare limited to the table aliased alias, for
-// queries that also read from a table function.
+// forKeyShareOf locks the rows of the table aliased alias that new
+// membership rows are about to reference, on PostgreSQL, so that a user or
+// group deleted concurrently is skipped (and reported unknown) instead of
+// failing the insert's foreign key.
 func (s *Store) forKeyShareOf(alias string) string {
 	if s.postgres {
 		return ` FOR KEY SHARE OF ` + alias
