@@ -15,6 +15,9 @@ import (
 type batcher struct {
 	db     *sql.DB
 	rebind func(string) string
+	// between runs after each commit, while no transaction holds the
+	// connection and before leadership passes on.
+	between func(context.Context)
 
 	mu      sync.Mutex
 	queue   []*job
@@ -57,6 +60,9 @@ func (b *batcher) do(ctx context.Context, fn func(*sql.Tx) error) error {
 		b.queue = b.queue[n:]
 		b.mu.Unlock()
 		b.run(batch)
+		if b.between != nil {
+			b.between(context.WithoutCancel(j.ctx))
+		}
 		select {
 		case err := <-j.done:
 			b.mu.Lock()

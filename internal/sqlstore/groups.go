@@ -55,8 +55,8 @@ func (s *Store) CreateGroup(ctx context.Context, g directory.Group, members []st
 	var unknown []string
 	err = s.tx(ctx, func(tx *sql.Tx) error {
 		var pk int64
-		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO groups (id, directory_id, display_name, display_name_fold, external_id, doc, doc_fold, version, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING pk`),
+		err := s.txRow(ctx, tx, `INSERT INTO groups (id, directory_id, display_name, display_name_fold, external_id, doc, doc_fold, version, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING pk`,
 			g.ID, g.DirectoryID, g.DisplayName, schema.FoldString(g.DisplayName), nullString(g.ExternalID), doc, fold, g.Version, micros(g.CreatedAt), micros(g.UpdatedAt)).Scan(&pk)
 		if isUnique(err) {
 			return displayNameTaken(g.DisplayName, err)
@@ -78,7 +78,7 @@ func (s *Store) CreateGroup(ctx context.Context, g directory.Group, members []st
 
 // GetGroup implements directory.Store.
 func (s *Store) GetGroup(ctx context.Context, directoryID, id string) (directory.Group, error) {
-	g, err := scanGroup(s.read.QueryRowContext(ctx, s.q(`SELECT `+groupColumns+` FROM groups g WHERE g.id = $1 AND g.directory_id = $2`), id, directoryID))
+	g, err := scanGroup(s.readRow(ctx, `SELECT `+groupColumns+` FROM groups g WHERE g.id = $1 AND g.directory_id = $2`, id, directoryID))
 	if err == sql.ErrNoRows {
 		return g, notFound("group", id)
 	}
@@ -95,7 +95,7 @@ func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now tim
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		unknown = nil
 		var pk int64
-		row := tx.QueryRowContext(ctx, s.q(`SELECT g.pk, `+groupColumns+` FROM groups g WHERE g.id = $1 AND g.directory_id = $2`+s.forUpdate()), id, directoryID)
+		row := s.txRow(ctx, tx, `SELECT g.pk, `+groupColumns+` FROM groups g WHERE g.id = $1 AND g.directory_id = $2`+s.forUpdate(), id, directoryID)
 		g, err := scanGroup(scanFunc(func(dest ...any) error { return row.Scan(append([]any{&pk}, dest...)...) }))
 		if err == sql.ErrNoRows {
 			return notFound("group", id)
@@ -134,7 +134,7 @@ func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now tim
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE groups SET display_name = $2, display_name_fold = $3, external_id = $4, doc = $5, doc_fold = $6, version = $7, updated_at = $8 WHERE pk = $1`),
+		_, err = s.txExec(ctx, tx, `UPDATE groups SET display_name = $2, display_name_fold = $3, external_id = $4, doc = $5, doc_fold = $6, version = $7, updated_at = $8 WHERE pk = $1`,
 			pk, g.DisplayName, schema.FoldString(g.DisplayName), nullString(g.ExternalID), doc, fold, g.Version, micros(g.UpdatedAt))
 		if isUnique(err) {
 			return displayNameTaken(g.DisplayName, err)
@@ -163,16 +163,16 @@ func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, directoryID string, 
 	if err != nil {
 		return nil, 0, fmt.Errorf("adding members: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO group_members (group_pk, user_pk)
+	res, err := s.txExec(ctx, tx, `INSERT INTO group_members (group_pk, user_pk)
 		SELECT $1, u.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN users u WHERE u.id = j.value AND u.directory_id = $2`+s.forKeyShareOf("u")+`
-		ON CONFLICT DO NOTHING`), groupPK, directoryID, string(list))
+		ON CONFLICT DO NOTHING`, groupPK, directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("adding members: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	res, err = tx.ExecContext(ctx, s.q(`INSERT INTO group_subgroups (group_pk, child_pk)
+	res, err = s.txExec(ctx, tx, `INSERT INTO group_subgroups (group_pk, child_pk)
 		SELECT $1, g.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN groups g WHERE g.id = j.value AND g.directory_id = $2 AND g.pk <> $1`+s.forKeyShareOf("g")+`
-		ON CONFLICT DO NOTHING`), groupPK, directoryID, string(list))
+		ON CONFLICT DO NOTHING`, groupPK, directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("adding members: %w", err)
 	}
@@ -181,8 +181,8 @@ func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, directoryID string, 
 	if int(n+m) == len(ids) {
 		return nil, n + m, nil
 	}
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT u.id FROM `+s.jsonTable("$2", "j")+` CROSS JOIN users u WHERE u.id = j.value AND u.directory_id = $1
-		UNION ALL SELECT g.id FROM `+s.jsonTable("$2", "j")+` CROSS JOIN groups g WHERE g.id = j.value AND g.directory_id = $1`), directoryID, string(list))
+	rows, err := s.txRows(ctx, tx, `SELECT u.id FROM `+s.jsonTable("$2", "j")+` CROSS JOIN users u WHERE u.id = j.value AND u.directory_id = $1
+		UNION ALL SELECT g.id FROM `+s.jsonTable("$2", "j")+` CROSS JOIN groups g WHERE g.id = j.value AND g.directory_id = $1`, directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("adding members: %w", err)
 	}
@@ -217,14 +217,14 @@ func (s *Store) removeMembers(ctx context.Context, tx *sql.Tx, directoryID strin
 	if err != nil {
 		return 0, fmt.Errorf("removing members: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, s.q(`DELETE FROM group_members WHERE group_pk = $1
-		AND user_pk IN (SELECT u.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN users u WHERE u.id = j.value AND u.directory_id = $2)`), groupPK, directoryID, string(list))
+	res, err := s.txExec(ctx, tx, `DELETE FROM group_members WHERE group_pk = $1
+		AND user_pk IN (SELECT u.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN users u WHERE u.id = j.value AND u.directory_id = $2)`, groupPK, directoryID, string(list))
 	if err != nil {
 		return 0, fmt.Errorf("removing members: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	res, err = tx.ExecContext(ctx, s.q(`DELETE FROM group_subgroups WHERE group_pk = $1
-		AND child_pk IN (SELECT g.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN groups g WHERE g.id = j.value AND g.directory_id = $2)`), groupPK, directoryID, string(list))
+	res, err = s.txExec(ctx, tx, `DELETE FROM group_subgroups WHERE group_pk = $1
+		AND child_pk IN (SELECT g.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN groups g WHERE g.id = j.value AND g.directory_id = $2)`, groupPK, directoryID, string(list))
 	if err != nil {
 		return 0, fmt.Errorf("removing members: %w", err)
 	}
@@ -243,14 +243,14 @@ func (s *Store) replaceMembers(ctx context.Context, tx *sql.Tx, directoryID stri
 	if ids == nil {
 		list = []byte("[]")
 	}
-	res, err := tx.ExecContext(ctx, s.q(`DELETE FROM group_members WHERE group_pk = $1
-		AND user_pk NOT IN (SELECT u.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN users u WHERE u.id = j.value AND u.directory_id = $2)`), groupPK, directoryID, string(list))
+	res, err := s.txExec(ctx, tx, `DELETE FROM group_members WHERE group_pk = $1
+		AND user_pk NOT IN (SELECT u.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN users u WHERE u.id = j.value AND u.directory_id = $2)`, groupPK, directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("replacing members: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	res, err = tx.ExecContext(ctx, s.q(`DELETE FROM group_subgroups WHERE group_pk = $1
-		AND child_pk NOT IN (SELECT g.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN groups g WHERE g.id = j.value AND g.directory_id = $2)`), groupPK, directoryID, string(list))
+	res, err = s.txExec(ctx, tx, `DELETE FROM group_subgroups WHERE group_pk = $1
+		AND child_pk NOT IN (SELECT g.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN groups g WHERE g.id = j.value AND g.directory_id = $2)`, groupPK, directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("replacing members: %w", err)
 	}
@@ -265,7 +265,7 @@ func (s *Store) replaceMembers(ctx context.Context, tx *sql.Tx, directoryID stri
 // DeleteGroup implements directory.Store.
 func (s *Store) DeleteGroup(ctx context.Context, directoryID, id string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM groups WHERE id = $1 AND directory_id = $2`), id, directoryID)
+		res, err := s.txExec(ctx, tx, `DELETE FROM groups WHERE id = $1 AND directory_id = $2`, id, directoryID)
 		if err != nil {
 			return fmt.Errorf("deleting group: %w", err)
 		}
@@ -288,7 +288,7 @@ func (s *Store) ListGroups(ctx context.Context, directoryID string, q directory.
 	if where != "" {
 		cond += ` AND (` + where + `)`
 	}
-	if err := s.read.QueryRowContext(ctx, s.q(`SELECT count(*) FROM groups g WHERE `+cond), args...).Scan(&page.Total); err != nil {
+	if err := s.readRow(ctx, `SELECT count(*) FROM groups g WHERE `+cond, args...).Scan(&page.Total); err != nil {
 		return page, fmt.Errorf("counting groups: %w", err)
 	}
 	if q.Limit <= 0 || q.Offset >= page.Total {
@@ -300,7 +300,7 @@ func (s *Store) ListGroups(ctx context.Context, directoryID string, q directory.
 	}
 	n := len(args)
 	args = append(args, q.Limit, q.Offset)
-	rows, err := s.read.QueryContext(ctx, s.q(fmt.Sprintf(`SELECT %s FROM groups g WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`, groupColumns, cond, order, n+1, n+2)), args...)
+	rows, err := s.readRows(ctx, fmt.Sprintf(`SELECT %s FROM groups g WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`, groupColumns, cond, order, n+1, n+2), args...)
 	if err != nil {
 		return page, fmt.Errorf("listing groups: %w", err)
 	}
@@ -323,7 +323,7 @@ func (s *Store) ListGroups(ctx context.Context, directoryID string, q directory.
 // of the previous page.
 func (s *Store) ListMembers(ctx context.Context, directoryID, groupID, after string, limit int) ([]directory.Member, error) {
 	var groupPK int64
-	err := s.read.QueryRowContext(ctx, s.q(`SELECT pk FROM groups WHERE id = $1 AND directory_id = $2`), groupID, directoryID).Scan(&groupPK)
+	err := s.readRow(ctx, `SELECT pk FROM groups WHERE id = $1 AND directory_id = $2`, groupID, directoryID).Scan(&groupPK)
 	if err == sql.ErrNoRows {
 		return nil, notFound("group", groupID)
 	}
@@ -333,9 +333,9 @@ func (s *Store) ListMembers(ctx context.Context, directoryID, groupID, after str
 	var afterUser, afterGroup int64 = 0, 0
 	usersDone := false
 	if after != "" {
-		err := s.read.QueryRowContext(ctx, s.q(`SELECT pk FROM users WHERE id = $1 AND directory_id = $2`), after, directoryID).Scan(&afterUser)
+		err := s.readRow(ctx, `SELECT pk FROM users WHERE id = $1 AND directory_id = $2`, after, directoryID).Scan(&afterUser)
 		if err == sql.ErrNoRows {
-			err = s.read.QueryRowContext(ctx, s.q(`SELECT pk FROM groups WHERE id = $1 AND directory_id = $2`), after, directoryID).Scan(&afterGroup)
+			err = s.readRow(ctx, `SELECT pk FROM groups WHERE id = $1 AND directory_id = $2`, after, directoryID).Scan(&afterGroup)
 			usersDone = true
 		}
 		if err == sql.ErrNoRows {
@@ -348,8 +348,8 @@ func (s *Store) ListMembers(ctx context.Context, directoryID, groupID, after str
 	var out []directory.Member
 	if !usersDone {
 		clause, args := limitArgs(limit, groupPK, afterUser)
-		rows, err := s.read.QueryContext(ctx, s.q(`SELECT u.id, u.display FROM group_members gm JOIN users u ON u.pk = gm.user_pk
-			WHERE gm.group_pk = $1 AND gm.user_pk > $2 ORDER BY gm.user_pk`+clause), args...)
+		rows, err := s.readRows(ctx, `SELECT u.id, u.display FROM group_members gm JOIN users u ON u.pk = gm.user_pk
+			WHERE gm.group_pk = $1 AND gm.user_pk > $2 ORDER BY gm.user_pk`+clause, args...)
 		if err != nil {
 			return nil, fmt.Errorf("listing members: %w", err)
 		}
@@ -365,8 +365,8 @@ func (s *Store) ListMembers(ctx context.Context, directoryID, groupID, after str
 		rest = limit - len(out)
 	}
 	clause, args := limitArgs(rest, groupPK, afterGroup)
-	rows, err := s.read.QueryContext(ctx, s.q(`SELECT g.id, g.display_name FROM group_subgroups gs JOIN groups g ON g.pk = gs.child_pk
-		WHERE gs.group_pk = $1 AND gs.child_pk > $2 ORDER BY gs.child_pk`+clause), args...)
+	rows, err := s.readRows(ctx, `SELECT g.id, g.display_name FROM group_subgroups gs JOIN groups g ON g.pk = gs.child_pk
+		WHERE gs.group_pk = $1 AND gs.child_pk > $2 ORDER BY gs.child_pk`+clause, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing members: %w", err)
 	}
@@ -407,11 +407,11 @@ func (s *Store) MembersOf(ctx context.Context, directoryID string, groupIDs []st
 	if err != nil {
 		return nil, fmt.Errorf("listing members: %w", err)
 	}
-	rows, err := s.read.QueryContext(ctx, s.q(`SELECT g.id, u.id, u.display, 0, gm.user_pk FROM groups g JOIN group_members gm ON gm.group_pk = g.pk JOIN users u ON u.pk = gm.user_pk
+	rows, err := s.readRows(ctx, `SELECT g.id, u.id, u.display, 0, gm.user_pk FROM groups g JOIN group_members gm ON gm.group_pk = g.pk JOIN users u ON u.pk = gm.user_pk
 		WHERE g.directory_id = $1 AND g.pk IN (SELECT g2.pk FROM `+s.jsonTable("$2", "j")+` CROSS JOIN groups g2 WHERE g2.id = j.value)
 		UNION ALL
 		SELECT g.id, c.id, c.display_name, 1, gs.child_pk FROM groups g JOIN group_subgroups gs ON gs.group_pk = g.pk JOIN groups c ON c.pk = gs.child_pk
-		WHERE g.directory_id = $1 AND g.pk IN (SELECT g2.pk FROM `+s.jsonTable("$2", "j")+` CROSS JOIN groups g2 WHERE g2.id = j.value)`), directoryID, string(list))
+		WHERE g.directory_id = $1 AND g.pk IN (SELECT g2.pk FROM `+s.jsonTable("$2", "j")+` CROSS JOIN groups g2 WHERE g2.id = j.value)`, directoryID, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("listing members: %w", err)
 	}

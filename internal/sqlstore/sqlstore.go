@@ -27,7 +27,11 @@ type Store struct {
 	write    *sql.DB // SQLite: one connection; PostgreSQL: the same pool as read
 	batch    *batcher
 	schemas  *schema.Schemas
-	queries  sync.Map // query text → rewritten text (SQLite)
+
+	// SQLite only: prepared statements, and $N → ?N rewrites, both bounded.
+	readStmts, writeStmts stmtCache
+	qmu                   sync.Mutex
+	queries               map[string]string
 }
 
 var _ directory.Store = (*Store)(nil)
@@ -107,8 +111,10 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxIdleConns(8)
 	read.SetConnMaxIdleTime(0)
 	read.SetConnMaxLifetime(0)
-	s := &Store{read: read, write: write, schemas: schema.New()}
-	s.batch = &batcher{db: write, rebind: s.q}
+	s := &Store{read: read, write: write, schemas: schema.New(), queries: map[string]string{}}
+	s.readStmts.db, s.writeStmts.db = read, write
+	s.writeStmts.deferred = true
+	s.batch = &batcher{db: write, rebind: s.q, between: s.writeStmts.prepareWanted}
 	return s, nil
 }
 
@@ -125,13 +131,15 @@ func (s *Store) Close() error {
 	if s.postgres {
 		return s.read.Close()
 	}
+	s.readStmts.close()
+	s.writeStmts.close()
 	return errors.Join(s.read.Close(), s.write.Close())
 }
 
 // Ping checks the database answers and carries the latest migration.
 func (s *Store) Ping(ctx context.Context) error {
 	var v int
-	err := s.read.QueryRowContext(ctx, s.q(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`)).Scan(&v)
+	err := s.readRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
 	if err != nil {
 		return fmt.Errorf("reading schema version: %w", err)
 	}
@@ -151,8 +159,11 @@ func (s *Store) q(query string) string {
 	if s.postgres {
 		return query
 	}
-	if v, ok := s.queries.Load(query); ok {
-		return v.(string)
+	s.qmu.Lock()
+	v, ok := s.queries[query]
+	s.qmu.Unlock()
+	if ok {
+		return v
 	}
 	var b strings.Builder
 	b.Grow(len(query))
@@ -165,7 +176,14 @@ func (s *Store) q(query string) string {
 		b.WriteByte(c)
 	}
 	out := b.String()
-	s.queries.Store(query, out)
+	s.qmu.Lock()
+	if s.queries == nil {
+		s.queries = map[string]string{}
+	}
+	if len(s.queries) < maxCached {
+		s.queries[query] = out
+	}
+	s.qmu.Unlock()
 	return out
 }
 

@@ -12,7 +12,7 @@ import (
 // CreateOrganization implements directory.Store.
 func (s *Store) CreateOrganization(ctx context.Context, o directory.Organization) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO organizations (id, name, external_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)`),
+		_, err := s.txExec(ctx, tx, `INSERT INTO organizations (id, name, external_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)`,
 			o.ID, o.Name, nullString(o.ExternalID), micros(o.CreatedAt), micros(o.UpdatedAt))
 		if isUnique(err) {
 			return conflict(fmt.Sprintf("an organization with external_id %q already exists", o.ExternalID), err)
@@ -29,7 +29,7 @@ func (s *Store) GetOrganization(ctx context.Context, id string) (directory.Organ
 	var o directory.Organization
 	var ext sql.NullString
 	var created, updated int64
-	err := s.read.QueryRowContext(ctx, s.q(`SELECT id, name, external_id, created_at, updated_at FROM organizations WHERE id = $1`), id).
+	err := s.readRow(ctx, `SELECT id, name, external_id, created_at, updated_at FROM organizations WHERE id = $1`, id).
 		Scan(&o.ID, &o.Name, &ext, &created, &updated)
 	if err == sql.ErrNoRows {
 		return o, notFound("organization", id)
@@ -45,13 +45,13 @@ func (s *Store) GetOrganization(ctx context.Context, id string) (directory.Organ
 func (s *Store) CreateDirectory(ctx context.Context, d directory.Directory) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT count(*) FROM organizations WHERE id = $1`), d.OrganizationID).Scan(&n); err != nil {
+		if err := s.txRow(ctx, tx, `SELECT count(*) FROM organizations WHERE id = $1`, d.OrganizationID).Scan(&n); err != nil {
 			return fmt.Errorf("creating directory: %w", err)
 		}
 		if n == 0 {
 			return notFound("organization", d.OrganizationID)
 		}
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO directories (id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
+		_, err := s.txExec(ctx, tx, `INSERT INTO directories (id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			d.ID, d.OrganizationID, d.Name, d.Provider, d.Enabled, micros(d.CreatedAt), micros(d.UpdatedAt), nullMicros(d.LastRequestAt))
 		if err != nil {
 			return fmt.Errorf("creating directory: %w", err)
@@ -65,8 +65,8 @@ func (s *Store) GetDirectory(ctx context.Context, id string) (directory.Director
 	var d directory.Directory
 	var created, updated int64
 	var last sql.NullInt64
-	err := s.read.QueryRowContext(ctx, s.q(`SELECT id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at
-		FROM directories WHERE id = $1`), id).
+	err := s.readRow(ctx, `SELECT id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at
+		FROM directories WHERE id = $1`, id).
 		Scan(&d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last)
 	if err == sql.ErrNoRows {
 		return d, notFound("directory", id)
@@ -80,8 +80,8 @@ func (s *Store) GetDirectory(ctx context.Context, id string) (directory.Director
 
 // CountDirectory implements directory.Store.
 func (s *Store) CountDirectory(ctx context.Context, id string) (users, groups int, err error) {
-	err = s.read.QueryRowContext(ctx, s.q(`SELECT (SELECT count(*) FROM users WHERE directory_id = $1), (SELECT count(*) FROM groups WHERE directory_id = $1)
-		FROM directories WHERE id = $1`), id).
+	err = s.readRow(ctx, `SELECT (SELECT count(*) FROM users WHERE directory_id = $1), (SELECT count(*) FROM groups WHERE directory_id = $1)
+		FROM directories WHERE id = $1`, id).
 		Scan(&users, &groups)
 	if err == sql.ErrNoRows {
 		return 0, 0, notFound("directory", id)
@@ -95,7 +95,7 @@ func (s *Store) CountDirectory(ctx context.Context, id string) (users, groups in
 // TouchDirectory implements directory.Store.
 func (s *Store) TouchDirectory(ctx context.Context, id string, at time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`UPDATE directories SET last_request_at = $2 WHERE id = $1 AND (last_request_at IS NULL OR last_request_at < $2)`), id, micros(at))
+		_, err := s.txExec(ctx, tx, `UPDATE directories SET last_request_at = $2 WHERE id = $1 AND (last_request_at IS NULL OR last_request_at < $2)`, id, micros(at))
 		if err != nil {
 			return fmt.Errorf("touching directory: %w", err)
 		}
@@ -119,7 +119,7 @@ func scanToken(row interface{ Scan(...any) error }) (directory.Token, error) {
 // CreateToken implements directory.Store.
 func (s *Store) CreateToken(ctx context.Context, t directory.Token) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO directory_tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`),
+		_, err := s.txExec(ctx, tx, `INSERT INTO directory_tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			t.ID, t.DirectoryID, t.Hash, t.Suffix, micros(t.CreatedAt), nullMicros(t.ExpiresAt), nullMicros(t.LastUsedAt), nullMicros(t.RevokedAt))
 		if isUnique(err) {
 			return conflict("token already exists", err)
@@ -133,7 +133,7 @@ func (s *Store) CreateToken(ctx context.Context, t directory.Token) error {
 
 // TokenByHash implements directory.Store.
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (directory.Token, error) {
-	t, err := scanToken(s.read.QueryRowContext(ctx, s.q(`SELECT `+tokenColumns+` FROM directory_tokens WHERE hash = $1`), hash))
+	t, err := scanToken(s.readRow(ctx, `SELECT `+tokenColumns+` FROM directory_tokens WHERE hash = $1`, hash))
 	if err == sql.ErrNoRows {
 		return t, directory.Errorf(directory.KindNotFound, "token not found")
 	}
@@ -145,7 +145,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (directory.Token, 
 
 // ListTokens implements directory.Store.
 func (s *Store) ListTokens(ctx context.Context, directoryID string) ([]directory.Token, error) {
-	rows, err := s.read.QueryContext(ctx, s.q(`SELECT `+tokenColumns+` FROM directory_tokens WHERE directory_id = $1 ORDER BY created_at, id`), directoryID)
+	rows, err := s.readRows(ctx, `SELECT `+tokenColumns+` FROM directory_tokens WHERE directory_id = $1 ORDER BY created_at, id`, directoryID)
 	if err != nil {
 		return nil, fmt.Errorf("listing tokens: %w", err)
 	}
@@ -164,7 +164,7 @@ func (s *Store) ListTokens(ctx context.Context, directoryID string) ([]directory
 // RevokeToken implements directory.Store.
 func (s *Store) RevokeToken(ctx context.Context, directoryID, tokenID string, at time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE directory_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND directory_id = $2`), tokenID, directoryID, micros(at))
+		res, err := s.txExec(ctx, tx, `UPDATE directory_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND directory_id = $2`, tokenID, directoryID, micros(at))
 		if err != nil {
 			return fmt.Errorf("revoking token: %w", err)
 		}
@@ -178,7 +178,7 @@ func (s *Store) RevokeToken(ctx context.Context, directoryID, tokenID string, at
 // TouchToken implements directory.Store.
 func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`UPDATE directory_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`), id, micros(at))
+		_, err := s.txExec(ctx, tx, `UPDATE directory_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`, id, micros(at))
 		if err != nil {
 			return fmt.Errorf("touching token: %w", err)
 		}
@@ -202,7 +202,7 @@ func scanAPIKey(row interface{ Scan(...any) error }) (directory.APIKey, error) {
 // CreateAPIKey implements directory.Store.
 func (s *Store) CreateAPIKey(ctx context.Context, k directory.APIKey) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`),
+		_, err := s.txExec(ctx, tx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 			k.ID, k.Name, k.Hash, k.Suffix, micros(k.CreatedAt), nullMicros(k.LastUsedAt), nullMicros(k.RevokedAt))
 		if isUnique(err) {
 			return conflict("API key already exists", err)
@@ -216,7 +216,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k directory.APIKey) error {
 
 // APIKeyByHash implements directory.Store.
 func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (directory.APIKey, error) {
-	k, err := scanAPIKey(s.read.QueryRowContext(ctx, s.q(`SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $1`), hash))
+	k, err := scanAPIKey(s.readRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = $1`, hash))
 	if err == sql.ErrNoRows {
 		return k, directory.Errorf(directory.KindNotFound, "API key not found")
 	}
@@ -247,7 +247,7 @@ func (s *Store) ListAPIKeys(ctx context.Context) ([]directory.APIKey, error) {
 // RevokeAPIKey implements directory.Store.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`), id, micros(at))
+		res, err := s.txExec(ctx, tx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`, id, micros(at))
 		if err != nil {
 			return fmt.Errorf("revoking API key: %w", err)
 		}
@@ -261,7 +261,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 // TouchAPIKey implements directory.Store.
 func (s *Store) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`), id, micros(at))
+		_, err := s.txExec(ctx, tx, `UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`, id, micros(at))
 		if err != nil {
 			return fmt.Errorf("touching API key: %w", err)
 		}

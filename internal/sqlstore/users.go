@@ -74,8 +74,8 @@ func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
 		return err
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO users (id, directory_id, user_name, user_name_fold, external_id, active, display, doc, doc_fold, version, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`),
+		_, err := s.txExec(ctx, tx, `INSERT INTO users (id, directory_id, user_name, user_name_fold, external_id, active, display, doc, doc_fold, version, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			u.ID, u.DirectoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u),
 			doc, fold, u.Version, micros(u.CreatedAt), micros(u.UpdatedAt))
 		if isUnique(err) {
@@ -93,7 +93,7 @@ func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
 
 // GetUser implements directory.Store.
 func (s *Store) GetUser(ctx context.Context, directoryID, id string) (directory.User, error) {
-	u, err := scanUser(s.read.QueryRowContext(ctx, s.q(`SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`), id, directoryID))
+	u, err := scanUser(s.readRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`, id, directoryID))
 	if err == sql.ErrNoRows {
 		return u, notFound("user", id)
 	}
@@ -107,7 +107,7 @@ func (s *Store) GetUser(ctx context.Context, directoryID, id string) (directory.
 func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time.Time, fn func(*directory.User) (bool, error)) (directory.User, error) {
 	var out directory.User
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		u, err := scanUser(tx.QueryRowContext(ctx, s.q(`SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.forUpdate()), id, directoryID))
+		u, err := scanUser(s.txRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.forUpdate(), id, directoryID))
 		if err == sql.ErrNoRows {
 			return notFound("user", id)
 		}
@@ -128,8 +128,8 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, s.q(`UPDATE users SET user_name = $3, user_name_fold = $4, external_id = $5, active = $6, display = $7, doc = $8, doc_fold = $9, version = $10, updated_at = $11
-			WHERE id = $1 AND directory_id = $2`),
+		_, err = s.txExec(ctx, tx, `UPDATE users SET user_name = $3, user_name_fold = $4, external_id = $5, active = $6, display = $7, doc = $8, doc_fold = $9, version = $10, updated_at = $11
+			WHERE id = $1 AND directory_id = $2`,
 			id, directoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u), doc, fold, u.Version, micros(u.UpdatedAt))
 		if isUnique(err) {
 			return userNameTaken(u.UserName, err)
@@ -147,7 +147,7 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 // (ON DELETE CASCADE).
 func (s *Store) DeleteUser(ctx context.Context, directoryID, id string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM users WHERE id = $1 AND directory_id = $2`), id, directoryID)
+		res, err := s.txExec(ctx, tx, `DELETE FROM users WHERE id = $1 AND directory_id = $2`, id, directoryID)
 		if err != nil {
 			return fmt.Errorf("deleting user: %w", err)
 		}
@@ -170,7 +170,7 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 	if where != "" {
 		cond += ` AND (` + where + `)`
 	}
-	if err := s.read.QueryRowContext(ctx, s.q(`SELECT count(*) FROM users u WHERE `+cond), args...).Scan(&page.Total); err != nil {
+	if err := s.readRow(ctx, `SELECT count(*) FROM users u WHERE `+cond, args...).Scan(&page.Total); err != nil {
 		return page, fmt.Errorf("counting users: %w", err)
 	}
 	if q.Limit <= 0 || q.Offset >= page.Total {
@@ -182,7 +182,7 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 	}
 	n := len(args)
 	args = append(args, q.Limit, q.Offset)
-	rows, err := s.read.QueryContext(ctx, s.q(fmt.Sprintf(`SELECT %s FROM users u WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`, userColumns, cond, order, n+1, n+2)), args...)
+	rows, err := s.readRows(ctx, fmt.Sprintf(`SELECT %s FROM users u WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`, userColumns, cond, order, n+1, n+2), args...)
 	if err != nil {
 		return page, fmt.Errorf("listing users: %w", err)
 	}
@@ -210,10 +210,10 @@ func (s *Store) UserGroups(ctx context.Context, directoryID string, userIDs []st
 	if err != nil {
 		return nil, fmt.Errorf("listing user groups: %w", err)
 	}
-	rows, err := s.read.QueryContext(ctx, s.q(`SELECT u.id, g.id, g.display_name
-		FROM users u JOIN group_members gm ON gm.user_pk = u.pk JOIN groups g ON g.pk = gm.group_pk
-		WHERE u.directory_id = $1 AND u.id IN (`+s.jsonList("$2")+`)
-		ORDER BY u.pk, g.pk`), directoryID, string(ids))
+	rows, err := s.readRows(ctx, `SELECT u.id, g.id, g.display_name
+		FROM `+s.jsonTable("$2", "j")+` CROSS JOIN users u JOIN group_members gm ON gm.user_pk = u.pk JOIN groups g ON g.pk = gm.group_pk
+		WHERE u.id = j.value AND u.directory_id = $1
+		ORDER BY u.pk, g.pk`, directoryID, string(ids))
 	if err != nil {
 		return nil, fmt.Errorf("listing user groups: %w", err)
 	}
@@ -239,15 +239,6 @@ func (s *Store) forUpdate() string {
 		return ` FOR NO KEY UPDATE`
 	}
 	return ``
-}
-
-// jsonList returns a subquery yielding the strings of the JSON array bound
-// at param.
-func (s *Store) jsonList(param string) string {
-	if s.postgres {
-		return `SELECT jsonb_array_elements_text(` + param + `::jsonb)`
-	}
-	return `SELECT value FROM json_each(` + param + `)`
 }
 
 // jsonTable returns a table expression, aliased alias with one text column
