@@ -80,7 +80,17 @@ func (b *batcher) do(ctx context.Context, fn func(*sql.Tx) error) error {
 
 func (b *batcher) run(batch []*job) {
 	results := make([]error, len(batch))
-	err := b.runTx(batch, results)
+	// Fast path: every write of the batch in one transaction without
+	// savepoints. If any write fails, roll back and run the batch again
+	// with a savepoint around each write, so that the failure undoes only
+	// its own write. Write functions may run more than once (the Store
+	// contract says so), and failures are rare (a userName taken, an id not
+	// found), so the retry costs little. A batch of one needs no retry: its
+	// failure rolled back only its own write.
+	err, failed := b.runTx(batch, results, false)
+	if err == nil && failed && len(batch) > 1 {
+		err, _ = b.runTx(batch, results, true)
+	}
 	for i, j := range batch {
 		if err != nil {
 			j.done <- err
@@ -90,45 +100,46 @@ func (b *batcher) run(batch []*job) {
 	}
 }
 
-func (b *batcher) runTx(batch []*job, results []error) error {
+// runTx runs the batch in one transaction. Without savepoints it stops at
+// the first failing write, rolls back and reports failed; with savepoints
+// it commits whatever succeeded.
+func (b *batcher) runTx(batch []*job, results []error, savepoints bool) (err error, failed bool) {
 	// The transaction must outlive any one request's context: it carries
 	// other requests' writes too.
 	ctx := context.WithoutCancel(batch[0].ctx)
 	tx, err := b.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("beginning transaction: %w", err)
+		return fmt.Errorf("beginning transaction: %w", err), false
 	}
-	single := len(batch) == 1
 	for i, j := range batch {
 		if err := j.ctx.Err(); err != nil {
 			results[i] = err
 			continue
 		}
-		if single {
-			results[i] = j.fn(tx)
-			if results[i] != nil {
+		if !savepoints {
+			if results[i] = j.fn(tx); results[i] != nil {
 				tx.Rollback()
-				return nil
+				return nil, true
 			}
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
 			tx.Rollback()
-			return fmt.Errorf("savepoint: %w", err)
+			return fmt.Errorf("savepoint: %w", err), false
 		}
 		if results[i] = j.fn(tx); results[i] != nil {
 			if _, err := tx.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
 				tx.Rollback()
-				return fmt.Errorf("rolling back to savepoint: %w", err)
+				return fmt.Errorf("rolling back to savepoint: %w", err), false
 			}
 		}
 		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
 			tx.Rollback()
-			return fmt.Errorf("releasing savepoint: %w", err)
+			return fmt.Errorf("releasing savepoint: %w", err), false
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("committing: %w", err)
+		return fmt.Errorf("committing: %w", err), false
 	}
-	return nil
+	return nil, false
 }
