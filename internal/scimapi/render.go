@@ -21,39 +21,71 @@ type field struct {
 type object []field
 
 // MarshalJSON implements json.Marshaler.
-func (o object) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, f := range o {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		k, err := marshal(f.key)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(k)
-		b.WriteByte(':')
-		v, err := marshal(f.value)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
+func (o object) MarshalJSON() ([]byte, error) { return marshal(o) }
 
 // marshal encodes v as JSON without escaping <, > and & (the values are
-// the IdP's data, shown as sent; responses are never HTML).
+// the IdP's data, shown as sent; responses are never HTML). Objects are
+// written in their field order straight into one buffer: no per-field
+// encoders, and no re-validation of nested Marshaler output.
 func marshal(v any) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	if err := encodeValue(&b, enc, v); err != nil {
 		return nil, err
 	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	return b.Bytes(), nil
+}
+
+func encodeValue(b *bytes.Buffer, enc *json.Encoder, v any) error {
+	switch x := v.(type) {
+	case object:
+		b.WriteByte('{')
+		for i, f := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := encodeValue(b, enc, f.key); err != nil {
+				return err
+			}
+			b.WriteByte(':')
+			if err := encodeValue(b, enc, f.value); err != nil {
+				return err
+			}
+		}
+		b.WriteByte('}')
+		return nil
+	case []object:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := encodeValue(b, enc, e); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+		return nil
+	case []any:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			if err := encodeValue(b, enc, e); err != nil {
+				return err
+			}
+		}
+		b.WriteByte(']')
+		return nil
+	default:
+		if err := enc.Encode(x); err != nil {
+			return err
+		}
+		b.Truncate(b.Len() - 1) // Encode's newline
+		return nil
+	}
 }
 
 // timestamp renders a time as RFC 3339 in UTC (RFC 7643 §2.3.5).
