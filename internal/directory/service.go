@@ -132,7 +132,7 @@ func (s *Service) AuthenticateDirectory(ctx context.Context, dirID, secret strin
 		return Directory{}, unauthorized
 	}
 	hash := HashSecret(secret)
-	t, err := s.Store.TokenByHash(ctx, hash)
+	t, d, err := s.Store.Credential(ctx, hash)
 	if IsNotFound(err) {
 		return Directory{}, unauthorized
 	}
@@ -142,13 +142,6 @@ func (s *Service) AuthenticateDirectory(ctx context.Context, dirID, secret strin
 	now := s.now()
 	if subtle.ConstantTimeCompare(t.Hash, hash) != 1 || subtle.ConstantTimeCompare([]byte(t.DirectoryID), []byte(dirID)) != 1 || !t.Active(now) {
 		return Directory{}, unauthorized
-	}
-	d, err := s.Store.GetDirectory(ctx, dirID)
-	if IsNotFound(err) {
-		return Directory{}, unauthorized
-	}
-	if err != nil {
-		return Directory{}, err
 	}
 	if !d.Enabled {
 		return Directory{}, Errorf(KindForbidden, "this directory is disabled: provisioning is paused until it is enabled again")

@@ -45,6 +45,9 @@ type Store interface {
 	CreateToken(ctx context.Context, t Token) error
 	// TokenByHash returns the token (active or not) with that hash.
 	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	// Credential returns the token with that hash and, in the same read,
+	// the directory it belongs to: the one lookup a SCIM request needs.
+	Credential(ctx context.Context, hash []byte) (Token, Directory, error)
 	ListTokens(ctx context.Context, directoryID string) ([]Token, error)
 	// RevokeToken marks the token revoked at time at. Revoking a revoked
 	// token is not an error.

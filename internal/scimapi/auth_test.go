@@ -121,19 +121,19 @@ func TestAuthDisabledDirectory(t *testing.T) {
 	e.do("GET", "/scim/v2/"+d.ID+"/Users", nil, "Authorization", "Bearer "+e.token).want(t, http.StatusUnauthorized)
 }
 
-// Authentication costs one token lookup and one directory lookup, and
-// never counts the directory.
+// Authentication costs one read (the token with its directory), and never
+// counts the directory.
 func TestAuthIsCheap(t *testing.T) {
 	e := newEnv(t)
 	e.createUser("a@example.com")
 	for _, path := range []string{"Users", "Groups", "ServiceProviderConfig", "Schemas"} {
 		e.calls.reset()
 		e.do("GET", path, nil).want(t, http.StatusOK)
-		if n := e.calls.tokenByHash.Load(); n != 1 {
-			t.Errorf("GET %s: %d token lookups, want 1", path, n)
+		if n := e.calls.credential.Load(); n != 1 {
+			t.Errorf("GET %s: %d credential lookups, want 1", path, n)
 		}
-		if n := e.calls.getDirectory.Load(); n != 1 {
-			t.Errorf("GET %s: %d directory lookups, want 1", path, n)
+		if n := e.calls.tokenByHash.Load() + e.calls.getDirectory.Load(); n != 0 {
+			t.Errorf("GET %s: %d more token or directory lookups, want 0", path, n)
 		}
 		if n := e.calls.countDirectory.Load(); n != 0 {
 			t.Errorf("GET %s: %d directory counts, want 0", path, n)

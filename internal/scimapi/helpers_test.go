@@ -42,13 +42,18 @@ type env struct {
 // keep small.
 type countingStore struct {
 	directory.Store
-	tokenByHash, getDirectory, countDirectory atomic.Int64
-	userGroups, membersOf, listMembers        atomic.Int64
+	credential, tokenByHash, getDirectory, countDirectory atomic.Int64
+	userGroups, membersOf, listMembers                    atomic.Int64
 }
 
 func (s *countingStore) TokenByHash(ctx context.Context, hash []byte) (directory.Token, error) {
 	s.tokenByHash.Add(1)
 	return s.Store.TokenByHash(ctx, hash)
+}
+
+func (s *countingStore) Credential(ctx context.Context, hash []byte) (directory.Token, directory.Directory, error) {
+	s.credential.Add(1)
+	return s.Store.Credential(ctx, hash)
 }
 
 func (s *countingStore) GetDirectory(ctx context.Context, id string) (directory.Directory, error) {
@@ -78,7 +83,7 @@ func (s *countingStore) ListMembers(ctx context.Context, dir, group, after strin
 
 // reset zeroes the counters.
 func (s *countingStore) reset() {
-	for _, c := range []*atomic.Int64{&s.tokenByHash, &s.getDirectory, &s.countDirectory, &s.userGroups, &s.membersOf, &s.listMembers} {
+	for _, c := range []*atomic.Int64{&s.credential, &s.tokenByHash, &s.getDirectory, &s.countDirectory, &s.userGroups, &s.membersOf, &s.listMembers} {
 		c.Store(0)
 	}
 }

@@ -143,6 +143,28 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (directory.Token, 
 	return t, nil
 }
 
+// Credential implements directory.Store.
+func (s *Store) Credential(ctx context.Context, hash []byte) (directory.Token, directory.Directory, error) {
+	var d directory.Directory
+	var created, updated int64
+	var last sql.NullInt64
+	var t directory.Token
+	row := s.readRow(ctx, `SELECT t.id, t.directory_id, t.hash, t.suffix, t.created_at, t.expires_at, t.last_used_at, t.revoked_at,
+		d.id, d.organization_id, d.name, d.provider, d.enabled, d.created_at, d.updated_at, d.last_request_at
+		FROM directory_tokens t JOIN directories d ON d.id = t.directory_id WHERE t.hash = $1`, hash)
+	t, err := scanToken(scanFunc(func(dest ...any) error {
+		return row.Scan(append(dest, &d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last)...)
+	}))
+	if err == sql.ErrNoRows {
+		return t, d, directory.Errorf(directory.KindNotFound, "token not found")
+	}
+	if err != nil {
+		return t, d, fmt.Errorf("reading token: %w", err)
+	}
+	d.CreatedAt, d.UpdatedAt, d.LastRequestAt = fromMicros(created), fromMicros(updated), fromNullMicros(last)
+	return t, d, nil
+}
+
 // ListTokens implements directory.Store.
 func (s *Store) ListTokens(ctx context.Context, directoryID string) ([]directory.Token, error) {
 	rows, err := s.readRows(ctx, `SELECT `+tokenColumns+` FROM directory_tokens WHERE directory_id = $1 ORDER BY created_at, id`, directoryID)

@@ -243,6 +243,24 @@ func testTokenCreateGetList(t *testing.T, s directory.Store) {
 	}
 	_, err := s.TokenByHash(f.ctx, directory.HashSecret("scimb_dt_unknown"))
 	wantNotFound(t, err, "TokenByHash of an unknown hash")
+	for _, tok := range []directory.Token{t1, t3} {
+		gotTok, gotDir, err := s.Credential(f.ctx, tok.Hash)
+		if err != nil {
+			t.Fatalf("Credential(%s): %v", tok.ID, err)
+		}
+		if d := diff(tok, gotTok); d != "" {
+			t.Errorf("Credential(%s) token mismatch (-want +got):\n%s", tok.ID, d)
+		}
+		wantDir, err := s.GetDirectory(f.ctx, tok.DirectoryID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := diff(wantDir, gotDir); d != "" {
+			t.Errorf("Credential(%s) directory mismatch (-want +got):\n%s", tok.ID, d)
+		}
+	}
+	_, _, err = s.Credential(f.ctx, directory.HashSecret("scimb_dt_unknown"))
+	wantNotFound(t, err, "Credential of an unknown hash")
 
 	list, err := s.ListTokens(f.ctx, f.dir.ID)
 	if err != nil {
