@@ -26,7 +26,35 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 		}
 		return nil, invalid(schema.ErrInvalidSyntax, "reading the request body: %v", err)
 	}
+	if hasNUL(body) {
+		// PostgreSQL text cannot hold U+0000, and no directory attribute
+		// needs it: refuse it up front rather than fail deep in a write.
+		return nil, invalid(schema.ErrInvalidValue, "the request body contains a NUL character (\\u0000), which no attribute may hold")
+	}
 	return body, nil
+}
+
+// hasNUL reports whether a JSON text holds U+0000, raw or as the escape
+// \u0000 (an escape is preceded by an odd number of backslashes).
+func hasNUL(body []byte) bool {
+	if bytes.IndexByte(body, 0) >= 0 {
+		return true
+	}
+	for i := 0; ; {
+		j := bytes.Index(body[i:], []byte(`u0000`))
+		if j < 0 {
+			return false
+		}
+		j += i
+		n := 0
+		for k := j - 1; k >= 0 && body[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 1 {
+			return true
+		}
+		i = j + 5
+	}
 }
 
 // decodeObject decodes a request body that must be one JSON object, with

@@ -224,3 +224,12 @@ func TestLocations(t *testing.T) {
 		t.Errorf("Location %q, want %q", r.header.Get("Location"), want)
 	}
 }
+
+func TestNULCharactersRefused(t *testing.T) {
+	e := newEnv(t)
+	e.do("POST", "Users", `{"userName":"a\u0000b"}`).want(t, http.StatusBadRequest, "invalidValue")
+	id := e.createUser("nul@example.com")
+	e.do("PATCH", "Users/"+id, `{"Operations":[{"op":"replace","path":"displayName","value":"x\u0000"}]}`).want(t, http.StatusBadRequest, "invalidValue")
+	// An escaped backslash followed by "u0000" is ordinary text.
+	e.do("PATCH", "Users/"+id, `{"Operations":[{"op":"replace","path":"displayName","value":"C:\\u0000"}]}`).want(t, http.StatusOK)
+}
