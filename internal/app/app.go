@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -49,6 +50,11 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		Logger:             logger,
 		MaxPatchOperations: 1000,
 	}
+	if st.Dialect() == "sqlite" {
+		// One process owns an SQLite database, so every token or directory
+		// change passes through svc, which invalidates the cache.
+		svc.AuthCache = directory.NewAuthCache(2 * time.Second)
+	}
 	return &App{Config: cfg, Logger: logger, Store: st, Service: svc}, nil
 }
 
@@ -87,6 +93,22 @@ func (a *App) Handler() http.Handler {
 		mux.ServeHTTP(w, r)
 	})
 	return web.Chain(root, web.WithRequestID, web.SecurityHeaders, web.AccessLog(a.Logger, time.Now))
+}
+
+// ServeWithDebug is Serve plus Go's pprof handlers on dln, for profiling a
+// running server. dln should not be reachable from outside the host.
+func (a *App) ServeWithDebug(ctx context.Context, ln, dln net.Listener) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	dsrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go dsrv.Serve(dln)
+	a.Logger.Info("pprof listening", "addr", dln.Addr().String())
+	defer dsrv.Close()
+	return a.Serve(ctx, ln)
 }
 
 // Serve serves on ln until ctx is cancelled, then shuts down gracefully:

@@ -135,6 +135,13 @@ func serve(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
+	if cfg.DebugAddr != "" {
+		dln, err := net.Listen("tcp", cfg.DebugAddr)
+		if err != nil {
+			return fmt.Errorf("listening on %s: %w", cfg.DebugAddr, err)
+		}
+		return a.ServeWithDebug(ctx, ln, dln)
+	}
 	return a.Serve(ctx, ln)
 }
 

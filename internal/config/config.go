@@ -21,6 +21,7 @@ type Config struct {
 	LogLevel  string // debug, info, warn, error
 	LogFormat string // text or json
 	APIKey    string // bootstrap management API key (optional)
+	DebugAddr string // optional listen address for Go's pprof handlers
 
 	ShutdownTimeout time.Duration
 
@@ -50,6 +51,7 @@ func (c *Config) settings() []setting {
 		{"public-url", "SCIMBRIDGE_PUBLIC_URL", "", "public base URL used in endpoint URLs (default http://<addr>)", &c.PublicURL},
 		{"log-level", "SCIMBRIDGE_LOG_LEVEL", "info", "log level: debug, info, warn or error", &c.LogLevel},
 		{"log-format", "SCIMBRIDGE_LOG_FORMAT", "text", "log format: text or json", &c.LogFormat},
+		{"debug-addr", "SCIMBRIDGE_DEBUG_ADDR", "", "if set, serve Go's pprof profiles on this address (keep it private)", &c.DebugAddr},
 	}
 }
 
@@ -100,6 +102,10 @@ func (c *Config) Finish() error {
 	}
 	_, _, err := net.SplitHostPort(c.Addr)
 	check(err != nil, "--addr (SCIMBRIDGE_ADDR) must be host:port, got %q", c.Addr)
+	if c.DebugAddr != "" {
+		_, _, err := net.SplitHostPort(c.DebugAddr)
+		check(err != nil, "--debug-addr (SCIMBRIDGE_DEBUG_ADDR) must be host:port, got %q", c.DebugAddr)
+	}
 	u, err := url.Parse(c.PublicURL)
 	check(err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "",
 		"--public-url (SCIMBRIDGE_PUBLIC_URL) must be an http:// or https:// URL, got %q", c.PublicURL)

@@ -187,3 +187,34 @@ func TestPasswordsAreNeverStored(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthCacheNeverOutlivesRevocation(t *testing.T) {
+	svc, c := newService(t)
+	svc.AuthCache = directory.NewAuthCache(time.Hour)
+	ctx := context.Background()
+	org, _ := svc.CreateOrganization(ctx, "Acme", "")
+	d, _ := svc.CreateDirectory(ctx, org.ID, "okta", "")
+	other, _ := svc.CreateDirectory(ctx, org.ID, "okta", "")
+	tok, secret, _ := svc.CreateToken(ctx, d.ID, c.t.Add(time.Minute))
+	for i := 0; i < 3; i++ {
+		if _, err := svc.AuthenticateDirectory(ctx, d.ID, secret); err != nil {
+			t.Fatalf("auth #%d: %v", i, err)
+		}
+	}
+	// A cached token still only opens its own directory.
+	if _, err := svc.AuthenticateDirectory(ctx, other.ID, secret); directory.KindOf(err) != directory.KindUnauthorized {
+		t.Errorf("cached token on another directory: %v", err)
+	}
+	// Expiry applies to cached tokens.
+	c.t = c.t.Add(2 * time.Minute)
+	if _, err := svc.AuthenticateDirectory(ctx, d.ID, secret); directory.KindOf(err) != directory.KindUnauthorized {
+		t.Errorf("expired cached token: %v", err)
+	}
+	c.t = c.t.Add(-2 * time.Minute)
+	if err := svc.RevokeToken(ctx, d.ID, tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AuthenticateDirectory(ctx, d.ID, secret); directory.KindOf(err) != directory.KindUnauthorized {
+		t.Errorf("revoked token still authenticates through the cache: %v", err)
+	}
+}

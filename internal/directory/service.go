@@ -20,6 +20,9 @@ type Service struct {
 	// MaxPatchOperations caps the operations of one PATCH request (and is
 	// advertised as bulk.maxOperations).
 	MaxPatchOperations int
+	// AuthCache, when set, short-cuts repeated token lookups (see its doc
+	// for when that is correct).
+	AuthCache *AuthCache
 }
 
 func (s *Service) now() time.Time { return s.IDs.Now().UTC().Truncate(time.Microsecond) }
@@ -118,6 +121,7 @@ func (s *Service) CreateToken(ctx context.Context, dirID string, expiresAt time.
 
 // RevokeToken revokes a directory token at once.
 func (s *Service) RevokeToken(ctx context.Context, dirID, tokenID string) error {
+	defer s.AuthCache.Invalidate()
 	return s.Store.RevokeToken(ctx, dirID, tokenID, s.now())
 }
 
@@ -132,14 +136,18 @@ func (s *Service) AuthenticateDirectory(ctx context.Context, dirID, secret strin
 		return Directory{}, unauthorized
 	}
 	hash := HashSecret(secret)
-	t, d, err := s.Store.Credential(ctx, hash)
-	if IsNotFound(err) {
-		return Directory{}, unauthorized
-	}
-	if err != nil {
-		return Directory{}, err
-	}
 	now := s.now()
+	t, d, cached := s.AuthCache.get(hash, now)
+	if !cached {
+		var err error
+		t, d, err = s.Store.Credential(ctx, hash)
+		if IsNotFound(err) {
+			return Directory{}, unauthorized
+		}
+		if err != nil {
+			return Directory{}, err
+		}
+	}
 	if subtle.ConstantTimeCompare(t.Hash, hash) != 1 || subtle.ConstantTimeCompare([]byte(t.DirectoryID), []byte(dirID)) != 1 || !t.Active(now) {
 		return Directory{}, unauthorized
 	}
@@ -150,11 +158,18 @@ func (s *Service) AuthenticateDirectory(ctx context.Context, dirID, secret strin
 		if err := s.Store.TouchToken(ctx, t.ID, now); err != nil {
 			s.Logger.WarnContext(ctx, "recording token use", "token_id", t.ID, "error", err)
 		}
+		t.LastUsedAt = now
+		cached = false
 	}
 	if now.Sub(d.LastRequestAt) > touchEvery/6 {
 		if err := s.Store.TouchDirectory(ctx, d.ID, now); err != nil {
 			s.Logger.WarnContext(ctx, "recording directory request", "directory_id", d.ID, "error", err)
 		}
+		d.LastRequestAt = now
+		cached = false
+	}
+	if !cached {
+		s.AuthCache.put(t, d, now)
 	}
 	return d, nil
 }
