@@ -164,14 +164,14 @@ func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, directoryID string, 
 		return nil, 0, fmt.Errorf("adding members: %w", err)
 	}
 	res, err := s.txExec(ctx, tx, `INSERT INTO group_members (group_pk, user_pk)
-		SELECT $1, u.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN users u WHERE u.id = j.value AND u.directory_id = $2`+s.forKeyShareOf("u")+`
+		SELECT $1, u.pk FROM `+s.joinIDsLocked("$3", "users", "u")+` AND u.directory_id = $2
 		ON CONFLICT DO NOTHING`, groupPK, directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("adding members: %w", err)
 	}
 	n, _ := res.RowsAffected()
 	res, err = s.txExec(ctx, tx, `INSERT INTO group_subgroups (group_pk, child_pk)
-		SELECT $1, g.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN groups g WHERE g.id = j.value AND g.directory_id = $2 AND g.pk <> $1`+s.forKeyShareOf("g")+`
+		SELECT $1, g.pk FROM `+s.joinIDsLocked("$3", "groups", "g")+` AND g.directory_id = $2 AND g.pk <> $1
 		ON CONFLICT DO NOTHING`, groupPK, directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("adding members: %w", err)
@@ -181,8 +181,8 @@ func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, directoryID string, 
 	if int(n+m) == len(ids) {
 		return nil, n + m, nil
 	}
-	rows, err := s.txRows(ctx, tx, `SELECT u.id FROM `+s.jsonTable("$2", "j")+` CROSS JOIN users u WHERE u.id = j.value AND u.directory_id = $1
-		UNION ALL SELECT g.id FROM `+s.jsonTable("$2", "j")+` CROSS JOIN groups g WHERE g.id = j.value AND g.directory_id = $1`, directoryID, string(list))
+	rows, err := s.txRows(ctx, tx, `SELECT u.id FROM `+s.joinIDs("$2", "users", "u")+` AND u.directory_id = $1
+		UNION ALL SELECT g.id FROM `+s.joinIDs("$2", "groups", "g")+` AND g.directory_id = $1`, directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("adding members: %w", err)
 	}
@@ -218,13 +218,13 @@ func (s *Store) removeMembers(ctx context.Context, tx *sql.Tx, directoryID strin
 		return 0, fmt.Errorf("removing members: %w", err)
 	}
 	res, err := s.txExec(ctx, tx, `DELETE FROM group_members WHERE group_pk = $1
-		AND user_pk IN (SELECT u.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN users u WHERE u.id = j.value AND u.directory_id = $2)`, groupPK, directoryID, string(list))
+		AND user_pk IN (SELECT u.pk FROM `+s.joinIDs("$3", "users", "u")+` AND u.directory_id = $2)`, groupPK, directoryID, string(list))
 	if err != nil {
 		return 0, fmt.Errorf("removing members: %w", err)
 	}
 	n, _ := res.RowsAffected()
 	res, err = s.txExec(ctx, tx, `DELETE FROM group_subgroups WHERE group_pk = $1
-		AND child_pk IN (SELECT g.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN groups g WHERE g.id = j.value AND g.directory_id = $2)`, groupPK, directoryID, string(list))
+		AND child_pk IN (SELECT g.pk FROM `+s.joinIDs("$3", "groups", "g")+` AND g.directory_id = $2)`, groupPK, directoryID, string(list))
 	if err != nil {
 		return 0, fmt.Errorf("removing members: %w", err)
 	}
@@ -244,13 +244,13 @@ func (s *Store) replaceMembers(ctx context.Context, tx *sql.Tx, directoryID stri
 		list = []byte("[]")
 	}
 	res, err := s.txExec(ctx, tx, `DELETE FROM group_members WHERE group_pk = $1
-		AND user_pk NOT IN (SELECT u.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN users u WHERE u.id = j.value AND u.directory_id = $2)`, groupPK, directoryID, string(list))
+		AND user_pk NOT IN (SELECT u.pk FROM `+s.joinIDs("$3", "users", "u")+` AND u.directory_id = $2)`, groupPK, directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("replacing members: %w", err)
 	}
 	n, _ := res.RowsAffected()
 	res, err = s.txExec(ctx, tx, `DELETE FROM group_subgroups WHERE group_pk = $1
-		AND child_pk NOT IN (SELECT g.pk FROM `+s.jsonTable("$3", "j")+` CROSS JOIN groups g WHERE g.id = j.value AND g.directory_id = $2)`, groupPK, directoryID, string(list))
+		AND child_pk NOT IN (SELECT g.pk FROM `+s.joinIDs("$3", "groups", "g")+` AND g.directory_id = $2)`, groupPK, directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("replacing members: %w", err)
 	}
@@ -408,10 +408,10 @@ func (s *Store) MembersOf(ctx context.Context, directoryID string, groupIDs []st
 		return nil, fmt.Errorf("listing members: %w", err)
 	}
 	rows, err := s.readRows(ctx, `SELECT g.id, u.id, u.display, 0, gm.user_pk FROM groups g JOIN group_members gm ON gm.group_pk = g.pk JOIN users u ON u.pk = gm.user_pk
-		WHERE g.directory_id = $1 AND g.pk IN (SELECT g2.pk FROM `+s.jsonTable("$2", "j")+` CROSS JOIN groups g2 WHERE g2.id = j.value)
+		WHERE g.directory_id = $1 AND g.pk IN (SELECT g2.pk FROM `+s.joinIDs("$2", "groups", "g2")+`)
 		UNION ALL
 		SELECT g.id, c.id, c.display_name, 1, gs.child_pk FROM groups g JOIN group_subgroups gs ON gs.group_pk = g.pk JOIN groups c ON c.pk = gs.child_pk
-		WHERE g.directory_id = $1 AND g.pk IN (SELECT g2.pk FROM `+s.jsonTable("$2", "j")+` CROSS JOIN groups g2 WHERE g2.id = j.value)`, directoryID, string(list))
+		WHERE g.directory_id = $1 AND g.pk IN (SELECT g2.pk FROM `+s.joinIDs("$2", "groups", "g2")+`)`, directoryID, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("listing members: %w", err)
 	}

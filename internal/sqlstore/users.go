@@ -210,10 +210,18 @@ func (s *Store) UserGroups(ctx context.Context, directoryID string, userIDs []st
 	if err != nil {
 		return nil, fmt.Errorf("listing user groups: %w", err)
 	}
-	rows, err := s.readRows(ctx, `SELECT u.id, g.id, g.display_name
-		FROM `+s.jsonTable("$2", "j")+` CROSS JOIN users u JOIN group_members gm ON gm.user_pk = u.pk JOIN groups g ON g.pk = gm.group_pk
+	query := `SELECT u.id, g.id, g.display_name
+		FROM json_each($2) AS j CROSS JOIN users u JOIN group_members gm ON gm.user_pk = u.pk JOIN groups g ON g.pk = gm.group_pk
 		WHERE u.id = j.value AND u.directory_id = $1
-		ORDER BY u.pk, g.pk`, directoryID, string(ids))
+		ORDER BY u.pk, g.pk`
+	if s.postgres { // see joinIDs for why the ids are looked up behind a fence
+		query = `SELECT u.id, g.id, g.display_name
+		FROM (SELECT * FROM users WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) OFFSET 0) AS u
+		JOIN group_members gm ON gm.user_pk = u.pk JOIN groups g ON g.pk = gm.group_pk
+		WHERE u.directory_id = $1
+		ORDER BY u.pk, g.pk`
+	}
+	rows, err := s.readRows(ctx, query, directoryID, string(ids))
 	if err != nil {
 		return nil, fmt.Errorf("listing user groups: %w", err)
 	}
@@ -241,27 +249,32 @@ func (s *Store) forUpdate() string {
 	return ``
 }
 
-// jsonTable returns a table expression, aliased alias with one text column
-// "value", over the strings of the JSON array bound at param. Joining from
-// it lets both planners look ids up by their unique index, whatever the size
-// of the directory (an IN (subquery) made SQLite scan the directory).
-// Callers write "FROM <jsonTable> CROSS JOIN t WHERE t.id = j.value": on
-// SQLite CROSS JOIN keeps the array as the outer loop; PostgreSQL plans it
-// as an ordinary join.
-func (s *Store) jsonTable(param, alias string) string {
-	if s.postgres {
-		return `jsonb_array_elements_text(` + param + `::jsonb) AS ` + alias + `(value)`
-	}
-	return `json_each(` + param + `) AS ` + alias
+// joinIDs returns a FROM-clause fragment that yields the rows of table,
+// aliased alias, whose id is in the JSON array of strings bound at param,
+// ending in a WHERE condition the caller extends with AND. It is written
+// per dialect so that each planner looks every id up by its unique index,
+// whatever the sizes of the directories and whatever its statistics say:
+//   - SQLite: the array is the outer loop of a CROSS JOIN, which SQLite
+//     never reorders (an IN (subquery) made it scan the directory);
+//   - PostgreSQL: the ids are looked up in a subquery behind an OFFSET 0
+//     fence, so the caller's directory_id condition filters the few rows
+//     found instead of steering the plan to the (directory_id, pk) index
+//     (a new, small-looking directory made it scan 20,000 rows).
+func (s *Store) joinIDs(param, table, alias string) string {
+	return s.joinIDsLock(param, table, alias, "")
 }
 
-// forKeyShareOf locks the rows of the table aliased alias that new
-// membership rows are about to reference, on PostgreSQL, so that a user or
+// joinIDsLocked is joinIDs for rows that new membership rows are about to
+// reference: on PostgreSQL they are locked FOR KEY SHARE, so that a user or
 // group deleted concurrently is skipped (and reported unknown) instead of
 // failing the insert's foreign key.
-func (s *Store) forKeyShareOf(alias string) string {
+func (s *Store) joinIDsLocked(param, table, alias string) string {
+	return s.joinIDsLock(param, table, alias, " FOR KEY SHARE")
+}
+
+func (s *Store) joinIDsLock(param, table, alias, lock string) string {
 	if s.postgres {
-		return ` FOR KEY SHARE OF ` + alias
+		return `(SELECT * FROM ` + table + ` WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text(` + param + `::jsonb))) OFFSET 0` + lock + `) AS ` + alias + ` WHERE TRUE`
 	}
-	return ``
+	return `json_each(` + param + `) AS j CROSS JOIN ` + table + ` ` + alias + ` WHERE ` + alias + `.id = j.value`
 }
