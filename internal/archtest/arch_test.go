@@ -26,11 +26,13 @@ var allowed = map[string][]string{
 	"internal/mgmtapi":     {"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web"},
 	"internal/app": {"internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch",
 		"internal/web", "internal/scimapi", "internal/mgmtapi", "internal/sqlstore"},
-	"internal/cli": {"internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter",
+	"internal/simulate": {},
+	"internal/cli": {"internal/simulate", "internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter",
 		"internal/scim/patch", "internal/web", "internal/scimapi", "internal/mgmtapi", "internal/sqlstore"},
-	"cmd/scimbridge":       {"internal/cli", "internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web", "internal/scimapi", "internal/mgmtapi", "internal/sqlstore"},
+	"cmd/scimbridge":       {"internal/simulate", "internal/cli", "internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web", "internal/scimapi", "internal/mgmtapi", "internal/sqlstore"},
 	"cmd/scimbridge-bench": {},
 	"internal/archtest":    {},
+	"internal/idpfixtures": {}, // test-only: doc.go plus the fixture replay tests
 }
 
 // forbiddenStd lists standard-library packages a package must not use.
