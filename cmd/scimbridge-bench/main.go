@@ -39,8 +39,9 @@ func main() {
 	samples := flag.Int("samples", 2000, "requests per latency measurement")
 	bin := flag.String("bin", "", "scimbridge binary (default: go build ./cmd/scimbridge)")
 	database := flag.String("database", "", "PostgreSQL URL to run against instead of SQLite")
+	noRequestLog := flag.Bool("no-request-log", false, "run the server with --request-log=false, to measure the request log's cost")
 	flag.Parse()
-	if err := run(*users, *members, *clients, *samples, *bin, *database); err != nil {
+	if err := run(*users, *members, *clients, *samples, *bin, *database, !*noRequestLog); err != nil {
 		fmt.Fprintln(os.Stderr, "scimbridge-bench:", err)
 		os.Exit(1)
 	}
@@ -52,7 +53,7 @@ type bench struct {
 	pid              int
 }
 
-func run(nUsers, nMembers, clients, samples int, bin, database string) error {
+func run(nUsers, nMembers, clients, samples int, bin, database string, requestLog bool) error {
 	tmp, err := os.MkdirTemp("", "scimbridge-bench-")
 	if err != nil {
 		return err
@@ -72,7 +73,8 @@ func run(nUsers, nMembers, clients, samples int, bin, database string) error {
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	key := "bench-" + randHex(16) + randHex(16)
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", filepath.Join(tmp, "data"), "--log-level", "warn")
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", filepath.Join(tmp, "data"), "--log-level", "warn",
+		"--request-log="+strconv.FormatBool(requestLog))
 	cmd.Env = append(os.Environ(), "SCIMBRIDGE_API_KEY="+key)
 	if database != "" {
 		cmd.Env = append(cmd.Env, "SCIMBRIDGE_DATABASE="+database)
@@ -90,7 +92,7 @@ func run(nUsers, nMembers, clients, samples int, bin, database string) error {
 	if err := b.setup(key); err != nil {
 		return err
 	}
-	fmt.Printf("scimbridge-bench: server pid %d on %s, database %s\n", b.pid, addr, map[bool]string{true: "postgres", false: "sqlite (synchronous=FULL)"}[database != ""])
+	fmt.Printf("scimbridge-bench: server pid %d on %s, database %s, request log %v\n", b.pid, addr, map[bool]string{true: "postgres", false: "sqlite (synchronous=FULL)"}[database != ""], requestLog)
 
 	// 1. Create users from concurrent clients.
 	ids := make([]string, nUsers)

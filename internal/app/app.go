@@ -27,6 +27,9 @@ type App struct {
 	Logger  *slog.Logger
 	Store   *sqlstore.Store
 	Service *directory.Service
+	// RequestLog records SCIM requests; nil when Config.RequestLog is off.
+	// Serve runs it.
+	RequestLog *directory.RequestLogger
 }
 
 // Open opens and migrates the database and builds the service.
@@ -55,7 +58,11 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		// change passes through svc, which invalidates the cache.
 		svc.AuthCache = directory.NewAuthCache(2 * time.Second)
 	}
-	return &App{Config: cfg, Logger: logger, Store: st, Service: svc}, nil
+	a := &App{Config: cfg, Logger: logger, Store: st, Service: svc}
+	if cfg.RequestLog {
+		a.RequestLog = &directory.RequestLogger{Store: st, Logger: logger, IDs: svc.IDs, Retention: cfg.RequestLogRetention}
+	}
+	return a, nil
 }
 
 // Close releases the database.
@@ -64,7 +71,7 @@ func (a *App) Close() error { return a.Store.Close() }
 // Handler returns the root HTTP handler: health probes, the SCIM surface and
 // the management API.
 func (a *App) Handler() http.Handler {
-	scim := &scimapi.Handler{Service: a.Service, Logger: a.Logger, PublicURL: a.Config.PublicURL}
+	scim := &scimapi.Handler{Service: a.Service, Logger: a.Logger, PublicURL: a.Config.PublicURL, RequestLog: a.RequestLog}
 	mgmt := &mgmtapi.Handler{Service: a.Service, Logger: a.Logger, PublicURL: a.Config.PublicURL, APIKey: a.Config.APIKey}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -112,8 +119,28 @@ func (a *App) ServeWithDebug(ctx context.Context, ln, dln net.Listener) error {
 }
 
 // Serve serves on ln until ctx is cancelled, then shuts down gracefully:
-// in-flight requests finish (up to the shutdown timeout) before it returns.
+// in-flight requests finish (up to the shutdown timeout), then the request
+// log writes what it still holds, before it returns.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	if a.RequestLog == nil {
+		return a.serveHTTP(ctx, ln)
+	}
+	// The request log outlives the HTTP server: it is stopped only after
+	// the last request has finished, so that it records that one too.
+	lctx, stopLog := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopLog()
+	logDone := make(chan error, 1)
+	go func() { logDone <- a.RequestLog.Run(lctx) }()
+	err := a.serveHTTP(ctx, ln)
+	stopLog()
+	if lerr := <-logDone; lerr != nil {
+		err = errors.Join(err, fmt.Errorf("request log: %w", lerr))
+	}
+	return err
+}
+
+// serveHTTP is Serve without the request log.
+func (a *App) serveHTTP(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/internal/app"
 	"github.com/scimbridge/scimbridge/internal/config"
+	"github.com/scimbridge/scimbridge/internal/simulate"
 )
 
 // Env is what a command run sees of the process.
@@ -32,6 +34,8 @@ Usage:
   scimbridge apikeys create --name N   create a management API key (printed once)
   scimbridge apikeys list              list management API keys
   scimbridge apikeys revoke ID         revoke a management API key
+  scimbridge simulate --idp I --endpoint URL --token T
+                                       drive a SCIM endpoint the way an IdP does, then verify it
   scimbridge version                   print the version
 
 Run "scimbridge COMMAND -h" for a command's flags. Every flag also has an
@@ -53,6 +57,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = migrate(ctx, args[1:], env)
 	case "apikeys":
 		err = apikeys(ctx, args[1:], env)
+	case "simulate":
+		err = simulateCmd(ctx, args[1:], env)
 	case "version", "--version", "-version":
 		fmt.Fprintln(env.Stdout, "scimbridge", version())
 		return 0
@@ -225,6 +231,62 @@ func apikeys(ctx context.Context, args []string, env Env) error {
 	default:
 		return usageError{fmt.Sprintf("unknown apikeys subcommand %q: want create, list or revoke", sub)}
 	}
+}
+
+// errSimulationFailed makes a FAIL verdict exit 1; the verdict is already printed.
+var errSimulationFailed = errors.New("simulation failed")
+
+// simulateCmd drives a SCIM endpoint the way one IdP does (docs/simulate.md).
+func simulateCmd(ctx context.Context, args []string, env Env) error {
+	cfg := simulate.Config{}
+	fs := flag.NewFlagSet("scimbridge simulate", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.StringVar(&cfg.IdP, "idp", "", "the IdP to behave like: "+strings.Join(simulate.IdPs(), ", "))
+	fs.StringVar(&cfg.Endpoint, "endpoint", "", "SCIM base URL of the directory (http or https), e.g. http://127.0.0.1:8080/scim/v2/dir_…")
+	fs.StringVar(&cfg.Token, "token", "", "the directory's SCIM token (default $SCIMBRIDGE_SIMULATE_TOKEN)")
+	fs.IntVar(&cfg.Users, "users", 100, "users to provision")
+	fs.IntVar(&cfg.Groups, "groups", 10, "groups to push")
+	fs.IntVar(&cfg.Members, "members", -1, "members of the largest group; -1 means min(users, 50)")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "concurrent workers")
+	fs.DurationVar(&cfg.Timeout, "timeout", 60*time.Second, "timeout of each request")
+	asJSON := fs.Bool("json", false, "print a JSON summary on stdout (progress goes to stderr)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("simulate takes no arguments, got %q", fs.Args())}
+	}
+	if cfg.Members < 0 {
+		cfg.Members = min(cfg.Users, 50)
+	}
+	if cfg.Token == "" {
+		cfg.Token = env.Getenv("SCIMBRIDGE_SIMULATE_TOKEN")
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{"simulate:\n  " + strings.ReplaceAll(err.Error(), "\n", "\n  ")}
+	}
+	progress := env.Stdout
+	if *asJSON {
+		progress = env.Stderr
+	}
+	s, err := simulate.Run(ctx, cfg, progress)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(s); err != nil {
+			return err
+		}
+	}
+	if !s.Pass {
+		return errSimulationFailed
+	}
+	return nil
 }
 
 func fmtTime(t time.Time) string {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -23,9 +24,16 @@ type Config struct {
 	APIKey    string // bootstrap management API key (optional)
 	DebugAddr string // optional listen address for Go's pprof handlers
 
+	// RequestLog turns the SCIM request log on; entries older than
+	// RequestLogRetention are pruned. Both are set by Finish from the
+	// --request-log and --request-log-retention settings.
+	RequestLog          bool
+	RequestLogRetention time.Duration
+
 	ShutdownTimeout time.Duration
 
-	apiKeyFileErr error
+	requestLog, requestLogRetention string
+	apiKeyFileErr                   error
 }
 
 // DatabaseDSN is what sqlstore.Open takes: the PostgreSQL URL, or the
@@ -52,6 +60,8 @@ func (c *Config) settings() []setting {
 		{"log-level", "SCIMBRIDGE_LOG_LEVEL", "info", "log level: debug, info, warn or error", &c.LogLevel},
 		{"log-format", "SCIMBRIDGE_LOG_FORMAT", "text", "log format: text or json", &c.LogFormat},
 		{"debug-addr", "SCIMBRIDGE_DEBUG_ADDR", "", "if set, serve Go's pprof profiles on this address (keep it private)", &c.DebugAddr},
+		{"request-log", "SCIMBRIDGE_REQUEST_LOG", "true", "record every SCIM request (redacted) in the request log: true or false", &c.requestLog},
+		{"request-log-retention", "SCIMBRIDGE_REQUEST_LOG_RETENTION", "720h", "how long request log entries are kept, e.g. 720h", &c.requestLogRetention},
 	}
 }
 
@@ -112,6 +122,16 @@ func (c *Config) Finish() error {
 	check(!oneOf(c.LogLevel, "debug", "info", "warn", "error"), "--log-level (SCIMBRIDGE_LOG_LEVEL) must be debug, info, warn or error, got %q", c.LogLevel)
 	check(!oneOf(c.LogFormat, "text", "json"), "--log-format (SCIMBRIDGE_LOG_FORMAT) must be text or json, got %q", c.LogFormat)
 	check(c.APIKey != "" && len(c.APIKey) < 32, "SCIMBRIDGE_API_KEY must be at least 32 characters")
+	if c.requestLog != "" {
+		on, err := strconv.ParseBool(c.requestLog)
+		check(err != nil, "--request-log (SCIMBRIDGE_REQUEST_LOG) must be true or false, got %q", c.requestLog)
+		c.RequestLog = on
+	}
+	if c.requestLogRetention != "" {
+		d, err := time.ParseDuration(c.requestLogRetention)
+		check(err != nil || d < time.Minute, "--request-log-retention (SCIMBRIDGE_REQUEST_LOG_RETENTION) must be a duration of at least 1m such as 720h, got %q", c.requestLogRetention)
+		c.RequestLogRetention = d
+	}
 	return errors.Join(errs...)
 }
 

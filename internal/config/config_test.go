@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 func load(t *testing.T, args []string, env map[string]string) (Config, error) {
@@ -65,5 +66,31 @@ func TestEveryProblemReportedAtOnce(t *testing.T) {
 	}
 	if strings.Contains(msg, "hunter2") {
 		t.Errorf("error leaks the database password:\n%s", msg)
+	}
+}
+
+func TestRequestLogSettings(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.RequestLog || c.RequestLogRetention != 720*time.Hour {
+		t.Errorf("defaults: RequestLog %v, retention %v; want true, 720h", c.RequestLog, c.RequestLogRetention)
+	}
+	c, err = load(t, []string{"--request-log-retention", "24h"}, map[string]string{"SCIMBRIDGE_REQUEST_LOG": "false"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RequestLog || c.RequestLogRetention != 24*time.Hour {
+		t.Errorf("got RequestLog %v, retention %v; want false, 24h", c.RequestLog, c.RequestLogRetention)
+	}
+	_, err = load(t, []string{"--request-log", "maybe", "--request-log-retention", "forever"}, nil)
+	if err == nil {
+		t.Fatal("want errors for bad request log settings")
+	}
+	for _, want := range []string{"--request-log (SCIMBRIDGE_REQUEST_LOG)", "--request-log-retention (SCIMBRIDGE_REQUEST_LOG_RETENTION)"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
 	}
 }

@@ -95,4 +95,17 @@ type Store interface {
 	ListMembers(ctx context.Context, directoryID, groupID string, after string, limit int) ([]Member, error)
 	// MembersOf returns all members of each listed group, keyed by group id.
 	MembersOf(ctx context.Context, directoryID string, groupIDs []string) (map[string][]Member, error)
+
+	// AppendRequests stores request log entries, all in one transaction.
+	// Entries must have an ID; entries whose directory does not exist (it
+	// may have been deleted since the request) are skipped, not an error.
+	// Bodies are stored as given: redacting them is the caller's job.
+	AppendRequests(ctx context.Context, entries []RequestLog) error
+	// ListRequests returns up to q.Limit entries of a directory's request
+	// log matching q, newest first (in the order they were appended).
+	// An unknown directory is KindNotFound.
+	ListRequests(ctx context.Context, directoryID string, q RequestQuery) ([]RequestLog, error)
+	// PruneRequests deletes the entries, of every directory, that occurred
+	// before before, and returns how many it deleted.
+	PruneRequests(ctx context.Context, before time.Time) (int, error)
 }

@@ -36,6 +36,7 @@ func (h *Handler) Routes() http.Handler {
 	route("POST /api/v1/directories/{dir_id}/tokens", h.createToken)
 	route("GET /api/v1/directories/{dir_id}/tokens", h.listTokens)
 	route("DELETE /api/v1/directories/{dir_id}/tokens/{token_id}", h.revokeToken)
+	route("GET /api/v1/directories/{dir_id}/requests", h.listRequests)
 	mux.Handle("/api/v1/", web.Adapt(h.writeError, h.authenticated(func(w http.ResponseWriter, r *http.Request) error {
 		return directory.Errorf(directory.KindNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	})))

@@ -46,6 +46,9 @@ type Handler struct {
 	MaxResults          int   // filter.maxResults: the largest page served
 	BulkMaxOperations   int   // bulk.maxOperations
 	BulkMaxPayloadBytes int64 // bulk.maxPayloadSize
+	// RequestLog, when set, records requests to each directory's endpoint
+	// (see recordRequests for which ones); nil: no request log.
+	RequestLog *directory.RequestLogger
 
 	once      sync.Once
 	logger    *slog.Logger
@@ -150,7 +153,7 @@ func (h *Handler) Routes() http.Handler {
 	// Everything else under the prefix: 405 or 404, as SCIM errors.
 	mux.Handle(prefix, web.Adapt(h.writeError, h.noRoute(mux)))
 
-	return web.Chain(mux, ensureRequestID, web.Recover(h.logger, h.writeError), h.canonicalPath)
+	return web.Chain(mux, ensureRequestID, h.recordRequests, web.Recover(h.logger, h.writeError), h.canonicalPath)
 }
 
 // authenticated checks the directory token (RFC 7644 §2) before fn runs.
@@ -159,8 +162,10 @@ func (h *Handler) authenticated(fn handlerFunc) web.HandlerFunc {
 		raw := r.PathValue("dir")
 		dir := directoryID(raw)
 		if _, err := h.Service.AuthenticateDirectory(r.Context(), dir, credential(r)); err != nil {
+			h.tagAuthFailure(r, dir, err)
 			return err
 		}
+		tagRequest(r, dir)
 		q, err := parseQuery(r.URL.RawQuery)
 		if err != nil {
 			return err
@@ -203,8 +208,10 @@ func (h *Handler) noRoute(mux *http.ServeMux) web.HandlerFunc {
 			return directory.Errorf(directory.KindNotFound, "no such endpoint: SCIM endpoints are at %s{directory_id}/…", prefix)
 		}
 		if _, err := h.Service.AuthenticateDirectory(r.Context(), dir, credential(r)); err != nil {
+			h.tagAuthFailure(r, dir, err)
 			return err
 		}
+		tagRequest(r, dir)
 		var allow []string
 		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 			probe := r.WithContext(r.Context())

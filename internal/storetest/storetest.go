@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 	tests = append(tests, listTests()...)
 	tests = append(tests, timeTests()...)
 	tests = append(tests, concurrencyTests()...)
+	tests = append(tests, requestTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, newStore(t))

@@ -1,0 +1,129 @@
+package app_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/app"
+	"github.com/scimbridge/scimbridge/internal/config"
+	"github.com/scimbridge/scimbridge/internal/directory"
+)
+
+// startLogged is startB with the request log set as given.
+func startLogged(t testing.TB, requestLog bool) (*app.App, string, context.CancelFunc, chan error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	cfg := config.Config{DataDir: filepath.Join(t.TempDir(), "data"), Addr: ln.Addr().String(), PublicURL: base,
+		APIKey: strings.Repeat("k", 40), LogLevel: "warn", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
+		RequestLog: requestLog, RequestLogRetention: time.Hour}
+	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	return a, base, cancel, done
+}
+
+// TestRequestLogFlushedOnShutdown checks the shutdown order: a SCIM request
+// still in flight when shutdown begins finishes, and the request log writes
+// its entry before Serve returns.
+func TestRequestLogFlushedOnShutdown(t *testing.T) {
+	a, base, cancel, done := startLogged(t, true)
+	scim, token := provision(t, a, base)
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", scim+"/Users", pr)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	res := make(chan int, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			res <- -1
+			return
+		}
+		resp.Body.Close()
+		res <- resp.StatusCode
+	}()
+	pw.Write([]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],`))
+	time.Sleep(200 * time.Millisecond)
+	cancel()
+	time.Sleep(200 * time.Millisecond)
+	pw.Write([]byte(`"userName":"late@example.com","password":"Late-Secret-1"}`))
+	pw.Close()
+	if status := <-res; status != 201 {
+		t.Fatalf("in-flight request: %d, want 201", status)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	dirID := scim[strings.LastIndex(scim, "/")+1:]
+	es, err := a.Store.ListRequests(context.Background(), dirID, directory.RequestQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 1 || es[0].Status != 201 || !strings.Contains(es[0].RequestBody, "late@example.com") || strings.Contains(es[0].RequestBody, "Late-Secret-1") {
+		t.Fatalf("request log after shutdown: %+v", es)
+	}
+}
+
+// BenchmarkRequestLogOverhead measures GET /Users/{id} latency through the
+// whole HTTP stack with the request log on and off, reporting the median:
+//
+//	go test -run '^$' -bench RequestLogOverhead -benchtime 5000x ./internal/app/
+func BenchmarkRequestLogOverhead(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		name := map[bool]string{false: "log=off", true: "log=on"}[on]
+		b.Run(name, func(b *testing.B) {
+			a, base, cancel, done := startLogged(b, on)
+			defer func() { cancel(); <-done }()
+			scim, token := provision(b, a, base)
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+			do := func(method, url, body string) (int, string) {
+				req, _ := http.NewRequest(method, url, strings.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+token)
+				req.Header.Set("Content-Type", "application/scim+json")
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				raw, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				return resp.StatusCode, string(raw)
+			}
+			status, raw := do("POST", scim+"/Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bench@example.com","name":{"givenName":"B","familyName":"M"},"emails":[{"value":"bench@example.com","primary":true}]}`)
+			if status != 201 {
+				b.Fatalf("create: %d %s", status, raw)
+			}
+			id := raw[strings.Index(raw, `"id":"`)+6:]
+			id = id[:strings.IndexByte(id, '"')]
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				if status, raw := do("GET", scim+"/Users/"+id, ""); status != 200 {
+					b.Fatalf("get: %d %s", status, raw)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			b.StopTimer()
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+		})
+	}
+}

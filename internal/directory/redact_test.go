@@ -1,0 +1,68 @@
+package directory_test
+
+import (
+	"crypto/rand"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+)
+
+func TestRedact(t *testing.T) {
+	tok := "scimb_dt_" + strings.Repeat("aB3-_", 8)
+	key := "scimb_ak_Zz09-_xy"
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"empty", "", ""},
+		{"no secrets", `{"userName":"a@b.c"}`, `{"userName":"a@b.c"}`},
+		{"password member", `{"userName":"a","password":"hunter2"}`, `{"password":"[REDACTED]","userName":"a"}`},
+		{"password any case and depth", `{"x":{"PassWord":"p1"},"l":[{"password":{"nested":"p2"}}]}`,
+			`{"l":[{"password":"[REDACTED]"}],"x":{"PassWord":"[REDACTED]"}}`},
+		{"patch path password", `{"Operations":[{"op":"replace","path":"password","value":"p3"}]}`,
+			`{"Operations":[{"op":"replace","path":"password","value":"[REDACTED]"}]}`},
+		{"patch path urn password", `{"Operations":[{"op":"Replace","Path":"urn:ietf:params:scim:schemas:core:2.0:User:password","Value":"p4"}]}`,
+			`{"Operations":[{"Path":"urn:ietf:params:scim:schemas:core:2.0:User:password","Value":"[REDACTED]","op":"Replace"}]}`},
+		{"patch path-less", `{"Operations":[{"op":"replace","value":{"password":"p5","active":true}}]}`,
+			`{"Operations":[{"op":"replace","value":{"active":true,"password":"[REDACTED]"}}]}`},
+		{"other path keeps value", `{"Operations":[{"op":"replace","path":"active","value":false}]}`,
+			`{"Operations":[{"op":"replace","path":"active","value":false}]}`},
+		{"token anywhere", `{"note":"` + tok + ` and ` + key + `"}`, `{"note":"[REDACTED] and [REDACTED]"}`},
+		{"token in text", "Bearer " + tok, "Bearer [REDACTED]"},
+		{"cut json with password", `{"userName":"a","password":"hunt`, "[REDACTED: a body that is not a JSON document and mentions a password is not logged]"},
+		{"invalid utf8 and nul", "a\xffb\x00c", "a\uFFFDb\uFFFDc"},
+		{"numbers kept", `{"n":12345678901234567890,"password":"x"}`, `{"n":12345678901234567890,"password":"[REDACTED]"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := directory.Redact(tc.in)
+			if got != tc.want {
+				t.Errorf("Redact(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRedactSecretsInPath(t *testing.T) {
+	got := directory.RedactSecrets("/scim/v2/dir_x/Users?filter=userName%20eq%20%22scimb_dt_abc-_9%22")
+	if strings.Contains(got, "abc-_9") || !strings.Contains(got, directory.Redacted) {
+		t.Errorf("RedactSecrets left the token: %q", got)
+	}
+}
+
+func TestRequestLoggerDropsWhenFull(t *testing.T) {
+	l := &directory.RequestLogger{QueueSize: 2, IDs: directory.IDs{Now: time.Now, Rand: rand.Reader}}
+	for i := 0; i < 5; i++ {
+		l.Record(directory.RequestLog{DirectoryID: "dir_x"}) // must not block
+	}
+	if got := l.Dropped(); got != 3 {
+		t.Errorf("Dropped() = %d, want 3", got)
+	}
+	var nilLogger *directory.RequestLogger
+	nilLogger.Record(directory.RequestLog{}) // a nil logger records nothing
+	big := &directory.RequestLogger{QueueBytes: 10, IDs: directory.IDs{Now: time.Now, Rand: rand.Reader}}
+	big.Record(directory.RequestLog{RequestBody: strings.Repeat("x", 11)})
+	if got := big.Dropped(); got != 1 {
+		t.Errorf("over the byte budget: Dropped() = %d, want 1", got)
+	}
+}
