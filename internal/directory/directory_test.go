@@ -142,27 +142,27 @@ func TestIfMatch(t *testing.T) {
 	ctx := context.Background()
 	org, _ := svc.CreateOrganization(ctx, "Acme", "")
 	d, _ := svc.CreateDirectory(ctx, org.ID, "custom", "")
-	u, err := svc.CreateUser(ctx, d.ID, map[string]any{"userName": "a"})
+	u, err := svc.CreateUser(ctx, d, map[string]any{"userName": "a"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	body := []byte(`{"Operations":[{"op":"replace","path":"displayName","value":"A"}]}`)
-	if _, err := svc.PatchUser(ctx, d.ID, u.ID, body, `W/"7"`); directory.KindOf(err) != directory.KindPrecondition {
+	if _, err := svc.PatchUser(ctx, d, u.ID, body, `W/"7"`); directory.KindOf(err) != directory.KindPrecondition {
 		t.Errorf("stale If-Match: %v", err)
 	}
-	got, err := svc.PatchUser(ctx, d.ID, u.ID, body, directory.ETag(u.Version))
+	got, err := svc.PatchUser(ctx, d, u.ID, body, directory.ETag(u.Version))
 	if err != nil || got.Version != u.Version+1 {
 		t.Fatalf("matching If-Match: %v (version %d)", err, got.Version)
 	}
 	// Same PATCH again: nothing changes, the version stays.
-	again, err := svc.PatchUser(ctx, d.ID, u.ID, body, `*`)
+	again, err := svc.PatchUser(ctx, d, u.ID, body, `*`)
 	if err != nil || again.Version != got.Version {
 		t.Errorf("no-op PATCH bumped the version: %v %d → %d", err, got.Version, again.Version)
 	}
-	if err := svc.DeleteUser(ctx, d.ID, u.ID, `"1"`); directory.KindOf(err) != directory.KindPrecondition {
+	if err := svc.DeleteUser(ctx, d, u.ID, `"1"`); directory.KindOf(err) != directory.KindPrecondition {
 		t.Errorf("stale delete: %v", err)
 	}
-	if err := svc.DeleteUser(ctx, d.ID, u.ID, directory.ETag(got.Version)); err != nil {
+	if err := svc.DeleteUser(ctx, d, u.ID, directory.ETag(got.Version)); err != nil {
 		t.Errorf("delete: %v", err)
 	}
 }
@@ -172,11 +172,11 @@ func TestPasswordsAreNeverStored(t *testing.T) {
 	ctx := context.Background()
 	org, _ := svc.CreateOrganization(ctx, "Acme", "")
 	d, _ := svc.CreateDirectory(ctx, org.ID, "okta", "")
-	u, err := svc.CreateUser(ctx, d.ID, map[string]any{"userName": "a", "password": "Hunter2-secret"})
+	u, err := svc.CreateUser(ctx, d, map[string]any{"userName": "a", "password": "Hunter2-secret"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err = svc.PatchUser(ctx, d.ID, u.ID, []byte(`{"Operations":[{"op":"replace","value":{"password":"Second-secret"}}]}`), "")
+	u, err = svc.PatchUser(ctx, d, u.ID, []byte(`{"Operations":[{"op":"replace","value":{"password":"Second-secret"}}]}`), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,5 +216,59 @@ func TestAuthCacheNeverOutlivesRevocation(t *testing.T) {
 	}
 	if _, err := svc.AuthenticateDirectory(ctx, d.ID, secret); directory.KindOf(err) != directory.KindUnauthorized {
 		t.Errorf("revoked token still authenticates through the cache: %v", err)
+	}
+}
+
+func TestDirectorySettings(t *testing.T) {
+	svc, _ := newService(t)
+	svc.AuthCache = directory.NewAuthCache(time.Hour)
+	ctx := context.Background()
+	org, _ := svc.CreateOrganization(ctx, "Acme", "")
+	d, _ := svc.CreateDirectory(ctx, org.ID, "entra_id", "")
+	_, secret, _ := svc.CreateToken(ctx, d.ID, time.Time{})
+	if _, err := svc.AuthenticateDirectory(ctx, d.ID, secret); err != nil {
+		t.Fatal(err)
+	}
+	g, err := svc.CreateGroup(ctx, d, map[string]any{"displayName": "G"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addUnknown := []byte(`{"Operations":[{"op":"add","path":"members","value":[{"value":"diruser_nobody"}]}]}`)
+	// Default: unknown members are ignored, "False" is coerced.
+	if _, err := svc.PatchGroup(ctx, d, g.ID, addUnknown, ""); err != nil {
+		t.Errorf("default settings: unknown member: %v", err)
+	}
+	if _, err := svc.CreateUser(ctx, d, map[string]any{"userName": "a", "active": "False", "favouriteColour": "red"}); err != nil {
+		t.Errorf("default settings: lenient user: %v", err)
+	}
+	strict := directory.Settings{Strict: true, RejectUnknownMembers: true}
+	d, err = svc.UpdateDirectory(ctx, d.ID, directory.DirectoryChange{Settings: &strict})
+	if err != nil || d.Settings != strict {
+		t.Fatalf("UpdateDirectory: %v %+v", err, d.Settings)
+	}
+	// The authenticated directory carries the new settings at once.
+	d, err = svc.AuthenticateDirectory(ctx, d.ID, secret)
+	if err != nil || d.Settings != strict {
+		t.Fatalf("settings after update: %v %+v", err, d.Settings)
+	}
+	if _, err := svc.PatchGroup(ctx, d, g.ID, addUnknown, ""); directory.KindOf(err) != directory.KindInvalid || !strings.Contains(err.Error(), "diruser_nobody") {
+		t.Errorf("reject unknown members: %v", err)
+	}
+	if _, err := svc.CreateGroup(ctx, d, map[string]any{"displayName": "H", "members": []any{map[string]any{"value": "x"}}}); directory.KindOf(err) != directory.KindInvalid {
+		t.Errorf("reject unknown members on create: %v", err)
+	}
+	if _, err := svc.CreateUser(ctx, d, map[string]any{"userName": "b", "active": "False"}); directory.KindOf(err) != directory.KindInvalid {
+		t.Errorf("strict: string boolean accepted: %v", err)
+	}
+	if _, err := svc.CreateUser(ctx, d, map[string]any{"userName": "c", "favouriteColour": "red"}); directory.KindOf(err) != directory.KindInvalid {
+		t.Errorf("strict: unknown attribute accepted: %v", err)
+	}
+	// Disabling takes effect at once, through the cache.
+	off := false
+	if _, err := svc.UpdateDirectory(ctx, d.ID, directory.DirectoryChange{Enabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AuthenticateDirectory(ctx, d.ID, secret); directory.KindOf(err) != directory.KindForbidden {
+		t.Errorf("disabled directory: %v", err)
 	}
 }

@@ -51,8 +51,33 @@ func invalid(err error) error {
 	return err
 }
 
-func (s *Service) patchOptions() patch.Options {
-	return patch.Options{MaxOperations: s.MaxPatchOperations}
+func (s *Service) patchOptions(d Directory) patch.Options {
+	return patch.Options{MaxOperations: s.MaxPatchOperations, Strict: d.Settings.Strict}
+}
+
+func schemaOptions(d Directory) schema.Options { return schema.Options{Strict: d.Settings.Strict} }
+
+// checkMembers enforces the directory's unknown-member policy: with
+// RejectUnknownMembers, a write naming ids that are no user or group of
+// the directory fails with invalidValue (a member deleted concurrently can
+// still slip through; it is then skipped as usual).
+func (s *Service) checkMembers(ctx context.Context, d Directory, ids []string) error {
+	if !d.Settings.RejectUnknownMembers || len(ids) == 0 {
+		return nil
+	}
+	unknown, err := s.Store.UnknownMembers(ctx, d.ID, ids)
+	if err != nil {
+		return err
+	}
+	if len(unknown) > 0 {
+		more := ""
+		if len(unknown) > 1 {
+			more = fmt.Sprintf(" (and %d more)", len(unknown)-1)
+		}
+		return &Error{Kind: KindInvalid, ScimType: schema.ErrInvalidValue,
+			Message: fmt.Sprintf("member %q is not a user or group of this directory%s; this directory rejects unknown members", unknown[0], more)}
+	}
+	return nil
 }
 
 // userFields copies the indexed values out of a user document and checks
@@ -76,8 +101,8 @@ func userFields(u *User) error {
 }
 
 // CreateUser provisions a user from a POST body (RFC 7644 §3.3).
-func (s *Service) CreateUser(ctx context.Context, dirID string, raw map[string]any) (User, error) {
-	doc, err := schema.Normalize(s.Schemas.User, raw, schema.Options{})
+func (s *Service) CreateUser(ctx context.Context, d Directory, raw map[string]any) (User, error) {
+	doc, err := schema.Normalize(s.Schemas.User, raw, schemaOptions(d))
 	if err != nil {
 		return User{}, invalid(err)
 	}
@@ -86,7 +111,7 @@ func (s *Service) CreateUser(ctx context.Context, dirID string, raw map[string]a
 		return User{}, err
 	}
 	now := s.now()
-	u := User{ID: id, DirectoryID: dirID, Doc: doc, Version: 1, CreatedAt: now, UpdatedAt: now}
+	u := User{ID: id, DirectoryID: d.ID, Doc: doc, Version: 1, CreatedAt: now, UpdatedAt: now}
 	if err := userFields(&u); err != nil {
 		return User{}, err
 	}
@@ -98,12 +123,12 @@ func (s *Service) CreateUser(ctx context.Context, dirID string, raw map[string]a
 
 // ReplaceUser replaces a user's attributes with a PUT body (RFC 7644
 // §3.5.1). Attributes the body omits are cleared; readOnly ones ignored.
-func (s *Service) ReplaceUser(ctx context.Context, dirID, id string, raw map[string]any, ifMatch string) (User, error) {
-	doc, err := schema.Normalize(s.Schemas.User, raw, schema.Options{})
+func (s *Service) ReplaceUser(ctx context.Context, d Directory, id string, raw map[string]any, ifMatch string) (User, error) {
+	doc, err := schema.Normalize(s.Schemas.User, raw, schemaOptions(d))
 	if err != nil {
 		return User{}, invalid(err)
 	}
-	return s.Store.UpdateUser(ctx, dirID, id, s.now(), func(u *User) (bool, error) {
+	return s.Store.UpdateUser(ctx, d.ID, id, s.now(), func(u *User) (bool, error) {
 		if err := checkIfMatch(ifMatch, u.Version); err != nil {
 			return false, err
 		}
@@ -126,18 +151,18 @@ func (s *Service) ReplaceUser(ctx context.Context, dirID, id string, raw map[str
 }
 
 // PatchUser applies a PatchOp body to a user (RFC 7644 §3.5.2).
-func (s *Service) PatchUser(ctx context.Context, dirID, id string, body []byte, ifMatch string) (User, error) {
-	plan, err := patch.Parse(s.Schemas.User, body, s.patchOptions())
+func (s *Service) PatchUser(ctx context.Context, d Directory, id string, body []byte, ifMatch string) (User, error) {
+	plan, err := patch.Parse(s.Schemas.User, body, s.patchOptions(d))
 	if err != nil {
 		return User{}, invalid(err)
 	}
-	return s.Store.UpdateUser(ctx, dirID, id, s.now(), func(u *User) (bool, error) {
+	return s.Store.UpdateUser(ctx, d.ID, id, s.now(), func(u *User) (bool, error) {
 		if err := checkIfMatch(ifMatch, u.Version); err != nil {
 			return false, err
 		}
 		next := *u
 		next.Doc = u.Doc.Clone()
-		changed, err := patch.Apply(s.Schemas.User, next.Doc, plan.Ops, s.patchOptions())
+		changed, err := patch.Apply(s.Schemas.User, next.Doc, plan.Ops, s.patchOptions(d))
 		if err != nil {
 			return false, invalid(err)
 		}
@@ -153,9 +178,9 @@ func (s *Service) PatchUser(ctx context.Context, dirID, id string, body []byte, 
 }
 
 // DeleteUser deletes a user (RFC 7644 §3.6) and its memberships.
-func (s *Service) DeleteUser(ctx context.Context, dirID, id, ifMatch string) error {
+func (s *Service) DeleteUser(ctx context.Context, d Directory, id, ifMatch string) error {
 	if strings.TrimSpace(ifMatch) != "" {
-		u, err := s.Store.GetUser(ctx, dirID, id)
+		u, err := s.Store.GetUser(ctx, d.ID, id)
 		if err != nil {
 			return err
 		}
@@ -163,7 +188,7 @@ func (s *Service) DeleteUser(ctx context.Context, dirID, id, ifMatch string) err
 			return err
 		}
 	}
-	return s.Store.DeleteUser(ctx, dirID, id)
+	return s.Store.DeleteUser(ctx, d.ID, id)
 }
 
 // groupFields copies the indexed values out of a group document.
@@ -222,8 +247,8 @@ func (s *Service) logUnknownMembers(ctx context.Context, dirID, groupID string, 
 
 // CreateGroup provisions a group from a POST body, with its initial
 // members if the body lists any.
-func (s *Service) CreateGroup(ctx context.Context, dirID string, raw map[string]any) (Group, error) {
-	doc, err := schema.Normalize(s.Schemas.Group, raw, schema.Options{})
+func (s *Service) CreateGroup(ctx context.Context, d Directory, raw map[string]any) (Group, error) {
+	doc, err := schema.Normalize(s.Schemas.Group, raw, schemaOptions(d))
 	if err != nil {
 		return Group{}, invalid(err)
 	}
@@ -236,15 +261,18 @@ func (s *Service) CreateGroup(ctx context.Context, dirID string, raw map[string]
 		return Group{}, err
 	}
 	now := s.now()
-	g := Group{ID: id, DirectoryID: dirID, Doc: doc, Version: 1, CreatedAt: now, UpdatedAt: now}
+	g := Group{ID: id, DirectoryID: d.ID, Doc: doc, Version: 1, CreatedAt: now, UpdatedAt: now}
 	if err := groupFields(&g); err != nil {
+		return Group{}, err
+	}
+	if err := s.checkMembers(ctx, d, members); err != nil {
 		return Group{}, err
 	}
 	unknown, err := s.Store.CreateGroup(ctx, g, members)
 	if err != nil {
 		return Group{}, err
 	}
-	s.logUnknownMembers(ctx, dirID, id, unknown)
+	s.logUnknownMembers(ctx, d.ID, id, unknown)
 	return g, nil
 }
 
@@ -252,8 +280,8 @@ func (s *Service) CreateGroup(ctx context.Context, dirID string, raw map[string]
 // replaces the membership (Okta's app wizard sends the whole list); a body
 // without it leaves the membership as it is (authentik omits members when it
 // can PATCH them). RFC 7644 §3.5.1 allows either reading.
-func (s *Service) ReplaceGroup(ctx context.Context, dirID, id string, raw map[string]any, ifMatch string) (Group, error) {
-	doc, err := schema.Normalize(s.Schemas.Group, raw, schema.Options{})
+func (s *Service) ReplaceGroup(ctx context.Context, d Directory, id string, raw map[string]any, ifMatch string) (Group, error) {
+	doc, err := schema.Normalize(s.Schemas.Group, raw, schemaOptions(d))
 	if err != nil {
 		return Group{}, invalid(err)
 	}
@@ -262,7 +290,10 @@ func (s *Service) ReplaceGroup(ctx context.Context, dirID, id string, raw map[st
 		return Group{}, err
 	}
 	present = present || hasMembersKey(raw)
-	g, unknown, err := s.Store.UpdateGroup(ctx, dirID, id, s.now(), func(g *Group) (bool, []MemberChange, error) {
+	if err := s.checkMembers(ctx, d, members); err != nil {
+		return Group{}, err
+	}
+	g, unknown, err := s.Store.UpdateGroup(ctx, d.ID, id, s.now(), func(g *Group) (bool, []MemberChange, error) {
 		if err := checkIfMatch(ifMatch, g.Version); err != nil {
 			return false, nil, err
 		}
@@ -284,22 +315,25 @@ func (s *Service) ReplaceGroup(ctx context.Context, dirID, id string, raw map[st
 	if err != nil {
 		return Group{}, err
 	}
-	s.logUnknownMembers(ctx, dirID, id, unknown)
+	s.logUnknownMembers(ctx, d.ID, id, unknown)
 	return g, nil
 }
 
 // PatchGroup applies a PatchOp body to a group. Membership operations
 // become row inserts and deletes whose cost is proportional to the members
 // named in the request, never to the size of the group.
-func (s *Service) PatchGroup(ctx context.Context, dirID, id string, body []byte, ifMatch string) (Group, error) {
-	plan, err := patch.Parse(s.Schemas.Group, body, s.patchOptions())
+func (s *Service) PatchGroup(ctx context.Context, d Directory, id string, body []byte, ifMatch string) (Group, error) {
+	plan, err := patch.Parse(s.Schemas.Group, body, s.patchOptions(d))
 	if err != nil {
 		return Group{}, invalid(err)
 	}
 	delta := plan.MemberDelta()
+	if err := s.checkMembers(ctx, d, memberIDs(delta.Add)); err != nil {
+		return Group{}, err
+	}
 	if delta.Cleared {
 		s.Logger.WarnContext(ctx, "PATCH removes every member of a group (remove path=members without a value)",
-			"directory_id", dirID, "group_id", id)
+			"directory_id", d.ID, "group_id", id)
 	}
 	var changes []MemberChange
 	if delta.Reset {
@@ -312,7 +346,7 @@ func (s *Service) PatchGroup(ctx context.Context, dirID, id string, body []byte,
 			changes = append(changes, MemberChange{Kind: AddMembers, IDs: memberIDs(delta.Add)})
 		}
 	}
-	g, unknown, err := s.Store.UpdateGroup(ctx, dirID, id, s.now(), func(g *Group) (bool, []MemberChange, error) {
+	g, unknown, err := s.Store.UpdateGroup(ctx, d.ID, id, s.now(), func(g *Group) (bool, []MemberChange, error) {
 		if err := checkIfMatch(ifMatch, g.Version); err != nil {
 			return false, nil, err
 		}
@@ -321,7 +355,7 @@ func (s *Service) PatchGroup(ctx context.Context, dirID, id string, body []byte,
 		}
 		next := *g
 		next.Doc = g.Doc.Clone()
-		changed, err := patch.Apply(s.Schemas.Group, next.Doc, plan.Ops, s.patchOptions())
+		changed, err := patch.Apply(s.Schemas.Group, next.Doc, plan.Ops, s.patchOptions(d))
 		if err != nil {
 			return false, nil, invalid(err)
 		}
@@ -337,7 +371,7 @@ func (s *Service) PatchGroup(ctx context.Context, dirID, id string, body []byte,
 	if err != nil {
 		return Group{}, err
 	}
-	s.logUnknownMembers(ctx, dirID, id, unknown)
+	s.logUnknownMembers(ctx, d.ID, id, unknown)
 	return g, nil
 }
 
@@ -350,9 +384,9 @@ func memberIDs(ms []patch.Member) []string {
 }
 
 // DeleteGroup deletes a group and its memberships.
-func (s *Service) DeleteGroup(ctx context.Context, dirID, id, ifMatch string) error {
+func (s *Service) DeleteGroup(ctx context.Context, d Directory, id, ifMatch string) error {
 	if strings.TrimSpace(ifMatch) != "" {
-		g, err := s.Store.GetGroup(ctx, dirID, id)
+		g, err := s.Store.GetGroup(ctx, d.ID, id)
 		if err != nil {
 			return err
 		}
@@ -360,5 +394,5 @@ func (s *Service) DeleteGroup(ctx context.Context, dirID, id, ifMatch string) er
 			return err
 		}
 	}
-	return s.Store.DeleteGroup(ctx, dirID, id)
+	return s.Store.DeleteGroup(ctx, d.ID, id)
 }

@@ -227,3 +227,39 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, secret, bootstrap stri
 	}
 	return nil
 }
+
+// DirectoryChange is a partial update of a directory: nil fields are left
+// as they are.
+type DirectoryChange struct {
+	Name     *string
+	Provider *string
+	Enabled  *bool
+	Settings *Settings
+}
+
+// UpdateDirectory applies a change to a directory. Disabling takes effect
+// at once: the next SCIM request gets 403.
+func (s *Service) UpdateDirectory(ctx context.Context, id string, c DirectoryChange) (Directory, error) {
+	if c.Provider != nil && !ValidProvider(*c.Provider) {
+		return Directory{}, Errorf(KindInvalid, "provider %q is not one of %s", *c.Provider, strings.Join(Providers(), ", "))
+	}
+	if c.Name != nil && strings.TrimSpace(*c.Name) == "" {
+		return Directory{}, Errorf(KindInvalid, "name must not be empty")
+	}
+	defer s.AuthCache.Invalidate()
+	return s.Store.UpdateDirectory(ctx, id, s.now(), func(d *Directory) error {
+		if c.Name != nil {
+			d.Name = strings.TrimSpace(*c.Name)
+		}
+		if c.Provider != nil {
+			d.Provider = *c.Provider
+		}
+		if c.Enabled != nil {
+			d.Enabled = *c.Enabled
+		}
+		if c.Settings != nil {
+			d.Settings = *c.Settings
+		}
+		return nil
+	})
+}

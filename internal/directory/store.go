@@ -37,6 +37,9 @@ type Store interface {
 	// GetDirectory returns the directory; UserCount and GroupCount are
 	// left zero (see CountDirectory).
 	GetDirectory(ctx context.Context, id string) (Directory, error)
+	// UpdateDirectory loads the directory, calls fn and stores its name,
+	// provider, enabled flag and settings, with UpdatedAt set to now.
+	UpdateDirectory(ctx context.Context, id string, now time.Time, fn func(*Directory) error) (Directory, error)
 	// CountDirectory returns how many users and groups the directory holds.
 	CountDirectory(ctx context.Context, id string) (users, groups int, err error)
 	// TouchDirectory records that the IdP called at time at.
@@ -93,6 +96,9 @@ type Store interface {
 	// starting after the member with id after ("" for the first page).
 	// limit <= 0 means all.
 	ListMembers(ctx context.Context, directoryID, groupID string, after string, limit int) ([]Member, error)
+	// UnknownMembers returns the ids, of those listed, that name neither a
+	// user nor a group of the directory, in the order given.
+	UnknownMembers(ctx context.Context, directoryID string, ids []string) ([]string, error)
 	// MembersOf returns all members of each listed group, keyed by group id.
 	MembersOf(ctx context.Context, directoryID string, groupIDs []string) (map[string][]Member, error)
 

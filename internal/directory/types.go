@@ -53,6 +53,21 @@ type Directory struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	LastRequestAt  time.Time // zero until the IdP first calls
+	Settings       Settings
+}
+
+// Settings are a directory's compatibility settings, for the few points
+// where identity providers genuinely conflict. The zero value is the
+// default, which works for every IdP out of the box.
+type Settings struct {
+	// Strict validates requests RFC-exactly: attributes outside the schema,
+	// values that need coercion ("False" for false, a bare manager id) and
+	// unknown extension URNs are rejected with 400 instead of absorbed.
+	Strict bool
+	// RejectUnknownMembers answers 400 invalidValue when a group write names
+	// a member id that is no user or group of the directory, instead of
+	// ignoring it (and logging it).
+	RejectUnknownMembers bool
 }
 
 // Token is a directory bearer token as stored: only its hash is kept.

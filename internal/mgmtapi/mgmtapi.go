@@ -33,6 +33,7 @@ func (h *Handler) Routes() http.Handler {
 	route("GET /api/v1/organizations/{org_id}", h.getOrganization)
 	route("POST /api/v1/organizations/{org_id}/directories", h.createDirectory)
 	route("GET /api/v1/directories/{dir_id}", h.getDirectory)
+	route("PATCH /api/v1/directories/{dir_id}", h.updateDirectory)
 	route("POST /api/v1/directories/{dir_id}/tokens", h.createToken)
 	route("GET /api/v1/directories/{dir_id}/tokens", h.listTokens)
 	route("DELETE /api/v1/directories/{dir_id}/tokens/{token_id}", h.revokeToken)

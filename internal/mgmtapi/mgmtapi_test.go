@@ -196,3 +196,39 @@ func TestStoredAPIKeys(t *testing.T) {
 		t.Fatalf("revoked key accepted: %d", st)
 	}
 }
+
+func TestUpdateDirectory(t *testing.T) {
+	e := newEnv(t)
+	_, org := e.call("POST", "/api/v1/organizations", bootstrapKey, `{"name":"Acme"}`)
+	_, dir := e.call("POST", "/api/v1/organizations/"+org["id"].(string)+"/directories", bootstrapKey, `{"provider":"okta"}`)
+	id := dir["id"].(string)
+	if s := dir["settings"].(map[string]any); s["strict"] != false || s["unknown_members"] != "ignore" {
+		t.Errorf("default settings: %v", s)
+	}
+	st, got := e.call("PATCH", "/api/v1/directories/"+id, bootstrapKey, `{"name":"Acme Entra","provider":"entra_id","settings":{"unknown_members":"reject"}}`)
+	if st != 200 || got["name"] != "Acme Entra" || got["provider"] != "entra_id" || got["enabled"] != true {
+		t.Fatalf("PATCH: %d %v", st, got)
+	}
+	if s := got["settings"].(map[string]any); s["strict"] != false || s["unknown_members"] != "reject" {
+		t.Errorf("settings after PATCH: %v", s)
+	}
+	st, got = e.call("PATCH", "/api/v1/directories/"+id, bootstrapKey, `{"enabled":false,"settings":{"strict":true}}`)
+	if s := got["settings"].(map[string]any); st != 200 || got["enabled"] != false || s["strict"] != true || s["unknown_members"] != "reject" {
+		t.Errorf("second PATCH: %d %v", st, got)
+	}
+	for _, c := range []struct{ body, mentions string }{
+		{`{"settings":{"unknown_members":"maybe"}}`, "unknown_members"},
+		{`{"provider":"myspace"}`, "provider"},
+		{`{"name":"  "}`, "name"},
+		{`{"enabled":"no"}`, "enabled"},
+		{`{"colour":"red"}`, "colour"},
+	} {
+		st, out := e.call("PATCH", "/api/v1/directories/"+id, bootstrapKey, c.body)
+		if st != 400 || !strings.Contains(out["error"].(map[string]any)["message"].(string), c.mentions) {
+			t.Errorf("PATCH %s: %d %v", c.body, st, out)
+		}
+	}
+	if st, _ := e.call("PATCH", "/api/v1/directories/dir_nope", bootstrapKey, `{"enabled":true}`); st != 404 {
+		t.Errorf("unknown directory: %d", st)
+	}
+}

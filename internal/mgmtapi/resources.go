@@ -57,8 +57,12 @@ func (h *Handler) directoryOut(d directory.Directory, users, groups *int) map[st
 		"enabled":         d.Enabled,
 		"endpoint_url":    h.PublicURL + "/scim/v2/" + d.ID,
 		"last_request_at": timeOrNil(d.LastRequestAt),
-		"created_at":      timeOrNil(d.CreatedAt),
-		"updated_at":      timeOrNil(d.UpdatedAt),
+		"settings": map[string]any{
+			"strict":          d.Settings.Strict,
+			"unknown_members": unknownMembers(d.Settings),
+		},
+		"created_at": timeOrNil(d.CreatedAt),
+		"updated_at": timeOrNil(d.UpdatedAt),
 	}
 	if users != nil {
 		out["user_count"], out["group_count"] = *users, *groups
@@ -80,6 +84,62 @@ func (h *Handler) createDirectory(w http.ResponseWriter, r *http.Request) error 
 	}
 	zero := 0
 	return writeJSON(w, http.StatusCreated, h.directoryOut(d, &zero, &zero))
+}
+
+func unknownMembers(s directory.Settings) string {
+	if s.RejectUnknownMembers {
+		return "reject"
+	}
+	return "ignore"
+}
+
+// updateDirectory is PATCH /api/v1/directories/{dir_id}: any of name,
+// provider, enabled and settings; omitted fields are left as they are.
+func (h *Handler) updateDirectory(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Name     *string `json:"name"`
+		Provider *string `json:"provider"`
+		Enabled  *bool   `json:"enabled"`
+		Settings *struct {
+			Strict         *bool   `json:"strict"`
+			UnknownMembers *string `json:"unknown_members"`
+		} `json:"settings"`
+	}
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	id := r.PathValue("dir_id")
+	change := directory.DirectoryChange{Name: in.Name, Provider: in.Provider, Enabled: in.Enabled}
+	if in.Settings != nil {
+		cur, err := h.Service.Store.GetDirectory(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		st := cur.Settings
+		if in.Settings.Strict != nil {
+			st.Strict = *in.Settings.Strict
+		}
+		if um := in.Settings.UnknownMembers; um != nil {
+			switch *um {
+			case "ignore":
+				st.RejectUnknownMembers = false
+			case "reject":
+				st.RejectUnknownMembers = true
+			default:
+				return directory.Errorf(directory.KindInvalid, "settings.unknown_members must be \"ignore\" or \"reject\", got %q", *um)
+			}
+		}
+		change.Settings = &st
+	}
+	d, err := h.Service.UpdateDirectory(r.Context(), id, change)
+	if err != nil {
+		return err
+	}
+	users, groups, err := h.Service.Store.CountDirectory(r.Context(), d.ID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, h.directoryOut(d, &users, &groups))
 }
 
 func (h *Handler) getDirectory(w http.ResponseWriter, r *http.Request) error {

@@ -171,13 +171,13 @@ func (h *Handler) runOp(r *http.Request, c *call, op bulkOp, ids map[string]stri
 		var newID string
 		var version int64
 		if isUser {
-			u, err := h.Service.CreateUser(ctx, c.dir, obj)
+			u, err := h.Service.CreateUser(ctx, c.d, obj)
 			if err != nil {
 				return h.failed(r, c, op, err)
 			}
 			newID, version = u.ID, u.Version
 		} else {
-			g, err := h.Service.CreateGroup(ctx, c.dir, obj)
+			g, err := h.Service.CreateGroup(ctx, c.d, obj)
 			if err != nil {
 				return h.failed(r, c, op, err)
 			}
@@ -201,13 +201,13 @@ func (h *Handler) runOp(r *http.Request, c *call, op bulkOp, ids map[string]stri
 		status := http.StatusOK
 		var version int64
 		if isUser {
-			u, err := h.Service.PatchUser(ctx, c.dir, id, body, op.version)
+			u, err := h.Service.PatchUser(ctx, c.d, id, body, op.version)
 			if err != nil {
 				return h.failed(r, c, op, err)
 			}
 			version = u.Version
 		} else {
-			g, err := h.Service.PatchGroup(ctx, c.dir, id, body, op.version)
+			g, err := h.Service.PatchGroup(ctx, c.d, id, body, op.version)
 			if err != nil {
 				return h.failed(r, c, op, err)
 			}
@@ -216,9 +216,9 @@ func (h *Handler) runOp(r *http.Request, c *call, op bulkOp, ids map[string]stri
 		return done(status, id, version)
 	default: // DELETE
 		if isUser {
-			err = h.Service.DeleteUser(ctx, c.dir, id, op.version)
+			err = h.Service.DeleteUser(ctx, c.d, id, op.version)
 		} else {
-			err = h.Service.DeleteGroup(ctx, c.dir, id, op.version)
+			err = h.Service.DeleteGroup(ctx, c.d, id, op.version)
 		}
 		if err != nil {
 			return h.failed(r, c, op, err)
@@ -230,9 +230,9 @@ func (h *Handler) runOp(r *http.Request, c *call, op bulkOp, ids map[string]stri
 // replace runs a PUT and returns the new version.
 func (h *Handler) replace(r *http.Request, c *call, isUser bool, id string, obj map[string]any, ifMatch string) (int64, error) {
 	if isUser {
-		u, err := h.Service.ReplaceUser(r.Context(), c.dir, id, obj, ifMatch)
+		u, err := h.Service.ReplaceUser(r.Context(), c.d, id, obj, ifMatch)
 		return u.Version, err
 	}
-	g, err := h.Service.ReplaceGroup(r.Context(), c.dir, id, obj, ifMatch)
+	g, err := h.Service.ReplaceGroup(r.Context(), c.d, id, obj, ifMatch)
 	return g.Version, err
 }

@@ -38,7 +38,7 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	g, err := h.Service.CreateGroup(r.Context(), c.dir, raw)
+	g, err := h.Service.CreateGroup(r.Context(), c.d, raw)
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (h *Handler) replaceGroup(w http.ResponseWriter, r *http.Request, c *call) 
 	if err != nil {
 		return err
 	}
-	g, err := h.Service.ReplaceGroup(r.Context(), c.dir, r.PathValue("id"), raw, r.Header.Get("If-Match"))
+	g, err := h.Service.ReplaceGroup(r.Context(), c.d, r.PathValue("id"), raw, r.Header.Get("If-Match"))
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	g, err := h.Service.PatchGroup(r.Context(), c.dir, r.PathValue("id"), body, r.Header.Get("If-Match"))
+	g, err := h.Service.PatchGroup(r.Context(), c.d, r.PathValue("id"), body, r.Header.Get("If-Match"))
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (h *Handler) patchGroup(w http.ResponseWriter, r *http.Request, c *call) er
 
 // deleteGroup is DELETE /Groups/{id} (RFC 7644 §3.6): 204.
 func (h *Handler) deleteGroup(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := h.Service.DeleteGroup(r.Context(), c.dir, r.PathValue("id"), r.Header.Get("If-Match")); err != nil {
+	if err := h.Service.DeleteGroup(r.Context(), c.d, r.PathValue("id"), r.Header.Get("If-Match")); err != nil {
 		return err
 	}
 	return writeEmpty(w, http.StatusNoContent, "")

@@ -98,7 +98,8 @@ func (h *Handler) setup() {
 // parsed query string.
 type call struct {
 	dir   string
-	base  string // e.g. https://scim.example.com/scim/v2/dir_…
+	d     directory.Directory // the authenticated directory, with its settings
+	base  string              // e.g. https://scim.example.com/scim/v2/dir_…
 	query params
 	types *schema.Schemas
 }
@@ -161,7 +162,8 @@ func (h *Handler) authenticated(fn handlerFunc) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		raw := r.PathValue("dir")
 		dir := directoryID(raw)
-		if _, err := h.Service.AuthenticateDirectory(r.Context(), dir, credential(r)); err != nil {
+		d, err := h.Service.AuthenticateDirectory(r.Context(), dir, credential(r))
+		if err != nil {
 			h.tagAuthFailure(r, dir, err)
 			return err
 		}
@@ -171,7 +173,7 @@ func (h *Handler) authenticated(fn handlerFunc) web.HandlerFunc {
 			return err
 		}
 		// Locations use the directory id as the client wrote it.
-		return fn(w, r, &call{dir: dir, base: h.baseURL(r, raw), query: q, types: h.schemas})
+		return fn(w, r, &call{dir: dir, d: d, base: h.baseURL(r, raw), query: q, types: h.schemas})
 	}
 }
 

@@ -44,7 +44,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	u, err := h.Service.CreateUser(r.Context(), c.dir, raw)
+	u, err := h.Service.CreateUser(r.Context(), c.d, raw)
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func (h *Handler) replaceUser(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	u, err := h.Service.ReplaceUser(r.Context(), c.dir, r.PathValue("id"), raw, r.Header.Get("If-Match"))
+	u, err := h.Service.ReplaceUser(r.Context(), c.d, r.PathValue("id"), raw, r.Header.Get("If-Match"))
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	u, err := h.Service.PatchUser(r.Context(), c.dir, r.PathValue("id"), body, r.Header.Get("If-Match"))
+	u, err := h.Service.PatchUser(r.Context(), c.d, r.PathValue("id"), body, r.Header.Get("If-Match"))
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, c *call) err
 
 // deleteUser is DELETE /Users/{id} (RFC 7644 §3.6): 204.
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request, c *call) error {
-	if err := h.Service.DeleteUser(r.Context(), c.dir, r.PathValue("id"), r.Header.Get("If-Match")); err != nil {
+	if err := h.Service.DeleteUser(r.Context(), c.d, r.PathValue("id"), r.Header.Get("If-Match")); err != nil {
 		return err
 	}
 	return writeEmpty(w, http.StatusNoContent, "")

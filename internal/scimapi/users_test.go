@@ -1,10 +1,12 @@
 package scimapi_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 )
 
@@ -361,4 +363,19 @@ func TestPutWithoutActiveKeepsDeactivation(t *testing.T) {
 	if !strings.Contains(string(res.raw), `"active":true`) {
 		t.Errorf("PUT with active true did not reactivate: %s", res.raw)
 	}
+}
+
+func TestDirectorySettingsApplyToSCIM(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	g := e.createGroup("Engineering")
+	unknown := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"diruser_nobody"}]}]}`
+	e.do("PATCH", "Groups/"+g, unknown).want(t, http.StatusNoContent)
+	st := directory.Settings{Strict: true, RejectUnknownMembers: true}
+	if _, err := e.svc.UpdateDirectory(ctx, e.dir, directory.DirectoryChange{Settings: &st}); err != nil {
+		t.Fatal(err)
+	}
+	e.do("PATCH", "Groups/"+g, unknown).want(t, http.StatusBadRequest, "invalidValue")
+	e.do("POST", "Users", `{"userName":"strict@example.com","active":"True"}`).want(t, http.StatusBadRequest, "invalidValue")
+	e.do("POST", "Users", `{"userName":"strict@example.com","active":true}`).want(t, http.StatusCreated)
 }

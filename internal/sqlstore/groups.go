@@ -397,6 +397,43 @@ func appendMembers(out []directory.Member, rows *sql.Rows, typ string) ([]direct
 	return out, nil
 }
 
+// UnknownMembers implements directory.Store.
+func (s *Store) UnknownMembers(ctx context.Context, directoryID string, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("checking members: %w", err)
+	}
+	rows, err := s.readRows(ctx, `SELECT u.id FROM `+s.joinIDs("$2", "users", "u")+` AND u.directory_id = $1
+		UNION ALL SELECT g.id FROM `+s.joinIDs("$2", "groups", "g")+` AND g.directory_id = $1`, directoryID, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("checking members: %w", err)
+	}
+	defer rows.Close()
+	known := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("checking members: %w", err)
+		}
+		known[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("checking members: %w", err)
+	}
+	var unknown []string
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if !known[id] && !seen[id] {
+			seen[id] = true
+			unknown = append(unknown, id)
+		}
+	}
+	return unknown, nil
+}
+
 // MembersOf implements directory.Store.
 func (s *Store) MembersOf(ctx context.Context, directoryID string, groupIDs []string) (map[string][]directory.Member, error) {
 	out := map[string][]directory.Member{}

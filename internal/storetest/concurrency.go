@@ -73,7 +73,7 @@ func raceCreateSameUserName(t *testing.T, stores []directory.Store) {
 		if i%2 == 1 {
 			name = "racer@x.COM"
 		}
-		users[i], errs[i] = svc.CreateUser(f.ctx, f.dir.ID, map[string]any{"userName": name, "title": strconv.Itoa(i)})
+		users[i], errs[i] = svc.CreateUser(f.ctx, f.dir, map[string]any{"userName": name, "title": strconv.Itoa(i)})
 	})
 	winners := 0
 	var winner directory.User
@@ -109,7 +109,7 @@ func raceCreateSameGroupName(t *testing.T, stores []directory.Store) {
 	errs := make([]error, racers)
 	race(stores, func(i int, s directory.Store) {
 		svc := newService(s, f.clock)
-		_, errs[i] = svc.CreateGroup(f.ctx, f.dir.ID, map[string]any{
+		_, errs[i] = svc.CreateGroup(f.ctx, f.dir, map[string]any{
 			"displayName": []string{"Team", "TEAM", "team"}[i%3],
 			"members":     []any{map[string]any{"value": u.ID}},
 		})
@@ -208,7 +208,7 @@ func raceManyWriters(t *testing.T, stores []directory.Store) {
 	race(stores, func(i int, s directory.Store) {
 		svc := newService(s, f.clock)
 		for j := 0; j < each; j++ {
-			u, err := svc.CreateUser(f.ctx, f.dir.ID, map[string]any{"userName": fmt.Sprintf("w%d-%d", i, j)})
+			u, err := svc.CreateUser(f.ctx, f.dir, map[string]any{"userName": fmt.Sprintf("w%d-%d", i, j)})
 			if err != nil {
 				errs[i] = append(errs[i], err)
 				continue
@@ -216,7 +216,7 @@ func raceManyWriters(t *testing.T, stores []directory.Store) {
 			ids[i] = append(ids[i], u.ID)
 			// Interleave writes that fail: a duplicate name, an update of
 			// a user that does not exist, an fn error.
-			_, err = svc.CreateUser(f.ctx, f.dir.ID, map[string]any{"userName": []string{"Dup@X.com", "dup@x.com"}[j%2]})
+			_, err = svc.CreateUser(f.ctx, f.dir, map[string]any{"userName": []string{"Dup@X.com", "dup@x.com"}[j%2]})
 			switch {
 			case err == nil:
 				dups.Add(1)

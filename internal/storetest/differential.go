@@ -677,7 +677,7 @@ func buildDifferentialData(t *testing.T, f *fixture) *differentialData {
 		if ms != nil {
 			doc["members"] = ms
 		}
-		g, err := f.svc.CreateGroup(f.ctx, f.dir.ID, doc)
+		g, err := f.svc.CreateGroup(f.ctx, f.dir, doc)
 		if err != nil {
 			t.Fatalf("CreateGroup(%s): %v", name, err)
 		}

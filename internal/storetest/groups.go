@@ -39,7 +39,7 @@ func replace(ids ...string) directory.MemberChange {
 
 func testGroupCreateGet(t *testing.T, s directory.Store) {
 	f := newFixture(t, s)
-	g, err := f.svc.CreateGroup(f.ctx, f.dir.ID, map[string]any{"displayName": "Engineering", "externalId": "00gAbC"})
+	g, err := f.svc.CreateGroup(f.ctx, f.dir, map[string]any{"displayName": "Engineering", "externalId": "00gAbC"})
 	if err != nil {
 		t.Fatalf("CreateGroup: %v", err)
 	}
@@ -156,7 +156,7 @@ func testGroupDisplayNameUnique(t *testing.T, s directory.Store) {
 	f := newFixture(t, s)
 	f.group(f.dir.ID, "Engineering")
 	for _, name := range []string{"Engineering", "engineering", "ENGINEERING"} {
-		_, err := f.svc.CreateGroup(f.ctx, f.dir.ID, map[string]any{"displayName": name})
+		_, err := f.svc.CreateGroup(f.ctx, f.dir, map[string]any{"displayName": name})
 		wantUniqueness(t, err, "displayName", "CreateGroup "+name+" next to Engineering")
 	}
 	if p := f.listGroups(f.dir.ID, ""); p.Total != 1 {

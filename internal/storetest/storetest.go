@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 	tests = append(tests, timeTests()...)
 	tests = append(tests, concurrencyTests()...)
 	tests = append(tests, requestTests()...)
+	tests = append(tests, settingsTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, newStore(t))
@@ -111,7 +112,7 @@ func (f *fixture) newDir() directory.Directory {
 // user creates a user from a SCIM document through the Service.
 func (f *fixture) user(dirID string, doc map[string]any) directory.User {
 	f.t.Helper()
-	u, err := f.svc.CreateUser(f.ctx, dirID, doc)
+	u, err := f.svc.CreateUser(f.ctx, directory.Directory{ID: dirID}, doc)
 	if err != nil {
 		f.t.Fatalf("CreateUser(%v): %v", doc["userName"], err)
 	}
@@ -135,7 +136,7 @@ func (f *fixture) group(dirID, displayName string, members ...string) directory.
 		}
 		doc["members"] = ms
 	}
-	g, err := f.svc.CreateGroup(f.ctx, dirID, doc)
+	g, err := f.svc.CreateGroup(f.ctx, directory.Directory{ID: dirID}, doc)
 	if err != nil {
 		f.t.Fatalf("CreateGroup(%q): %v", displayName, err)
 	}

@@ -126,7 +126,7 @@ func testUserNameUnique(t *testing.T, s directory.Store) {
 	f := newFixture(t, s)
 	first := f.userNamed(f.dir.ID, "Alice@X.com")
 	for _, name := range []string{"Alice@X.com", "alice@x.com", "ALICE@X.COM"} {
-		_, err := f.svc.CreateUser(f.ctx, f.dir.ID, map[string]any{"userName": name})
+		_, err := f.svc.CreateUser(f.ctx, f.dir, map[string]any{"userName": name})
 		wantUniqueness(t, err, "userName", "CreateUser "+name+" next to Alice@X.com")
 	}
 	p := f.listUsers(f.dir.ID, "")
@@ -135,7 +135,7 @@ func testUserNameUnique(t *testing.T, s directory.Store) {
 	}
 	// Unicode lower-casing counts too.
 	f.userNamed(f.dir.ID, "ÉLODIE@exemple.fr")
-	_, err := f.svc.CreateUser(f.ctx, f.dir.ID, map[string]any{"userName": "élodie@EXEMPLE.FR"})
+	_, err := f.svc.CreateUser(f.ctx, f.dir, map[string]any{"userName": "élodie@EXEMPLE.FR"})
 	wantUniqueness(t, err, "userName", "CreateUser élodie@EXEMPLE.FR next to ÉLODIE@exemple.fr")
 }
 
