@@ -37,6 +37,20 @@ func marshal(v any) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+func encodeList[T any](b *bytes.Buffer, enc *json.Encoder, list []T) error {
+	b.WriteByte('[')
+	for i, e := range list {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if err := encodeValue(b, enc, e); err != nil {
+			return err
+		}
+	}
+	b.WriteByte(']')
+	return nil
+}
+
 func encodeValue(b *bytes.Buffer, enc *json.Encoder, v any) error {
 	switch x := v.(type) {
 	case object:
@@ -56,29 +70,9 @@ func encodeValue(b *bytes.Buffer, enc *json.Encoder, v any) error {
 		b.WriteByte('}')
 		return nil
 	case []object:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if err := encodeValue(b, enc, e); err != nil {
-				return err
-			}
-		}
-		b.WriteByte(']')
-		return nil
+		return encodeList(b, enc, x)
 	case []any:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if err := encodeValue(b, enc, e); err != nil {
-				return err
-			}
-		}
-		b.WriteByte(']')
-		return nil
+		return encodeList(b, enc, x)
 	default:
 		if err := enc.Encode(x); err != nil {
 			return err

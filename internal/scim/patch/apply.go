@@ -859,25 +859,5 @@ func indices(n int) []int {
 	return out
 }
 
-// cloneValue deep-copies JSON values so the document never shares maps or
-// slices with an Op (Apply may run the same ops on several documents).
-func cloneValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = cloneValue(e)
-		}
-		return m
-	case schema.Resource:
-		return cloneValue(map[string]any(x))
-	case []any:
-		s := make([]any, len(x))
-		for i, e := range x {
-			s[i] = cloneValue(e)
-		}
-		return s
-	default:
-		return v
-	}
-}
+// cloneValue deep-copies a JSON value; see schema.CloneValue.
+func cloneValue(v any) any { return schema.CloneValue(v) }

@@ -20,8 +20,11 @@ func (r Resource) Clone() Resource {
 	if r == nil {
 		return nil
 	}
-	return cloneValue(map[string]any(r)).(map[string]any)
+	return CloneValue(map[string]any(r)).(map[string]any)
 }
+
+// CloneValue returns a deep copy of a JSON value as Resource holds them.
+func CloneValue(v any) any { return cloneValue(v) }
 
 func cloneValue(v any) any {
 	switch x := v.(type) {
