@@ -85,6 +85,11 @@ func TestRequestLogRecordsAndRedacts(t *testing.T) {
 	do("GET", "/scim/v2/dir_nope/Users", nil)
 	// The other directory's own request goes to its own log.
 	do("GET", e.srv.URL+"/scim/v2/"+otherDir+"/Users", nil, "Authorization", "Bearer "+otherToken)
+	// A request is recorded when its handler returns, which can be just
+	// after the client has its response: close the server (it waits for
+	// every handler, as the app's graceful shutdown does) before stopping
+	// the logger.
+	e.srv.Close()
 	stop()
 
 	got := e.requests(e.dir)
