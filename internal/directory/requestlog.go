@@ -159,6 +159,9 @@ func (l *RequestLogger) Run(ctx context.Context) error {
 	prune := time.NewTicker(l.PruneEvery)
 	defer prune.Stop()
 	l.prune(ctx)
+	// Writes must not be cut short by the shutdown that cancels ctx: a
+	// batch being written when it comes would be lost.
+	wctx := context.WithoutCancel(ctx)
 	batch := make([]RequestLog, 0, l.BatchSize)
 	for {
 		select {
@@ -182,10 +185,10 @@ func (l *RequestLogger) Run(ctx context.Context) error {
 		case e := <-l.queue:
 			batch = append(batch, e)
 			if len(batch) >= l.BatchSize {
-				batch = l.write(ctx, batch)
+				batch = l.write(wctx, batch)
 			}
 		case <-flush.C:
-			batch = l.write(ctx, batch)
+			batch = l.write(wctx, batch)
 		case <-prune.C:
 			l.prune(ctx)
 		}
