@@ -114,4 +114,66 @@ type Store interface {
 	// PruneRequests deletes the entries, of every directory, that occurred
 	// before before, and returns how many it deleted.
 	PruneRequests(ctx context.Context, before time.Time) (int, error)
+
+	// --- Management API (organizations, directories, member counts) ---
+
+	// ListOrganizations returns up to q.Limit organizations (all when
+	// q.Limit <= 0) in id order, after q.After, with external id
+	// q.ExternalID when set.
+	ListOrganizations(ctx context.Context, q OrgQuery) ([]Organization, error)
+	// UpdateOrganization loads the organization, calls fn and stores its
+	// name and external id with UpdatedAt set to now.
+	UpdateOrganization(ctx context.Context, id string, now time.Time, fn func(*Organization) error) (Organization, error)
+	// DeleteOrganization removes the organization, its directories and
+	// all their data, in one transaction.
+	DeleteOrganization(ctx context.Context, id string) error
+	// ListDirectories returns up to limit directories (all when limit <= 0)
+	// of an organization in id order, after the directory with id after.
+	// An unknown organization is KindNotFound.
+	ListDirectories(ctx context.Context, orgID, after string, limit int) ([]Directory, error)
+	// DeleteDirectory removes the directory with its users, groups,
+	// memberships, tokens and request log, in one transaction.
+	DeleteDirectory(ctx context.Context, id string) error
+	// CountMembers returns how many members (users and nested groups) a
+	// group has.
+	CountMembers(ctx context.Context, directoryID, groupID string) (int, error)
+
+	// ---- Roles and role mappings (issue 4). ----
+	// Effective roles are never stored: they are computed at read time from
+	// membership rows and the directory's mappings (UserRoles +
+	// EffectiveRoles), so changing a mapping is one small write.
+
+	// ListRoles returns every role, ordered by key.
+	ListRoles(ctx context.Context) ([]Role, error)
+	GetRole(ctx context.Context, key string) (Role, error)
+	// CreateRole stores a new role; an existing key is KindConflict. When
+	// r.Default is set, the previous default stops being the default in
+	// the same transaction.
+	CreateRole(ctx context.Context, r Role) error
+	// UpdateRole loads the role, calls fn and stores its name, description
+	// and default flag (the key cannot change). Becoming the default unsets
+	// the previous default in the same transaction; the default role cannot
+	// stop being the default (KindInvalid: make another role the default).
+	UpdateRole(ctx context.Context, key string, fn func(*Role) error) (Role, error)
+	// DeleteRole deletes the role, its mappings and the organization
+	// defaults naming it. Deleting the default role is KindConflict.
+	DeleteRole(ctx context.Context, key string) error
+	// SetOrganizationDefaultRole sets the role users of the organization's
+	// directories get when no group maps them; "" clears the override. An
+	// unknown organization is KindNotFound, an unknown role KindInvalid.
+	SetOrganizationDefaultRole(ctx context.Context, orgID, role string) error
+	// DefaultRoles returns the instance default role and the organization's
+	// override ("" when none or when the organization does not exist).
+	DefaultRoles(ctx context.Context, orgID string) (global, override string, err error)
+	// RoleMappings returns the directory's mappings ordered by priority
+	// (higher first), role key and group id. An unknown directory is
+	// KindNotFound.
+	RoleMappings(ctx context.Context, directoryID string) ([]RoleMapping, error)
+	// PutRoleMappings replaces the directory's mappings with ms, atomically.
+	// A group that is not a group of the directory, or a role that does not
+	// exist, is KindInvalid naming it.
+	PutRoleMappings(ctx context.Context, directoryID string, ms []RoleMapping) error
+	// UserRoles returns, for each listed user, the (role, priority) pairs
+	// its direct groups map to, in one query. Users without any are absent.
+	UserRoles(ctx context.Context, directoryID string, userIDs []string) (map[string][]RoleGrant, error)
 }

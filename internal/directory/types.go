@@ -168,6 +168,21 @@ type Query struct {
 	Descending bool
 	Offset     int // 0-based
 	Limit      int // 0: count only
+
+	// After, when set, is the id of a resource of the directory: the page
+	// starts after it in creation order (keyset pagination, for the
+	// management API's cursors; cost independent of depth). It requires
+	// SortBy nil and Offset 0; an id that names no resource of the
+	// directory is KindInvalid.
+	After string
+	// SkipTotal leaves the page's Total zero instead of counting every
+	// match (the management API does not report totals).
+	SkipTotal bool
+	// MemberOf, when set (ListUsers only), keeps the direct members of the
+	// group with this id; a group of another directory matches nothing.
+	// Same as the filter `groups.value eq "id"`, planned from the
+	// membership rows.
+	MemberOf string
 }
 
 // UserPage is a page of users and the total that match the query.
@@ -180,4 +195,11 @@ type UserPage struct {
 type GroupPage struct {
 	Groups []Group
 	Total  int
+}
+
+// OrgQuery selects a page of organizations.
+type OrgQuery struct {
+	ExternalID string // only the organization with this external id
+	After      string // start after this organization id
+	Limit      int    // <= 0: all
 }

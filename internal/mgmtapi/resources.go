@@ -83,7 +83,9 @@ func (h *Handler) createDirectory(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	zero := 0
-	return writeJSON(w, http.StatusCreated, h.directoryOut(d, &zero, &zero))
+	out := h.directoryOut(d, &zero, &zero)
+	out["setup_state"] = "awaiting_token"
+	return writeJSON(w, http.StatusCreated, out)
 }
 
 func unknownMembers(s directory.Settings) string {
@@ -135,11 +137,11 @@ func (h *Handler) updateDirectory(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	users, groups, err := h.Service.Store.CountDirectory(r.Context(), d.ID)
+	out, err := h.fullDirectoryOut(r, d)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, h.directoryOut(d, &users, &groups))
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func (h *Handler) getDirectory(w http.ResponseWriter, r *http.Request) error {
@@ -147,11 +149,11 @@ func (h *Handler) getDirectory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	users, groups, err := h.Service.Store.CountDirectory(r.Context(), d.ID)
+	out, err := h.fullDirectoryOut(r, d)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, h.directoryOut(d, &users, &groups))
+	return writeJSON(w, http.StatusOK, out)
 }
 
 func tokenOut(t directory.Token, now time.Time) map[string]any {

@@ -288,10 +288,22 @@ func (s *Store) ListGroups(ctx context.Context, directoryID string, q directory.
 	if where != "" {
 		cond += ` AND (` + where + `)`
 	}
-	if err := s.readRow(ctx, `SELECT count(*) FROM groups g WHERE `+cond, args...).Scan(&page.Total); err != nil {
-		return page, fmt.Errorf("counting groups: %w", err)
+	if q.After != "" {
+		c, a, err := s.keyset(ctx, directoryID, "groups", "g", "group", q, len(args)+1)
+		if err != nil {
+			return page, err
+		}
+		cond += c
+		args = append(args, a)
 	}
-	if q.Limit <= 0 || q.Offset >= page.Total {
+	if !q.SkipTotal {
+		if err := s.readRow(ctx, `SELECT count(*) FROM groups g WHERE `+cond, args...).Scan(&page.Total); err != nil {
+			return page, fmt.Errorf("counting groups: %w", err)
+		}
+		if q.Limit <= 0 || q.Offset >= page.Total {
+			return page, nil
+		}
+	} else if q.Limit <= 0 {
 		return page, nil
 	}
 	order, err := s.orderBy(s.schemas.Group, "g", q)

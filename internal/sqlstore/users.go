@@ -170,10 +170,26 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 	if where != "" {
 		cond += ` AND (` + where + `)`
 	}
-	if err := s.readRow(ctx, `SELECT count(*) FROM users u WHERE `+cond, args...).Scan(&page.Total); err != nil {
-		return page, fmt.Errorf("counting users: %w", err)
+	if q.MemberOf != "" {
+		args = append(args, q.MemberOf)
+		cond += fmt.Sprintf(` AND u.pk IN (SELECT gm.user_pk FROM group_members gm JOIN groups mg ON mg.pk = gm.group_pk WHERE mg.id = $%d AND mg.directory_id = $1)`, len(args))
 	}
-	if q.Limit <= 0 || q.Offset >= page.Total {
+	if q.After != "" {
+		c, a, err := s.keyset(ctx, directoryID, "users", "u", "user", q, len(args)+1)
+		if err != nil {
+			return page, err
+		}
+		cond += c
+		args = append(args, a)
+	}
+	if !q.SkipTotal {
+		if err := s.readRow(ctx, `SELECT count(*) FROM users u WHERE `+cond, args...).Scan(&page.Total); err != nil {
+			return page, fmt.Errorf("counting users: %w", err)
+		}
+		if q.Limit <= 0 || q.Offset >= page.Total {
+			return page, nil
+		}
+	} else if q.Limit <= 0 {
 		return page, nil
 	}
 	order, err := s.orderBy(s.schemas.User, "u", q)

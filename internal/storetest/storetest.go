@@ -38,6 +38,8 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 	tests = append(tests, concurrencyTests()...)
 	tests = append(tests, requestTests()...)
 	tests = append(tests, settingsTests()...)
+	tests = append(tests, adminTests()...)
+	tests = append(tests, roleTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, newStore(t))

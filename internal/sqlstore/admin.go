@@ -1,0 +1,195 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+)
+
+// Management API support: organization and directory listing, updates and
+// deletes, keyset pagination and member counts.
+
+// keyset returns the condition (to AND onto a list query whose $1 is the
+// directory id) that starts a page after the resource q.After in creation
+// order, and its argument, numbered n.
+func (s *Store) keyset(ctx context.Context, directoryID, table, alias, kind string, q directory.Query, n int) (string, any, error) {
+	if q.SortBy != nil || q.Offset != 0 {
+		return "", nil, directory.Errorf(directory.KindInvalid, "a page cursor cannot be combined with sortBy or an offset")
+	}
+	var pk int64
+	err := s.readRow(ctx, `SELECT pk FROM `+table+` WHERE id = $1 AND directory_id = $2`, q.After, directoryID).Scan(&pk)
+	if err == sql.ErrNoRows {
+		return "", nil, directory.Errorf(directory.KindInvalid, "the page cursor names no %s of this directory (it may have been deleted): start again from the first page", kind)
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("reading page cursor: %w", err)
+	}
+	op := ">"
+	if q.Descending {
+		op = "<"
+	}
+	return fmt.Sprintf(` AND %s.pk %s $%d`, alias, op, n), pk, nil
+}
+
+const orgColumns = `id, name, external_id, created_at, updated_at`
+
+func scanOrganization(row interface{ Scan(...any) error }) (directory.Organization, error) {
+	var o directory.Organization
+	var ext sql.NullString
+	var created, updated int64
+	if err := row.Scan(&o.ID, &o.Name, &ext, &created, &updated); err != nil {
+		return o, err
+	}
+	o.ExternalID, o.CreatedAt, o.UpdatedAt = ext.String, fromMicros(created), fromMicros(updated)
+	return o, nil
+}
+
+// ListOrganizations implements directory.Store.
+func (s *Store) ListOrganizations(ctx context.Context, q directory.OrgQuery) ([]directory.Organization, error) {
+	cond, args := `1 = 1`, []any{}
+	if q.ExternalID != "" {
+		args = append(args, q.ExternalID)
+		cond += fmt.Sprintf(` AND external_id = $%d`, len(args))
+	}
+	if q.After != "" {
+		args = append(args, q.After)
+		cond += fmt.Sprintf(` AND id > $%d`, len(args))
+	}
+	limit := ""
+	if q.Limit > 0 {
+		args = append(args, q.Limit)
+		limit = fmt.Sprintf(` LIMIT $%d`, len(args))
+	}
+	rows, err := s.readRows(ctx, `SELECT `+orgColumns+` FROM organizations WHERE `+cond+` ORDER BY id`+limit, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing organizations: %w", err)
+	}
+	defer rows.Close()
+	var out []directory.Organization
+	for rows.Next() {
+		o, err := scanOrganization(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing organizations: %w", err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing organizations: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateOrganization implements directory.Store.
+func (s *Store) UpdateOrganization(ctx context.Context, id string, now time.Time, fn func(*directory.Organization) error) (directory.Organization, error) {
+	var out directory.Organization
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		o, err := scanOrganization(s.txRow(ctx, tx, `SELECT `+orgColumns+` FROM organizations WHERE id = $1`+s.forUpdate(), id))
+		if err == sql.ErrNoRows {
+			return notFound("organization", id)
+		}
+		if err != nil {
+			return fmt.Errorf("reading organization: %w", err)
+		}
+		if err := fn(&o); err != nil {
+			return err
+		}
+		o.UpdatedAt = fromMicros(micros(now))
+		_, err = s.txExec(ctx, tx, `UPDATE organizations SET name = $2, external_id = $3, updated_at = $4 WHERE id = $1`,
+			id, o.Name, nullString(o.ExternalID), micros(now))
+		if isUnique(err) {
+			return conflict(fmt.Sprintf("an organization with external_id %q already exists", o.ExternalID), err)
+		}
+		if err != nil {
+			return fmt.Errorf("updating organization: %w", err)
+		}
+		out = o
+		return nil
+	})
+	return out, err
+}
+
+// DeleteOrganization implements directory.Store: its directories and
+// everything in them go with it (ON DELETE CASCADE), in one transaction.
+func (s *Store) DeleteOrganization(ctx context.Context, id string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := s.txExec(ctx, tx, `DELETE FROM organizations WHERE id = $1`, id)
+		if err != nil {
+			return fmt.Errorf("deleting organization: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("organization", id)
+		}
+		return nil
+	})
+}
+
+const dirColumns = `id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members`
+
+// ListDirectories implements directory.Store.
+func (s *Store) ListDirectories(ctx context.Context, orgID, after string, limit int) ([]directory.Directory, error) {
+	var n int
+	if err := s.readRow(ctx, `SELECT count(*) FROM organizations WHERE id = $1`, orgID).Scan(&n); err != nil {
+		return nil, fmt.Errorf("listing directories: %w", err)
+	}
+	if n == 0 {
+		return nil, notFound("organization", orgID)
+	}
+	args := []any{orgID, after}
+	lim := ""
+	if limit > 0 {
+		args = append(args, limit)
+		lim = ` LIMIT $3`
+	}
+	rows, err := s.readRows(ctx, `SELECT `+dirColumns+` FROM directories WHERE organization_id = $1 AND id > $2 ORDER BY id`+lim, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing directories: %w", err)
+	}
+	defer rows.Close()
+	var out []directory.Directory
+	for rows.Next() {
+		var d directory.Directory
+		var created, updated int64
+		var last sql.NullInt64
+		if err := rows.Scan(&d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers); err != nil {
+			return nil, fmt.Errorf("listing directories: %w", err)
+		}
+		d.CreatedAt, d.UpdatedAt, d.LastRequestAt = fromMicros(created), fromMicros(updated), fromNullMicros(last)
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing directories: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteDirectory implements directory.Store: users, groups, memberships,
+// tokens and the request log go with it (ON DELETE CASCADE).
+func (s *Store) DeleteDirectory(ctx context.Context, id string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := s.txExec(ctx, tx, `DELETE FROM directories WHERE id = $1`, id)
+		if err != nil {
+			return fmt.Errorf("deleting directory: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return notFound("directory", id)
+		}
+		return nil
+	})
+}
+
+// CountMembers implements directory.Store.
+func (s *Store) CountMembers(ctx context.Context, directoryID, groupID string) (int, error) {
+	var n int
+	err := s.readRow(ctx, `SELECT (SELECT count(*) FROM group_members WHERE group_pk = g.pk) + (SELECT count(*) FROM group_subgroups WHERE group_pk = g.pk)
+		FROM groups g WHERE g.id = $1 AND g.directory_id = $2`, groupID, directoryID).Scan(&n)
+	if err == sql.ErrNoRows {
+		return 0, notFound("group", groupID)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("counting members: %w", err)
+	}
+	return n, nil
+}
