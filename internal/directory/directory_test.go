@@ -242,7 +242,8 @@ func TestDirectorySettings(t *testing.T) {
 		t.Errorf("default settings: lenient user: %v", err)
 	}
 	strict := directory.Settings{Strict: true, RejectUnknownMembers: true}
-	d, err = svc.UpdateDirectory(ctx, d.ID, directory.DirectoryChange{Settings: &strict})
+	yes := true
+	d, err = svc.UpdateDirectory(ctx, d.ID, directory.DirectoryChange{Strict: &yes, RejectUnknownMembers: &yes})
 	if err != nil || d.Settings != strict {
 		t.Fatalf("UpdateDirectory: %v %+v", err, d.Settings)
 	}

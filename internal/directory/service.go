@@ -231,10 +231,11 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, secret, bootstrap stri
 // DirectoryChange is a partial update of a directory: nil fields are left
 // as they are.
 type DirectoryChange struct {
-	Name     *string
-	Provider *string
-	Enabled  *bool
-	Settings *Settings
+	Name                 *string
+	Provider             *string
+	Enabled              *bool
+	Strict               *bool
+	RejectUnknownMembers *bool
 }
 
 // UpdateDirectory applies a change to a directory. Disabling takes effect
@@ -257,8 +258,13 @@ func (s *Service) UpdateDirectory(ctx context.Context, id string, c DirectoryCha
 		if c.Enabled != nil {
 			d.Enabled = *c.Enabled
 		}
-		if c.Settings != nil {
-			d.Settings = *c.Settings
+		// Settings are merged inside the transaction, so two concurrent
+		// changes of different settings do not overwrite each other.
+		if c.Strict != nil {
+			d.Settings.Strict = *c.Strict
+		}
+		if c.RejectUnknownMembers != nil {
+			d.Settings.RejectUnknownMembers = *c.RejectUnknownMembers
 		}
 		return nil
 	})

@@ -23,41 +23,64 @@ type Handler struct {
 	APIKey    string // optional bootstrap key from configuration
 }
 
+// route is one entry of the route table: a ServeMux pattern and its handler.
+type route struct {
+	pattern string
+	fn      web.HandlerFunc
+}
+
+// routeTable is every route of /api/v1. docs/openapi.yaml documents exactly
+// these (openapi_test.go checks it both ways).
+func (h *Handler) routeTable() []route {
+	return []route{
+		{"POST /api/v1/organizations", h.createOrganization},
+		{"GET /api/v1/organizations/{org_id}", h.getOrganization},
+		{"POST /api/v1/organizations/{org_id}/directories", h.createDirectory},
+		{"GET /api/v1/directories/{dir_id}", h.getDirectory},
+		{"PATCH /api/v1/directories/{dir_id}", h.updateDirectory},
+		{"POST /api/v1/directories/{dir_id}/tokens", h.createToken},
+		{"GET /api/v1/directories/{dir_id}/tokens", h.listTokens},
+		{"DELETE /api/v1/directories/{dir_id}/tokens/{token_id}", h.revokeToken},
+		{"GET /api/v1/directories/{dir_id}/requests", h.listRequests},
+		// Organizations, directories, directory users and groups (issue 4).
+		{"GET /api/v1/organizations", h.listOrganizations},
+		{"PATCH /api/v1/organizations/{org_id}", h.updateOrganization},
+		{"DELETE /api/v1/organizations/{org_id}", h.deleteOrganization},
+		{"GET /api/v1/organizations/{org_id}/directories", h.listDirectories},
+		{"DELETE /api/v1/directories/{dir_id}", h.deleteDirectory},
+		{"GET /api/v1/directories/{dir_id}/users", h.listUsers},
+		{"GET /api/v1/directories/{dir_id}/users/{user_id}", h.getUser},
+		{"GET /api/v1/directories/{dir_id}/groups", h.listGroups},
+		{"GET /api/v1/directories/{dir_id}/groups/{group_id}", h.getGroup},
+		{"GET /api/v1/directories/{dir_id}/groups/{group_id}/members", h.listMembers},
+		// Roles and group-based role assignment (issue 4; roles.go).
+		{"GET /api/v1/roles", h.listRoles},
+		{"POST /api/v1/roles", h.createRole},
+		{"PATCH /api/v1/roles/{key}", h.updateRole},
+		{"DELETE /api/v1/roles/{key}", h.deleteRole},
+		{"GET /api/v1/directories/{dir_id}/role_mappings", h.getRoleMappings},
+		{"PUT /api/v1/directories/{dir_id}/role_mappings", h.putRoleMappings},
+		{"POST /api/v1/directories/{dir_id}/role_mappings/preview", h.previewRoleMappings},
+		{"PUT /api/v1/organizations/{org_id}/default_role", h.setOrganizationDefaultRole},
+		{"GET /api/v1/openapi.yaml", h.openAPIDocument},
+	}
+}
+
+// routeList is the route table's patterns, "METHOD /path/{param}".
+func (h *Handler) routeList() []string {
+	var out []string
+	for _, rt := range h.routeTable() {
+		out = append(out, rt.pattern)
+	}
+	return out
+}
+
 // Routes returns the handler for everything under /api/v1/.
 func (h *Handler) Routes() http.Handler {
 	mux := http.NewServeMux()
-	route := func(pattern string, fn web.HandlerFunc) {
-		mux.Handle(pattern, web.Adapt(h.writeError, h.authenticated(fn)))
+	for _, rt := range h.routeTable() {
+		mux.Handle(rt.pattern, web.Adapt(h.writeError, h.authenticated(rt.fn)))
 	}
-	route("POST /api/v1/organizations", h.createOrganization)
-	route("GET /api/v1/organizations/{org_id}", h.getOrganization)
-	route("POST /api/v1/organizations/{org_id}/directories", h.createDirectory)
-	route("GET /api/v1/directories/{dir_id}", h.getDirectory)
-	route("PATCH /api/v1/directories/{dir_id}", h.updateDirectory)
-	route("POST /api/v1/directories/{dir_id}/tokens", h.createToken)
-	route("GET /api/v1/directories/{dir_id}/tokens", h.listTokens)
-	route("DELETE /api/v1/directories/{dir_id}/tokens/{token_id}", h.revokeToken)
-	route("GET /api/v1/directories/{dir_id}/requests", h.listRequests)
-	// Organizations, directories, directory users and groups (issue 4).
-	route("GET /api/v1/organizations", h.listOrganizations)
-	route("PATCH /api/v1/organizations/{org_id}", h.updateOrganization)
-	route("DELETE /api/v1/organizations/{org_id}", h.deleteOrganization)
-	route("GET /api/v1/organizations/{org_id}/directories", h.listDirectories)
-	route("DELETE /api/v1/directories/{dir_id}", h.deleteDirectory)
-	route("GET /api/v1/directories/{dir_id}/users", h.listUsers)
-	route("GET /api/v1/directories/{dir_id}/users/{user_id}", h.getUser)
-	route("GET /api/v1/directories/{dir_id}/groups", h.listGroups)
-	route("GET /api/v1/directories/{dir_id}/groups/{group_id}", h.getGroup)
-	route("GET /api/v1/directories/{dir_id}/groups/{group_id}/members", h.listMembers)
-	// Roles and group-based role assignment (issue 4; roles.go).
-	route("GET /api/v1/roles", h.listRoles)
-	route("POST /api/v1/roles", h.createRole)
-	route("PATCH /api/v1/roles/{key}", h.updateRole)
-	route("DELETE /api/v1/roles/{key}", h.deleteRole)
-	route("GET /api/v1/directories/{dir_id}/role_mappings", h.getRoleMappings)
-	route("PUT /api/v1/directories/{dir_id}/role_mappings", h.putRoleMappings)
-	route("POST /api/v1/directories/{dir_id}/role_mappings/preview", h.previewRoleMappings)
-	route("PUT /api/v1/organizations/{org_id}/default_role", h.setOrganizationDefaultRole)
 	mux.Handle("/api/v1/", web.Adapt(h.writeError, h.authenticated(func(w http.ResponseWriter, r *http.Request) error {
 		return directory.Errorf(directory.KindNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	})))

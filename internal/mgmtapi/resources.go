@@ -113,25 +113,18 @@ func (h *Handler) updateDirectory(w http.ResponseWriter, r *http.Request) error 
 	id := r.PathValue("dir_id")
 	change := directory.DirectoryChange{Name: in.Name, Provider: in.Provider, Enabled: in.Enabled}
 	if in.Settings != nil {
-		cur, err := h.Service.Store.GetDirectory(r.Context(), id)
-		if err != nil {
-			return err
-		}
-		st := cur.Settings
-		if in.Settings.Strict != nil {
-			st.Strict = *in.Settings.Strict
-		}
+		change.Strict = in.Settings.Strict
 		if um := in.Settings.UnknownMembers; um != nil {
+			var reject bool
 			switch *um {
 			case "ignore":
-				st.RejectUnknownMembers = false
 			case "reject":
-				st.RejectUnknownMembers = true
+				reject = true
 			default:
 				return directory.Errorf(directory.KindInvalid, "settings.unknown_members must be \"ignore\" or \"reject\", got %q", *um)
 			}
+			change.RejectUnknownMembers = &reject
 		}
-		change.Settings = &st
 	}
 	d, err := h.Service.UpdateDirectory(r.Context(), id, change)
 	if err != nil {

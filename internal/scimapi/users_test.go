@@ -371,8 +371,8 @@ func TestDirectorySettingsApplyToSCIM(t *testing.T) {
 	g := e.createGroup("Engineering")
 	unknown := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"diruser_nobody"}]}]}`
 	e.do("PATCH", "Groups/"+g, unknown).want(t, http.StatusNoContent)
-	st := directory.Settings{Strict: true, RejectUnknownMembers: true}
-	if _, err := e.svc.UpdateDirectory(ctx, e.dir, directory.DirectoryChange{Settings: &st}); err != nil {
+	yes := true
+	if _, err := e.svc.UpdateDirectory(ctx, e.dir, directory.DirectoryChange{Strict: &yes, RejectUnknownMembers: &yes}); err != nil {
 		t.Fatal(err)
 	}
 	e.do("PATCH", "Groups/"+g, unknown).want(t, http.StatusBadRequest, "invalidValue")
