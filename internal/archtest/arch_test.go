@@ -27,9 +27,10 @@ var allowed = map[string][]string{
 	"internal/app": {"internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch",
 		"internal/web", "internal/scimapi", "internal/mgmtapi", "internal/sqlstore"},
 	"internal/simulate": {},
-	"internal/cli": {"internal/simulate", "internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter",
+	"client":            {}, // public: app developers import it, so no internal packages
+	"internal/cli": {"client", "internal/simulate", "internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter",
 		"internal/scim/patch", "internal/web", "internal/scimapi", "internal/mgmtapi", "internal/sqlstore"},
-	"cmd/scimbridge":       {"internal/simulate", "internal/cli", "internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web", "internal/scimapi", "internal/mgmtapi", "internal/sqlstore"},
+	"cmd/scimbridge":       {"client", "internal/simulate", "internal/cli", "internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web", "internal/scimapi", "internal/mgmtapi", "internal/sqlstore"},
 	"cmd/scimbridge-bench": {},
 	"internal/archtest":    {},
 	"internal/idpfixtures": {}, // test-only: doc.go plus the fixture replay tests

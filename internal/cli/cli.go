@@ -38,6 +38,16 @@ Usage:
                                        drive a SCIM endpoint the way an IdP does, then verify it
   scimbridge version                   print the version
 
+Management commands (talk to a running server; --server or $SCIMBRIDGE_SERVER,
+default http://127.0.0.1:8080; --api-key or $SCIMBRIDGE_API_KEY; --json for scripts):
+  scimbridge orgs create|list|get|update|delete|default-role
+  scimbridge directories create ORG|list ORG|get|update|enable|disable|delete DIR
+  scimbridge tokens create|list DIR, tokens revoke DIR TOKEN
+  scimbridge users list DIR, users get DIR USER
+  scimbridge groups list DIR, groups get|members DIR GROUP
+  scimbridge roles list|create|update|delete
+  scimbridge role-mappings get DIR, role-mappings set|preview DIR --map GROUP=ROLE:PRIORITY …
+
 Run "scimbridge COMMAND -h" for a command's flags. Every flag also has an
 environment variable, shown in its help.
 `
@@ -59,6 +69,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = apikeys(ctx, args[1:], env)
 	case "simulate":
 		err = simulateCmd(ctx, args[1:], env)
+	case "orgs", "directories", "tokens", "users", "groups", "roles", "role-mappings":
+		err = apiRun(ctx, args[0], args[1:], env)
 	case "version", "--version", "-version":
 		fmt.Fprintln(env.Stdout, "scimbridge", version())
 		return 0
