@@ -5,6 +5,11 @@
 // server's memory from /proc. It only ever talks to the server it started.
 //
 //	go run ./cmd/scimbridge-bench -users 100000 -members 50000 -clients 8
+//	go run ./cmd/scimbridge-bench -scenario roles
+//
+// The default scenario ("scim") times SCIM provisioning and reads; the
+// "roles" scenario (roles.go) times management API user pages and SCIM
+// reads during role mapping changes at 50,000 users.
 //
 // docs/performance.md records its results.
 package main
@@ -40,8 +45,18 @@ func main() {
 	bin := flag.String("bin", "", "scimbridge binary (default: go build ./cmd/scimbridge)")
 	database := flag.String("database", "", "PostgreSQL URL to run against instead of SQLite")
 	noRequestLog := flag.Bool("no-request-log", false, "run the server with --request-log=false, to measure the request log's cost")
+	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads) or "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database)`)
 	flag.Parse()
-	if err := run(*users, *members, *clients, *samples, *bin, *database, !*noRequestLog); err != nil {
+	var err error
+	switch *scenario {
+	case "scim":
+		err = run(*users, *members, *clients, *samples, *bin, *database, !*noRequestLog)
+	case "roles":
+		err = runRoles(rolesConfig{users: 50000, groups: 200, clients: *clients, bin: *bin, database: *database, requestLog: !*noRequestLog})
+	default:
+		err = fmt.Errorf("unknown -scenario %q (want scim or roles)", *scenario)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "scimbridge-bench:", err)
 		os.Exit(1)
 	}
@@ -49,50 +64,17 @@ func main() {
 
 type bench struct {
 	base, dir, token string
+	key              string // management API key
 	client           *http.Client
 	pid              int
 }
 
 func run(nUsers, nMembers, clients, samples int, bin, database string, requestLog bool) error {
-	tmp, err := os.MkdirTemp("", "scimbridge-bench-")
+	b, stop, err := startServer(bin, database, requestLog)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
-	if bin == "" {
-		bin = filepath.Join(tmp, "scimbridge")
-		build := exec.Command("go", "build", "-o", bin, "./cmd/scimbridge")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			return fmt.Errorf("building scimbridge: %w", err)
-		}
-	}
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	key := "bench-" + randHex(16) + randHex(16)
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", filepath.Join(tmp, "data"), "--log-level", "warn",
-		"--request-log="+strconv.FormatBool(requestLog))
-	cmd.Env = append(os.Environ(), "SCIMBRIDGE_API_KEY="+key)
-	if database != "" {
-		cmd.Env = append(cmd.Env, "SCIMBRIDGE_DATABASE="+database)
-	}
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
-	b := &bench{base: "http://" + addr, pid: cmd.Process.Pid,
-		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
-	if err := b.waitReady(); err != nil {
-		return err
-	}
-	if err := b.setup(key); err != nil {
-		return err
-	}
-	fmt.Printf("scimbridge-bench: server pid %d on %s, database %s, request log %v\n", b.pid, addr, map[bool]string{true: "postgres", false: "sqlite (synchronous=FULL)"}[database != ""], requestLog)
+	defer stop()
 
 	// 1. Create users from concurrent clients.
 	ids := make([]string, nUsers)
@@ -190,6 +172,63 @@ func run(nUsers, nMembers, clients, samples int, bin, database string, requestLo
 	rss := b.memory()
 	fmt.Printf("server memory: after creating users %s; at end %s\n", rssAfterCreate, rss)
 	return nil
+}
+
+// startServer builds (unless bin is set) and starts `scimbridge serve` on a
+// free loopback port with a fresh data directory, waits until it is ready,
+// and creates an organization, a directory and a SCIM token through the
+// management API. stop shuts the server down and removes the data.
+func startServer(bin, database string, requestLog bool) (b *bench, stop func(), err error) {
+	tmp, err := os.MkdirTemp("", "scimbridge-bench-")
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup := []func(){func() { os.RemoveAll(tmp) }}
+	stop = func() {
+		for i := len(cleanup) - 1; i >= 0; i-- {
+			cleanup[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			stop()
+		}
+	}()
+	if bin == "" {
+		bin = filepath.Join(tmp, "scimbridge")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/scimbridge")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return nil, nil, fmt.Errorf("building scimbridge: %w", err)
+		}
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	key := "bench-" + randHex(16) + randHex(16)
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", filepath.Join(tmp, "data"), "--log-level", "warn",
+		"--request-log="+strconv.FormatBool(requestLog))
+	cmd.Env = append(os.Environ(), "SCIMBRIDGE_API_KEY="+key)
+	if database != "" {
+		cmd.Env = append(cmd.Env, "SCIMBRIDGE_DATABASE="+database)
+	}
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	cleanup = append(cleanup, func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() })
+	b = &bench{base: "http://" + addr, pid: cmd.Process.Pid, key: key,
+		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	if err := b.waitReady(); err != nil {
+		return nil, nil, err
+	}
+	if err := b.setup(key); err != nil {
+		return nil, nil, err
+	}
+	fmt.Printf("scimbridge-bench: server pid %d on %s, database %s, request log %v\n", b.pid, addr, map[bool]string{true: "postgres", false: "sqlite (synchronous=FULL)"}[database != ""], requestLog)
+	return b, stop, nil
 }
 
 func report(name string, lat []time.Duration) {

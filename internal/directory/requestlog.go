@@ -48,7 +48,7 @@ type RequestQuery struct {
 const (
 	DefaultRequestRetention   = 30 * 24 * time.Hour
 	DefaultRequestQueue       = 4096
-	DefaultRequestQueueBytes  = 64 << 20
+	DefaultRequestQueueBytes  = 16 << 20
 	DefaultRequestFlushEvery  = 200 * time.Millisecond
 	DefaultRequestBatch       = 500
 	DefaultRequestPruneEvery  = time.Hour
