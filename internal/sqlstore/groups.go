@@ -181,30 +181,13 @@ func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, directoryID string, 
 	if int(n+m) == len(ids) {
 		return nil, n + m, nil
 	}
-	rows, err := s.txRows(ctx, tx, `SELECT u.id FROM `+s.joinIDs("$2", "users", "u")+` AND u.directory_id = $1
-		UNION ALL SELECT g.id FROM `+s.joinIDs("$2", "groups", "g")+` AND g.directory_id = $1`, directoryID, string(list))
+	rows, err := s.txRows(ctx, tx, unknownIDsQuery(s), directoryID, string(list))
 	if err != nil {
 		return nil, 0, fmt.Errorf("adding members: %w", err)
 	}
-	defer rows.Close()
-	known := map[string]bool{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, 0, fmt.Errorf("adding members: %w", err)
-		}
-		known[id] = true
-	}
-	if err := rows.Err(); err != nil {
+	unknown, err := unknownIDs(rows, ids)
+	if err != nil {
 		return nil, 0, fmt.Errorf("adding members: %w", err)
-	}
-	var unknown []string
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if !known[id] && !seen[id] {
-			unknown = append(unknown, id)
-			seen[id] = true
-		}
 	}
 	return unknown, n + m, nil
 }
@@ -418,28 +401,44 @@ func (s *Store) UnknownMembers(ctx context.Context, directoryID string, ids []st
 	if err != nil {
 		return nil, fmt.Errorf("checking members: %w", err)
 	}
-	rows, err := s.readRows(ctx, `SELECT u.id FROM `+s.joinIDs("$2", "users", "u")+` AND u.directory_id = $1
-		UNION ALL SELECT g.id FROM `+s.joinIDs("$2", "groups", "g")+` AND g.directory_id = $1`, directoryID, string(list))
+	rows, err := s.readRows(ctx, unknownIDsQuery(s), directoryID, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("checking members: %w", err)
 	}
+	unknown, err := unknownIDs(rows, ids)
+	if err != nil {
+		return nil, fmt.Errorf("checking members: %w", err)
+	}
+	return unknown, nil
+}
+
+// unknownIDsQuery selects, of the ids in the JSON array $2, those naming a
+// user or a group of directory $1.
+func unknownIDsQuery(s *Store) string {
+	return `SELECT u.id FROM ` + s.joinIDs("$2", "users", "u") + ` AND u.directory_id = $1
+		UNION ALL SELECT g.id FROM ` + s.joinIDs("$2", "groups", "g") + ` AND g.directory_id = $1`
+}
+
+// unknownIDs reads the known ids from rows (the result of
+// unknownIDsQuery, which it closes) and returns those of ids that are not
+// known, once each and in the order given.
+func unknownIDs(rows *sql.Rows, ids []string) ([]string, error) {
 	defer rows.Close()
 	known := map[string]bool{}
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("checking members: %w", err)
+			return nil, err
 		}
 		known[id] = true
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("checking members: %w", err)
+		return nil, err
 	}
 	var unknown []string
-	seen := map[string]bool{}
 	for _, id := range ids {
-		if !known[id] && !seen[id] {
-			seen[id] = true
+		if !known[id] {
+			known[id] = true // report each id once
 			unknown = append(unknown, id)
 		}
 	}
