@@ -99,3 +99,64 @@ type EventLog interface {
 	// GetEvent returns one event by id (KindNotFound when absent).
 	GetEvent(ctx context.Context, id string) (Event, error)
 }
+
+// EventPayload is an event as the feed and webhook deliveries carry it.
+type EventPayload struct {
+	Object         string          `json:"object"`
+	ID             string          `json:"id"`
+	Type           string          `json:"type"`
+	OccurredAt     string          `json:"occurred_at"`
+	OrganizationID string          `json:"organization_id"`
+	DirectoryID    *string         `json:"directory_id"`
+	Sequence       *int64          `json:"sequence"`
+	Data           json.RawMessage `json:"data"`
+	// PreviousAttributes holds, for *_updated events, the fields that
+	// changed with their values before the change.
+	PreviousAttributes json.RawMessage `json:"previous_attributes,omitempty"`
+}
+
+// Payload renders e for the feed and for webhook bodies: one shape for both.
+func (e Event) Payload() EventPayload {
+	p := EventPayload{
+		Object:             "event",
+		ID:                 e.ID,
+		Type:               e.Type,
+		OccurredAt:         e.OccurredAt.UTC().Format(time.RFC3339Nano),
+		OrganizationID:     e.OrganizationID,
+		Data:               e.Data,
+		PreviousAttributes: e.Previous,
+	}
+	if e.DirectoryID != "" {
+		d, s := e.DirectoryID, e.Sequence
+		p.DirectoryID, p.Sequence = &d, &s
+	}
+	if len(p.Data) == 0 {
+		p.Data = json.RawMessage("{}")
+	}
+	return p
+}
+
+// MemberRecord is the data of group_member_added and group_member_removed
+// events.
+type MemberRecord struct {
+	Object string      `json:"object"` // "directory_group_membership"
+	Group  GroupBrief  `json:"group"`
+	Member MemberBrief `json:"member"`
+}
+
+// MemberBrief names a member: a user or a nested group.
+type MemberBrief struct {
+	Type        string `json:"type"` // "user" or "group"
+	ID          string `json:"id"`
+	DisplayName string `json:"display_name"`
+}
+
+// DirectoryRecord is the data of directory enabled/disabled events.
+type DirectoryRecord struct {
+	Object         string `json:"object"` // "directory"
+	ID             string `json:"id"`
+	OrganizationID string `json:"organization_id"`
+	Name           string `json:"name"`
+	Provider       string `json:"provider"`
+	Enabled        bool   `json:"enabled"`
+}

@@ -26,6 +26,10 @@ import (
 //
 // Times are stored with microsecond precision and returned in UTC.
 type Store interface {
+	// EventLog reads the events every write below appends in its own
+	// transaction (events.go says which write appends which event).
+	EventLog
+
 	// Ping checks that the database is reachable and migrated.
 	Ping(ctx context.Context) error
 	Close() error

@@ -8,23 +8,6 @@ import (
 	"github.com/scimbridge/scimbridge/internal/scim/filter"
 )
 
-func groupOut(g directory.Group, orgID string) map[string]any {
-	var ext any
-	if g.ExternalID != "" {
-		ext = g.ExternalID
-	}
-	return map[string]any{
-		"object":          "directory_group",
-		"id":              g.ID,
-		"directory_id":    g.DirectoryID,
-		"organization_id": orgID,
-		"name":            g.DisplayName,
-		"external_id":     ext,
-		"created_at":      timeOrNil(g.CreatedAt),
-		"updated_at":      timeOrNil(g.UpdatedAt),
-	}
-}
-
 // listGroups is GET /api/v1/directories/{dir_id}/groups.
 func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request) error {
 	p, err := parsePage(r, directory.PrefixGroup, "user_id", "updated_after", "q")
@@ -65,7 +48,7 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request) error {
 	}
 	data := make([]any, 0, len(pg.Groups))
 	for _, g := range pg.Groups {
-		data = append(data, groupOut(g, orgID))
+		data = append(data, directory.NewGroupRecord(g, orgID))
 	}
 	return writePage(w, p.size, data, func(i int) string { return pg.Groups[i].ID })
 }
@@ -89,8 +72,8 @@ func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := groupOut(g, orgID)
-	out["member_count"] = n
+	out := directory.NewGroupRecord(g, orgID)
+	out.MemberCount = &n
 	return writeJSON(w, http.StatusOK, out)
 }
 

@@ -1,6 +1,8 @@
 package mgmtapi
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -10,85 +12,19 @@ import (
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 )
 
-// userOut renders a directory user with its normalized fields. groups are
-// its direct groups; eff its effective roles (nil: not computed); detail
-// adds the full SCIM document under raw_attributes.
-func userOut(u directory.User, orgID string, groups []directory.GroupRef, eff *directory.Effective, detail bool) map[string]any {
-	doc := u.Doc
-	name, _ := doc["name"].(map[string]any)
-	ent, _ := doc[schema.EnterpriseUserURN].(map[string]any)
-	var manager any
-	if m, ok := ent["manager"].(map[string]any); ok {
-		manager = strOrNil(m["value"])
-	}
-	gs := make([]any, 0, len(groups))
-	for _, g := range groups {
-		gs = append(gs, map[string]any{"id": g.ID, "name": g.DisplayName})
-	}
-	var ext any
-	if u.ExternalID != "" {
-		ext = u.ExternalID
-	}
-	out := map[string]any{
-		"object":          "directory_user",
-		"id":              u.ID,
-		"directory_id":    u.DirectoryID,
-		"organization_id": orgID,
-		"user_name":       u.UserName,
-		"email":           primaryEmail(doc),
-		"first_name":      strOrNil(name["givenName"]),
-		"last_name":       strOrNil(name["familyName"]),
-		"display_name":    strOrNil(doc["displayName"]),
-		"active":          u.Active,
-		"external_id":     ext,
-		"title":           strOrNil(doc["title"]),
-		"department":      strOrNil(ent["department"]),
-		"employee_number": strOrNil(ent["employeeNumber"]),
-		"manager_id":      manager,
-		"groups":          gs,
-		"created_at":      timeOrNil(u.CreatedAt),
-		"updated_at":      timeOrNil(u.UpdatedAt),
-	}
-	if eff != nil {
-		out["roles"], out["role"] = eff.Roles, eff.Role
-	}
+// userOut renders a directory user with its normalized fields (the one
+// shape events and webhooks carry too). detail adds the full SCIM document
+// under raw_attributes.
+func userOut(u directory.User, orgID string, groups []directory.GroupRef, eff *directory.Effective, detail bool) (directory.UserRecord, error) {
+	out := directory.NewUserRecord(u, orgID, groups, eff)
 	if detail {
-		out["raw_attributes"] = doc
-	}
-	return out
-}
-
-func strOrNil(v any) any {
-	if s, ok := v.(string); ok && s != "" {
-		return s
-	}
-	return nil
-}
-
-// primaryEmail is the primary email, else the work one, else the first.
-func primaryEmail(doc schema.Resource) any {
-	es, _ := doc["emails"].([]any)
-	var work, first any
-	for _, e := range es {
-		m, _ := e.(map[string]any)
-		v := strOrNil(m["value"])
-		if v == nil {
-			continue
+		raw, err := json.Marshal(u.Doc)
+		if err != nil {
+			return out, fmt.Errorf("encoding user %s: %w", u.ID, err)
 		}
-		if p, _ := m["primary"].(bool); p {
-			return v
-		}
-		if t, _ := m["type"].(string); work == nil && strings.EqualFold(t, "work") {
-			work = v
-		}
-		if first == nil {
-			first = v
-		}
+		out.RawAttributes = raw
 	}
-	if work != nil {
-		return work
-	}
-	return first
+	return out, nil
 }
 
 // and joins filter expressions; nil terms are skipped.
@@ -227,7 +163,11 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
 	data := make([]any, 0, len(pg.Users))
 	for _, u := range pg.Users {
 		eff := roles[u.ID]
-		data = append(data, userOut(u, orgID, groups[u.ID], &eff, detail != nil && *detail))
+		out, err := userOut(u, orgID, groups[u.ID], &eff, detail != nil && *detail)
+		if err != nil {
+			return err
+		}
+		data = append(data, out)
 	}
 	return writePage(w, p.size, data, func(i int) string { return ids[i] })
 }
@@ -260,5 +200,9 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	eff := roles[u.ID]
-	return writeJSON(w, http.StatusOK, userOut(u, orgID, groups[u.ID], &eff, detail != nil && *detail))
+	out, err := userOut(u, orgID, groups[u.ID], &eff, detail != nil && *detail)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
 }

@@ -15,19 +15,25 @@ import (
 const groupColumns = `g.id, g.directory_id, g.display_name, g.external_id, g.doc, g.version, g.created_at, g.updated_at`
 
 func scanGroup(row interface{ Scan(...any) error }) (directory.Group, error) {
+	g, _, err := scanGroupRaw(row)
+	return g, err
+}
+
+// scanGroupRaw is scanGroup that also returns the stored document's bytes.
+func scanGroupRaw(row interface{ Scan(...any) error }) (directory.Group, []byte, error) {
 	var g directory.Group
 	var ext sql.NullString
 	var doc []byte
 	var created, updated int64
 	if err := row.Scan(&g.ID, &g.DirectoryID, &g.DisplayName, &ext, &doc, &g.Version, &created, &updated); err != nil {
-		return g, err
+		return g, nil, err
 	}
 	d, err := decodeDoc(doc)
 	if err != nil {
-		return g, fmt.Errorf("group %s: %w", g.ID, err)
+		return g, nil, fmt.Errorf("group %s: %w", g.ID, err)
 	}
 	g.ExternalID, g.Doc, g.CreatedAt, g.UpdatedAt = ext.String, d, fromMicros(created), fromMicros(updated)
-	return g, nil
+	return g, doc, nil
 }
 
 func (s *Store) groupArgs(g directory.Group) (doc, fold string, err error) {
@@ -67,13 +73,42 @@ func (s *Store) CreateGroup(ctx context.Context, g directory.Group, members []st
 		if err != nil {
 			return fmt.Errorf("creating group: %w", err)
 		}
-		if len(members) == 0 {
-			return nil
+		var added []memberRef
+		if len(members) > 0 {
+			if unknown, added, err = s.addMembers(ctx, tx, g.DirectoryID, pk, members); err != nil {
+				return err
+			}
 		}
-		unknown, _, err = s.addMembers(ctx, tx, g.DirectoryID, pk, members)
-		return err
+		// A new group has no role mappings: its members' roles do not change.
+		w, err := s.openEvents(ctx, tx, g.DirectoryID)
+		if err != nil {
+			return err
+		}
+		rec := directory.NewGroupRecord(g, w.orgID)
+		if err := w.add(directory.EventGroupCreated, g.ID, "", rec, nil); err != nil {
+			return err
+		}
+		if err := memberEvents(w, directory.EventGroupMemberAdded, g, added); err != nil {
+			return err
+		}
+		return s.flushEvents(ctx, tx, w)
 	})
 	return unknown, err
+}
+
+// memberEvents queues one membership event per member.
+func memberEvents(w *eventWriter, typ string, g directory.Group, ms []memberRef) error {
+	for _, m := range ms {
+		b := directory.MemberBrief{Type: "group", ID: m.id, DisplayName: m.display}
+		if m.user {
+			b.Type = "user"
+		}
+		data := directory.MemberRecord{Object: "directory_group_membership", Group: directory.GroupBrief{ID: g.ID, Name: g.DisplayName}, Member: b}
+		if err := w.add(typ, g.ID, m.id, data, nil); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // GetGroup implements directory.Store.
@@ -96,35 +131,70 @@ func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now tim
 		unknown = nil
 		var pk int64
 		row := s.txRow(ctx, tx, `SELECT g.pk, `+groupColumns+` FROM groups g WHERE g.id = $1 AND g.directory_id = $2`+s.forUpdate(), id, directoryID)
-		g, err := scanGroup(scanFunc(func(dest ...any) error { return row.Scan(append([]any{&pk}, dest...)...) }))
+		g, raw, err := scanGroupRaw(scanFunc(func(dest ...any) error { return row.Scan(append([]any{&pk}, dest...)...) }))
 		if err == sql.ErrNoRows {
 			return notFound("group", id)
 		}
 		if err != nil {
 			return fmt.Errorf("reading group: %w", err)
 		}
-		changed, changes, err := fn(&g)
+		before := g
+		if before.Doc, err = decodeDoc(raw); err != nil {
+			return err
+		}
+		docChanged, changes, err := fn(&g)
 		if err != nil {
 			return err
 		}
+		// Membership of a mapped group decides roles: note who was a
+		// member before the first change that touched them.
+		var gg []directory.RoleGrant
+		if len(changes) > 0 {
+			if gg, err = s.groupGrants(ctx, tx, pk); err != nil {
+				return err
+			}
+		}
+		was, is := map[string]bool{}, map[string]bool{}
+		note := func(ms []memberRef, member bool) {
+			for _, m := range ms {
+				if !m.user {
+					continue // nested groups' members inherit no mappings
+				}
+				if _, seen := was[m.id]; !seen {
+					was[m.id] = !member
+				}
+				is[m.id] = member
+			}
+		}
+		type delta struct {
+			typ string
+			ms  []memberRef
+		}
+		var deltas []delta
 		for _, c := range changes {
 			var u []string
-			var n int64
+			var added, removed []memberRef
 			switch c.Kind {
 			case directory.AddMembers:
-				u, n, err = s.addMembers(ctx, tx, directoryID, pk, c.IDs)
+				u, added, err = s.addMembers(ctx, tx, directoryID, pk, c.IDs)
 			case directory.RemoveMembers:
-				n, err = s.removeMembers(ctx, tx, directoryID, pk, c.IDs)
+				removed, err = s.removeMembers(ctx, tx, directoryID, pk, c.IDs)
 			case directory.ReplaceMembers:
-				u, n, err = s.replaceMembers(ctx, tx, directoryID, pk, c.IDs)
+				u, added, removed, err = s.replaceMembers(ctx, tx, directoryID, pk, c.IDs)
 			}
 			if err != nil {
 				return err
 			}
 			unknown = append(unknown, u...)
-			changed = changed || n > 0
+			note(removed, false)
+			note(added, true)
+			deltas = append(deltas, delta{directory.EventGroupMemberRemoved, removed}, delta{directory.EventGroupMemberAdded, added})
 		}
-		if !changed {
+		membersChanged := false
+		for _, d := range deltas {
+			membersChanged = membersChanged || len(d.ms) > 0
+		}
+		if !docChanged && !membersChanged {
 			out = g
 			return nil
 		}
@@ -143,7 +213,32 @@ func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now tim
 			return fmt.Errorf("updating group: %w", err)
 		}
 		out = g
-		return nil
+		w, err := s.openEvents(ctx, tx, directoryID)
+		if err != nil {
+			return err
+		}
+		if docChanged {
+			rb, ra := directory.NewGroupRecord(before, w.orgID), directory.NewGroupRecord(g, w.orgID)
+			prev, err := previousOf(rb, ra, before.Doc, g.Doc)
+			if err != nil {
+				return err
+			}
+			// A PATCH that only touched members changes no attribute.
+			if len(prev) > 0 {
+				if err := w.add(directory.EventGroupUpdated, g.ID, "", ra, prev); err != nil {
+					return err
+				}
+			}
+		}
+		for _, d := range deltas {
+			if err := memberEvents(w, d.typ, g, d.ms); err != nil {
+				return err
+			}
+		}
+		if err := s.membershipRoleEvents(ctx, tx, w, pk, gg, was, is); err != nil {
+			return err
+		}
+		return s.flushEvents(ctx, tx, w)
 	})
 	return out, unknown, err
 }
@@ -152,110 +247,181 @@ type scanFunc func(dest ...any) error
 
 func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
+// memberRef is a member whose membership row was inserted or deleted.
+type memberRef struct {
+	user        bool
+	id, display string
+}
+
+// readRefs reads (id, display) rows returned by a membership write.
+func readRefs(out []memberRef, rows *sql.Rows, user bool) ([]memberRef, error) {
+	defer rows.Close()
+	for rows.Next() {
+		m := memberRef{user: user}
+		if err := rows.Scan(&m.id, &m.display); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Membership writes return the id and display name of each member whose
+// row they inserted or deleted (RETURNING with a scalar subquery: one
+// statement, no second lookup), for the member events.
+const (
+	returnUser  = ` RETURNING (SELECT id FROM users WHERE pk = group_members.user_pk), (SELECT display FROM users WHERE pk = group_members.user_pk)`
+	returnGroup = ` RETURNING (SELECT id FROM groups WHERE pk = group_subgroups.child_pk), (SELECT display_name FROM groups WHERE pk = group_subgroups.child_pk)`
+)
+
 // addMembers inserts membership rows for the ids that name users or groups
 // of the directory (a group never contains itself) and returns the ids that
-// name nothing, and how many rows were inserted.
-func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, directoryID string, groupPK int64, ids []string) ([]string, int64, error) {
+// name nothing, and the members whose rows were inserted.
+func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, directoryID string, groupPK int64, ids []string) ([]string, []memberRef, error) {
 	if len(ids) == 0 {
-		return nil, 0, nil
+		return nil, nil, nil
 	}
 	list, err := json.Marshal(ids)
 	if err != nil {
-		return nil, 0, fmt.Errorf("adding members: %w", err)
+		return nil, nil, fmt.Errorf("adding members: %w", err)
 	}
-	res, err := s.txExec(ctx, tx, `INSERT INTO group_members (group_pk, user_pk)
+	rows, err := s.txRows(ctx, tx, `INSERT INTO group_members (group_pk, user_pk)
 		SELECT $1, u.pk FROM `+s.joinIDsLocked("$3", "users", "u")+` AND u.directory_id = $2
-		ON CONFLICT DO NOTHING`, groupPK, directoryID, string(list))
+		ON CONFLICT DO NOTHING`+returnUser, groupPK, directoryID, string(list))
 	if err != nil {
-		return nil, 0, fmt.Errorf("adding members: %w", err)
+		return nil, nil, fmt.Errorf("adding members: %w", err)
 	}
-	n, _ := res.RowsAffected()
-	res, err = s.txExec(ctx, tx, `INSERT INTO group_subgroups (group_pk, child_pk)
+	added, err := readRefs(nil, rows, true)
+	if err != nil {
+		return nil, nil, fmt.Errorf("adding members: %w", err)
+	}
+	rows, err = s.txRows(ctx, tx, `INSERT INTO group_subgroups (group_pk, child_pk)
 		SELECT $1, g.pk FROM `+s.joinIDsLocked("$3", "groups", "g")+` AND g.directory_id = $2 AND g.pk <> $1
-		ON CONFLICT DO NOTHING`, groupPK, directoryID, string(list))
+		ON CONFLICT DO NOTHING`+returnGroup, groupPK, directoryID, string(list))
 	if err != nil {
-		return nil, 0, fmt.Errorf("adding members: %w", err)
+		return nil, nil, fmt.Errorf("adding members: %w", err)
 	}
-	m, _ := res.RowsAffected()
+	if added, err = readRefs(added, rows, false); err != nil {
+		return nil, nil, fmt.Errorf("adding members: %w", err)
+	}
 	// Which ids named nothing? Only asked when some rows were not inserted.
-	if int(n+m) == len(ids) {
-		return nil, n + m, nil
+	if len(added) == len(ids) {
+		return nil, added, nil
 	}
-	rows, err := s.txRows(ctx, tx, unknownIDsQuery(s), directoryID, string(list))
+	rows, err = s.txRows(ctx, tx, unknownIDsQuery(s), directoryID, string(list))
 	if err != nil {
-		return nil, 0, fmt.Errorf("adding members: %w", err)
+		return nil, nil, fmt.Errorf("adding members: %w", err)
 	}
 	unknown, err := unknownIDs(rows, ids)
 	if err != nil {
-		return nil, 0, fmt.Errorf("adding members: %w", err)
+		return nil, nil, fmt.Errorf("adding members: %w", err)
 	}
-	return unknown, n + m, nil
+	return unknown, added, nil
 }
 
-func (s *Store) removeMembers(ctx context.Context, tx *sql.Tx, directoryID string, groupPK int64, ids []string) (int64, error) {
+func (s *Store) removeMembers(ctx context.Context, tx *sql.Tx, directoryID string, groupPK int64, ids []string) ([]memberRef, error) {
 	if len(ids) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	list, err := json.Marshal(ids)
 	if err != nil {
-		return 0, fmt.Errorf("removing members: %w", err)
+		return nil, fmt.Errorf("removing members: %w", err)
 	}
-	res, err := s.txExec(ctx, tx, `DELETE FROM group_members WHERE group_pk = $1
-		AND user_pk IN (SELECT u.pk FROM `+s.joinIDs("$3", "users", "u")+` AND u.directory_id = $2)`, groupPK, directoryID, string(list))
+	return s.deleteMembers(ctx, tx, directoryID, groupPK, string(list), "IN")
+}
+
+// deleteMembers deletes the group's membership rows whose member is (op
+// "IN") or is not (op "NOT IN") named in the JSON array list.
+func (s *Store) deleteMembers(ctx context.Context, tx *sql.Tx, directoryID string, groupPK int64, list, op string) ([]memberRef, error) {
+	rows, err := s.txRows(ctx, tx, `DELETE FROM group_members WHERE group_pk = $1
+		AND user_pk `+op+` (SELECT u.pk FROM `+s.joinIDs("$3", "users", "u")+` AND u.directory_id = $2)`+returnUser, groupPK, directoryID, list)
 	if err != nil {
-		return 0, fmt.Errorf("removing members: %w", err)
+		return nil, fmt.Errorf("removing members: %w", err)
 	}
-	n, _ := res.RowsAffected()
-	res, err = s.txExec(ctx, tx, `DELETE FROM group_subgroups WHERE group_pk = $1
-		AND child_pk IN (SELECT g.pk FROM `+s.joinIDs("$3", "groups", "g")+` AND g.directory_id = $2)`, groupPK, directoryID, string(list))
+	removed, err := readRefs(nil, rows, true)
 	if err != nil {
-		return 0, fmt.Errorf("removing members: %w", err)
+		return nil, fmt.Errorf("removing members: %w", err)
 	}
-	m, _ := res.RowsAffected()
-	return n + m, nil
+	rows, err = s.txRows(ctx, tx, `DELETE FROM group_subgroups WHERE group_pk = $1
+		AND child_pk `+op+` (SELECT g.pk FROM `+s.joinIDs("$3", "groups", "g")+` AND g.directory_id = $2)`+returnGroup, groupPK, directoryID, list)
+	if err != nil {
+		return nil, fmt.Errorf("removing members: %w", err)
+	}
+	if removed, err = readRefs(removed, rows, false); err != nil {
+		return nil, fmt.Errorf("removing members: %w", err)
+	}
+	return removed, nil
 }
 
 // replaceMembers makes the membership exactly ids: it deletes the rows not
 // in ids and inserts the missing ones, so a full-list resend that changes
 // little writes little.
-func (s *Store) replaceMembers(ctx context.Context, tx *sql.Tx, directoryID string, groupPK int64, ids []string) ([]string, int64, error) {
+func (s *Store) replaceMembers(ctx context.Context, tx *sql.Tx, directoryID string, groupPK int64, ids []string) ([]string, []memberRef, []memberRef, error) {
 	list, err := json.Marshal(ids)
 	if err != nil {
-		return nil, 0, fmt.Errorf("replacing members: %w", err)
+		return nil, nil, nil, fmt.Errorf("replacing members: %w", err)
 	}
 	if ids == nil {
 		list = []byte("[]")
 	}
-	res, err := s.txExec(ctx, tx, `DELETE FROM group_members WHERE group_pk = $1
-		AND user_pk NOT IN (SELECT u.pk FROM `+s.joinIDs("$3", "users", "u")+` AND u.directory_id = $2)`, groupPK, directoryID, string(list))
+	removed, err := s.deleteMembers(ctx, tx, directoryID, groupPK, string(list), "NOT IN")
 	if err != nil {
-		return nil, 0, fmt.Errorf("replacing members: %w", err)
+		return nil, nil, nil, err
 	}
-	n, _ := res.RowsAffected()
-	res, err = s.txExec(ctx, tx, `DELETE FROM group_subgroups WHERE group_pk = $1
-		AND child_pk NOT IN (SELECT g.pk FROM `+s.joinIDs("$3", "groups", "g")+` AND g.directory_id = $2)`, groupPK, directoryID, string(list))
-	if err != nil {
-		return nil, 0, fmt.Errorf("replacing members: %w", err)
-	}
-	m, _ := res.RowsAffected()
 	unknown, added, err := s.addMembers(ctx, tx, directoryID, groupPK, ids)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, nil, err
 	}
-	return unknown, n + m + added, nil
+	return unknown, added, removed, nil
 }
 
 // DeleteGroup implements directory.Store.
 func (s *Store) DeleteGroup(ctx context.Context, directoryID, id string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := s.txExec(ctx, tx, `DELETE FROM groups WHERE id = $1 AND directory_id = $2`, id, directoryID)
-		if err != nil {
-			return fmt.Errorf("deleting group: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		var pk int64
+		row := s.txRow(ctx, tx, `SELECT g.pk, `+groupColumns+` FROM groups g WHERE g.id = $1 AND g.directory_id = $2`+s.forDelete(), id, directoryID)
+		g, err := scanGroup(scanFunc(func(dest ...any) error { return row.Scan(append([]any{&pk}, dest...)...) }))
+		if err == sql.ErrNoRows {
 			return notFound("group", id)
 		}
-		return nil
+		if err != nil {
+			return fmt.Errorf("reading group: %w", err)
+		}
+		gg, err := s.groupGrants(ctx, tx, pk)
+		if err != nil {
+			return err
+		}
+		// The group's memberships go with it; when it is mapped to roles,
+		// its members may lose those roles.
+		was, is := map[string]bool{}, map[string]bool{}
+		if len(gg) > 0 {
+			rows, err := s.txRows(ctx, tx, `SELECT u.id FROM group_members gm JOIN users u ON u.pk = gm.user_pk WHERE gm.group_pk = $1`, pk)
+			if err != nil {
+				return fmt.Errorf("deleting group: %w", err)
+			}
+			refs, err := readIDs(rows)
+			if err != nil {
+				return fmt.Errorf("deleting group: %w", err)
+			}
+			for _, uid := range refs {
+				was[uid], is[uid] = true, false
+			}
+		}
+		if _, err := s.txExec(ctx, tx, `DELETE FROM groups WHERE pk = $1`, pk); err != nil {
+			return fmt.Errorf("deleting group: %w", err)
+		}
+		w, err := s.openEvents(ctx, tx, directoryID)
+		if err != nil {
+			return err
+		}
+		if err := w.add(directory.EventGroupDeleted, g.ID, "", directory.NewGroupRecord(g, w.orgID), nil); err != nil {
+			return err
+		}
+		// Other grants are read after the delete, so pass no group to skip.
+		if err := s.membershipRoleEvents(ctx, tx, w, 0, gg, was, is); err != nil {
+			return err
+		}
+		return s.flushEvents(ctx, tx, w)
 	})
 }
 
@@ -443,6 +609,19 @@ func unknownIDs(rows *sql.Rows, ids []string) ([]string, error) {
 		}
 	}
 	return unknown, nil
+}
+
+func readIDs(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 // MembersOf implements directory.Store.

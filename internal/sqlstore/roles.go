@@ -58,19 +58,31 @@ func (s *Store) GetRole(ctx context.Context, key string) (directory.Role, error)
 // CreateRole implements directory.Store.
 func (s *Store) CreateRole(ctx context.Context, r directory.Role) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		if r.Default {
-			if err := s.unsetDefault(ctx, tx, r.Key); err != nil {
-				return err
+		create := func() error {
+			if r.Default {
+				if err := s.unsetDefault(ctx, tx, r.Key); err != nil {
+					return err
+				}
 			}
+			_, err := s.txExec(ctx, tx, `INSERT INTO roles (`+roleColumns+`) VALUES ($1, $2, $3, $4)`, r.Key, r.Name, r.Description, r.Default)
+			if isUnique(err) {
+				return conflict(fmt.Sprintf("a role with key %q already exists", r.Key), err)
+			}
+			if err != nil {
+				return fmt.Errorf("creating role: %w", err)
+			}
+			return nil
 		}
-		_, err := s.txExec(ctx, tx, `INSERT INTO roles (`+roleColumns+`) VALUES ($1, $2, $3, $4)`, r.Key, r.Name, r.Description, r.Default)
-		if isUnique(err) {
-			return conflict(fmt.Sprintf("a role with key %q already exists", r.Key), err)
+		if !r.Default {
+			return create()
 		}
+		// A new default role changes the roles of every user with no
+		// mapped group, in organizations without their own default.
+		dirs, err := s.directoriesWhere(ctx, tx, dirsOnGlobalDefault)
 		if err != nil {
-			return fmt.Errorf("creating role: %w", err)
+			return err
 		}
-		return nil
+		return s.withRoleEvents(ctx, tx, dirs, create)
 	})
 }
 
@@ -100,19 +112,29 @@ func (s *Store) UpdateRole(ctx context.Context, key string, fn func(*directory.R
 		if wasDefault && !r.Default {
 			return directory.Errorf(directory.KindInvalid, "role %q is the default role: make another role the default instead", key)
 		}
-		if r.Default && !wasDefault {
-			if err := s.unsetDefault(ctx, tx, key); err != nil {
-				return err
+		write := func() error {
+			if r.Default && !wasDefault {
+				if err := s.unsetDefault(ctx, tx, key); err != nil {
+					return err
+				}
 			}
-		}
-		if _, err := s.txExec(ctx, tx, `UPDATE roles SET name = $2, description = $3, is_default = $4 WHERE key = $1`, key, r.Name, r.Description, r.Default); err != nil {
-			if isUnique(err) {
-				return conflict("another role became the default at the same time", err)
+			if _, err := s.txExec(ctx, tx, `UPDATE roles SET name = $2, description = $3, is_default = $4 WHERE key = $1`, key, r.Name, r.Description, r.Default); err != nil {
+				if isUnique(err) {
+					return conflict("another role became the default at the same time", err)
+				}
+				return fmt.Errorf("updating role: %w", err)
 			}
-			return fmt.Errorf("updating role: %w", err)
+			return nil
 		}
 		out = r
-		return nil
+		if !r.Default || wasDefault {
+			return write()
+		}
+		dirs, err := s.directoriesWhere(ctx, tx, dirsOnGlobalDefault)
+		if err != nil {
+			return err
+		}
+		return s.withRoleEvents(ctx, tx, dirs, write)
 	})
 	return out, err
 }
@@ -120,20 +142,33 @@ func (s *Store) UpdateRole(ctx context.Context, key string, fn func(*directory.R
 // DeleteRole implements directory.Store.
 func (s *Store) DeleteRole(ctx context.Context, key string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := s.txExec(ctx, tx, `DELETE FROM roles WHERE key = $1 AND NOT is_default`, key)
+		// Its mappings and the organization defaults naming it go with it.
+		dirs, err := s.directoriesWhere(ctx, tx, dirsUsingRole, key)
 		if err != nil {
-			return fmt.Errorf("deleting role: %w", err)
+			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("deleting role: %w", err)
-		} else if n > 0 {
+		var n int64
+		err = s.withRoleEvents(ctx, tx, dirs, func() error {
+			res, err := s.txExec(ctx, tx, `DELETE FROM roles WHERE key = $1 AND NOT is_default`, key)
+			if err != nil {
+				return fmt.Errorf("deleting role: %w", err)
+			}
+			if n, err = res.RowsAffected(); err != nil {
+				return fmt.Errorf("deleting role: %w", err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if n > 0 {
 			return nil
 		}
-		var n int
-		if err := s.txRow(ctx, tx, `SELECT count(*) FROM roles WHERE key = $1`, key).Scan(&n); err != nil {
+		var exists int
+		if err := s.txRow(ctx, tx, `SELECT count(*) FROM roles WHERE key = $1`, key).Scan(&exists); err != nil {
 			return fmt.Errorf("deleting role: %w", err)
 		}
-		if n == 0 {
+		if exists == 0 {
 			return notFound("role", key)
 		}
 		return directory.Errorf(directory.KindConflict, "role %q is the default role and cannot be deleted: make another role the default first", key)
@@ -150,6 +185,16 @@ func (s *Store) SetOrganizationDefaultRole(ctx context.Context, orgID, role stri
 		if n == 0 {
 			return notFound("organization", orgID)
 		}
+		dirs, err := s.directoriesWhere(ctx, tx, dirsOfOrg, orgID)
+		if err != nil {
+			return err
+		}
+		return s.withRoleEvents(ctx, tx, dirs, func() error { return s.setOrgDefault(ctx, tx, orgID, role) })
+	})
+}
+
+func (s *Store) setOrgDefault(ctx context.Context, tx *sql.Tx, orgID, role string) error {
+	{
 		if role == "" {
 			if _, err := s.txExec(ctx, tx, `DELETE FROM organization_roles WHERE organization_id = $1`, orgID); err != nil {
 				return fmt.Errorf("clearing default role: %w", err)
@@ -173,7 +218,7 @@ func (s *Store) SetOrganizationDefaultRole(ctx context.Context, orgID, role stri
 			return fmt.Errorf("setting default role: %w", err)
 		}
 		return nil
-	})
+	}
 }
 
 // DefaultRoles implements directory.Store.
@@ -229,7 +274,9 @@ func (s *Store) PutRoleMappings(ctx context.Context, directoryID string, ms []di
 		}
 		pks := make([]int64, len(ms))
 		for i, m := range ms {
-			err := s.txRow(ctx, tx, `SELECT pk FROM groups WHERE id = $1 AND directory_id = $2`, m.GroupID, directoryID).Scan(&pks[i])
+			// KEY SHARE: the group cannot be deleted before the mapping
+			// is written, and this lock comes before the directory's.
+			err := s.txRow(ctx, tx, `SELECT pk FROM groups WHERE id = $1 AND directory_id = $2`+s.lockShare(), m.GroupID, directoryID).Scan(&pks[i])
 			if err == sql.ErrNoRows {
 				return directory.Errorf(directory.KindInvalid, "group %q is not a group of directory %s", m.GroupID, directoryID)
 			}
@@ -245,6 +292,12 @@ func (s *Store) PutRoleMappings(ctx context.Context, directoryID string, ms []di
 				return fmt.Errorf("replacing role mappings: %w", err)
 			}
 		}
+		return s.withRoleEvents(ctx, tx, []string{directoryID}, func() error { return s.writeMappings(ctx, tx, directoryID, ms, pks) })
+	})
+}
+
+func (s *Store) writeMappings(ctx context.Context, tx *sql.Tx, directoryID string, ms []directory.RoleMapping, pks []int64) error {
+	{
 		if _, err := s.txExec(ctx, tx, `DELETE FROM role_mappings WHERE directory_id = $1`, directoryID); err != nil {
 			return fmt.Errorf("replacing role mappings: %w", err)
 		}
@@ -262,7 +315,7 @@ func (s *Store) PutRoleMappings(ctx context.Context, directoryID string, ms []di
 			}
 		}
 		return nil
-	})
+	}
 }
 
 // lockShare locks a row that a new row is about to reference, on PostgreSQL,
@@ -278,6 +331,12 @@ func (s *Store) lockShare() string {
 // looking each user up by its unique id and following the indexes
 // group_members_user and role_mappings' primary key.
 func (s *Store) UserRoles(ctx context.Context, directoryID string, userIDs []string) (map[string][]directory.RoleGrant, error) {
+	return s.userRoles(ctx, s.readRows, directoryID, userIDs, 0)
+}
+
+// userRoles is UserRoles through query (the read pool or a transaction),
+// leaving out the grants of group exceptGroup (0: none).
+func (s *Store) userRoles(ctx context.Context, query queryFunc, directoryID string, userIDs []string, exceptGroup int64) (map[string][]directory.RoleGrant, error) {
 	out := map[string][]directory.RoleGrant{}
 	if len(userIDs) == 0 {
 		return out, nil
@@ -286,16 +345,16 @@ func (s *Store) UserRoles(ctx context.Context, directoryID string, userIDs []str
 	if err != nil {
 		return nil, fmt.Errorf("reading user roles: %w", err)
 	}
-	query := `SELECT u.id, rm.role_key, rm.priority
+	q := `SELECT u.id, rm.role_key, rm.priority
 		FROM json_each($2) AS j CROSS JOIN users u JOIN group_members gm ON gm.user_pk = u.pk JOIN role_mappings rm ON rm.group_pk = gm.group_pk
-		WHERE u.id = j.value AND u.directory_id = $1`
+		WHERE u.id = j.value AND u.directory_id = $1 AND gm.group_pk <> $3`
 	if s.postgres { // see joinIDs for why the ids are looked up behind a fence
-		query = `SELECT u.id, rm.role_key, rm.priority
+		q = `SELECT u.id, rm.role_key, rm.priority
 		FROM (SELECT * FROM users WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) OFFSET 0) AS u
 		JOIN group_members gm ON gm.user_pk = u.pk JOIN role_mappings rm ON rm.group_pk = gm.group_pk
-		WHERE u.directory_id = $1`
+		WHERE u.directory_id = $1 AND gm.group_pk <> $3`
 	}
-	rows, err := s.readRows(ctx, query, directoryID, string(ids))
+	rows, err := query(ctx, q, directoryID, string(ids), exceptGroup)
 	if err != nil {
 		return nil, fmt.Errorf("reading user roles: %w", err)
 	}

@@ -32,6 +32,9 @@ type Store struct {
 	readStmts, writeStmts stmtCache
 	qmu                   sync.Mutex
 	queries               map[string]string
+
+	// Now is the clock events are stamped with (time.Now when nil).
+	Now func() time.Time
 }
 
 var _ directory.Store = (*Store)(nil)

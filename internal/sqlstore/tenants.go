@@ -95,6 +95,7 @@ func (s *Store) UpdateDirectory(ctx context.Context, id string, now time.Time, f
 			return fmt.Errorf("reading directory: %w", err)
 		}
 		d.CreatedAt, d.UpdatedAt, d.LastRequestAt = fromMicros(created), fromMicros(updated), fromNullMicros(last)
+		wasEnabled := d.Enabled
 		if err := fn(&d); err != nil {
 			return err
 		}
@@ -104,7 +105,22 @@ func (s *Store) UpdateDirectory(ctx context.Context, id string, now time.Time, f
 			return fmt.Errorf("updating directory: %w", err)
 		}
 		out = d
-		return nil
+		if d.Enabled == wasEnabled {
+			return nil
+		}
+		w, err := s.openEvents(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		typ := directory.EventDirectoryDisabled
+		if d.Enabled {
+			typ = directory.EventDirectoryEnabled
+		}
+		rec := directory.DirectoryRecord{Object: "directory", ID: d.ID, OrganizationID: d.OrganizationID, Name: d.Name, Provider: d.Provider, Enabled: d.Enabled}
+		if err := w.add(typ, d.ID, "", rec, nil); err != nil {
+			return err
+		}
+		return s.flushEvents(ctx, tx, w)
 	})
 	return out, err
 }

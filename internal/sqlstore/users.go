@@ -15,19 +15,25 @@ import (
 const userColumns = `u.id, u.directory_id, u.user_name, u.external_id, u.active, u.doc, u.version, u.created_at, u.updated_at`
 
 func scanUser(row interface{ Scan(...any) error }) (directory.User, error) {
+	u, _, err := scanUserRaw(row)
+	return u, err
+}
+
+// scanUserRaw is scanUser that also returns the stored document's bytes.
+func scanUserRaw(row interface{ Scan(...any) error }) (directory.User, []byte, error) {
 	var u directory.User
 	var ext sql.NullString
 	var doc []byte
 	var created, updated int64
 	if err := row.Scan(&u.ID, &u.DirectoryID, &u.UserName, &ext, &u.Active, &doc, &u.Version, &created, &updated); err != nil {
-		return u, err
+		return u, nil, err
 	}
 	d, err := decodeDoc(doc)
 	if err != nil {
-		return u, fmt.Errorf("user %s: %w", u.ID, err)
+		return u, nil, fmt.Errorf("user %s: %w", u.ID, err)
 	}
 	u.ExternalID, u.Doc, u.CreatedAt, u.UpdatedAt = ext.String, d, fromMicros(created), fromMicros(updated)
-	return u, nil
+	return u, doc, nil
 }
 
 func decodeDoc(b []byte) (schema.Resource, error) {
@@ -87,7 +93,18 @@ func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
 		if err != nil {
 			return fmt.Errorf("creating user: %w", err)
 		}
-		return nil
+		// A new user is in no group: its roles are the default role.
+		w, err := s.openEvents(ctx, tx, u.DirectoryID)
+		if err != nil {
+			return err
+		}
+		eff := directory.Effective{Roles: []string{w.def}, Role: w.def}
+		rec := directory.NewUserRecord(u, w.orgID, nil, &eff)
+		rec.RawAttributes = json.RawMessage(doc)
+		if err := w.add(directory.EventUserCreated, u.ID, "", rec, nil); err != nil {
+			return err
+		}
+		return s.flushEvents(ctx, tx, w)
 	})
 }
 
@@ -107,13 +124,14 @@ func (s *Store) GetUser(ctx context.Context, directoryID, id string) (directory.
 func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time.Time, fn func(*directory.User) (bool, error)) (directory.User, error) {
 	var out directory.User
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		u, err := scanUser(s.txRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.forUpdate(), id, directoryID))
+		u, raw, err := scanUserRaw(s.txRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.forUpdate(), id, directoryID))
 		if err == sql.ErrNoRows {
 			return notFound("user", id)
 		}
 		if err != nil {
 			return fmt.Errorf("reading user: %w", err)
 		}
+		before := u
 		changed, err := fn(&u)
 		if err != nil {
 			return err
@@ -138,23 +156,74 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 			return fmt.Errorf("updating user: %w", err)
 		}
 		out = u
-		return nil
+		// fn may have changed the loaded document in place: decode the
+		// stored one again for the comparison.
+		if before.Doc, err = decodeDoc(raw); err != nil {
+			return err
+		}
+		return s.userUpdatedEvent(ctx, tx, before, u, doc)
 	})
 	return out, err
+}
+
+// userUpdatedEvent appends the user_updated event of an attribute change:
+// the user's groups and roles are the same before and after.
+func (s *Store) userUpdatedEvent(ctx context.Context, tx *sql.Tx, before, after directory.User, doc string) error {
+	w, err := s.openEvents(ctx, tx, after.DirectoryID)
+	if err != nil {
+		return err
+	}
+	groups, err := s.userGroups(ctx, s.txQuery(tx), w.dirID, []string{after.ID})
+	if err != nil {
+		return err
+	}
+	grants, err := s.userRoles(ctx, s.txQuery(tx), w.dirID, []string{after.ID}, 0)
+	if err != nil {
+		return err
+	}
+	eff := directory.EffectiveRoles(grants[after.ID], w.def)
+	rb := directory.NewUserRecord(before, w.orgID, groups[after.ID], &eff)
+	ra := directory.NewUserRecord(after, w.orgID, groups[after.ID], &eff)
+	prev, err := previousOf(rb, ra, before.Doc, after.Doc)
+	if err != nil {
+		return err
+	}
+	ra.RawAttributes = json.RawMessage(doc)
+	if err := w.add(directory.EventUserUpdated, after.ID, "", ra, prev); err != nil {
+		return err
+	}
+	return s.flushEvents(ctx, tx, w)
 }
 
 // DeleteUser implements directory.Store. Memberships go with the user
 // (ON DELETE CASCADE).
 func (s *Store) DeleteUser(ctx context.Context, directoryID, id string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := s.txExec(ctx, tx, `DELETE FROM users WHERE id = $1 AND directory_id = $2`, id, directoryID)
-		if err != nil {
-			return fmt.Errorf("deleting user: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		// FOR UPDATE (not NO KEY): the row is about to be deleted, and taking
+		// the delete's lock now keeps the directory row the last lock taken.
+		u, err := scanUser(s.txRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.forDelete(), id, directoryID))
+		if err == sql.ErrNoRows {
 			return notFound("user", id)
 		}
-		return nil
+		if err != nil {
+			return fmt.Errorf("reading user: %w", err)
+		}
+		// The event carries the user as it was, with its groups and roles.
+		w, err := s.openEvents(ctx, tx, directoryID)
+		if err != nil {
+			return err
+		}
+		recs, err := s.userRecords(ctx, tx, w, []directory.User{u})
+		if err != nil {
+			return err
+		}
+		if _, err := s.txExec(ctx, tx, `DELETE FROM users WHERE id = $1 AND directory_id = $2`, id, directoryID); err != nil {
+			return fmt.Errorf("deleting user: %w", err)
+		}
+		if err := w.add(directory.EventUserDeleted, id, "", recs[0], nil); err != nil {
+			return err
+		}
+		return s.flushEvents(ctx, tx, w)
 	})
 }
 
@@ -218,6 +287,11 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 
 // UserGroups implements directory.Store.
 func (s *Store) UserGroups(ctx context.Context, directoryID string, userIDs []string) (map[string][]directory.GroupRef, error) {
+	return s.userGroups(ctx, s.readRows, directoryID, userIDs)
+}
+
+// userGroups is UserGroups through query: the read pool, or a transaction.
+func (s *Store) userGroups(ctx context.Context, query queryFunc, directoryID string, userIDs []string) (map[string][]directory.GroupRef, error) {
 	out := map[string][]directory.GroupRef{}
 	if len(userIDs) == 0 {
 		return out, nil
@@ -226,18 +300,18 @@ func (s *Store) UserGroups(ctx context.Context, directoryID string, userIDs []st
 	if err != nil {
 		return nil, fmt.Errorf("listing user groups: %w", err)
 	}
-	query := `SELECT u.id, g.id, g.display_name
+	q := `SELECT u.id, g.id, g.display_name
 		FROM json_each($2) AS j CROSS JOIN users u JOIN group_members gm ON gm.user_pk = u.pk JOIN groups g ON g.pk = gm.group_pk
 		WHERE u.id = j.value AND u.directory_id = $1
 		ORDER BY u.pk, g.pk`
 	if s.postgres { // see joinIDs for why the ids are looked up behind a fence
-		query = `SELECT u.id, g.id, g.display_name
+		q = `SELECT u.id, g.id, g.display_name
 		FROM (SELECT * FROM users WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) OFFSET 0) AS u
 		JOIN group_members gm ON gm.user_pk = u.pk JOIN groups g ON g.pk = gm.group_pk
 		WHERE u.directory_id = $1
 		ORDER BY u.pk, g.pk`
 	}
-	rows, err := s.readRows(ctx, query, directoryID, string(ids))
+	rows, err := query(ctx, q, directoryID, string(ids))
 	if err != nil {
 		return nil, fmt.Errorf("listing user groups: %w", err)
 	}
@@ -261,6 +335,14 @@ func (s *Store) UserGroups(ctx context.Context, directoryID string, userIDs []st
 func (s *Store) forUpdate() string {
 	if s.postgres {
 		return ` FOR NO KEY UPDATE`
+	}
+	return ``
+}
+
+// forDelete locks, on PostgreSQL, a row the transaction will delete.
+func (s *Store) forDelete() string {
+	if s.postgres {
+		return ` FOR UPDATE`
 	}
 	return ``
 }

@@ -44,6 +44,8 @@ func RunConcurrency(t *testing.T, stores ...directory.Store) {
 	t.Run("ManyWriters", func(t *testing.T) { raceManyWriters(t, stores) })
 	t.Run("DeleteWhileAddingMember", func(t *testing.T) { raceDeleteWhileAdding(t, stores) })
 	t.Run("MutualNesting", func(t *testing.T) { raceMutualNesting(t, stores) })
+	t.Run("EventFeed", func(t *testing.T) { RunEventConcurrency(t, stores...) })
+	t.Run("EventReplay", func(t *testing.T) { RunEventReplay(t, stores...) })
 }
 
 // race runs fn(i, store) in racers goroutines released together.

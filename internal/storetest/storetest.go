@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 	tests = append(tests, settingsTests()...)
 	tests = append(tests, adminTests()...)
 	tests = append(tests, roleTests()...)
+	tests = append(tests, eventTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, newStore(t))

@@ -1,0 +1,670 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+)
+
+// The event log. Every write method that changes a directory's users,
+// groups, memberships, settings or roles appends its events inside its own
+// transaction through an eventWriter, so that there is no change without
+// its event and no event without its change.
+//
+// Sequence: each directory row carries event_seq, the last sequence given.
+// The writer reads it with the row locked (FOR NO KEY UPDATE on PostgreSQL,
+// which does not conflict with the KEY SHARE locks that foreign-key checks
+// take) and stores the new value, so sequences are gapless and follow
+// commit order within a directory.
+//
+// Position (the feed cursor): on SQLite the rowid, handed out by the single
+// writer in commit order. On PostgreSQL transactions commit in an order
+// that no value taken during the transaction follows, so events are
+// inserted without a position and sealed by readers (seal).
+
+// eventWriter collects one transaction's events for one directory.
+type eventWriter struct {
+	dirID, orgID string
+	// def is the role users with no mapped group get, as of this
+	// transaction.
+	def  string
+	seq  int64 // last sequence given
+	at   time.Time
+	rows []eventRow
+}
+
+type eventRow struct {
+	typ, subject, member string
+	data, previous       []byte
+	seq                  int64
+}
+
+// openEvents locks the directory's event counter for the rest of tx and
+// returns a writer for its events. Call it after the change's own row
+// writes, so that the directory row is the last lock the transaction takes.
+func (s *Store) openEvents(ctx context.Context, tx *sql.Tx, dirID string) (*eventWriter, error) {
+	w := &eventWriter{dirID: dirID, at: s.clock().UTC().Truncate(time.Microsecond)}
+	err := s.txRow(ctx, tx, `SELECT d.organization_id, d.event_seq,
+		COALESCE((SELECT o.default_role FROM organization_roles o WHERE o.organization_id = d.organization_id), (SELECT r.key FROM roles r WHERE r.is_default), '')
+		FROM directories d WHERE d.id = $1`+s.forUpdate(), dirID).Scan(&w.orgID, &w.seq, &w.def)
+	if err == sql.ErrNoRows {
+		return nil, notFound("directory", dirID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading event sequence: %w", err)
+	}
+	return w, nil
+}
+
+func (s *Store) clock() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// add queues one event. data and previous are rendered to JSON; a nil
+// previous is stored as NULL.
+func (w *eventWriter) add(typ, subject, member string, data any, previous map[string]any) error {
+	d, err := json.Marshal(data)
+	if err != nil {
+		return fmt.Errorf("encoding %s event: %w", typ, err)
+	}
+	var p []byte
+	if previous != nil {
+		if p, err = json.Marshal(previous); err != nil {
+			return fmt.Errorf("encoding %s event: %w", typ, err)
+		}
+	}
+	w.seq++
+	w.rows = append(w.rows, eventRow{typ: typ, subject: subject, member: member, data: d, previous: p, seq: w.seq})
+	return nil
+}
+
+// eventsPerInsert bounds the rows of one multi-row INSERT (10 parameters
+// each, far under both databases' limits).
+const eventsPerInsert = 64
+
+// flush writes the queued events and the directory's new last sequence.
+func (s *Store) flushEvents(ctx context.Context, tx *sql.Tx, w *eventWriter) error {
+	if w == nil || len(w.rows) == 0 {
+		return nil
+	}
+	for start := 0; start < len(w.rows); start += eventsPerInsert {
+		chunk := w.rows[start:min(start+eventsPerInsert, len(w.rows))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO events (id, type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous) VALUES `)
+		args := make([]any, 0, 10*len(chunk))
+		for i, r := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(" + placeholders(len(args)+1, 10) + ")")
+			var prev any
+			if r.previous != nil {
+				prev = string(r.previous)
+			}
+			args = append(args, eventID(w.at, w.dirID, r.seq), r.typ, micros(w.at), w.orgID, w.dirID, r.seq,
+				nullString(r.subject), nullString(r.member), string(r.data), prev)
+		}
+		if _, err := s.txExec(ctx, tx, b.String(), args...); err != nil {
+			return fmt.Errorf("appending events: %w", err)
+		}
+	}
+	if _, err := s.txExec(ctx, tx, `UPDATE directories SET event_seq = $2 WHERE id = $1`, w.dirID, w.seq); err != nil {
+		return fmt.Errorf("appending events: %w", err)
+	}
+	w.rows = w.rows[:0]
+	return nil
+}
+
+// eventID derives an event's id from its time, directory and sequence:
+// (directory, sequence) is unique, so the id is too, it needs no
+// randomness, and ids still sort by time like every other id.
+func eventID(at time.Time, dirID string, seq int64) string {
+	h := sha256.Sum256([]byte(dirID + "/" + strconv.FormatInt(seq, 10)))
+	id, _ := directory.IDs{Now: func() time.Time { return at }, Rand: bytes.NewReader(h[:10])}.New(directory.PrefixEvent)
+	return id
+}
+
+// AppendNotice writes an event that belongs to no directory (for example
+// webhook_endpoint.disabled) inside tx. It has no sequence.
+func (s *Store) AppendNotice(ctx context.Context, tx *sql.Tx, e directory.Event) error {
+	var prev any
+	if e.Previous != nil {
+		prev = string(e.Previous)
+	}
+	_, err := s.txExec(ctx, tx, `INSERT INTO events (id, type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous)
+		VALUES ($1, $2, $3, $4, NULL, NULL, NULL, NULL, $5, $6)`, e.ID, e.Type, micros(e.OccurredAt), e.OrganizationID, string(e.Data), prev)
+	if err != nil {
+		return fmt.Errorf("appending %s event: %w", e.Type, err)
+	}
+	return nil
+}
+
+// ---- Reading the feed. ----
+
+const eventColumns = `position, id, type, occurred_at, organization_id, directory_id, sequence, data, previous`
+
+func scanEvent(row interface{ Scan(...any) error }) (directory.Event, error) {
+	var e directory.Event
+	var at int64
+	var dir sql.NullString
+	var seq, pos sql.NullInt64
+	var data string
+	var prev sql.NullString
+	if err := row.Scan(&pos, &e.ID, &e.Type, &at, &e.OrganizationID, &dir, &seq, &data, &prev); err != nil {
+		return e, err
+	}
+	e.Position, e.OccurredAt, e.DirectoryID, e.Sequence = pos.Int64, fromMicros(at), dir.String, seq.Int64
+	e.Data = json.RawMessage(data)
+	if prev.Valid {
+		e.Previous = json.RawMessage(prev.String)
+	}
+	return e, nil
+}
+
+// defaultEventLimit is how many events a feed read returns when the
+// query names no limit.
+const defaultEventLimit = 100
+
+// ListEvents implements directory.EventLog.
+func (s *Store) ListEvents(ctx context.Context, q directory.EventQuery) ([]directory.Event, error) {
+	if s.postgres {
+		if err := s.seal(ctx); err != nil {
+			return nil, err
+		}
+	}
+	args := []any{q.After}
+	cond := `position > $1`
+	if len(q.Types) > 0 {
+		list, err := json.Marshal(q.Types)
+		if err != nil {
+			return nil, fmt.Errorf("listing events: %w", err)
+		}
+		args = append(args, string(list))
+		if s.postgres {
+			cond += fmt.Sprintf(` AND type IN (SELECT jsonb_array_elements_text($%d::jsonb))`, len(args))
+		} else {
+			cond += fmt.Sprintf(` AND type IN (SELECT value FROM json_each($%d))`, len(args))
+		}
+	}
+	if q.OrganizationID != "" {
+		args = append(args, q.OrganizationID)
+		cond += fmt.Sprintf(` AND organization_id = $%d`, len(args))
+	}
+	if q.DirectoryID != "" {
+		args = append(args, q.DirectoryID)
+		cond += fmt.Sprintf(` AND directory_id = $%d`, len(args))
+	}
+	if q.Subject != "" {
+		args = append(args, q.Subject)
+		cond += fmt.Sprintf(` AND (subject_id = $%d OR member_id = $%d)`, len(args), len(args))
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = defaultEventLimit
+	}
+	args = append(args, limit)
+	rows, err := s.readRows(ctx, fmt.Sprintf(`SELECT %s FROM events WHERE %s ORDER BY position LIMIT $%d`, eventColumns, cond, len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing events: %w", err)
+	}
+	defer rows.Close()
+	out := []directory.Event{}
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing events: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing events: %w", err)
+	}
+	return out, nil
+}
+
+// GetEvent implements directory.EventLog.
+func (s *Store) GetEvent(ctx context.Context, id string) (directory.Event, error) {
+	if s.postgres {
+		if err := s.seal(ctx); err != nil {
+			return directory.Event{}, err
+		}
+	}
+	e, err := scanEvent(s.readRow(ctx, `SELECT `+eventColumns+` FROM events WHERE id = $1`, id))
+	if err == sql.ErrNoRows {
+		return e, notFound("event", id)
+	}
+	if err != nil {
+		return e, fmt.Errorf("reading event: %w", err)
+	}
+	return e, nil
+}
+
+// sealBatch bounds how many events one sealing statement numbers.
+const sealBatch = 10000
+
+// seal gives positions to the committed events that have none (PostgreSQL
+// only), in one transaction holding the event_feed row lock:
+//   - sealers run one at a time, each numbering after the last position
+//     the previous one gave, and a sealer's positions become visible all
+//     at once when it commits; so positions become visible in increasing
+//     order and a reader that has seen position p will never see a new
+//     event at or below p;
+//   - within a directory, events were inserted in sequence order under the
+//     directory row lock, so their pk order is their sequence order, and
+//     numbering by pk keeps positions in sequence order.
+func (s *Store) seal(ctx context.Context) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sealing events: %w", err)
+	}
+	defer tx.Rollback()
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT last_position FROM event_feed WHERE id = 1 FOR UPDATE`).Scan(&last); err != nil {
+		return fmt.Errorf("sealing events: %w", err)
+	}
+	total := int64(0)
+	for {
+		res, err := tx.ExecContext(ctx, `UPDATE events e SET position = $1 + t.rn
+			FROM (SELECT pk, row_number() OVER (ORDER BY pk) AS rn FROM events WHERE position IS NULL ORDER BY pk LIMIT $2) t
+			WHERE e.pk = t.pk`, last+total, sealBatch)
+		if err != nil {
+			return fmt.Errorf("sealing events: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("sealing events: %w", err)
+		}
+		total += n
+		if n < sealBatch {
+			break
+		}
+	}
+	if total == 0 {
+		return nil // nothing to seal: the rollback releases the lock
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE event_feed SET last_position = $1 WHERE id = 1`, last+total); err != nil {
+		return fmt.Errorf("sealing events: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sealing events: %w", err)
+	}
+	return nil
+}
+
+// ---- Rendering records inside a transaction. ----
+
+type queryFunc func(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+
+func (s *Store) txQuery(tx *sql.Tx) queryFunc {
+	return func(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+		return s.txRows(ctx, tx, query, args...)
+	}
+}
+
+// userRecord renders u as events carry it: with its groups and effective
+// roles as tx sees them, and its stored document as raw_attributes (doc,
+// when the caller has it encoded already).
+func (s *Store) userRecords(ctx context.Context, tx *sql.Tx, w *eventWriter, users []directory.User) ([]directory.UserRecord, error) {
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	groups, err := s.userGroups(ctx, s.txQuery(tx), w.dirID, ids)
+	if err != nil {
+		return nil, err
+	}
+	grants, err := s.userRoles(ctx, s.txQuery(tx), w.dirID, ids, 0)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]directory.UserRecord, len(users))
+	for i, u := range users {
+		eff := directory.EffectiveRoles(grants[u.ID], w.def)
+		out[i] = directory.NewUserRecord(u, w.orgID, groups[u.ID], &eff)
+		raw, err := json.Marshal(u.Doc)
+		if err != nil {
+			return nil, fmt.Errorf("encoding user %s: %w", u.ID, err)
+		}
+		out[i].RawAttributes = raw
+	}
+	return out, nil
+}
+
+// previousOf returns the fields of before that differ in after, with
+// before's values. Records compare field by field as JSON; raw_attributes
+// compares the SCIM documents attribute by attribute and lists only the
+// top-level attributes that changed (null: the attribute was absent).
+// updated_at and groups are not compared: membership changes have their
+// own events.
+func previousOf(before, after any, beforeDoc, afterDoc map[string]any) (map[string]any, error) {
+	b, err := fields(before)
+	if err != nil {
+		return nil, err
+	}
+	a, err := fields(after)
+	if err != nil {
+		return nil, err
+	}
+	prev := map[string]any{}
+	for k, v := range b {
+		switch k {
+		case "updated_at", "raw_attributes", "groups", "member_count":
+			continue
+		}
+		if !bytes.Equal(v, a[k]) {
+			prev[k] = v
+		}
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok && k != "raw_attributes" && k != "updated_at" && k != "groups" {
+			prev[k] = nil
+		}
+	}
+	raw := map[string]any{}
+	for k, v := range beforeDoc {
+		if !reflect.DeepEqual(v, afterDoc[k]) {
+			raw[k] = v
+		}
+	}
+	for k := range afterDoc {
+		if _, ok := beforeDoc[k]; !ok {
+			raw[k] = nil
+		}
+	}
+	delete(raw, "meta")
+	delete(raw, "members") // membership has its own events
+	if len(raw) > 0 {
+		prev["raw_attributes"] = raw
+	}
+	return prev, nil
+}
+
+func fields(v any) (map[string]json.RawMessage, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encoding event: %w", err)
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("encoding event: %w", err)
+	}
+	return m, nil
+}
+
+// ---- Role changes. ----
+
+// groupGrants returns the roles a group maps to.
+func (s *Store) groupGrants(ctx context.Context, tx *sql.Tx, groupPK int64) ([]directory.RoleGrant, error) {
+	rows, err := s.txRows(ctx, tx, `SELECT role_key, priority FROM role_mappings WHERE group_pk = $1`, groupPK)
+	if err != nil {
+		return nil, fmt.Errorf("reading group mappings: %w", err)
+	}
+	defer rows.Close()
+	var out []directory.RoleGrant
+	for rows.Next() {
+		var g directory.RoleGrant
+		if err := rows.Scan(&g.Role, &g.Priority); err != nil {
+			return nil, fmt.Errorf("reading group mappings: %w", err)
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// membershipRoleEvents appends user_updated events for the users whose
+// effective roles changed because their membership of one mapped group
+// changed: was and is say, per user id, whether it was a member before
+// the transaction and is one now. Other groups' grants are read once.
+func (s *Store) membershipRoleEvents(ctx context.Context, tx *sql.Tx, w *eventWriter, groupPK int64, gg []directory.RoleGrant, was, is map[string]bool) error {
+	if len(gg) == 0 || len(was) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(was))
+	for id := range was {
+		if was[id] != is[id] {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	if len(ids) == 0 {
+		return nil
+	}
+	others, err := s.userRoles(ctx, s.txQuery(tx), w.dirID, ids, groupPK)
+	if err != nil {
+		return err
+	}
+	before := map[string]directory.Effective{}
+	var changed []string
+	for _, id := range ids {
+		with := append(append([]directory.RoleGrant(nil), others[id]...), gg...)
+		b, a := others[id], others[id]
+		if was[id] {
+			b = with
+		}
+		if is[id] {
+			a = with
+		}
+		eb, ea := directory.EffectiveRoles(b, w.def), directory.EffectiveRoles(a, w.def)
+		if !reflect.DeepEqual(eb, ea) {
+			before[id] = eb
+			changed = append(changed, id)
+		}
+	}
+	return s.roleEvents(ctx, tx, w, changed, before)
+}
+
+// roleEvents appends a user_updated event for each listed user (which must
+// exist), whose effective roles were before[id].
+func (s *Store) roleEvents(ctx context.Context, tx *sql.Tx, w *eventWriter, ids []string, before map[string]directory.Effective) error {
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		users, err := s.usersByID(ctx, tx, w.dirID, part)
+		if err != nil {
+			return err
+		}
+		recs, err := s.userRecords(ctx, tx, w, users)
+		if err != nil {
+			return err
+		}
+		for i, r := range recs {
+			b := before[users[i].ID]
+			if err := w.add(directory.EventUserUpdated, r.ID, "", r, map[string]any{"roles": b.Roles, "role": b.Role}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// usersByID loads the listed users of a directory in tx, in id order.
+func (s *Store) usersByID(ctx context.Context, tx *sql.Tx, dirID string, ids []string) ([]directory.User, error) {
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("loading users: %w", err)
+	}
+	rows, err := s.txRows(ctx, tx, `SELECT `+userColumns+` FROM `+s.joinIDs("$2", "users", "u")+` AND u.directory_id = $1 ORDER BY u.id`, dirID, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("loading users: %w", err)
+	}
+	defer rows.Close()
+	var out []directory.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("loading users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// roleSnapshot is what decides a directory's effective roles: the default
+// role and the grants of every user that has any.
+type roleSnapshot struct {
+	def    string
+	grants map[string][]directory.RoleGrant
+}
+
+func (s *Store) snapshotRoles(ctx context.Context, tx *sql.Tx, dirID string) (roleSnapshot, error) {
+	var snap roleSnapshot
+	err := s.txRow(ctx, tx, `SELECT COALESCE((SELECT o.default_role FROM organization_roles o WHERE o.organization_id = d.organization_id), (SELECT r.key FROM roles r WHERE r.is_default), '')
+		FROM directories d WHERE d.id = $1`, dirID).Scan(&snap.def)
+	if err == sql.ErrNoRows {
+		return snap, notFound("directory", dirID)
+	}
+	if err != nil {
+		return snap, fmt.Errorf("reading roles: %w", err)
+	}
+	rows, err := s.txRows(ctx, tx, `SELECT u.id, rm.role_key, rm.priority FROM role_mappings rm
+		JOIN group_members gm ON gm.group_pk = rm.group_pk JOIN users u ON u.pk = gm.user_pk
+		WHERE rm.directory_id = $1`, dirID)
+	if err != nil {
+		return snap, fmt.Errorf("reading roles: %w", err)
+	}
+	defer rows.Close()
+	snap.grants = map[string][]directory.RoleGrant{}
+	for rows.Next() {
+		var id string
+		var g directory.RoleGrant
+		if err := rows.Scan(&id, &g.Role, &g.Priority); err != nil {
+			return snap, fmt.Errorf("reading roles: %w", err)
+		}
+		snap.grants[id] = append(snap.grants[id], g)
+	}
+	return snap, rows.Err()
+}
+
+// withRoleEvents runs mutate, which may change the role mappings or
+// default roles of the listed directories, and appends a user_updated
+// event for every user of them whose effective roles changed.
+//
+// The directories are locked first, in id order, so that no membership
+// change commits between the two snapshots (it would be reported twice).
+// Callers lock any group rows they need before calling (PutRoleMappings),
+// keeping the directory rows the last locks taken.
+func (s *Store) withRoleEvents(ctx context.Context, tx *sql.Tx, dirIDs []string, mutate func() error) error {
+	dirIDs = append([]string(nil), dirIDs...)
+	sort.Strings(dirIDs)
+	for _, id := range dirIDs {
+		var one int
+		if err := s.txRow(ctx, tx, `SELECT 1 FROM directories WHERE id = $1`+s.forUpdate(), id).Scan(&one); err != nil && err != sql.ErrNoRows {
+			return fmt.Errorf("locking directory: %w", err)
+		}
+	}
+	before := make([]roleSnapshot, len(dirIDs))
+	for i, id := range dirIDs {
+		snap, err := s.snapshotRoles(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		before[i] = snap
+	}
+	if err := mutate(); err != nil {
+		return err
+	}
+	for i, dirID := range dirIDs {
+		after, err := s.snapshotRoles(ctx, tx, dirID)
+		if err != nil {
+			return err
+		}
+		b := before[i]
+		candidates := map[string]bool{}
+		if b.def != after.def {
+			ids, err := s.allUserIDs(ctx, tx, dirID)
+			if err != nil {
+				return err
+			}
+			for _, id := range ids {
+				candidates[id] = true
+			}
+		} else {
+			for id := range b.grants {
+				candidates[id] = true
+			}
+			for id := range after.grants {
+				candidates[id] = true
+			}
+		}
+		prev := map[string]directory.Effective{}
+		var changed []string
+		for id := range candidates {
+			eb, ea := directory.EffectiveRoles(b.grants[id], b.def), directory.EffectiveRoles(after.grants[id], after.def)
+			if !reflect.DeepEqual(eb, ea) {
+				prev[id] = eb
+				changed = append(changed, id)
+			}
+		}
+		if len(changed) == 0 {
+			continue
+		}
+		sort.Strings(changed)
+		w, err := s.openEvents(ctx, tx, dirID)
+		if err != nil {
+			return err
+		}
+		if err := s.roleEvents(ctx, tx, w, changed, prev); err != nil {
+			return err
+		}
+		if err := s.flushEvents(ctx, tx, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) allUserIDs(ctx context.Context, tx *sql.Tx, dirID string) ([]string, error) {
+	rows, err := s.txRows(ctx, tx, `SELECT id FROM users WHERE directory_id = $1`, dirID)
+	if err != nil {
+		return nil, fmt.Errorf("listing users: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("listing users: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// directoriesWhere returns the ids of the directories a query selects.
+func (s *Store) directoriesWhere(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+	rows, err := s.txRows(ctx, tx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing directories: %w", err)
+	}
+	ids, err := readIDs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("listing directories: %w", err)
+	}
+	return ids, nil
+}
+
+// Which directories a role change can affect.
+const (
+	// dirsOfOrg: the organization's directories (its default role changed).
+	dirsOfOrg = `SELECT id FROM directories WHERE organization_id = $1 ORDER BY id`
+	// dirsOnGlobalDefault: directories whose organization has no default
+	// role of its own (the instance default changed).
+	dirsOnGlobalDefault = `SELECT d.id FROM directories d WHERE NOT EXISTS (SELECT 1 FROM organization_roles o WHERE o.organization_id = d.organization_id) ORDER BY d.id`
+	// dirsUsingRole: directories that map a group to role $1 or whose
+	// organization defaults to it (the role is being deleted).
+	dirsUsingRole = `SELECT directory_id FROM role_mappings WHERE role_key = $1
+		UNION SELECT d.id FROM directories d JOIN organization_roles o ON o.organization_id = d.organization_id WHERE o.default_role = $1`
+)
