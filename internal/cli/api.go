@@ -29,6 +29,7 @@ var apiCommands = map[string]string{
 	"groups":        "list, get or members",
 	"roles":         "list, create, update or delete",
 	"role-mappings": "get, set or preview",
+	"events":        "tail, list or get",
 }
 
 // apiCmd is one run of an API command: its flags, parsed arguments and
@@ -68,6 +69,8 @@ func apiRun(ctx context.Context, cmd string, args []string, env Env) error {
 		err = rolesCmd(ctx, a, sub, args[1:])
 	case "role-mappings":
 		err = roleMappingsCmd(ctx, a, sub, args[1:])
+	case "events":
+		err = eventsCmd(ctx, a, sub, args[1:])
 	}
 	var ae *client.APIError
 	if errors.As(err, &ae) {

@@ -47,6 +47,7 @@ default http://127.0.0.1:8080; --api-key or $SCIMBRIDGE_API_KEY; --json for scri
   scimbridge groups list DIR, groups get|members DIR GROUP
   scimbridge roles list|create|update|delete
   scimbridge role-mappings get DIR, role-mappings set|preview DIR --map GROUP=ROLE:PRIORITY …
+  scimbridge events tail|list [--types T,…] [--directory DIR] [--after CURSOR], events get EVENT
 
 Run "scimbridge COMMAND -h" for a command's flags. Every flag also has an
 environment variable, shown in its help.
@@ -69,7 +70,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = apikeys(ctx, args[1:], env)
 	case "simulate":
 		err = simulateCmd(ctx, args[1:], env)
-	case "orgs", "directories", "tokens", "users", "groups", "roles", "role-mappings":
+	case "orgs", "directories", "tokens", "users", "groups", "roles", "role-mappings", "events":
 		err = apiRun(ctx, args[0], args[1:], env)
 	case "version", "--version", "-version":
 		fmt.Fprintln(env.Stdout, "scimbridge", version())

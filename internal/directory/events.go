@@ -98,6 +98,10 @@ type EventLog interface {
 	ListEvents(ctx context.Context, q EventQuery) ([]Event, error)
 	// GetEvent returns one event by id (KindNotFound when absent).
 	GetEvent(ctx context.Context, id string) (Event, error)
+	// LastEventPosition returns the position of the newest committed
+	// event (0 when there is none): a consumer that starts there reads
+	// only events committed later.
+	LastEventPosition(ctx context.Context) (int64, error)
 }
 
 // EventPayload is an event as the feed and webhook deliveries carry it.

@@ -53,6 +53,9 @@ func (h *Handler) routeTable() []route {
 		{"GET /api/v1/directories/{dir_id}/groups", h.listGroups},
 		{"GET /api/v1/directories/{dir_id}/groups/{group_id}", h.getGroup},
 		{"GET /api/v1/directories/{dir_id}/groups/{group_id}/members", h.listMembers},
+		// The events feed (issue 5; events.go).
+		{"GET /api/v1/events", h.listEvents},
+		{"GET /api/v1/events/{event_id}", h.getEvent},
 		// Roles and group-based role assignment (issue 4; roles.go).
 		{"GET /api/v1/roles", h.listRoles},
 		{"POST /api/v1/roles", h.createRole},

@@ -252,6 +252,22 @@ func (s *Store) GetEvent(ctx context.Context, id string) (directory.Event, error
 	return e, nil
 }
 
+// LastEventPosition implements directory.EventLog.
+func (s *Store) LastEventPosition(ctx context.Context) (int64, error) {
+	query := `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)`
+	if s.postgres {
+		if err := s.seal(ctx); err != nil {
+			return 0, err
+		}
+		query = `SELECT last_position FROM event_feed WHERE id = 1`
+	}
+	var n int64
+	if err := s.readRow(ctx, query).Scan(&n); err != nil {
+		return 0, fmt.Errorf("reading the last event position: %w", err)
+	}
+	return n, nil
+}
+
 // sealBatch bounds how many events one sealing statement numbers.
 const sealBatch = 10000
 

@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/client"
+)
+
+// eventsCmd is "scimbridge events tail|list|get".
+func eventsCmd(ctx context.Context, a *apiCmd, sub string, args []string) error {
+	var opts client.EventsOptions
+	var types string
+	a.fs.StringVar(&opts.After, "after", "", "start after this cursor (default: tail starts at the newest event, list at the oldest)")
+	a.fs.StringVar(&types, "types", "", "comma-separated event types to keep")
+	a.fs.StringVar(&opts.OrganizationID, "organization", "", "only this organization's events")
+	a.fs.StringVar(&opts.DirectoryID, "directory", "", "only this directory's events")
+	a.fs.StringVar(&opts.SubjectID, "subject", "", "only events about this user or group")
+	switch sub {
+	case "tail":
+		fromStart := a.fs.Bool("from-start", false, "start at the oldest kept event instead of the newest")
+		poll := a.fs.Duration("poll", time.Second, "how long to wait between reads that find nothing")
+		if err := a.parse(args); err != nil {
+			return err
+		}
+		if *poll < 10*time.Millisecond {
+			return usageError{"--poll must be at least 10ms"}
+		}
+		c, err := a.client()
+		if err != nil {
+			return err
+		}
+		opts.Types = splitList(types)
+		if opts.After == "" && !*fromStart {
+			opts.After = "latest"
+		}
+		for e, err := range c.FollowEvents(ctx, opts, *poll) {
+			if err != nil {
+				return err
+			}
+			if err := a.printEvent(e.Event); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "list":
+		a.fs.IntVar(&opts.Limit, "limit", 100, "at most this many events (1–1000)")
+		if err := a.parse(args); err != nil {
+			return err
+		}
+		c, err := a.client()
+		if err != nil {
+			return err
+		}
+		opts.Types = splitList(types)
+		es, next, err := c.ListEvents(ctx, opts)
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			if err := a.printEvent(e); err != nil {
+				return err
+			}
+		}
+		if !a.asJSON {
+			fmt.Fprintf(a.env.Stderr, "next cursor: %s\n", next)
+		}
+		return nil
+	case "get":
+		if err := a.parse(args, "EVENT_ID"); err != nil {
+			return err
+		}
+		c, err := a.client()
+		if err != nil {
+			return err
+		}
+		e, err := c.GetEvent(ctx, a.args[0])
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(a.env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(e)
+	}
+	return unknownSub("events", sub)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// printEvent prints one line: JSON with --json, else time, type,
+// directory and sequence, and what the event is about.
+func (a *apiCmd) printEvent(e client.Event) error {
+	if a.asJSON {
+		b, err := json.Marshal(e)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(a.env.Stdout, string(b))
+		return err
+	}
+	var d struct {
+		ID       string `json:"id"`
+		UserName string `json:"user_name"`
+		Name     string `json:"name"`
+		Group    struct {
+			Name string `json:"name"`
+		} `json:"group"`
+		Member struct {
+			ID          string `json:"id"`
+			DisplayName string `json:"display_name"`
+		} `json:"member"`
+	}
+	_ = json.Unmarshal(e.Data, &d)
+	about := d.ID
+	switch {
+	case d.UserName != "":
+		about += " " + d.UserName
+	case d.Member.ID != "":
+		about = d.Member.ID + " " + d.Member.DisplayName + " in " + d.Group.Name
+	case d.Name != "":
+		about += " " + d.Name
+	}
+	var changed []string
+	if len(e.PreviousAttributes) > 0 {
+		var prev map[string]json.RawMessage
+		if json.Unmarshal(e.PreviousAttributes, &prev) == nil {
+			for k := range prev {
+				changed = append(changed, k)
+			}
+		}
+	}
+	line := fmt.Sprintf("%s  %-48s  %s #%d  %s", e.OccurredAt.UTC().Format(time.RFC3339), e.Type, dash(e.DirectoryID), e.Sequence, about)
+	if len(changed) > 0 {
+		sort.Strings(changed)
+		line += "  (changed: " + strings.Join(changed, ", ") + ")"
+	}
+	_, err := fmt.Fprintln(a.env.Stdout, line)
+	return err
+}
