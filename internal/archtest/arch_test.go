@@ -34,6 +34,7 @@ var allowed = map[string][]string{
 	"cmd/scimbridge-bench": {},
 	"internal/archtest":    {},
 	"internal/idpfixtures": {}, // test-only: doc.go plus the fixture replay tests
+	"internal/testpg":      {}, // test-only helper: a scratch PostgreSQL schema
 }
 
 // forbiddenStd lists standard-library packages a package must not use.

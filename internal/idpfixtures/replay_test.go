@@ -3,9 +3,7 @@ package idpfixtures
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,7 +12,6 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path"
 	"regexp"
@@ -24,18 +21,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/scimbridge/scimbridge/internal/app"
 	"github.com/scimbridge/scimbridge/internal/config"
+	"github.com/scimbridge/scimbridge/internal/testpg"
 )
 
 // fixtureRoot is testdata/idp, relative to this package.
 const fixtureRoot = "../../testdata/idp"
-
-// postgresEnv names the variable holding a PostgreSQL URL the tests may
-// create (and drop) schemas in.
-const postgresEnv = "SCIMBRIDGE_TEST_POSTGRES_URL"
 
 type scenario struct {
 	IdP         string            `json:"idp"`
@@ -172,48 +164,10 @@ func TestIdPFixtures(t *testing.T) {
 			})
 			t.Run("postgres", func(t *testing.T) {
 				t.Parallel()
-				replay(t, sc, config.Config{DataDir: t.TempDir(), Database: newPostgresSchema(t)})
+				replay(t, sc, config.Config{DataDir: t.TempDir(), Database: testpg.Schema(t)})
 			})
 		})
 	}
-}
-
-// newPostgresSchema creates a fresh schema, drops it when t ends, and returns
-// a URL whose search_path is that schema; it skips t without a server.
-func newPostgresSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv(postgresEnv)
-	if base == "" {
-		t.Skipf("PostgreSQL replay skipped: set %s to a postgres:// URL of a scratch database (each test creates and drops its own schema)", postgresEnv)
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to %s: %v", postgresEnv, err)
-	}
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	name := "idpfix_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
-		conn.Close(ctx)
-		t.Fatalf("creating schema %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		defer conn.Close(context.Background())
-		if _, err := conn.Exec(context.Background(), "DROP SCHEMA "+name+" CASCADE"); err != nil {
-			t.Errorf("dropping schema %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s: %v", postgresEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // replay runs sc against a fresh database, organization, directory and token.

@@ -22,6 +22,15 @@ type batcher struct {
 	mu      sync.Mutex
 	queue   []*job
 	leading bool
+
+	// Events of the batch being run (used only by the leader, which runs
+	// the jobs one after another): cur collects the running job's events,
+	// pending those of the jobs that succeeded, and dirs caches what
+	// openEvents reads of a directory. flushEvents writes pending just
+	// before the commit.
+	cur, pending []eventRow
+	dirs         map[string]dirInfo
+	flushEvents  func(ctx context.Context, tx *sql.Tx, rows []eventRow) error
 }
 
 type job struct {
@@ -111,16 +120,19 @@ func (b *batcher) runTx(batch []*job, results []error, savepoints bool) (err err
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err), false
 	}
+	b.pending, b.dirs = b.pending[:0], nil
 	for i, j := range batch {
 		if err := j.ctx.Err(); err != nil {
 			results[i] = err
 			continue
 		}
+		b.cur = b.cur[:0]
 		if !savepoints {
 			if results[i] = j.fn(tx); results[i] != nil {
 				tx.Rollback()
 				return nil, true
 			}
+			b.pending = append(b.pending, b.cur...)
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
@@ -132,12 +144,21 @@ func (b *batcher) runTx(batch []*job, results []error, savepoints bool) (err err
 				tx.Rollback()
 				return fmt.Errorf("rolling back to savepoint: %w", err), false
 			}
+		} else {
+			b.pending = append(b.pending, b.cur...)
 		}
 		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("releasing savepoint: %w", err), false
 		}
 	}
+	if len(b.pending) > 0 && b.flushEvents != nil {
+		if err := b.flushEvents(ctx, tx, b.pending); err != nil {
+			tx.Rollback()
+			return err, false
+		}
+	}
+	b.pending, b.cur, b.dirs = b.pending[:0], b.cur[:0], nil
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("committing: %w", err), false
 	}

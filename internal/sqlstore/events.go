@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -44,17 +45,38 @@ type eventWriter struct {
 }
 
 type eventRow struct {
+	dirID, orgID         string
+	at                   time.Time
 	typ, subject, member string
 	data, previous       []byte
-	seq                  int64
+	seq                  int64 // PostgreSQL: given by the writer; SQLite: at commit
+	pos                  int64 // SQLite only: the position, given at commit
 }
 
 // openEvents locks the directory's event counter for the rest of tx and
-// returns a writer for its events. Call it after the change's own row
-// writes, so that the directory row is the last lock the transaction takes.
+// returns a writer for its events. Every write transaction of a directory
+// calls it first: on PostgreSQL the directory row lock then orders the
+// directory's writers before any of them locks a user, group or membership
+// row, so no two can wait for each other's rows (taking it last let a
+// cascade delete and a membership change deadlock), and their events are
+// numbered in commit order.
+//
+// On SQLite the single writer needs no lock, and the sequence is given when
+// the group commit writes the batch's events (batcher.flushEvents), so this
+// only needs the organization and default role, read once per batch.
 func (s *Store) openEvents(ctx context.Context, tx *sql.Tx, dirID string) (*eventWriter, error) {
 	w := &eventWriter{dirID: dirID, at: s.clock().UTC().Truncate(time.Microsecond)}
-	err := s.txRow(ctx, tx, `SELECT d.organization_id, d.event_seq,
+	if !s.postgres {
+		if info, ok := s.batch.dirs[dirID]; ok {
+			w.orgID, w.def = info.orgID, info.def
+			return w, nil
+		}
+	}
+	seq := `d.event_seq`
+	if !s.postgres {
+		seq = `0` // SQLite numbers events at commit (numberEvents)
+	}
+	err := s.txRow(ctx, tx, `SELECT d.organization_id, `+seq+`,
 		COALESCE((SELECT o.default_role FROM organization_roles o WHERE o.organization_id = d.organization_id), (SELECT r.key FROM roles r WHERE r.is_default), '')
 		FROM directories d WHERE d.id = $1`+s.forUpdate(), dirID).Scan(&w.orgID, &w.seq, &w.def)
 	if err == sql.ErrNoRows {
@@ -63,8 +85,18 @@ func (s *Store) openEvents(ctx context.Context, tx *sql.Tx, dirID string) (*even
 	if err != nil {
 		return nil, fmt.Errorf("reading event sequence: %w", err)
 	}
+	if !s.postgres {
+		if s.batch.dirs == nil {
+			s.batch.dirs = map[string]dirInfo{}
+		}
+		s.batch.dirs[dirID] = dirInfo{orgID: w.orgID, def: w.def}
+	}
 	return w, nil
 }
+
+// dirInfo is what openEvents reads of a directory, cached for one SQLite
+// batch (role changes clear it: they may change the default role).
+type dirInfo struct{ orgID, def string }
 
 func (s *Store) clock() time.Time {
 	if s.Now != nil {
@@ -87,7 +119,7 @@ func (w *eventWriter) add(typ, subject, member string, data any, previous map[st
 		}
 	}
 	w.seq++
-	w.rows = append(w.rows, eventRow{typ: typ, subject: subject, member: member, data: d, previous: p, seq: w.seq})
+	w.rows = append(w.rows, eventRow{dirID: w.dirID, orgID: w.orgID, at: w.at, typ: typ, subject: subject, member: member, data: d, previous: p, seq: w.seq})
 	return nil
 }
 
@@ -95,36 +127,117 @@ func (w *eventWriter) add(typ, subject, member string, data any, previous map[st
 // each, far under both databases' limits).
 const eventsPerInsert = 64
 
-// flush writes the queued events and the directory's new last sequence.
+// flushEvents writes the queued events and the directory's new last
+// sequence. On SQLite it hands them to the group commit, which writes the
+// events of every write of the batch that succeeded at once, just before
+// committing (batcher.flushEvents): one INSERT and one sequence update per
+// batch instead of per write.
 func (s *Store) flushEvents(ctx context.Context, tx *sql.Tx, w *eventWriter) error {
 	if w == nil || len(w.rows) == 0 {
 		return nil
 	}
-	for start := 0; start < len(w.rows); start += eventsPerInsert {
-		chunk := w.rows[start:min(start+eventsPerInsert, len(w.rows))]
+	if !s.postgres {
+		s.batch.cur = append(s.batch.cur, w.rows...)
+		w.rows = w.rows[:0]
+		return nil
+	}
+	if err := s.insertEvents(ctx, tx, w.rows); err != nil {
+		return err
+	}
+	if _, err := s.txExec(ctx, tx, `UPDATE directories SET event_seq = $2 WHERE id = $1`, w.dirID, w.seq); err != nil {
+		return fmt.Errorf("appending events: %w", err)
+	}
+	w.rows = w.rows[:0]
+	return nil
+}
+
+// numberEvents gives the rows of one SQLite batch their sequences, after
+// each directory's last, and stores the directories' new last sequences.
+func (s *Store) numberEvents(ctx context.Context, tx *sql.Tx, rows []eventRow) error {
+	last := map[string]int64{}
+	var order []string
+	for _, r := range rows {
+		if _, ok := last[r.dirID]; !ok {
+			last[r.dirID] = 0
+			order = append(order, r.dirID)
+		}
+	}
+	// A directory's last sequence is that of its newest event (pruning
+	// keeps each directory's newest event), read through events_directory:
+	// no counter row to rewrite on every commit.
+	// Positions are given here, explicitly, after the newest (pruning keeps
+	// the newest event, so a position is never given twice). One statement
+	// reads the last position and the first directory's last sequence (a
+	// batch is usually of one directory).
+	var pos int64
+	for i, id := range order {
+		var seq int64
+		var err error
+		if i == 0 {
+			err = s.txRow(ctx, tx, `SELECT COALESCE((SELECT MAX(position) FROM events), 0),
+				COALESCE((SELECT sequence FROM events WHERE directory_id = $1 ORDER BY position DESC LIMIT 1), 0)`, id).Scan(&pos, &seq)
+		} else {
+			err = s.txRow(ctx, tx, `SELECT COALESCE((SELECT sequence FROM events WHERE directory_id = $1 ORDER BY position DESC LIMIT 1), 0)`, id).Scan(&seq)
+		}
+		if err != nil {
+			return fmt.Errorf("reading event sequence: %w", err)
+		}
+		last[id] = seq // "" (notices) reads 0 and is never used
+	}
+	for i := range rows {
+		if rows[i].dirID != "" {
+			last[rows[i].dirID]++
+			rows[i].seq = last[rows[i].dirID]
+		}
+		pos++
+		rows[i].pos = pos
+	}
+	if err := s.insertEvents(ctx, tx, rows); err != nil {
+		return err
+	}
+	return nil
+}
+
+// insertEvents inserts numbered rows, several per statement.
+func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, rows []eventRow) error {
+	for start := 0; start < len(rows); start += eventsPerInsert {
+		chunk := rows[start:min(start+eventsPerInsert, len(rows))]
 		var b strings.Builder
-		b.WriteString(`INSERT INTO events (id, type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous) VALUES `)
-		args := make([]any, 0, 10*len(chunk))
+		cols := 10
+		if s.postgres {
+			b.WriteString(`INSERT INTO events (id, type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous) VALUES `)
+		} else {
+			cols = 11
+			b.WriteString(`INSERT INTO events (position, id, type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous) VALUES `)
+		}
+		args := make([]any, 0, cols*len(chunk))
 		for i, r := range chunk {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("(" + placeholders(len(args)+1, 10) + ")")
+			b.WriteString("(" + placeholders(len(args)+1, cols) + ")")
 			var prev any
 			if r.previous != nil {
 				prev = string(r.previous)
 			}
-			args = append(args, eventID(w.at, w.dirID, r.seq), r.typ, micros(w.at), w.orgID, w.dirID, r.seq,
+			var id string
+			if s.postgres {
+				id = eventID(r.at, r.dirID, r.seq)
+			} else {
+				id = positionEventID(r.at, r.pos)
+				args = append(args, r.pos)
+			}
+			var seq any
+			if r.dirID != "" {
+				seq = r.seq
+			}
+			args = append(args, id, r.typ, micros(r.at), r.orgID, nullString(r.dirID), seq,
 				nullString(r.subject), nullString(r.member), string(r.data), prev)
 		}
 		if _, err := s.txExec(ctx, tx, b.String(), args...); err != nil {
 			return fmt.Errorf("appending events: %w", err)
 		}
 	}
-	if _, err := s.txExec(ctx, tx, `UPDATE directories SET event_seq = $2 WHERE id = $1`, w.dirID, w.seq); err != nil {
-		return fmt.Errorf("appending events: %w", err)
-	}
-	w.rows = w.rows[:0]
 	return nil
 }
 
@@ -137,19 +250,55 @@ func eventID(at time.Time, dirID string, seq int64) string {
 	return id
 }
 
-// AppendNotice writes an event that belongs to no directory (for example
-// webhook_endpoint.disabled) inside tx. It has no sequence.
+// positionEventID is an event id on SQLite, where the position is known
+// when the event is written: it encodes the time and the position, so that
+// GetEvent finds the event by its position and the table needs no index on
+// id (one b-tree fewer to update on every commit).
+func positionEventID(at time.Time, pos int64) string {
+	var b [10]byte
+	b[0], b[1] = 0xE5, 0x0A // marks a position id
+	binary.BigEndian.PutUint64(b[2:], uint64(pos))
+	id, _ := directory.IDs{Now: func() time.Time { return at }, Rand: bytes.NewReader(b[:])}.New(directory.PrefixEvent)
+	return id
+}
+
+// positionOfEventID decodes a positionEventID; ok is false for anything
+// else.
+func positionOfEventID(id string) (int64, bool) {
+	rest, found := strings.CutPrefix(id, directory.PrefixEvent+"_")
+	if !found || len(rest) != 26 {
+		return 0, false
+	}
+	const alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+	var hi, lo uint64 // 130 bits: 2 in hi's low bits, 128 across hi:lo
+	for i := 0; i < len(rest); i++ {
+		v := strings.IndexByte(alphabet, rest[i])
+		if v < 0 {
+			return 0, false
+		}
+		hi = hi<<5 | lo>>59
+		lo = lo<<5 | uint64(v)
+	}
+	// lo is the position; the marker is the bottom 16 bits of hi.
+	if uint16(hi) != 0xE50A {
+		return 0, false
+	}
+	return int64(lo), true
+}
+
+// AppendNotice appends an event that belongs to no directory (for example
+// webhook_endpoint.disabled) to tx. It has no sequence; the store gives it
+// its id (e.ID is ignored).
 func (s *Store) AppendNotice(ctx context.Context, tx *sql.Tx, e directory.Event) error {
-	var prev any
-	if e.Previous != nil {
-		prev = string(e.Previous)
+	r := eventRow{orgID: e.OrganizationID, at: e.OccurredAt.UTC().Truncate(time.Microsecond), typ: e.Type, data: e.Data, previous: e.Previous}
+	if len(r.data) == 0 {
+		r.data = []byte("{}")
 	}
-	_, err := s.txExec(ctx, tx, `INSERT INTO events (id, type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous)
-		VALUES ($1, $2, $3, $4, NULL, NULL, NULL, NULL, $5, $6)`, e.ID, e.Type, micros(e.OccurredAt), e.OrganizationID, string(e.Data), prev)
-	if err != nil {
-		return fmt.Errorf("appending %s event: %w", e.Type, err)
+	if !s.postgres {
+		s.batch.cur = append(s.batch.cur, r)
+		return nil
 	}
-	return nil
+	return s.insertEvents(ctx, tx, []eventRow{r})
 }
 
 // ---- Reading the feed. ----
@@ -200,8 +349,11 @@ func (s *Store) ListEvents(ctx context.Context, q directory.EventQuery) ([]direc
 		}
 	}
 	if q.OrganizationID != "" {
+		// No index on organization_id (one less b-tree for every write to
+		// update): the organization's directories, by the directory index,
+		// and its notices.
 		args = append(args, q.OrganizationID)
-		cond += fmt.Sprintf(` AND organization_id = $%d`, len(args))
+		cond += fmt.Sprintf(` AND (directory_id IN (SELECT id FROM directories WHERE organization_id = $%d) OR (directory_id IS NULL AND organization_id = $%d))`, len(args), len(args))
 	}
 	if q.DirectoryID != "" {
 		args = append(args, q.DirectoryID)
@@ -242,7 +394,15 @@ func (s *Store) GetEvent(ctx context.Context, id string) (directory.Event, error
 			return directory.Event{}, err
 		}
 	}
-	e, err := scanEvent(s.readRow(ctx, `SELECT `+eventColumns+` FROM events WHERE id = $1`, id))
+	query, args := `SELECT `+eventColumns+` FROM events WHERE id = $1`, []any{id}
+	if !s.postgres {
+		pos, ok := positionOfEventID(id)
+		if !ok {
+			return directory.Event{}, notFound("event", id)
+		}
+		query, args = `SELECT `+eventColumns+` FROM events WHERE position = $1 AND id = $2`, []any{pos, id}
+	}
+	e, err := scanEvent(s.readRow(ctx, query, args...))
 	if err == sql.ErrNoRows {
 		return e, notFound("event", id)
 	}
@@ -254,7 +414,7 @@ func (s *Store) GetEvent(ctx context.Context, id string) (directory.Event, error
 
 // LastEventPosition implements directory.EventLog.
 func (s *Store) LastEventPosition(ctx context.Context) (int64, error) {
-	query := `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0)`
+	query := `SELECT COALESCE(MAX(position), 0) FROM events`
 	if s.postgres {
 		if err := s.seal(ctx); err != nil {
 			return 0, err
@@ -330,9 +490,10 @@ func (s *Store) txQuery(tx *sql.Tx) queryFunc {
 	}
 }
 
-// userRecord renders u as events carry it: with its groups and effective
-// roles as tx sees them, and its stored document as raw_attributes (doc,
-// when the caller has it encoded already).
+// userRecords renders users as events carry them: with their groups and
+// effective roles as tx sees them. Events carry the normalized user, not
+// the SCIM document (GET the user with include_detail=true for that): the
+// document would double what every event stores, and the write path's cost.
 func (s *Store) userRecords(ctx context.Context, tx *sql.Tx, w *eventWriter, users []directory.User) ([]directory.UserRecord, error) {
 	ids := make([]string, len(users))
 	for i, u := range users {
@@ -350,11 +511,6 @@ func (s *Store) userRecords(ctx context.Context, tx *sql.Tx, w *eventWriter, use
 	for i, u := range users {
 		eff := directory.EffectiveRoles(grants[u.ID], w.def)
 		out[i] = directory.NewUserRecord(u, w.orgID, groups[u.ID], &eff)
-		raw, err := json.Marshal(u.Doc)
-		if err != nil {
-			return nil, fmt.Errorf("encoding user %s: %w", u.ID, err)
-		}
-		out[i].RawAttributes = raw
 	}
 	return out, nil
 }
@@ -591,6 +747,9 @@ func (s *Store) withRoleEvents(ctx context.Context, tx *sql.Tx, dirIDs []string,
 	}
 	if err := mutate(); err != nil {
 		return err
+	}
+	if !s.postgres {
+		s.batch.dirs = nil // the default role may have changed
 	}
 	for i, dirID := range dirIDs {
 		after, err := s.snapshotRoles(ctx, tx, dirID)

@@ -60,8 +60,12 @@ func (s *Store) CreateGroup(ctx context.Context, g directory.Group, members []st
 	}
 	var unknown []string
 	err = s.tx(ctx, func(tx *sql.Tx) error {
+		w, err := s.openEvents(ctx, tx, g.DirectoryID)
+		if err != nil {
+			return err
+		}
 		var pk int64
-		err := s.txRow(ctx, tx, `INSERT INTO groups (id, directory_id, display_name, display_name_fold, external_id, doc, doc_fold, version, created_at, updated_at)
+		err = s.txRow(ctx, tx, `INSERT INTO groups (id, directory_id, display_name, display_name_fold, external_id, doc, doc_fold, version, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING pk`,
 			g.ID, g.DirectoryID, g.DisplayName, schema.FoldString(g.DisplayName), nullString(g.ExternalID), doc, fold, g.Version, micros(g.CreatedAt), micros(g.UpdatedAt)).Scan(&pk)
 		if isUnique(err) {
@@ -80,10 +84,6 @@ func (s *Store) CreateGroup(ctx context.Context, g directory.Group, members []st
 			}
 		}
 		// A new group has no role mappings: its members' roles do not change.
-		w, err := s.openEvents(ctx, tx, g.DirectoryID)
-		if err != nil {
-			return err
-		}
 		rec := directory.NewGroupRecord(g, w.orgID)
 		if err := w.add(directory.EventGroupCreated, g.ID, "", rec, nil); err != nil {
 			return err
@@ -129,6 +129,10 @@ func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now tim
 	var unknown []string
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		unknown = nil
+		w, err := s.openEvents(ctx, tx, directoryID)
+		if err != nil {
+			return err
+		}
 		var pk int64
 		row := s.txRow(ctx, tx, `SELECT g.pk, `+groupColumns+` FROM groups g WHERE g.id = $1 AND g.directory_id = $2`+s.forUpdate(), id, directoryID)
 		g, raw, err := scanGroupRaw(scanFunc(func(dest ...any) error { return row.Scan(append([]any{&pk}, dest...)...) }))
@@ -213,10 +217,6 @@ func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now tim
 			return fmt.Errorf("updating group: %w", err)
 		}
 		out = g
-		w, err := s.openEvents(ctx, tx, directoryID)
-		if err != nil {
-			return err
-		}
 		if docChanged {
 			rb, ra := directory.NewGroupRecord(before, w.orgID), directory.NewGroupRecord(g, w.orgID)
 			prev, err := previousOf(rb, ra, before.Doc, g.Doc)
@@ -378,6 +378,10 @@ func (s *Store) replaceMembers(ctx context.Context, tx *sql.Tx, directoryID stri
 // DeleteGroup implements directory.Store.
 func (s *Store) DeleteGroup(ctx context.Context, directoryID, id string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		w, err := s.openEvents(ctx, tx, directoryID)
+		if err != nil {
+			return err
+		}
 		var pk int64
 		row := s.txRow(ctx, tx, `SELECT g.pk, `+groupColumns+` FROM groups g WHERE g.id = $1 AND g.directory_id = $2`+s.forDelete(), id, directoryID)
 		g, err := scanGroup(scanFunc(func(dest ...any) error { return row.Scan(append([]any{&pk}, dest...)...) }))
@@ -409,10 +413,6 @@ func (s *Store) DeleteGroup(ctx context.Context, directoryID, id string) error {
 		}
 		if _, err := s.txExec(ctx, tx, `DELETE FROM groups WHERE pk = $1`, pk); err != nil {
 			return fmt.Errorf("deleting group: %w", err)
-		}
-		w, err := s.openEvents(ctx, tx, directoryID)
-		if err != nil {
-			return err
 		}
 		if err := w.add(directory.EventGroupDeleted, g.ID, "", directory.NewGroupRecord(g, w.orgID), nil); err != nil {
 			return err

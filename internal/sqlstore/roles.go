@@ -265,17 +265,15 @@ func (s *Store) RoleMappings(ctx context.Context, directoryID string) ([]directo
 // there are mappings, never one per affected user.
 func (s *Store) PutRoleMappings(ctx context.Context, directoryID string, ms []directory.RoleMapping) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := s.txRow(ctx, tx, `SELECT count(*) FROM directories WHERE id = $1`, directoryID).Scan(&n); err != nil {
-			return fmt.Errorf("replacing role mappings: %w", err)
-		}
-		if n == 0 {
-			return notFound("directory", directoryID)
+		// The directory row first, like every write of the directory
+		// (openEvents), then the groups.
+		if _, err := s.openEvents(ctx, tx, directoryID); err != nil {
+			return err
 		}
 		pks := make([]int64, len(ms))
 		for i, m := range ms {
 			// KEY SHARE: the group cannot be deleted before the mapping
-			// is written, and this lock comes before the directory's.
+			// is written.
 			err := s.txRow(ctx, tx, `SELECT pk FROM groups WHERE id = $1 AND directory_id = $2`+s.lockShare(), m.GroupID, directoryID).Scan(&pks[i])
 			if err == sql.ErrNoRows {
 				return directory.Errorf(directory.KindInvalid, "group %q is not a group of directory %s", m.GroupID, directoryID)

@@ -122,6 +122,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	s.readStmts.db, s.writeStmts.db = read, write
 	s.writeStmts.deferred = true
 	s.batch = &batcher{db: write, rebind: s.q, between: s.writeStmts.prepareWanted}
+	s.batch.flushEvents = s.numberEvents
 	return s, nil
 }
 

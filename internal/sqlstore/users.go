@@ -80,7 +80,11 @@ func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
 		return err
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := s.txExec(ctx, tx, `INSERT INTO users (id, directory_id, user_name, user_name_fold, external_id, active, display, doc, doc_fold, version, created_at, updated_at)
+		w, err := s.openEvents(ctx, tx, u.DirectoryID)
+		if err != nil {
+			return err
+		}
+		_, err = s.txExec(ctx, tx, `INSERT INTO users (id, directory_id, user_name, user_name_fold, external_id, active, display, doc, doc_fold, version, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			u.ID, u.DirectoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u),
 			doc, fold, u.Version, micros(u.CreatedAt), micros(u.UpdatedAt))
@@ -94,13 +98,8 @@ func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
 			return fmt.Errorf("creating user: %w", err)
 		}
 		// A new user is in no group: its roles are the default role.
-		w, err := s.openEvents(ctx, tx, u.DirectoryID)
-		if err != nil {
-			return err
-		}
 		eff := directory.Effective{Roles: []string{w.def}, Role: w.def}
 		rec := directory.NewUserRecord(u, w.orgID, nil, &eff)
-		rec.RawAttributes = json.RawMessage(doc)
 		if err := w.add(directory.EventUserCreated, u.ID, "", rec, nil); err != nil {
 			return err
 		}
@@ -124,6 +123,10 @@ func (s *Store) GetUser(ctx context.Context, directoryID, id string) (directory.
 func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time.Time, fn func(*directory.User) (bool, error)) (directory.User, error) {
 	var out directory.User
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		w, err := s.openEvents(ctx, tx, directoryID)
+		if err != nil {
+			return err
+		}
 		u, raw, err := scanUserRaw(s.txRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.forUpdate(), id, directoryID))
 		if err == sql.ErrNoRows {
 			return notFound("user", id)
@@ -161,18 +164,14 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 		if before.Doc, err = decodeDoc(raw); err != nil {
 			return err
 		}
-		return s.userUpdatedEvent(ctx, tx, before, u, doc)
+		return s.userUpdatedEvent(ctx, tx, w, before, u, doc)
 	})
 	return out, err
 }
 
 // userUpdatedEvent appends the user_updated event of an attribute change:
 // the user's groups and roles are the same before and after.
-func (s *Store) userUpdatedEvent(ctx context.Context, tx *sql.Tx, before, after directory.User, doc string) error {
-	w, err := s.openEvents(ctx, tx, after.DirectoryID)
-	if err != nil {
-		return err
-	}
+func (s *Store) userUpdatedEvent(ctx context.Context, tx *sql.Tx, w *eventWriter, before, after directory.User, doc string) error {
 	groups, err := s.userGroups(ctx, s.txQuery(tx), w.dirID, []string{after.ID})
 	if err != nil {
 		return err
@@ -188,7 +187,6 @@ func (s *Store) userUpdatedEvent(ctx context.Context, tx *sql.Tx, before, after 
 	if err != nil {
 		return err
 	}
-	ra.RawAttributes = json.RawMessage(doc)
 	if err := w.add(directory.EventUserUpdated, after.ID, "", ra, prev); err != nil {
 		return err
 	}
@@ -199,8 +197,11 @@ func (s *Store) userUpdatedEvent(ctx context.Context, tx *sql.Tx, before, after 
 // (ON DELETE CASCADE).
 func (s *Store) DeleteUser(ctx context.Context, directoryID, id string) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		// FOR UPDATE (not NO KEY): the row is about to be deleted, and taking
-		// the delete's lock now keeps the directory row the last lock taken.
+		w, err := s.openEvents(ctx, tx, directoryID)
+		if err != nil {
+			return err
+		}
+		// FOR UPDATE (not NO KEY): the row is about to be deleted.
 		u, err := scanUser(s.txRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.forDelete(), id, directoryID))
 		if err == sql.ErrNoRows {
 			return notFound("user", id)
@@ -209,10 +210,6 @@ func (s *Store) DeleteUser(ctx context.Context, directoryID, id string) error {
 			return fmt.Errorf("reading user: %w", err)
 		}
 		// The event carries the user as it was, with its groups and roles.
-		w, err := s.openEvents(ctx, tx, directoryID)
-		if err != nil {
-			return err
-		}
 		recs, err := s.userRecords(ctx, tx, w, []directory.User{u})
 		if err != nil {
 			return err

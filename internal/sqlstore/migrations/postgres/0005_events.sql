@@ -24,7 +24,6 @@ CREATE UNIQUE INDEX events_position ON events (position);
 CREATE INDEX events_unsealed ON events (pk) WHERE position IS NULL;
 CREATE UNIQUE INDEX events_id ON events (id);
 CREATE INDEX events_directory ON events (directory_id, position);
-CREATE INDEX events_organization ON events (organization_id, position);
 CREATE INDEX events_subject ON events (subject_id, position);
 CREATE INDEX events_member ON events (member_id, position) WHERE member_id IS NOT NULL;
 

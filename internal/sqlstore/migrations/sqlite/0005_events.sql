@@ -1,11 +1,14 @@
 -- The event log (docs/events.md): one row per change, written in the same
--- transaction as the change. position is the feed cursor: with SQLite's
--- single writer, rowids are handed out in commit order, and AUTOINCREMENT
--- never reuses one, even after pruning removed the newest rows.
-ALTER TABLE directories ADD COLUMN event_seq INTEGER NOT NULL DEFAULT 0;
+-- transaction as the change. position is the feed cursor: SQLite has one
+-- writer, and the group commit gives positions (and each directory's
+-- sequence) after the newest event, in commit order, just before it
+-- commits. Pruning keeps the newest event overall and each directory's
+-- newest, so neither is ever given twice. Event ids encode the position
+-- (sqlstore/events.go), so there is no index on id: every index is one more
+-- page to write at every commit.
 
 CREATE TABLE events (
-    position        INTEGER PRIMARY KEY AUTOINCREMENT,
+    position        INTEGER PRIMARY KEY,
     id              TEXT NOT NULL,
     type            TEXT NOT NULL,
     occurred_at     INTEGER NOT NULL,
@@ -19,8 +22,6 @@ CREATE TABLE events (
 );
 -- No foreign keys: events outlive the objects they describe (a deleted
 -- directory's events stay in the feed until retention prunes them).
-CREATE UNIQUE INDEX events_id ON events (id);
 CREATE INDEX events_directory ON events (directory_id, position);
-CREATE INDEX events_organization ON events (organization_id, position);
 CREATE INDEX events_subject ON events (subject_id, position);
 CREATE INDEX events_member ON events (member_id, position) WHERE member_id IS NOT NULL;
