@@ -24,13 +24,15 @@ var allowed = map[string][]string{
 	"internal/storetest":   {"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch"},
 	"internal/scimapi":     {"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web"},
 	"internal/mgmtapi":     {"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web"},
+	// The delivery worker: the domain only, no HTTP surface, no store.
+	"internal/webhook": {"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch"},
 	"internal/app": {"internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch",
-		"internal/web", "internal/scimapi", "internal/mgmtapi", "internal/sqlstore"},
+		"internal/web", "internal/scimapi", "internal/mgmtapi", "internal/sqlstore", "internal/webhook"},
 	"internal/simulate": {},
 	"client":            {}, // public: app developers import it, so no internal packages
 	"internal/cli": {"client", "internal/simulate", "internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter",
-		"internal/scim/patch", "internal/web", "internal/scimapi", "internal/mgmtapi", "internal/sqlstore"},
-	"cmd/scimbridge":       {"client", "internal/simulate", "internal/cli", "internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web", "internal/scimapi", "internal/mgmtapi", "internal/sqlstore"},
+		"internal/scim/patch", "internal/web", "internal/scimapi", "internal/mgmtapi", "internal/sqlstore", "internal/webhook"},
+	"cmd/scimbridge":       {"client", "internal/simulate", "internal/cli", "internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web", "internal/scimapi", "internal/mgmtapi", "internal/sqlstore", "internal/webhook"},
 	"cmd/scimbridge-bench": {},
 	"internal/archtest":    {},
 	"internal/idpfixtures": {}, // test-only: doc.go plus the fixture replay tests

@@ -1,0 +1,255 @@
+package webhook
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+)
+
+// DefaultSchedule is the retry schedule: after the first attempt fails, the
+// delivery is tried again after 5 s, then 30 s, 2 min, 10 min, 30 min, 1 h,
+// 3 h, 6 h, 12 h and 24 h (each ±20 % jitter); if the eleventh attempt
+// fails too the delivery is marked failed (about 47 hours after the first).
+var DefaultSchedule = []time.Duration{
+	5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute, 30 * time.Minute,
+	time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour,
+}
+
+// EventPruner removes old events from the feed, keeping every event not yet
+// delivered (sqlstore.Store implements it).
+type EventPruner interface {
+	PruneEvents(ctx context.Context, before time.Time) (int, error)
+}
+
+// Worker delivers webhooks. Its exported fields are its dependencies and
+// settings; zero settings take the defaults documented on each. Run does
+// the work; nothing starts before it is called.
+type Worker struct {
+	Store   directory.WebhookStore
+	Events  directory.EventLog // the feed fanned out into deliveries
+	Secrets directory.SecretBox
+	HTTP    *http.Client
+	// IDs is the clock and randomness: delivery and notice ids, attempt
+	// times, backoff and jitter all come from it.
+	IDs    directory.IDs
+	Logger *slog.Logger
+	// Pruner, when set with Retention, prunes the feed.
+	Pruner EventPruner
+
+	Owner        string          // lease owner id; default: a new id per Run
+	Schedule     []time.Duration // retry delays; default DefaultSchedule
+	Timeout      time.Duration   // per request; default 10 s
+	Lease        time.Duration   // how long a claim holds; default 2 min
+	PerEndpoint  int             // streams in flight per endpoint; default 4
+	MaxStreams   int             // streams in flight in all; default 64
+	RunLength    int             // deliveries claimed per stream at once; default 200
+	FanOutBatch  int             // events read per endpoint per fan-out; default 1000
+	DisableAfter time.Duration   // failing this long disables an endpoint; default 5 days
+	Poll         time.Duration   // idle polling interval; default 200 ms
+	// Retention, when positive, is how long events (through Pruner) and
+	// finished deliveries are kept; they are pruned every PruneEvery
+	// (default 1 h).
+	Retention  time.Duration
+	PruneEvery time.Duration
+}
+
+func (w *Worker) defaults() error {
+	if w.Store == nil || w.Secrets == nil || w.HTTP == nil || w.IDs.Now == nil || w.IDs.Rand == nil || w.Logger == nil {
+		return errors.New("webhook worker: Store, Secrets, HTTP, IDs and Logger are required")
+	}
+	if w.Owner == "" {
+		id, err := w.IDs.New("worker")
+		if err != nil {
+			return err
+		}
+		w.Owner = id
+	}
+	if len(w.Schedule) == 0 {
+		w.Schedule = DefaultSchedule
+	}
+	setDefault(&w.Timeout, 10*time.Second)
+	setDefault(&w.Lease, 2*time.Minute)
+	setDefault(&w.DisableAfter, 5*24*time.Hour)
+	setDefault(&w.Poll, 200*time.Millisecond)
+	setDefault(&w.PruneEvery, time.Hour)
+	setDefault(&w.PerEndpoint, 4)
+	setDefault(&w.MaxStreams, 64)
+	setDefault(&w.RunLength, 200)
+	setDefault(&w.FanOutBatch, 1000)
+	return nil
+}
+
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+func (w *Worker) now() time.Time { return w.IDs.Now().UTC().Truncate(time.Microsecond) }
+
+// Run fans out, claims and delivers until ctx is cancelled, then waits for
+// the runs in flight: their requests are cancelled and what they achieved
+// is recorded; what they did not send is released to be sent again.
+func (w *Worker) Run(ctx context.Context) error {
+	if err := w.defaults(); err != nil {
+		return err
+	}
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		busy     = map[string]int{}
+		inflight int
+		finished = make(chan struct{}, 1)
+	)
+	defer wg.Wait()
+	var lastFanOut, lastPrune time.Time
+	fanOutFull := false
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		worked := false
+		if w.Events != nil && (fanOutFull || w.now().Sub(lastFanOut) >= w.Poll) {
+			lastFanOut = w.now()
+			n, full, err := w.fanOut(ctx)
+			if err != nil && ctx.Err() == nil {
+				w.Logger.ErrorContext(ctx, "webhook fan-out", "error", err)
+			}
+			fanOutFull, worked = full, n > 0
+		}
+		mu.Lock()
+		free := w.MaxStreams - inflight
+		snapshot := make(map[string]int, len(busy))
+		for k, v := range busy {
+			snapshot[k] = v
+		}
+		mu.Unlock()
+		if free > 0 {
+			now := w.now()
+			runs, err := w.Store.ClaimDeliveries(ctx, directory.ClaimRequest{Owner: w.Owner, Now: now, LeaseUntil: now.Add(w.Lease),
+				MaxRuns: free, RunLength: w.RunLength, PerEndpoint: w.PerEndpoint, Busy: snapshot})
+			if err != nil && ctx.Err() == nil {
+				w.Logger.ErrorContext(ctx, "claiming webhook deliveries", "error", err)
+			}
+			for _, run := range runs {
+				id := run.Endpoint.ID
+				mu.Lock()
+				inflight++
+				busy[id]++
+				mu.Unlock()
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					w.deliverRun(ctx, run)
+					mu.Lock()
+					inflight--
+					if busy[id]--; busy[id] == 0 {
+						delete(busy, id)
+					}
+					mu.Unlock()
+					select {
+					case finished <- struct{}{}:
+					default:
+					}
+				}()
+			}
+			worked = worked || len(runs) > 0
+		}
+		if w.Retention > 0 && w.now().Sub(lastPrune) >= w.PruneEvery {
+			lastPrune = w.now()
+			w.prune(ctx)
+		}
+		if worked && free > 0 {
+			continue
+		}
+		t := time.NewTimer(w.Poll)
+		select {
+		case <-ctx.Done():
+		case <-finished:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// fanOut turns events after each enabled endpoint's fan-out position into
+// deliveries. It reports how many events it read, and whether some
+// endpoint's batch was full (more may be waiting).
+func (w *Worker) fanOut(ctx context.Context) (int, bool, error) {
+	eps, err := w.Store.ListWebhookEndpoints(ctx, "", 0, true)
+	if err != nil {
+		return 0, false, err
+	}
+	total, full := 0, false
+	for _, e := range eps {
+		evs, err := w.Events.ListEvents(ctx, directory.EventQuery{After: e.FanoutPosition, Limit: w.FanOutBatch})
+		if err != nil {
+			return total, full, fmt.Errorf("reading the feed: %w", err)
+		}
+		if len(evs) == 0 {
+			continue
+		}
+		now := w.now()
+		ds := make([]directory.WebhookDelivery, 0, len(evs))
+		for _, ev := range evs {
+			if !e.Wants(ev) {
+				continue
+			}
+			d, err := directory.NewDelivery(w.IDs, e.ID, ev, now)
+			if err != nil {
+				return total, full, err
+			}
+			ds = append(ds, d)
+		}
+		err = w.Store.FanOut(ctx, e.ID, e.FanoutPosition, evs[len(evs)-1].Position, ds)
+		if directory.KindOf(err) == directory.KindPrecondition || directory.IsNotFound(err) {
+			continue // another worker got there first, or the endpoint was deleted
+		}
+		if err != nil {
+			return total, full, err
+		}
+		total += len(evs)
+		full = full || len(evs) == w.FanOutBatch
+	}
+	return total, full, nil
+}
+
+func (w *Worker) prune(ctx context.Context) {
+	before := w.now().Add(-w.Retention)
+	if n, err := w.Store.PruneWebhookDeliveries(ctx, before); err != nil {
+		w.Logger.ErrorContext(ctx, "pruning webhook deliveries", "error", err)
+	} else if n > 0 {
+		w.Logger.InfoContext(ctx, "pruned webhook deliveries", "deleted", n)
+	}
+	if w.Pruner == nil {
+		return
+	}
+	if n, err := w.Pruner.PruneEvents(ctx, before); err != nil {
+		w.Logger.ErrorContext(ctx, "pruning events", "error", err)
+	} else if n > 0 {
+		w.Logger.InfoContext(ctx, "pruned events", "deleted", n)
+	}
+}
+
+// backoff returns the delay before attempt number attempts+1 after
+// attempts failed ones, with ±20 % jitter, and false when the schedule is
+// exhausted.
+func (w *Worker) backoff(attempts int) (time.Duration, bool) {
+	if attempts > len(w.Schedule) {
+		return 0, false
+	}
+	d := w.Schedule[attempts-1]
+	var b [8]byte
+	if _, err := w.IDs.Rand.Read(b[:]); err != nil {
+		return d, true
+	}
+	f := float64(binary.BigEndian.Uint64(b[:])>>11) / (1 << 53) // [0, 1)
+	return time.Duration(float64(d) * (0.8 + 0.4*f)), true
+}
