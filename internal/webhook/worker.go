@@ -46,7 +46,7 @@ type Worker struct {
 	Owner        string          // lease owner id; default: a new id per Run
 	Schedule     []time.Duration // retry delays; default DefaultSchedule
 	Timeout      time.Duration   // per request; default 10 s
-	Lease        time.Duration   // how long a claim holds; default 2 min
+	Lease        time.Duration   // how long a claim holds; default 2 min, at least 2×Timeout
 	PerEndpoint  int             // streams in flight per endpoint; default 4
 	MaxStreams   int             // streams in flight in all; default 64
 	RunLength    int             // deliveries claimed per stream at once; default 200
@@ -76,6 +76,9 @@ func (w *Worker) defaults() error {
 	}
 	setDefault(&w.Timeout, 10*time.Second)
 	setDefault(&w.Lease, 2*time.Minute)
+	// A run stops sending when less than a request's timeout is left of
+	// three quarters of its lease, so the lease must outlast one request.
+	w.Lease = max(w.Lease, 2*w.Timeout)
 	setDefault(&w.DisableAfter, 5*24*time.Hour)
 	setDefault(&w.Poll, 200*time.Millisecond)
 	setDefault(&w.PruneEvery, time.Hour)
