@@ -205,27 +205,8 @@ type SecretBox interface {
 	Open(sealed []byte) ([]byte, error)
 }
 
-// WebhookPayload renders an event as webhooks carry it: the JSON object
-// {"id","type","occurred_at","organization_id","directory_id","sequence",
-// "data","previous_attributes"?}.
+// WebhookPayload renders an event as a webhook body: the same JSON the
+// feed (GET /api/v1/events) carries, Event.Payload.
 func WebhookPayload(ev Event) ([]byte, error) {
-	type payload struct {
-		ID             string          `json:"id"`
-		Type           string          `json:"type"`
-		OccurredAt     string          `json:"occurred_at"`
-		OrganizationID string          `json:"organization_id"`
-		DirectoryID    string          `json:"directory_id"`
-		Sequence       int64           `json:"sequence"`
-		Data           json.RawMessage `json:"data"`
-		Previous       json.RawMessage `json:"previous_attributes,omitempty"`
-	}
-	data := ev.Data
-	if len(data) == 0 {
-		data = json.RawMessage("{}")
-	}
-	return json.Marshal(payload{
-		ID: ev.ID, Type: ev.Type, OccurredAt: ev.OccurredAt.UTC().Format(time.RFC3339Nano),
-		OrganizationID: ev.OrganizationID, DirectoryID: ev.DirectoryID, Sequence: ev.Sequence,
-		Data: data, Previous: ev.Previous,
-	})
+	return json.Marshal(ev.Payload())
 }

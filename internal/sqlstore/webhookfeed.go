@@ -3,15 +3,53 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 )
 
-// The webhook side's two touch points with the event log (issue 5): the
-// feed's latest position, where a new endpoint starts, and the notice
-// appended when an endpoint is disabled. Until the event log lands on this
-// branch there are no events: the head is 0 and notices are not written.
+// The webhook side's touch points with the event log (events.go): where a
+// new endpoint starts, the notice appended when an endpoint is disabled,
+// and pruning that keeps what is not delivered yet.
 
-func (s *Store) feedHead(ctx context.Context, tx *sql.Tx) (int64, error) { return 0, nil }
+// feedHead is the feed's latest position: a new endpoint receives the
+// events committed after it.
+func (s *Store) feedHead(ctx context.Context) (int64, error) {
+	return s.LastEventPosition(ctx)
+}
 
-func (s *Store) appendNotice(ctx context.Context, tx *sql.Tx, ev directory.Event) error { return nil }
+// PruneEvents deletes events that occurred before before, except those not
+// delivered yet: events after the lowest fan-out position of the enabled
+// webhook endpoints (not yet fanned out), and events a pending delivery
+// refers to. It implements webhook.EventPruner, in chunks so that no one
+// transaction holds the writer for long, and returns how many it deleted.
+func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) {
+	// On PostgreSQL, unsealed events have no position yet: they are
+	// never pruned (position IS NULL fails every comparison below).
+	total := 0
+	for {
+		var n int64
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			res, err := s.txExec(ctx, tx, `DELETE FROM events WHERE position IN (SELECT e.position FROM events e
+				WHERE e.occurred_at < $1
+				AND e.position <= COALESCE((SELECT MIN(fanout_position) FROM webhook_endpoints WHERE enabled), e.position)
+				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.status = 'pending' AND d.position = e.position)
+				ORDER BY e.position LIMIT 2000)`, micros(before))
+			if err != nil {
+				return fmt.Errorf("pruning events: %w", err)
+			}
+			n, _ = res.RowsAffected()
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += int(n)
+		if n < 2000 {
+			return total, nil
+		}
+	}
+}
+
+var _ = directory.EventLog((*Store)(nil))

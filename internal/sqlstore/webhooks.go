@@ -58,12 +58,12 @@ func nullBytes(b []byte) any {
 // CreateWebhookEndpoint implements directory.WebhookStore. The endpoint's
 // fan-out position starts at the feed's latest position.
 func (s *Store) CreateWebhookEndpoint(ctx context.Context, e directory.WebhookEndpoint) error {
+	head, err := s.feedHead(ctx)
+	if err != nil {
+		return err
+	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		head, err := s.feedHead(ctx, tx)
-		if err != nil {
-			return err
-		}
-		_, err = s.txExec(ctx, tx, `INSERT INTO webhook_endpoints (`+endpointColumns+`)
+		_, err := s.txExec(ctx, tx, `INSERT INTO webhook_endpoints (`+endpointColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 			e.ID, e.URL, e.Description, jsonList(e.EventTypes), jsonList(e.OrganizationIDs), e.Enabled, e.Secret,
 			nullBytes(e.PreviousSecret), nullMicros(e.PreviousSecretExpiresAt), head, e.DisabledReason,
@@ -180,7 +180,7 @@ func (s *Store) DisableWebhookEndpoint(ctx context.Context, id, reason string, n
 			}
 			return nil
 		}
-		return s.appendNotice(ctx, tx, notice)
+		return s.AppendNotice(ctx, tx, notice)
 	})
 }
 

@@ -25,6 +25,8 @@ func webhookTests() []subtest {
 		{"WebhookRecordFailingSince", testWebhookRecordFailingSince},
 		{"WebhookRetryListPrune", testWebhookRetryListPrune},
 		{"WebhookDisable", testWebhookDisable},
+		{"WebhookEndpointStartsAtHead", testWebhookEndpointStartsAtHead},
+		{"PruneEventsKeepsUndelivered", testPruneEventsKeepsUndelivered},
 	}
 }
 
@@ -426,10 +428,107 @@ func testWebhookDisable(t *testing.T, s directory.Store) {
 	if got.Enabled || got.DisabledReason != "failing" {
 		t.Errorf("after disable: enabled %v, reason %q", got.Enabled, got.DisabledReason)
 	}
+	// The notice is in the feed, written with the change.
+	evs, err := f.s.ListEvents(f.ctx, directory.EventQuery{Types: []string{directory.EventWebhookEndpointDisabled}})
+	if err != nil || len(evs) != 1 || evs[0].ID != notice.ID || evs[0].DirectoryID != "" || evs[0].Sequence != 0 {
+		t.Fatalf("notices in the feed = %+v, %v; want the one notice", evs, err)
+	}
 	if err := f.ws.DisableWebhookEndpoint(f.ctx, e.ID, "again", now, notice); err != nil {
 		t.Errorf("disabling a disabled endpoint: %v, want nil (no-op)", err)
 	}
 	if err := f.ws.DisableWebhookEndpoint(context.Background(), "whep_nope", "x", now, notice); !directory.IsNotFound(err) {
 		t.Errorf("disabling an unknown endpoint: %v, want not found", err)
 	}
+}
+
+func testWebhookEndpointStartsAtHead(t *testing.T, s directory.Store) {
+	f := newWebhookFixture(t, s)
+	f.userNamed(f.dir.ID, "before@example.com")
+	head, err := f.s.LastEventPosition(f.ctx)
+	if err != nil || head == 0 {
+		t.Fatalf("LastEventPosition = %d, %v", head, err)
+	}
+	e := f.endpoint()
+	if e.FanoutPosition != head {
+		t.Errorf("new endpoint's fan-out position %d, want the feed head %d", e.FanoutPosition, head)
+	}
+}
+
+// eventPruner is sqlstore's PruneEvents.
+type eventPruner interface {
+	PruneEvents(ctx context.Context, before time.Time) (int, error)
+}
+
+func testPruneEventsKeepsUndelivered(t *testing.T, s directory.Store) {
+	f := newWebhookFixture(t, s)
+	p, isPruner := s.(eventPruner)
+	if !isPruner {
+		t.Fatalf("%T has no PruneEvents", s)
+	}
+	for i := 0; i < 3; i++ {
+		f.userNamed(f.dir.ID, fmt.Sprintf("old%d@example.com", i))
+	}
+	all := func() []directory.Event {
+		evs, err := f.s.ListEvents(f.ctx, directory.EventQuery{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs
+	}
+	old := all() // 3 events, fanned out below
+	e := f.endpoint()
+	lagging := f.endpoint()
+	// e fanned out all three and has a pending delivery of the second;
+	// lagging has fanned out only the first.
+	d, err := directory.NewDelivery(f.svc.IDs, e.ID, old[1], f.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.enqueue([]directory.WebhookDelivery{d})
+	// Move lagging's position back: it has seen only old[0].
+	lagPos := old[0].Position
+	if err := setFanout(f, lagging, lagPos); err != nil {
+		t.Fatal(err)
+	}
+	n, err := p.PruneEvents(f.ctx, f.clock.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatalf("PruneEvents: %v", err)
+	}
+	if n != 1 {
+		t.Errorf("pruned %d events, want 1 (old[0]: fanned out everywhere, no pending delivery)", n)
+	}
+	left := all()
+	if len(left) != 2 || left[0].ID != old[1].ID || left[1].ID != old[2].ID {
+		t.Errorf("left %v, want old[1] (pending delivery) and old[2] (not fanned out to lagging)", left)
+	}
+	// Once lagging is disabled and the delivery done, everything old goes.
+	if _, err := f.ws.UpdateWebhookEndpoint(f.ctx, lagging.ID, f.clock.Now(), func(e *directory.WebhookEndpoint) error { e.Enabled = false; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	now := f.clock.Now()
+	r := f.claim("w", now, 1, 1)
+	if len(r) != 1 {
+		t.Fatalf("claim = %v", runSeqs(r))
+	}
+	if err := f.ws.RecordDeliveries(f.ctx, "w", now, []directory.DeliveryResult{ok(r[0].Deliveries[0], now)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, err = p.PruneEvents(f.ctx, f.clock.Now().Add(time.Hour)); err != nil || n != 2 {
+		t.Errorf("second PruneEvents = %d, %v; want 2", n, err)
+	}
+	// Nothing newer than before is pruned.
+	f.userNamed(f.dir.ID, "new@example.com")
+	if n, err = p.PruneEvents(f.ctx, time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)); err != nil || n != 0 {
+		t.Errorf("PruneEvents(2000) = %d, %v; want 0", n, err)
+	}
+}
+
+// setFanout moves an endpoint's fan-out position with FanOut's
+// compare-and-set (the only way to move it).
+func setFanout(f *webhookFixture, e directory.WebhookEndpoint, pos int64) error {
+	cur, err := f.ws.GetWebhookEndpoint(f.ctx, e.ID)
+	if err != nil {
+		return err
+	}
+	return f.ws.FanOut(f.ctx, e.ID, cur.FanoutPosition, pos, nil)
 }

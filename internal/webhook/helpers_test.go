@@ -22,6 +22,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/client"
 	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
 	"github.com/scimbridge/scimbridge/internal/sqlstore"
 )
 
@@ -147,6 +148,49 @@ type env struct {
 	secret string
 	rcv    *receiver
 	org    directory.Organization
+	dsvc   *directory.Service
+}
+
+// directories creates n directories in the env's organization.
+func (e *env) directories(n int) []directory.Directory {
+	e.t.Helper()
+	var out []directory.Directory
+	for i := 0; i < n; i++ {
+		d, err := e.dsvc.CreateDirectory(context.Background(), e.org.ID, "okta", "")
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// provision creates n users in each directory, the directories in
+// parallel, and returns how many events each directory got (n each).
+func (e *env) provision(dirs []directory.Directory, n int) map[string]int {
+	e.t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(dirs))
+	want := map[string]int{}
+	for _, d := range dirs {
+		want[d.ID] = n
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < n; i++ {
+				if _, err := e.dsvc.CreateUser(context.Background(), d, map[string]any{"userName": fmt.Sprintf("u%d@%s.example", i, d.ID)}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		e.t.Fatal(err)
+	}
+	return want
 }
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -208,9 +252,9 @@ func newEnv(t *testing.T, dsn string) *env {
 	}
 	ids := directory.IDs{Now: time.Now, Rand: rand.Reader}
 	e := &env{t: t, st: st, box: box, rcv: newReceiver(t),
-		svc: &directory.WebhookService{Store: st, Secrets: box, IDs: ids, Logger: discard}}
-	dsvc := &directory.Service{Store: st, IDs: ids, Logger: discard}
-	e.org, err = dsvc.CreateOrganization(context.Background(), "Acme", "")
+		svc: &directory.WebhookService{Store: st, Events: st, Secrets: box, IDs: ids, Logger: discard}}
+	e.dsvc = &directory.Service{Store: st, Schemas: schema.New(), IDs: ids, Logger: discard}
+	e.org, err = e.dsvc.CreateOrganization(context.Background(), "Acme", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +269,7 @@ func newEnv(t *testing.T, dsn string) *env {
 // worker returns a worker over store st with fast test settings.
 func (e *env) worker(st *sqlstore.Store) *Worker {
 	return &Worker{
-		Store: st, Secrets: e.box, HTTP: NewHTTPClient(), Logger: testLogger(e.t),
+		Store: st, Events: st, Secrets: e.box, HTTP: NewHTTPClient(), Logger: testLogger(e.t),
 		IDs:      directory.IDs{Now: time.Now, Rand: rand.Reader},
 		Schedule: []time.Duration{20 * time.Millisecond, 40 * time.Millisecond, 60 * time.Millisecond, 80 * time.Millisecond, 100 * time.Millisecond},
 		Poll:     10 * time.Millisecond, Timeout: 2 * time.Second, Lease: 3 * time.Second,

@@ -15,7 +15,7 @@ func TestDeliverSignedInOrder(t *testing.T) {
 	e := newEnv(t, sqliteDSN(t))
 	want := e.enqueue([]string{"dir_a", "dir_b", "dir_c"}, 30)
 	stop := run(t, e.worker(e.st))
-	waitFor(t, 10*time.Second, "90 deliveries", func() bool { return e.rcv.accepted() == 90 })
+	waitFor(t, 10*time.Second, "90 deliveries", func() bool { return e.rcv.accepted() == 90 && e.pending(e.st) == 0 })
 	stop()
 	e.rcv.checkNoBad()
 	e.rcv.checkOrder(want, false)
@@ -45,7 +45,7 @@ func TestReceiverRecovers(t *testing.T) {
 	w.Schedule = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 300 * time.Millisecond, 500 * time.Millisecond}
 	want := e.enqueue([]string{"dir_a", "dir_b", "dir_c", "dir_d"}, 25)
 	stop := run(t, w)
-	waitFor(t, 15*time.Second, "100 deliveries", func() bool { return e.rcv.accepted() == 100 })
+	waitFor(t, 15*time.Second, "100 deliveries", func() bool { return e.rcv.accepted() == 100 && e.pending(e.st) == 0 })
 	stop()
 	e.rcv.checkNoBad()
 	e.rcv.checkOrder(want, false)
