@@ -19,6 +19,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/scimapi"
 	"github.com/scimbridge/scimbridge/internal/sqlstore"
 	"github.com/scimbridge/scimbridge/internal/web"
+	"github.com/scimbridge/scimbridge/internal/webhook"
 )
 
 // App is one scimbridge process's wiring.
@@ -30,6 +31,10 @@ type App struct {
 	// RequestLog records SCIM requests; nil when Config.RequestLog is off.
 	// Serve runs it.
 	RequestLog *directory.RequestLogger
+	// Webhooks manages webhook endpoints; WebhookWorker delivers (Serve
+	// runs it).
+	Webhooks      *directory.WebhookService
+	WebhookWorker *webhook.Worker
 }
 
 // Open opens and migrates the database and builds the service.
@@ -59,10 +64,33 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		svc.AuthCache = directory.NewAuthCache(2 * time.Second)
 	}
 	a := &App{Config: cfg, Logger: logger, Store: st, Service: svc}
+	if err := a.openWebhooks(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if cfg.RequestLog {
 		a.RequestLog = &directory.RequestLogger{Store: st, Logger: logger, IDs: svc.IDs, Retention: cfg.RequestLogRetention}
 	}
 	return a, nil
+}
+
+// openWebhooks loads (or, on first start, creates) the key that seals
+// webhook secrets and builds the webhook service and worker.
+func (a *App) openWebhooks() error {
+	key, err := webhook.LoadOrCreateKey(a.Config.SecretKeyFile, rand.Reader)
+	if err != nil {
+		return err
+	}
+	box, err := webhook.NewBox(key, rand.Reader)
+	if err != nil {
+		return err
+	}
+	a.Webhooks = &directory.WebhookService{Store: a.Store, Events: a.Store, Secrets: box, IDs: a.Service.IDs, Logger: a.Logger}
+	a.WebhookWorker = &webhook.Worker{
+		Store: a.Store, Events: a.Store, Secrets: box, HTTP: webhook.NewHTTPClient(), IDs: a.Service.IDs,
+		Logger: a.Logger, Pruner: a.Store, Retention: a.Config.EventRetention, DisableAfter: a.Config.WebhookDisableAfter,
+	}
+	return nil
 }
 
 // Close releases the database.
@@ -72,7 +100,7 @@ func (a *App) Close() error { return a.Store.Close() }
 // the management API.
 func (a *App) Handler() http.Handler {
 	scim := &scimapi.Handler{Service: a.Service, Logger: a.Logger, PublicURL: a.Config.PublicURL, RequestLog: a.RequestLog}
-	mgmt := &mgmtapi.Handler{Service: a.Service, Logger: a.Logger, PublicURL: a.Config.PublicURL, APIKey: a.Config.APIKey}
+	mgmt := &mgmtapi.Handler{Service: a.Service, Webhooks: a.Webhooks, Logger: a.Logger, PublicURL: a.Config.PublicURL, APIKey: a.Config.APIKey}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ok"})
@@ -118,10 +146,25 @@ func (a *App) ServeWithDebug(ctx context.Context, ln, dln net.Listener) error {
 	return a.Serve(ctx, ln)
 }
 
-// Serve serves on ln until ctx is cancelled, then shuts down gracefully:
-// in-flight requests finish (up to the shutdown timeout), then the request
-// log writes what it still holds, before it returns.
+// Serve serves on ln and runs the webhook worker until ctx is cancelled,
+// then shuts down gracefully: in-flight requests finish (up to the
+// shutdown timeout), then the request log writes what it still holds; the
+// worker records what it sent and releases the rest.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	wctx, stopWorker := context.WithCancel(ctx)
+	defer stopWorker()
+	workerDone := make(chan error, 1)
+	go func() { workerDone <- a.WebhookWorker.Run(wctx) }()
+	err := a.serveWithLog(ctx, ln)
+	stopWorker()
+	if werr := <-workerDone; werr != nil {
+		err = errors.Join(err, fmt.Errorf("webhook worker: %w", werr))
+	}
+	return err
+}
+
+// serveWithLog is Serve without the webhook worker.
+func (a *App) serveWithLog(ctx context.Context, ln net.Listener) error {
 	if a.RequestLog == nil {
 		return a.serveHTTP(ctx, ln)
 	}

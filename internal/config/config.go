@@ -30,9 +30,20 @@ type Config struct {
 	RequestLog          bool
 	RequestLogRetention time.Duration
 
+	// SecretKeyFile holds the AES-256 key that seals webhook signing
+	// secrets; default <data-dir>/secret.key, generated on first start.
+	SecretKeyFile string
+	// EventRetention is how long events (and finished webhook deliveries)
+	// are kept; undelivered events are kept regardless.
+	EventRetention time.Duration
+	// WebhookDisableAfter disables a webhook endpoint whose attempts have
+	// all failed for this long.
+	WebhookDisableAfter time.Duration
+
 	ShutdownTimeout time.Duration
 
 	requestLog, requestLogRetention string
+	eventRetention, webhookDisableAfter string
 	apiKeyFileErr                   error
 }
 
@@ -62,6 +73,9 @@ func (c *Config) settings() []setting {
 		{"debug-addr", "SCIMBRIDGE_DEBUG_ADDR", "", "if set, serve Go's pprof profiles on this address (keep it private)", &c.DebugAddr},
 		{"request-log", "SCIMBRIDGE_REQUEST_LOG", "true", "record every SCIM request (redacted) in the request log: true or false", &c.requestLog},
 		{"request-log-retention", "SCIMBRIDGE_REQUEST_LOG_RETENTION", "720h", "how long request log entries are kept, e.g. 720h", &c.requestLogRetention},
+		{"secret-key-file", "SCIMBRIDGE_SECRET_KEY_FILE", "", "file with the key that encrypts webhook secrets (default <data-dir>/secret.key, created if absent; share it between processes)", &c.SecretKeyFile},
+		{"event-retention", "SCIMBRIDGE_EVENT_RETENTION", "720h", "how long events are kept in the feed, e.g. 720h (undelivered events are kept regardless)", &c.eventRetention},
+		{"webhook-disable-after", "SCIMBRIDGE_WEBHOOK_DISABLE_AFTER", "120h", "disable a webhook endpoint whose deliveries have all failed for this long, e.g. 120h", &c.webhookDisableAfter},
 	}
 }
 
@@ -131,6 +145,19 @@ func (c *Config) Finish() error {
 		d, err := time.ParseDuration(c.requestLogRetention)
 		check(err != nil || d < time.Minute, "--request-log-retention (SCIMBRIDGE_REQUEST_LOG_RETENTION) must be a duration of at least 1m such as 720h, got %q", c.requestLogRetention)
 		c.RequestLogRetention = d
+	}
+	if c.SecretKeyFile == "" {
+		c.SecretKeyFile = filepath.Join(c.DataDir, "secret.key")
+	}
+	if c.eventRetention != "" {
+		d, err := time.ParseDuration(c.eventRetention)
+		check(err != nil || d < time.Hour, "--event-retention (SCIMBRIDGE_EVENT_RETENTION) must be a duration of at least 1h such as 720h, got %q", c.eventRetention)
+		c.EventRetention = d
+	}
+	if c.webhookDisableAfter != "" {
+		d, err := time.ParseDuration(c.webhookDisableAfter)
+		check(err != nil || d < time.Hour, "--webhook-disable-after (SCIMBRIDGE_WEBHOOK_DISABLE_AFTER) must be a duration of at least 1h such as 120h, got %q", c.webhookDisableAfter)
+		c.WebhookDisableAfter = d
 	}
 	return errors.Join(errs...)
 }

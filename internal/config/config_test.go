@@ -94,3 +94,24 @@ func TestRequestLogSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestWebhookSettings(t *testing.T) {
+	c, err := load(t, []string{"--data-dir", "/var/lib/sb"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SecretKeyFile != "/var/lib/sb/secret.key" || c.EventRetention != 720*time.Hour || c.WebhookDisableAfter != 120*time.Hour {
+		t.Errorf("webhook defaults: key %q, retention %v, disable after %v", c.SecretKeyFile, c.EventRetention, c.WebhookDisableAfter)
+	}
+	c, err = load(t, nil, map[string]string{"SCIMBRIDGE_SECRET_KEY_FILE": "/run/secrets/key", "SCIMBRIDGE_EVENT_RETENTION": "48h", "SCIMBRIDGE_WEBHOOK_DISABLE_AFTER": "24h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SecretKeyFile != "/run/secrets/key" || c.EventRetention != 48*time.Hour || c.WebhookDisableAfter != 24*time.Hour {
+		t.Errorf("from env: %+v", c)
+	}
+	_, err = load(t, []string{"--event-retention", "5m", "--webhook-disable-after", "soon"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "--event-retention") || !strings.Contains(err.Error(), "--webhook-disable-after") {
+		t.Errorf("bad durations: %v", err)
+	}
+}

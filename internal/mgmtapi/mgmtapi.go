@@ -18,6 +18,7 @@ import (
 // Handler serves /api/v1. Its fields are its dependencies.
 type Handler struct {
 	Service   *directory.Service
+	Webhooks  *directory.WebhookService
 	Logger    *slog.Logger
 	PublicURL string // e.g. https://scim.example.com; endpoint URLs are built from it
 	APIKey    string // optional bootstrap key from configuration
@@ -65,6 +66,17 @@ func (h *Handler) routeTable() []route {
 		{"PUT /api/v1/directories/{dir_id}/role_mappings", h.putRoleMappings},
 		{"POST /api/v1/directories/{dir_id}/role_mappings/preview", h.previewRoleMappings},
 		{"PUT /api/v1/organizations/{org_id}/default_role", h.setOrganizationDefaultRole},
+		// Webhook endpoints and deliveries (issue 5; webhooks.go).
+		{"POST /api/v1/webhook_endpoints", h.createWebhookEndpoint},
+		{"GET /api/v1/webhook_endpoints", h.listWebhookEndpoints},
+		{"GET /api/v1/webhook_endpoints/{id}", h.getWebhookEndpoint},
+		{"PATCH /api/v1/webhook_endpoints/{id}", h.updateWebhookEndpoint},
+		{"DELETE /api/v1/webhook_endpoints/{id}", h.deleteWebhookEndpoint},
+		{"POST /api/v1/webhook_endpoints/{id}/rotate_secret", h.rotateWebhookSecret},
+		{"GET /api/v1/webhook_endpoints/{id}/deliveries", h.listWebhookDeliveries},
+		{"POST /api/v1/webhook_endpoints/{id}/deliveries/{delivery_id}/retry", h.retryWebhookDelivery},
+		{"POST /api/v1/webhook_endpoints/{id}/test", h.testWebhookEndpoint},
+		{"POST /api/v1/webhook_endpoints/{id}/replay", h.replayWebhookEvents},
 		{"GET /api/v1/openapi.yaml", h.openAPIDocument},
 	}
 }
