@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -77,7 +78,11 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 // openWebhooks loads (or, on first start, creates) the key that seals
 // webhook secrets and builds the webhook service and worker.
 func (a *App) openWebhooks() error {
-	key, err := webhook.LoadOrCreateKey(a.Config.SecretKeyFile, rand.Reader)
+	keyFile := a.Config.SecretKeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(a.Config.DataDir, "secret.key")
+	}
+	key, err := webhook.LoadOrCreateKey(keyFile, rand.Reader)
 	if err != nil {
 		return err
 	}

@@ -42,9 +42,9 @@ type Config struct {
 
 	ShutdownTimeout time.Duration
 
-	requestLog, requestLogRetention string
+	requestLog, requestLogRetention     string
 	eventRetention, webhookDisableAfter string
-	apiKeyFileErr                   error
+	apiKeyFileErr                       error
 }
 
 // DatabaseDSN is what sqlstore.Open takes: the PostgreSQL URL, or the
