@@ -80,7 +80,7 @@ type WebhookAttempt struct {
 // WebhookReplay selects feed events to send again: positions after After
 // up to Until (0: no bound) and/or a time range.
 type WebhookReplay struct {
-	After  int64     `json:"after,omitempty"`
+	After  int64     `json:"after"`
 	Until  int64     `json:"until,omitempty"`
 	Since  time.Time `json:"since,omitzero"`
 	Before time.Time `json:"before,omitzero"`

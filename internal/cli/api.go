@@ -30,6 +30,7 @@ var apiCommands = map[string]string{
 	"roles":         "list, create, update or delete",
 	"role-mappings": "get, set or preview",
 	"events":        "tail, list or get",
+	"webhooks":      "list, create, get, update, delete, rotate, deliveries, retry, test or replay",
 }
 
 // apiCmd is one run of an API command: its flags, parsed arguments and
@@ -71,6 +72,8 @@ func apiRun(ctx context.Context, cmd string, args []string, env Env) error {
 		err = roleMappingsCmd(ctx, a, sub, args[1:])
 	case "events":
 		err = eventsCmd(ctx, a, sub, args[1:])
+	case "webhooks":
+		err = webhooksCmd(ctx, a, sub, args[1:])
 	}
 	var ae *client.APIError
 	if errors.As(err, &ae) {

@@ -48,6 +48,8 @@ default http://127.0.0.1:8080; --api-key or $SCIMBRIDGE_API_KEY; --json for scri
   scimbridge roles list|create|update|delete
   scimbridge role-mappings get DIR, role-mappings set|preview DIR --map GROUP=ROLE:PRIORITY …
   scimbridge events tail|list [--types T,…] [--directory DIR] [--after CURSOR], events get EVENT
+  scimbridge webhooks list|create --url URL|get|update|delete|rotate|test|deliveries|replay ENDPOINT,
+                      webhooks retry ENDPOINT DELIVERY
 
 Run "scimbridge COMMAND -h" for a command's flags. Every flag also has an
 environment variable, shown in its help.
@@ -70,7 +72,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = apikeys(ctx, args[1:], env)
 	case "simulate":
 		err = simulateCmd(ctx, args[1:], env)
-	case "orgs", "directories", "tokens", "users", "groups", "roles", "role-mappings", "events":
+	case "orgs", "directories", "tokens", "users", "groups", "roles", "role-mappings", "events", "webhooks":
 		err = apiRun(ctx, args[0], args[1:], env)
 	case "version", "--version", "-version":
 		fmt.Fprintln(env.Stdout, "scimbridge", version())
