@@ -6,10 +6,13 @@
 //
 //	go run ./cmd/scimbridge-bench -users 100000 -members 50000 -clients 8
 //	go run ./cmd/scimbridge-bench -scenario roles
+//	go run ./cmd/scimbridge-bench -scenario webhooks -users 20000
 //
 // The default scenario ("scim") times SCIM provisioning and reads; the
 // "roles" scenario (roles.go) times management API user pages and SCIM
-// reads during role mapping changes at 50,000 users.
+// reads during role mapping changes at 50,000 users; the "webhooks"
+// scenario (webhooks.go) times user creation with and without a webhook
+// endpoint and the worker's delivery rate to a loopback receiver.
 //
 // docs/performance.md records its results.
 package main
@@ -45,7 +48,8 @@ func main() {
 	bin := flag.String("bin", "", "scimbridge binary (default: go build ./cmd/scimbridge)")
 	database := flag.String("database", "", "PostgreSQL URL to run against instead of SQLite")
 	noRequestLog := flag.Bool("no-request-log", false, "run the server with --request-log=false, to measure the request log's cost")
-	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads) or "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database)`)
+	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database) or "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database)`)
+	backlog := flag.Int("backlog", 20000, "webhooks scenario: events delivered as a backlog to measure the delivery rate")
 	flag.Parse()
 	var err error
 	switch *scenario {
@@ -53,8 +57,10 @@ func main() {
 		err = run(*users, *members, *clients, *samples, *bin, *database, !*noRequestLog)
 	case "roles":
 		err = runRoles(rolesConfig{users: 50000, groups: 200, clients: *clients, bin: *bin, database: *database, requestLog: !*noRequestLog})
+	case "webhooks":
+		err = runWebhooks(webhooksConfig{users: *users, backlog: *backlog, clients: *clients, bin: *bin, database: *database, requestLog: !*noRequestLog})
 	default:
-		err = fmt.Errorf("unknown -scenario %q (want scim or roles)", *scenario)
+		err = fmt.Errorf("unknown -scenario %q (want scim, roles or webhooks)", *scenario)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scimbridge-bench:", err)

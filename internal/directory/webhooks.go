@@ -85,7 +85,9 @@ type WebhookDelivery struct {
 	Position    int64 // the event's feed position; 0 for test events
 	DirectoryID string
 	Sequence    int64
-	// Payload is the exact request body.
+	// Payload is the exact request body. On insert it is stored only when
+	// set (events outside the feed); stores return it rendered from the
+	// feed event otherwise (nil if that event is gone).
 	Payload       []byte
 	Status        string
 	Attempts      int // attempts since it was (re)enqueued

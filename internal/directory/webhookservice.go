@@ -241,18 +241,23 @@ func (s *WebhookService) SendTestEvent(ctx context.Context, endpointID string) (
 }
 
 // NewDelivery builds a pending delivery of ev to an endpoint, due at now.
+// A feed event (Position > 0) is sent as the feed renders it, from its
+// stored row; an event outside the feed (a test event) carries its body
+// in Payload, which the store keeps.
 func NewDelivery(ids IDs, endpointID string, ev Event, now time.Time) (WebhookDelivery, error) {
 	id, err := ids.New(PrefixWebhookDelivery)
 	if err != nil {
 		return WebhookDelivery{}, err
 	}
-	body, err := WebhookPayload(ev)
-	if err != nil {
-		return WebhookDelivery{}, fmt.Errorf("rendering event %s: %w", ev.ID, err)
+	d := WebhookDelivery{ID: id, EndpointID: endpointID, EventID: ev.ID, EventType: ev.Type, Position: ev.Position,
+		DirectoryID: ev.DirectoryID, Sequence: ev.Sequence, Status: DeliveryPending,
+		NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+	if ev.Position == 0 {
+		if d.Payload, err = WebhookPayload(ev); err != nil {
+			return WebhookDelivery{}, fmt.Errorf("rendering event %s: %w", ev.ID, err)
+		}
 	}
-	return WebhookDelivery{ID: id, EndpointID: endpointID, EventID: ev.ID, EventType: ev.Type, Position: ev.Position,
-		DirectoryID: ev.DirectoryID, Sequence: ev.Sequence, Payload: body, Status: DeliveryPending,
-		NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}, nil
+	return d, nil
 }
 
 func (s *WebhookService) newDelivery(endpointID string, ev Event) (WebhookDelivery, error) {

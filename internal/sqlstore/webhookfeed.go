@@ -34,7 +34,7 @@ func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) 
 			res, err := s.txExec(ctx, tx, `DELETE FROM events WHERE position IN (SELECT e.position FROM events e
 				WHERE e.occurred_at < $1
 				AND e.position <= COALESCE((SELECT MIN(fanout_position) FROM webhook_endpoints WHERE enabled), e.position)
-				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.status = 'pending' AND d.position = e.position)
+				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.status = 'pending' AND d.event_id = e.id)
 				ORDER BY e.position LIMIT 2000)`, micros(before))
 			if err != nil {
 				return fmt.Errorf("pruning events: %w", err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -198,20 +199,107 @@ func (s *Store) txEndpointExists(ctx context.Context, tx *sql.Tx, id string) (bo
 const deliveryColumns = `id, endpoint_id, event_id, event_type, position, directory_id, sequence, payload, status,
 	attempts, next_attempt_at, created_at, updated_at`
 
-func scanDelivery(row interface{ Scan(...any) error }) (directory.WebhookDelivery, error) {
+// deliverySelect reads deliveries (alias d) with the feed event each refers
+// to (alias e), from which the body of a delivery with no stored payload
+// is rendered.
+const deliverySelect = deliveryFields + deliveryFrom
+
+const deliveryFields = `SELECT d.id, d.endpoint_id, d.event_id, d.event_type, d.position, d.directory_id, d.sequence, d.payload,
+	d.status, d.attempts, d.next_attempt_at, d.created_at, d.updated_at,
+	e.type, e.occurred_at, e.organization_id, e.directory_id, e.sequence, e.data, e.previous`
+
+const deliveryFrom = ` FROM webhook_deliveries d LEFT JOIN events e ON d.payload IS NULL AND e.id = d.event_id`
+
+func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (directory.WebhookDelivery, error) {
 	var d directory.WebhookDelivery
 	var next, created, updated int64
-	if err := row.Scan(&d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.Position, &d.DirectoryID, &d.Sequence,
-		&d.Payload, &d.Status, &d.Attempts, &next, &created, &updated); err != nil {
+	var typ, org, dir, data, prev sql.NullString
+	var at, seq sql.NullInt64
+	dest := []any{&d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.Position, &d.DirectoryID, &d.Sequence,
+		&d.Payload, &d.Status, &d.Attempts, &next, &created, &updated, &typ, &at, &org, &dir, &seq, &data, &prev}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return d, err
 	}
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromMicros(next), fromMicros(created), fromMicros(updated)
+	if len(d.Payload) == 0 && typ.Valid {
+		ev := directory.Event{ID: d.EventID, Type: typ.String, OccurredAt: fromMicros(at.Int64), OrganizationID: org.String,
+			DirectoryID: dir.String, Sequence: seq.Int64, Position: d.Position, Data: json.RawMessage(data.String)}
+		if prev.Valid {
+			ev.Previous = json.RawMessage(prev.String)
+		}
+		body, err := directory.WebhookPayload(ev)
+		if err != nil {
+			return d, fmt.Errorf("rendering event %s: %w", d.EventID, err)
+		}
+		d.Payload = body
+	}
 	return d, nil
+}
+
+// rowsPerStatement is how many rows one multi-row statement carries.
+// SQLite looks numbered parameters up in a list, so long statements cost
+// more per row than short prepared ones; PostgreSQL saves round trips with
+// long ones.
+func (s *Store) rowsPerStatement() int {
+	if s.postgres {
+		return 200
+	}
+	return 16
+}
+
+// txExisting returns which of the delivery ids exist.
+func (s *Store) txExisting(ctx context.Context, tx *sql.Tx, ids []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(ids))
+	for chunk := range slices.Chunk(ids, s.rowsPerStatement()) {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := s.txRows(ctx, tx, `SELECT id FROM webhook_deliveries WHERE id IN (`+placeholders(1, len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("reading webhook deliveries: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("reading webhook deliveries: %w", err)
+			}
+			out[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("reading webhook deliveries: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// insertAttempts logs attempts in multi-row statements.
+func (s *Store) insertAttempts(ctx context.Context, tx *sql.Tx, as []directory.WebhookAttempt) error {
+	const cols = 6
+	for chunk := range slices.Chunk(as, s.rowsPerStatement()) {
+		var b strings.Builder
+		b.WriteString(`INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, latency_us, response_body, error) VALUES `)
+		args := make([]any, 0, len(chunk)*cols)
+		for i, a := range chunk {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(" + placeholders(i*cols+1, cols) + ")")
+			args = append(args, a.DeliveryID, micros(a.AttemptedAt), a.StatusCode, a.Latency.Microseconds(), a.ResponseBody, a.Error)
+		}
+		if _, err := s.txExec(ctx, tx, b.String(), args...); err != nil {
+			return fmt.Errorf("recording webhook attempts: %w", err)
+		}
+	}
+	return nil
 }
 
 // insertDeliveries inserts ds in multi-row statements.
 func (s *Store) insertDeliveries(ctx context.Context, tx *sql.Tx, ds []directory.WebhookDelivery) error {
-	const cols, chunk = 13, 200
+	const cols = 13
+	chunk := s.rowsPerStatement()
 	for len(ds) > 0 {
 		n := min(len(ds), chunk)
 		var b strings.Builder
@@ -223,7 +311,7 @@ func (s *Store) insertDeliveries(ctx context.Context, tx *sql.Tx, ds []directory
 			}
 			b.WriteString("(" + placeholders(i*cols+1, cols) + ")")
 			args = append(args, d.ID, d.EndpointID, d.EventID, d.EventType, d.Position, d.DirectoryID, d.Sequence,
-				d.Payload, d.Status, d.Attempts, micros(d.NextAttemptAt), micros(d.CreatedAt), micros(d.UpdatedAt))
+				nullBytes(d.Payload), d.Status, d.Attempts, micros(d.NextAttemptAt), micros(d.CreatedAt), micros(d.UpdatedAt))
 		}
 		_, err := s.txExec(ctx, tx, b.String(), args...)
 		if isForeignKey(err) {
@@ -262,6 +350,20 @@ func (s *Store) EnqueueDeliveries(ctx context.Context, ds []directory.WebhookDel
 
 // ClaimDeliveries implements directory.WebhookStore.
 func (s *Store) ClaimDeliveries(ctx context.Context, r directory.ClaimRequest) ([]directory.DeliveryRun, error) {
+	if !s.postgres {
+		// On SQLite a claim takes the single writer, which SCIM writes
+		// wait for: look on a read connection first whether anything is
+		// due at all.
+		var n int
+		err := s.readRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM webhook_deliveries WHERE status = 'pending'
+			AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1) LIMIT 1) t`, micros(r.Now)).Scan(&n)
+		if err != nil {
+			return nil, fmt.Errorf("finding due webhook deliveries: %w", err)
+		}
+		if n == 0 {
+			return nil, nil
+		}
+	}
 	var runs []directory.DeliveryRun
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		runs = nil
@@ -342,8 +444,12 @@ func (s *Store) claim(ctx context.Context, tx *sql.Tx, r directory.ClaimRequest)
 // stream, stopping before one not due yet or leased by someone else.
 func (s *Store) claimRun(ctx context.Context, tx *sql.Tx, r directory.ClaimRequest, h streamHead) ([]directory.WebhookDelivery, error) {
 	limit := max(r.RunLength, 1)
-	rows, err := s.txRows(ctx, tx, `SELECT `+deliveryColumns+`, lease_until FROM webhook_deliveries
-		WHERE endpoint_id = $1 AND directory_id = $2 AND status = 'pending' ORDER BY sequence, pk LIMIT $3`+s.forUpdate(),
+	lock := s.forUpdate()
+	if s.postgres {
+		lock = ` FOR NO KEY UPDATE OF d`
+	}
+	rows, err := s.txRows(ctx, tx, deliveryFields+`, d.lease_until`+deliveryFrom+`
+		WHERE d.endpoint_id = $1 AND d.directory_id = $2 AND d.status = 'pending' ORDER BY d.sequence, d.pk LIMIT $3`+lock,
 		h.endpointID, h.directoryID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claiming webhook deliveries: %w", err)
@@ -352,7 +458,7 @@ func (s *Store) claimRun(ctx context.Context, tx *sql.Tx, r directory.ClaimReque
 	var run []directory.WebhookDelivery
 	for rows.Next() {
 		var lease sql.NullInt64
-		d, err := scanDelivery(scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &lease)...) }))
+		d, err := scanDelivery(rows, &lease)
 		if err != nil {
 			return nil, fmt.Errorf("claiming webhook deliveries: %w", err)
 		}
@@ -371,13 +477,15 @@ func (s *Store) claimRun(ctx context.Context, tx *sql.Tx, r directory.ClaimReque
 	if len(run) == 0 {
 		return nil, nil
 	}
-	args := []any{r.Owner, micros(r.LeaseUntil)}
-	for _, d := range run {
-		args = append(args, d.ID)
-	}
-	if _, err := s.txExec(ctx, tx, `UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN (`+
-		placeholders(3, len(run))+`)`, args...); err != nil {
-		return nil, fmt.Errorf("leasing webhook deliveries: %w", err)
+	for chunk := range slices.Chunk(run, s.rowsPerStatement()) {
+		args := []any{r.Owner, micros(r.LeaseUntil)}
+		for _, d := range chunk {
+			args = append(args, d.ID)
+		}
+		if _, err := s.txExec(ctx, tx, `UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN (`+
+			placeholders(3, len(chunk))+`)`, args...); err != nil {
+			return nil, fmt.Errorf("leasing webhook deliveries: %w", err)
+		}
 	}
 	return run, nil
 }
@@ -389,19 +497,28 @@ func (s *Store) RecordDeliveries(ctx context.Context, owner string, now time.Tim
 		firstFailure time.Time // first failure after the last success in results
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		// Deliveries deleted meanwhile (with their endpoint) are skipped.
+		ids := make([]string, len(results))
+		for i, res := range results {
+			ids[i] = res.Attempt.DeliveryID
+		}
+		exists, err := s.txExisting(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
 		streaks := map[string]*streak{}
 		var order []string
+		var attempts []directory.WebhookAttempt
+		var succeeded []string
 		for _, res := range results {
 			a := res.Attempt
-			if _, err := s.txExec(ctx, tx, `INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, latency_us, response_body, error)
-				VALUES ($1, $2, $3, $4, $5, $6)`, a.DeliveryID, micros(a.AttemptedAt), a.StatusCode, a.Latency.Microseconds(),
-				a.ResponseBody, a.Error); err != nil {
-				if isForeignKey(err) {
-					continue // the delivery was deleted with its endpoint
-				}
-				return fmt.Errorf("recording webhook attempt: %w", err)
+			if !exists[a.DeliveryID] {
+				continue
 			}
-			if _, err := s.txExec(ctx, tx, `UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, next_attempt_at = $3,
+			attempts = append(attempts, a)
+			if res.Status == directory.DeliverySucceeded {
+				succeeded = append(succeeded, a.DeliveryID)
+			} else if _, err := s.txExec(ctx, tx, `UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, next_attempt_at = $3,
 				lease_owner = NULL, lease_until = NULL, updated_at = $4 WHERE id = $1 AND status = 'pending' AND lease_owner = $5`,
 				a.DeliveryID, res.Status, micros(res.NextAttemptAt), micros(now), owner); err != nil {
 				return fmt.Errorf("recording webhook delivery: %w", err)
@@ -418,11 +535,29 @@ func (s *Store) RecordDeliveries(ctx context.Context, owner string, now time.Tim
 				st.firstFailure = a.AttemptedAt
 			}
 		}
+		if err := s.insertAttempts(ctx, tx, attempts); err != nil {
+			return err
+		}
+		for chunk := range slices.Chunk(succeeded, s.rowsPerStatement()) {
+			args := []any{micros(now), owner}
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			if _, err := s.txExec(ctx, tx, `UPDATE webhook_deliveries SET status = 'succeeded', attempts = attempts + 1, next_attempt_at = $1,
+				lease_owner = NULL, lease_until = NULL, updated_at = $1 WHERE status = 'pending' AND lease_owner = $2 AND id IN (`+
+				placeholders(3, len(chunk))+`)`, args...); err != nil {
+				return fmt.Errorf("recording webhook deliveries: %w", err)
+			}
+		}
 		for _, id := range order {
 			st := streaks[id]
 			var err error
 			if st.succeeded {
-				_, err = s.txExec(ctx, tx, `UPDATE webhook_endpoints SET failing_since = $2 WHERE id = $1`, id, nullMicros(st.firstFailure))
+				if st.firstFailure.IsZero() {
+					_, err = s.txExec(ctx, tx, `UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, id)
+				} else {
+					_, err = s.txExec(ctx, tx, `UPDATE webhook_endpoints SET failing_since = $2 WHERE id = $1`, id, micros(st.firstFailure))
+				}
 			} else {
 				_, err = s.txExec(ctx, tx, `UPDATE webhook_endpoints SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL`, id, micros(st.firstFailure))
 			}
@@ -449,7 +584,7 @@ func (s *Store) ListWebhookDeliveries(ctx context.Context, endpointID, before st
 	if _, err := s.GetWebhookEndpoint(ctx, endpointID); err != nil {
 		return nil, err
 	}
-	cond, args := `endpoint_id = $1`, []any{endpointID}
+	cond, args := `d.endpoint_id = $1`, []any{endpointID}
 	if before != "" {
 		var pk int64
 		err := s.readRow(ctx, `SELECT pk FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2`, before, endpointID).Scan(&pk)
@@ -460,9 +595,9 @@ func (s *Store) ListWebhookDeliveries(ctx context.Context, endpointID, before st
 			return nil, fmt.Errorf("reading page cursor: %w", err)
 		}
 		args = append(args, pk)
-		cond += ` AND pk < $2`
+		cond += ` AND d.pk < $2`
 	}
-	q := `SELECT ` + deliveryColumns + ` FROM webhook_deliveries WHERE ` + cond + ` ORDER BY pk DESC`
+	q := deliverySelect + ` WHERE ` + cond + ` ORDER BY d.pk DESC`
 	if limit > 0 {
 		args = append(args, limit)
 		q += fmt.Sprintf(` LIMIT $%d`, len(args))
@@ -525,7 +660,7 @@ func (s *Store) loadAttempts(ctx context.Context, ds []directory.WebhookDelivery
 
 // GetWebhookDelivery implements directory.WebhookStore.
 func (s *Store) GetWebhookDelivery(ctx context.Context, endpointID, id string) (directory.WebhookDelivery, error) {
-	d, err := scanDelivery(s.readRow(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE id = $1 AND endpoint_id = $2`, id, endpointID))
+	d, err := scanDelivery(s.readRow(ctx, deliverySelect+` WHERE d.id = $1 AND d.endpoint_id = $2`, id, endpointID))
 	if err == sql.ErrNoRows {
 		return d, notFound("webhook delivery", id)
 	}

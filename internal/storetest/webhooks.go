@@ -79,6 +79,10 @@ func (f *webhookFixture) deliveries(endpointID, dirID string, seq int64, n int, 
 		if err != nil {
 			f.t.Fatal(err)
 		}
+		// Not a real feed event: store its body.
+		if d.Payload, err = directory.WebhookPayload(ev); err != nil {
+			f.t.Fatal(err)
+		}
 		ds = append(ds, d)
 	}
 	return ds

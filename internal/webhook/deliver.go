@@ -50,8 +50,9 @@ func (w *Worker) signingSecrets(e directory.WebhookEndpoint, now time.Time) ([]s
 }
 
 // deliverRun sends a claimed run in order, stops at the first failure, and
-// records the outcome in one transaction.
-func (w *Worker) deliverRun(ctx context.Context, run directory.DeliveryRun) {
+// records the outcome in one transaction. It reports whether its stream
+// may have more due right away: the run was full and all of it succeeded.
+func (w *Worker) deliverRun(ctx context.Context, run directory.DeliveryRun) bool {
 	start := w.now()
 	var results []directory.DeliveryResult
 	var release []string
@@ -66,7 +67,12 @@ func (w *Worker) deliverRun(ctx context.Context, run directory.DeliveryRun) {
 			break
 		}
 		var res directory.DeliveryResult
-		if secretErr != nil {
+		if len(d.Payload) == 0 {
+			// The event left the feed (pruning keeps those of pending
+			// deliveries, so only a replay of old events gets here).
+			res = w.result(d, directory.WebhookAttempt{DeliveryID: d.ID, AttemptedAt: w.now(), Error: "the event is no longer in the feed"})
+			res.Status = directory.DeliveryFailed
+		} else if secretErr != nil {
 			res = w.result(d, directory.WebhookAttempt{DeliveryID: d.ID, AttemptedAt: w.now(),
 				Error: "cannot sign: " + secretErr.Error()})
 		} else {
@@ -87,11 +93,13 @@ func (w *Worker) deliverRun(ctx context.Context, run directory.DeliveryRun) {
 		// The leases lapse and another claim sends these again: at least
 		// once, never lost.
 		w.Logger.ErrorContext(ctx, "recording webhook deliveries", "endpoint_id", run.Endpoint.ID, "error", err)
-		return
+		return false
 	}
 	if failed {
 		w.maybeDisable(rctx, run.Endpoint.ID)
+		return false
 	}
+	return len(release) == 0 && len(run.Deliveries) >= w.RunLength
 }
 
 // attempt sends one delivery (Standard Webhooks: webhook-id is the

@@ -292,6 +292,10 @@ func (e *env) enqueue(dirs []string, n int) map[string]int {
 			if err != nil {
 				e.t.Fatal(err)
 			}
+			// Not a real feed event: store its body.
+			if d.Payload, err = directory.WebhookPayload(ev); err != nil {
+				e.t.Fatal(err)
+			}
 			ds = append(ds, d)
 		}
 	}

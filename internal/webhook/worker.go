@@ -118,14 +118,19 @@ func (w *Worker) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		worked := false
+		// again: loop at once, without waiting, because more work is
+		// known to be ready (a full fan-out batch, or as many runs as
+		// were asked for). Otherwise wait for the poll interval or for a
+		// run that stopped at its length limit.
+		again := false
 		if w.Events != nil && (fanOutFull || w.now().Sub(lastFanOut) >= w.Poll) {
 			lastFanOut = w.now()
-			n, full, err := w.fanOut(ctx)
+			_, full, err := w.fanOut(ctx)
 			if err != nil && ctx.Err() == nil {
 				w.Logger.ErrorContext(ctx, "webhook fan-out", "error", err)
 			}
-			fanOutFull, worked = full, n > 0
+			fanOutFull = full
+			again = full
 		}
 		mu.Lock()
 		free := w.MaxStreams - inflight
@@ -150,26 +155,28 @@ func (w *Worker) Run(ctx context.Context) error {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					w.deliverRun(ctx, run)
+					more := w.deliverRun(ctx, run)
 					mu.Lock()
 					inflight--
 					if busy[id]--; busy[id] == 0 {
 						delete(busy, id)
 					}
 					mu.Unlock()
-					select {
-					case finished <- struct{}{}:
-					default:
+					if more {
+						select {
+						case finished <- struct{}{}:
+						default:
+						}
 					}
 				}()
 			}
-			worked = worked || len(runs) > 0
+			again = again || (len(runs) > 0 && len(runs) == free)
 		}
 		if w.Retention > 0 && w.now().Sub(lastPrune) >= w.PruneEvery {
 			lastPrune = w.now()
 			w.prune(ctx)
 		}
-		if worked && free > 0 {
+		if again {
 			continue
 		}
 		t := time.NewTimer(w.Poll)

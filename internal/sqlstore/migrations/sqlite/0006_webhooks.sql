@@ -1,9 +1,11 @@
 -- Webhook endpoints, deliveries and attempts (docs/webhooks.md).
 --
 -- An endpoint's fanout_position is the feed position (events.position) up to which
--- events have been fanned out into deliveries. A delivery carries the exact
--- body it sends, so retries are byte-identical (Standard Webhooks: the same
--- webhook-id and body on every attempt). Secrets are sealed (AES-256-GCM)
+-- events have been fanned out into deliveries. A delivery of a feed event
+-- refers to it by position and its body is rendered from the event row,
+-- which never changes, so retries are byte-identical (Standard Webhooks:
+-- the same webhook-id and body on every attempt); pruning keeps events
+-- that pending deliveries refer to. Secrets are sealed (AES-256-GCM)
 -- with the key from --secret-key-file, never stored in plain text.
 CREATE TABLE webhook_endpoints (
     pk                         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -32,7 +34,7 @@ CREATE TABLE webhook_deliveries (
     position        INTEGER NOT NULL, -- 0 for test events
     directory_id    TEXT NOT NULL,    -- '' for notices and test events
     sequence        INTEGER NOT NULL,
-    payload         BLOB NOT NULL,
+    payload         BLOB,             -- test events only: feed events are rendered from events
     status          TEXT NOT NULL,    -- pending, succeeded, failed
     attempts        INTEGER NOT NULL,
     next_attempt_at INTEGER NOT NULL,
@@ -45,7 +47,7 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_stream ON webhook_deliveries (endpoint_id, directory_id, sequence, pk) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, pk) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, pk);
-CREATE INDEX webhook_deliveries_position ON webhook_deliveries (position) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_updated ON webhook_deliveries (updated_at) WHERE status <> 'pending';
 
 CREATE TABLE webhook_attempts (
