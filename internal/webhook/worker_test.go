@@ -239,3 +239,37 @@ func TestTwoWorkersPostgres(t *testing.T) {
 		t.Errorf("delivery statuses %v, want only succeeded", owners)
 	}
 }
+
+// TestSlowEndpointDoesNotDelayOthers: an endpoint that never answers in
+// time does not hold up another endpoint's deliveries.
+func TestSlowEndpointDoesNotDelayOthers(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	e.rcv.delay = 5 * time.Second // slower than the worker's timeout
+	fast := newReceiver(t)
+	fep, fsecret, err := e.svc.CreateWebhookEndpoint(context.Background(), directory.WebhookEndpointInput{URL: fast.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast.secrets = []string{fsecret}
+	dirs := []string{"dir_a", "dir_b", "dir_c", "dir_d", "dir_e", "dir_f", "dir_g", "dir_h"}
+	e.enqueue(dirs, 5) // 8 streams to the slow endpoint
+	slowEP := e.ep
+	e.ep = fep
+	want := e.enqueue(dirs, 5) // and 8 to the fast one
+	e.ep = slowEP
+	w := e.worker(e.st)
+	w.Timeout, w.Lease, w.PerEndpoint, w.MaxStreams = 800*time.Millisecond, 3*time.Second, 2, 4
+	start := time.Now()
+	stop := run(t, w)
+	waitFor(t, 10*time.Second, "the fast endpoint's 40 deliveries", func() bool { return fast.accepted() == 40 })
+	took := time.Since(start)
+	stop()
+	fast.checkNoBad()
+	fast.checkOrder(want, false)
+	if took > 2*time.Second {
+		t.Errorf("the fast endpoint waited %s behind the slow one", took)
+	}
+	if e.rcv.accepted() != 0 {
+		t.Errorf("the slow endpoint accepted %d", e.rcv.accepted())
+	}
+}
