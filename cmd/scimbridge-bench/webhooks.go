@@ -86,16 +86,17 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 }
 
 // createUsersFrom creates users [from, from+n) from concurrent clients and
-// returns the throughput.
-func (b *bench) createUsersFrom(from, n, clients int) (float64, error) {
+// returns the throughput and the server's CPU time per user.
+func (b *bench) createUsersFrom(from, n, clients int) (float64, time.Duration, error) {
+	cpu0 := b.cpu()
 	start := time.Now()
 	if err := parallel(n, clients, func(i int) error {
 		_, err := b.createUser(from + i)
 		return err
 	}); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return float64(n) / time.Since(start).Seconds(), nil
+	return float64(n) / time.Since(start).Seconds(), (b.cpu() - cpu0) / time.Duration(n), nil
 }
 
 func (b *bench) mgmtStatus(method, path, body string, want int, out any) error {
@@ -118,12 +119,13 @@ func runWebhooks(cfg webhooksConfig) error {
 	if err != nil {
 		return err
 	}
-	without, err := b.createUsersFrom(0, cfg.users, cfg.clients)
+	without, cpuWithout, err := b.createUsersFrom(0, cfg.users, cfg.clients)
 	stop()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("create users without a webhook endpoint: %d users, %d clients, %.0f users/s\n", cfg.users, cfg.clients, without)
+	fmt.Printf("create users without a webhook endpoint: %d users, %d clients, %.0f users/s; server CPU %.0f µs per user\n",
+		cfg.users, cfg.clients, without, float64(cpuWithout.Microseconds()))
 
 	// 2. With one active endpoint, on a fresh server.
 	rcv, err := startReceiver()
@@ -140,12 +142,12 @@ func runWebhooks(cfg webhooksConfig) error {
 	if err := b.mgmtStatus("POST", "/api/v1/webhook_endpoints", `{"url":"`+rcv.url+`"}`, 201, &ep); err != nil {
 		return err
 	}
-	with, err := b.createUsersFrom(0, cfg.users, cfg.clients)
+	with, cpuWith, err := b.createUsersFrom(0, cfg.users, cfg.clients)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("create users with one active webhook endpoint: %d users, %d clients, %.0f users/s (%+.1f%% vs without)\n",
-		cfg.users, cfg.clients, with, (with/without-1)*100)
+	fmt.Printf("create users with one active webhook endpoint: %d users, %d clients, %.0f users/s (%+.1f%% vs without); server CPU %.0f µs per user, delivery included\n",
+		cfg.users, cfg.clients, with, (with/without-1)*100, float64(cpuWith.Microseconds()))
 	start := time.Now()
 	if err := rcv.wait(int64(cfg.users), 5*time.Minute); err != nil {
 		return err
@@ -157,7 +159,7 @@ func runWebhooks(cfg webhooksConfig) error {
 	if err := b.mgmtStatus("PATCH", "/api/v1/webhook_endpoints/"+ep.ID, `{"enabled":false}`, 200, nil); err != nil {
 		return err
 	}
-	if _, err := b.createUsersFrom(cfg.users, cfg.backlog, cfg.clients); err != nil {
+	if _, _, err := b.createUsersFrom(cfg.users, cfg.backlog, cfg.clients); err != nil {
 		return err
 	}
 	cpu0 := b.cpu()

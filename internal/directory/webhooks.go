@@ -179,11 +179,14 @@ type WebhookStore interface {
 	// ClaimDeliveries leases up to r.MaxRuns runs of due deliveries: each
 	// run starts at a stream's head (its oldest pending delivery, due and
 	// not leased) and continues with that stream's following pending
-	// deliveries, up to r.RunLength. Only enabled endpoints' streams are
-	// claimed. Safe with several processes on one database.
+	// deliveries, up to r.RunLength. The head's lease holds the whole run:
+	// nothing else of the stream is claimable while it is pending. Only
+	// enabled endpoints' streams are claimed. Safe with several processes
+	// on one database.
 	ClaimDeliveries(ctx context.Context, r ClaimRequest) ([]DeliveryRun, error)
-	// RecordDeliveries stores attempts and new statuses of deliveries
-	// leased by owner, releases the leases of the ids in release (claimed
+	// RecordDeliveries stores attempts, and the new statuses of pending
+	// deliveries leased by owner or by no one (a run's later deliveries:
+	// their results are real even if the lease lapsed), releases the leases of the ids in release (claimed
 	// but not attempted), and updates each endpoint's FailingSince (set on
 	// a failure when unset, cleared on a success). One transaction.
 	RecordDeliveries(ctx context.Context, owner string, now time.Time, results []DeliveryResult, release []string) error

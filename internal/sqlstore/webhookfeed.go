@@ -21,8 +21,9 @@ func (s *Store) feedHead(ctx context.Context) (int64, error) {
 
 // PruneEvents deletes events that occurred before before, except those not
 // delivered yet: events after the lowest fan-out position of the enabled
-// webhook endpoints (not yet fanned out), and events a pending delivery
-// refers to. It implements webhook.EventPruner, in chunks so that no one
+// webhook endpoints (not yet fanned out), and events at or after the
+// oldest feed event a pending delivery refers to (a delivery's body is
+// rendered from its event). It implements webhook.EventPruner, in chunks so that no one
 // transaction holds the writer for long, and returns how many it deleted.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) {
 	// On PostgreSQL, unsealed events have no position yet: they are
@@ -34,7 +35,7 @@ func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) 
 			res, err := s.txExec(ctx, tx, `DELETE FROM events WHERE position IN (SELECT e.position FROM events e
 				WHERE e.occurred_at < $1
 				AND e.position <= COALESCE((SELECT MIN(fanout_position) FROM webhook_endpoints WHERE enabled), e.position)
-				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.status = 'pending' AND d.event_id = e.id)
+				AND e.position < COALESCE((SELECT MIN(d.position) FROM webhook_deliveries d WHERE d.status = 'pending' AND d.position > 0), e.position + 1)
 				ORDER BY e.position LIMIT 2000)`, micros(before))
 			if err != nil {
 				return fmt.Errorf("pruning events: %w", err)

@@ -355,8 +355,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r directory.ClaimRequest) (
 		// wait for: look on a read connection first whether anything is
 		// due at all.
 		var n int
-		err := s.readRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM webhook_deliveries WHERE status = 'pending'
-			AND next_attempt_at <= $1 AND (lease_until IS NULL OR lease_until < $1) LIMIT 1) t`, micros(r.Now)).Scan(&n)
+		err := s.readRow(ctx, `SELECT count(*) FROM (SELECT 1`+claimableHeads+` LIMIT 1) t`, micros(r.Now)).Scan(&n)
 		if err != nil {
 			return nil, fmt.Errorf("finding due webhook deliveries: %w", err)
 		}
@@ -371,8 +370,23 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r directory.ClaimRequest) (
 		runs, err = s.claim(ctx, tx, r)
 		return err
 	})
-	return runs, err
+	if err != nil || len(runs) == 0 {
+		return runs, err
+	}
+	// A failure here leaves the leases to lapse: the runs are sent later.
+	if err := s.loadPayloads(ctx, runs); err != nil {
+		return nil, err
+	}
+	return runs, nil
 }
+
+// claimableHeads is the FROM and WHERE of the stream heads claimable at
+// $1: pending deliveries of enabled endpoints, due and not leased, with no
+// older pending delivery in their stream.
+const claimableHeads = ` FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+	WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1) AND e.enabled
+	AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.status = 'pending' AND p.endpoint_id = d.endpoint_id
+		AND p.directory_id = d.directory_id AND (p.sequence < d.sequence OR (p.sequence = d.sequence AND p.pk < d.pk)))`
 
 type streamHead struct {
 	id, endpointID, directoryID string
@@ -387,11 +401,7 @@ func (s *Store) claim(ctx context.Context, tx *sql.Tx, r directory.ClaimRequest)
 	if s.postgres {
 		lock = ` FOR UPDATE OF d SKIP LOCKED`
 	}
-	rows, err := s.txRows(ctx, tx, `SELECT d.id, d.endpoint_id, d.directory_id FROM webhook_deliveries d
-		JOIN webhook_endpoints e ON e.id = d.endpoint_id
-		WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1) AND e.enabled
-		AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.status = 'pending' AND p.endpoint_id = d.endpoint_id
-			AND p.directory_id = d.directory_id AND (p.sequence < d.sequence OR (p.sequence = d.sequence AND p.pk < d.pk)))
+	rows, err := s.txRows(ctx, tx, `SELECT d.id, d.endpoint_id, d.directory_id`+claimableHeads+`
 		ORDER BY d.next_attempt_at, d.pk LIMIT $2`+lock, micros(r.Now), 4*r.MaxRuns)
 	if err != nil {
 		return nil, fmt.Errorf("finding due webhook deliveries: %w", err)
@@ -444,12 +454,11 @@ func (s *Store) claim(ctx context.Context, tx *sql.Tx, r directory.ClaimRequest)
 // stream, stopping before one not due yet or leased by someone else.
 func (s *Store) claimRun(ctx context.Context, tx *sql.Tx, r directory.ClaimRequest, h streamHead) ([]directory.WebhookDelivery, error) {
 	limit := max(r.RunLength, 1)
-	lock := s.forUpdate()
-	if s.postgres {
-		lock = ` FOR NO KEY UPDATE OF d`
-	}
-	rows, err := s.txRows(ctx, tx, deliveryFields+`, d.lease_until`+deliveryFrom+`
-		WHERE d.endpoint_id = $1 AND d.directory_id = $2 AND d.status = 'pending' ORDER BY d.sequence, d.pk LIMIT $3`+lock,
+	// Bodies are not read here: the writer is held, and rendering them
+	// can wait until after the commit (loadPayloads).
+	rows, err := s.txRows(ctx, tx, `SELECT id, endpoint_id, event_id, event_type, position, directory_id, sequence, status,
+		attempts, next_attempt_at, created_at, updated_at, lease_until FROM webhook_deliveries
+		WHERE endpoint_id = $1 AND directory_id = $2 AND status = 'pending' ORDER BY sequence, pk LIMIT $3`+s.forUpdate(),
 		h.endpointID, h.directoryID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claiming webhook deliveries: %w", err)
@@ -457,11 +466,14 @@ func (s *Store) claimRun(ctx context.Context, tx *sql.Tx, r directory.ClaimReque
 	defer rows.Close()
 	var run []directory.WebhookDelivery
 	for rows.Next() {
+		var d directory.WebhookDelivery
+		var next, created, updated int64
 		var lease sql.NullInt64
-		d, err := scanDelivery(rows, &lease)
-		if err != nil {
+		if err := rows.Scan(&d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.Position, &d.DirectoryID, &d.Sequence, &d.Status,
+			&d.Attempts, &next, &created, &updated, &lease); err != nil {
 			return nil, fmt.Errorf("claiming webhook deliveries: %w", err)
 		}
+		d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromMicros(next), fromMicros(created), fromMicros(updated)
 		if len(run) == 0 && d.ID != h.id {
 			return nil, nil // the stream changed since the head was read
 		}
@@ -477,17 +489,48 @@ func (s *Store) claimRun(ctx context.Context, tx *sql.Tx, r directory.ClaimReque
 	if len(run) == 0 {
 		return nil, nil
 	}
-	for chunk := range slices.Chunk(run, s.rowsPerStatement()) {
-		args := []any{r.Owner, micros(r.LeaseUntil)}
-		for _, d := range chunk {
-			args = append(args, d.ID)
-		}
-		if _, err := s.txExec(ctx, tx, `UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2 WHERE id IN (`+
-			placeholders(3, len(chunk))+`)`, args...); err != nil {
-			return nil, fmt.Errorf("leasing webhook deliveries: %w", err)
-		}
+	// Leasing the head leases the run: no other delivery of the stream
+	// can be claimed while its head is pending.
+	if _, err := s.txExec(ctx, tx, `UPDATE webhook_deliveries SET lease_owner = $1, lease_until = $2 WHERE id = $3`,
+		r.Owner, micros(r.LeaseUntil), h.id); err != nil {
+		return nil, fmt.Errorf("leasing webhook deliveries: %w", err)
 	}
 	return run, nil
+}
+
+// loadPayloads fills the bodies of claimed runs, on a read connection:
+// stored payloads, or the feed events rendered.
+func (s *Store) loadPayloads(ctx context.Context, runs []directory.DeliveryRun) error {
+	idx := map[string]*directory.WebhookDelivery{}
+	var ids []any
+	for i := range runs {
+		for j := range runs[i].Deliveries {
+			d := &runs[i].Deliveries[j]
+			idx[d.ID] = d
+			ids = append(ids, d.ID)
+		}
+	}
+	for chunk := range slices.Chunk(ids, 100) {
+		rows, err := s.readRows(ctx, deliverySelect+` WHERE d.id IN (`+placeholders(1, len(chunk))+`)`, chunk...)
+		if err != nil {
+			return fmt.Errorf("reading webhook payloads: %w", err)
+		}
+		for rows.Next() {
+			d, err := scanDelivery(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("reading webhook payloads: %w", err)
+			}
+			if p := idx[d.ID]; p != nil {
+				p.Payload = d.Payload
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("reading webhook payloads: %w", err)
+		}
+	}
+	return nil
 }
 
 // RecordDeliveries implements directory.WebhookStore.
@@ -519,7 +562,7 @@ func (s *Store) RecordDeliveries(ctx context.Context, owner string, now time.Tim
 			if res.Status == directory.DeliverySucceeded {
 				succeeded = append(succeeded, a.DeliveryID)
 			} else if _, err := s.txExec(ctx, tx, `UPDATE webhook_deliveries SET status = $2, attempts = attempts + 1, next_attempt_at = $3,
-				lease_owner = NULL, lease_until = NULL, updated_at = $4 WHERE id = $1 AND status = 'pending' AND lease_owner = $5`,
+				lease_owner = NULL, lease_until = NULL, updated_at = $4 WHERE id = $1 AND status = 'pending' AND (lease_owner = $5 OR lease_owner IS NULL)`,
 				a.DeliveryID, res.Status, micros(res.NextAttemptAt), micros(now), owner); err != nil {
 				return fmt.Errorf("recording webhook delivery: %w", err)
 			}
@@ -544,7 +587,7 @@ func (s *Store) RecordDeliveries(ctx context.Context, owner string, now time.Tim
 				args = append(args, id)
 			}
 			if _, err := s.txExec(ctx, tx, `UPDATE webhook_deliveries SET status = 'succeeded', attempts = attempts + 1, next_attempt_at = $1,
-				lease_owner = NULL, lease_until = NULL, updated_at = $1 WHERE status = 'pending' AND lease_owner = $2 AND id IN (`+
+				lease_owner = NULL, lease_until = NULL, updated_at = $1 WHERE status = 'pending' AND (lease_owner = $2 OR lease_owner IS NULL) AND id IN (`+
 				placeholders(3, len(chunk))+`)`, args...); err != nil {
 				return fmt.Errorf("recording webhook deliveries: %w", err)
 			}

@@ -47,7 +47,6 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_stream ON webhook_deliveries (endpoint_id, directory_id, sequence, pk) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, pk) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, pk);
-CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_updated ON webhook_deliveries (updated_at) WHERE status <> 'pending';
 
 CREATE TABLE webhook_attempts (
