@@ -23,7 +23,9 @@ func (s *Store) feedHead(ctx context.Context) (int64, error) {
 // delivered yet: events after the lowest fan-out position of the enabled
 // webhook endpoints (not yet fanned out), and events at or after the
 // oldest feed event a pending delivery refers to (a delivery's body is
-// rendered from its event). It implements webhook.EventPruner, in chunks so that no one
+// rendered from its event). It also keeps the newest event and each
+// directory's newest event, which the event log numbers new events after
+// (events.go). It implements webhook.EventPruner, in chunks so that no one
 // transaction holds the writer for long, and returns how many it deleted.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) {
 	// On PostgreSQL, unsealed events have no position yet: they are
@@ -34,6 +36,8 @@ func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) 
 		err := s.tx(ctx, func(tx *sql.Tx) error {
 			res, err := s.txExec(ctx, tx, `DELETE FROM events WHERE position IN (SELECT e.position FROM events e
 				WHERE e.occurred_at < $1
+				AND e.position < (SELECT MAX(position) FROM events)
+				AND (e.directory_id IS NULL OR e.position < (SELECT MAX(x.position) FROM events x WHERE x.directory_id = e.directory_id))
 				AND e.position <= COALESCE((SELECT MIN(fanout_position) FROM webhook_endpoints WHERE enabled), e.position)
 				AND e.position < COALESCE((SELECT MIN(d.position) FROM webhook_deliveries d WHERE d.status = 'pending' AND d.position > 0), e.position + 1)
 				ORDER BY e.position LIMIT 2000)`, micros(before))

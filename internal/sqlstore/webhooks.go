@@ -200,15 +200,15 @@ const deliveryColumns = `id, endpoint_id, event_id, event_type, position, direct
 	attempts, next_attempt_at, created_at, updated_at`
 
 // deliverySelect reads deliveries (alias d) with the feed event each refers
-// to (alias e), from which the body of a delivery with no stored payload
-// is rendered.
+// to (alias e, by position: the events table's key on SQLite), from which
+// the body of a delivery with no stored payload is rendered.
 const deliverySelect = deliveryFields + deliveryFrom
 
 const deliveryFields = `SELECT d.id, d.endpoint_id, d.event_id, d.event_type, d.position, d.directory_id, d.sequence, d.payload,
 	d.status, d.attempts, d.next_attempt_at, d.created_at, d.updated_at,
 	e.type, e.occurred_at, e.organization_id, e.directory_id, e.sequence, e.data, e.previous`
 
-const deliveryFrom = ` FROM webhook_deliveries d LEFT JOIN events e ON d.payload IS NULL AND e.id = d.event_id`
+const deliveryFrom = ` FROM webhook_deliveries d LEFT JOIN events e ON d.payload IS NULL AND d.position > 0 AND e.position = d.position`
 
 func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (directory.WebhookDelivery, error) {
 	var d directory.WebhookDelivery
