@@ -31,22 +31,22 @@ func NewHTTPClient() *http.Client {
 	}
 }
 
-// signingSecrets opens the endpoint's secrets: the current one, and the
-// previous one while its rotation overlap lasts.
-func (w *Worker) signingSecrets(e directory.WebhookEndpoint, now time.Time) ([]string, error) {
+// signer opens the endpoint's secrets: the current one, and the previous
+// one while its rotation overlap lasts.
+func (w *Worker) signer(e directory.WebhookEndpoint, now time.Time) (*Signer, error) {
 	cur, err := w.Secrets.Open(e.Secret)
 	if err != nil {
 		return nil, err
 	}
-	out := []string{string(cur)}
+	secrets := []string{string(cur)}
 	if len(e.PreviousSecret) > 0 && now.Before(e.PreviousSecretExpiresAt) {
 		prev, err := w.Secrets.Open(e.PreviousSecret)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, string(prev))
+		secrets = append(secrets, string(prev))
 	}
-	return out, nil
+	return NewSigner(secrets...)
 }
 
 // deliverRun sends a claimed run in order, stops at the first failure, and
@@ -56,7 +56,7 @@ func (w *Worker) deliverRun(ctx context.Context, run directory.DeliveryRun) bool
 	start := w.now()
 	var results []directory.DeliveryResult
 	var release []string
-	secrets, secretErr := w.signingSecrets(run.Endpoint, start)
+	signer, secretErr := w.signer(run.Endpoint, start)
 	failed := false
 	for i, d := range run.Deliveries {
 		// Stop while the lease still has room for one more request.
@@ -76,7 +76,7 @@ func (w *Worker) deliverRun(ctx context.Context, run directory.DeliveryRun) bool
 			res = w.result(d, directory.WebhookAttempt{DeliveryID: d.ID, AttemptedAt: w.now(),
 				Error: "cannot sign: " + secretErr.Error()})
 		} else {
-			res = w.attempt(ctx, run.Endpoint, secrets, d)
+			res = w.attempt(ctx, run.Endpoint, signer, d)
 		}
 		if ctx.Err() != nil && res.Status != directory.DeliverySucceeded {
 			// Shutting down: the request was cut short by us, not by the
@@ -106,14 +106,10 @@ func (w *Worker) deliverRun(ctx context.Context, run directory.DeliveryRun) bool
 // delivery id, the same on every retry; webhook-timestamp is this
 // attempt's time in Unix seconds; webhook-signature signs
 // "id.timestamp.body").
-func (w *Worker) attempt(ctx context.Context, e directory.WebhookEndpoint, secrets []string, d directory.WebhookDelivery) directory.DeliveryResult {
+func (w *Worker) attempt(ctx context.Context, e directory.WebhookEndpoint, signer *Signer, d directory.WebhookDelivery) directory.DeliveryResult {
 	ts := w.now()
 	a := directory.WebhookAttempt{DeliveryID: d.ID, AttemptedAt: ts}
-	sig, err := Sign(d.ID, ts, d.Payload, secrets...)
-	if err != nil {
-		a.Error = "cannot sign: " + err.Error()
-		return w.result(d, a)
-	}
+	sig := signer.Sign(d.ID, ts, d.Payload)
 	rctx, cancel := context.WithTimeout(ctx, w.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, e.URL, bytes.NewReader(d.Payload))
