@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
 )
 
 // The Standard Webhooks reference example (also in client/verify_test.go).
@@ -95,5 +97,29 @@ func TestLoadOrCreateKey(t *testing.T) {
 	os.WriteFile(bad, []byte("not hex"), 0o600)
 	if _, err := LoadOrCreateKey(bad, rand.Reader); err == nil {
 		t.Error("a malformed key file was accepted")
+	}
+}
+
+// TestBackoffSchedule: the documented schedule (docs/webhooks.md), with
+// ±20 % jitter, and no retry after the last step.
+func TestBackoffSchedule(t *testing.T) {
+	w := &Worker{Schedule: DefaultSchedule(), IDs: directory.IDs{Rand: rand.Reader}}
+	want := []time.Duration{5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute, 30 * time.Minute,
+		time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour}
+	for i, base := range want {
+		seen := map[time.Duration]bool{}
+		for j := 0; j < 20; j++ {
+			d, ok := w.backoff(i + 1)
+			if !ok || d < base*8/10 || d > base*12/10 {
+				t.Fatalf("backoff after %d failures = %v, %v; want %v ±20%%", i+1, d, ok, base)
+			}
+			seen[d] = true
+		}
+		if len(seen) < 2 {
+			t.Errorf("backoff after %d failures has no jitter", i+1)
+		}
+	}
+	if _, ok := w.backoff(len(want) + 1); ok {
+		t.Error("a retry after the last step of the schedule")
 	}
 }

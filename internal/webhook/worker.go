@@ -17,9 +17,11 @@ import (
 // delivery is tried again after 5 s, then 30 s, 2 min, 10 min, 30 min, 1 h,
 // 3 h, 6 h, 12 h and 24 h (each ±20 % jitter); if the eleventh attempt
 // fails too the delivery is marked failed (about 47 hours after the first).
-var DefaultSchedule = []time.Duration{
-	5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute, 30 * time.Minute,
-	time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour,
+func DefaultSchedule() []time.Duration {
+	return []time.Duration{
+		5 * time.Second, 30 * time.Second, 2 * time.Minute, 10 * time.Minute, 30 * time.Minute,
+		time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour, 24 * time.Hour,
+	}
 }
 
 // EventPruner removes old events from the feed, keeping every event not yet
@@ -44,7 +46,7 @@ type Worker struct {
 	Pruner EventPruner
 
 	Owner        string          // lease owner id; default: a new id per Run
-	Schedule     []time.Duration // retry delays; default DefaultSchedule
+	Schedule     []time.Duration // retry delays; default DefaultSchedule()
 	Timeout      time.Duration   // per request; default 10 s
 	Lease        time.Duration   // how long a claim holds; default 2 min, at least 2×Timeout
 	PerEndpoint  int             // streams in flight per endpoint; default 4
@@ -72,7 +74,7 @@ func (w *Worker) defaults() error {
 		w.Owner = id
 	}
 	if len(w.Schedule) == 0 {
-		w.Schedule = DefaultSchedule
+		w.Schedule = DefaultSchedule()
 	}
 	setDefault(&w.Timeout, 10*time.Second)
 	setDefault(&w.Lease, 2*time.Minute)
