@@ -116,12 +116,12 @@ func runSeqs(runs []directory.DeliveryRun) map[string][]int64 {
 	return out
 }
 
-func ok(d directory.WebhookDelivery, at time.Time) directory.DeliveryResult {
+func okResult(d directory.WebhookDelivery, at time.Time) directory.DeliveryResult {
 	return directory.DeliveryResult{EndpointID: d.EndpointID, Status: directory.DeliverySucceeded, NextAttemptAt: at,
 		Attempt: directory.WebhookAttempt{DeliveryID: d.ID, AttemptedAt: at, StatusCode: 204, Latency: 1500 * time.Microsecond}}
 }
 
-func fail(d directory.WebhookDelivery, at, next time.Time) directory.DeliveryResult {
+func failResult(d directory.WebhookDelivery, at, next time.Time) directory.DeliveryResult {
 	return directory.DeliveryResult{EndpointID: d.EndpointID, Status: directory.DeliveryPending, NextAttemptAt: next,
 		Attempt: directory.WebhookAttempt{DeliveryID: d.ID, AttemptedAt: at, StatusCode: 500, ResponseBody: "boom ü", Error: "HTTP 500"}}
 }
@@ -252,7 +252,7 @@ func testWebhookClaimStreamOrder(t *testing.T, s directory.Store) {
 		}
 	}
 	later := now.Add(time.Hour)
-	results := []directory.DeliveryResult{ok(a[0], now), fail(a[1], now, later), ok(b[0], now), ok(b[1], now), ok(b[2], now)}
+	results := []directory.DeliveryResult{okResult(a[0], now), failResult(a[1], now, later), okResult(b[0], now), okResult(b[1], now), okResult(b[2], now)}
 	if err := f.ws.RecordDeliveries(f.ctx, "w1", now, results, []string{a[2].ID}); err != nil {
 		t.Fatalf("RecordDeliveries: %v", err)
 	}
@@ -293,7 +293,7 @@ func testWebhookLeaseExpiry(t *testing.T, s directory.Store) {
 		t.Fatalf("claim after lease expiry (-want +got):\n%s", diff)
 	}
 	// The dead owner's late record does not override the new owner's.
-	if err := f.ws.RecordDeliveries(f.ctx, "dead", now, []directory.DeliveryResult{fail(first[0].Deliveries[0], now, now.Add(time.Hour))}, nil); err != nil {
+	if err := f.ws.RecordDeliveries(f.ctx, "dead", now, []directory.DeliveryResult{failResult(first[0].Deliveries[0], now, now.Add(time.Hour))}, nil); err != nil {
 		t.Fatalf("RecordDeliveries(dead): %v", err)
 	}
 	d, _ := f.ws.GetWebhookDelivery(f.ctx, e.ID, first[0].Deliveries[0].ID)
@@ -334,7 +334,7 @@ func testWebhookRecordFailingSince(t *testing.T, s directory.Store) {
 	t0 := f.clock.Now()
 	f.enqueue(f.deliveries(e.ID, f.dir.ID, 1, 3, t0))
 	r := f.claim("w", t0, 1, 10)[0].Deliveries
-	if err := f.ws.RecordDeliveries(f.ctx, "w", t0, []directory.DeliveryResult{fail(r[0], t0, t0)}, []string{r[1].ID, r[2].ID}); err != nil {
+	if err := f.ws.RecordDeliveries(f.ctx, "w", t0, []directory.DeliveryResult{failResult(r[0], t0, t0)}, []string{r[1].ID, r[2].ID}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := f.ws.GetWebhookEndpoint(f.ctx, e.ID)
@@ -343,7 +343,7 @@ func testWebhookRecordFailingSince(t *testing.T, s directory.Store) {
 	}
 	t1 := t0.Add(time.Minute)
 	r = f.claim("w", t1, 1, 10)[0].Deliveries
-	if err := f.ws.RecordDeliveries(f.ctx, "w", t1, []directory.DeliveryResult{fail(r[0], t1, t1)}, []string{r[1].ID, r[2].ID}); err != nil {
+	if err := f.ws.RecordDeliveries(f.ctx, "w", t1, []directory.DeliveryResult{failResult(r[0], t1, t1)}, []string{r[1].ID, r[2].ID}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ = f.ws.GetWebhookEndpoint(f.ctx, e.ID); !got.FailingSince.Equal(t0) {
@@ -351,14 +351,14 @@ func testWebhookRecordFailingSince(t *testing.T, s directory.Store) {
 	}
 	t2 := t1.Add(time.Minute)
 	r = f.claim("w", t2, 1, 10)[0].Deliveries
-	if err := f.ws.RecordDeliveries(f.ctx, "w", t2, []directory.DeliveryResult{ok(r[0], t2), ok(r[1], t2), fail(r[2], t2, t2)}, nil); err != nil {
+	if err := f.ws.RecordDeliveries(f.ctx, "w", t2, []directory.DeliveryResult{okResult(r[0], t2), okResult(r[1], t2), failResult(r[2], t2, t2)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ = f.ws.GetWebhookEndpoint(f.ctx, e.ID); !got.FailingSince.Equal(t2) {
 		t.Fatalf("after successes then a failure, failing since %v, want %v", got.FailingSince, t2)
 	}
 	r = f.claim("w", t2, 1, 10)[0].Deliveries
-	if err := f.ws.RecordDeliveries(f.ctx, "w", t2, []directory.DeliveryResult{ok(r[0], t2)}, nil); err != nil {
+	if err := f.ws.RecordDeliveries(f.ctx, "w", t2, []directory.DeliveryResult{okResult(r[0], t2)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ = f.ws.GetWebhookEndpoint(f.ctx, e.ID); !got.FailingSince.IsZero() {
@@ -373,7 +373,7 @@ func testWebhookRetryListPrune(t *testing.T, s directory.Store) {
 	ds := f.deliveries(e.ID, f.dir.ID, 1, 5, now)
 	f.enqueue(ds)
 	r := f.claim("w", now, 1, 10)[0].Deliveries
-	gaveUp := fail(r[0], now, now)
+	gaveUp := failResult(r[0], now, now)
 	gaveUp.Status = directory.DeliveryFailed
 	if err := f.ws.RecordDeliveries(f.ctx, "w", now, []directory.DeliveryResult{gaveUp}, []string{r[1].ID, r[2].ID, r[3].ID, r[4].ID}); err != nil {
 		t.Fatal(err)
@@ -407,7 +407,7 @@ func testWebhookRetryListPrune(t *testing.T, s directory.Store) {
 	}
 	// Prune: only finished deliveries updated before the cutoff go.
 	r = f.claim("w", later, 1, 10)[0].Deliveries
-	if err := f.ws.RecordDeliveries(f.ctx, "w", later, []directory.DeliveryResult{ok(r[0], later)}, nil); err != nil {
+	if err := f.ws.RecordDeliveries(f.ctx, "w", later, []directory.DeliveryResult{okResult(r[0], later)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	n, err := f.ws.PruneWebhookDeliveries(f.ctx, later.Add(time.Second))
@@ -514,7 +514,7 @@ func testPruneEventsKeepsUndelivered(t *testing.T, s directory.Store) {
 	if len(r) != 1 {
 		t.Fatalf("claim = %v", runSeqs(r))
 	}
-	if err := f.ws.RecordDeliveries(f.ctx, "w", now, []directory.DeliveryResult{ok(r[0].Deliveries[0], now)}, nil); err != nil {
+	if err := f.ws.RecordDeliveries(f.ctx, "w", now, []directory.DeliveryResult{okResult(r[0].Deliveries[0], now)}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// old[2] stays: the newest event (the log numbers new events after it).

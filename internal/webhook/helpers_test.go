@@ -3,16 +3,12 @@ package webhook
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -24,6 +20,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 	"github.com/scimbridge/scimbridge/internal/sqlstore"
+	"github.com/scimbridge/scimbridge/internal/testpg"
 )
 
 // receiver is a real HTTP endpoint on loopback that verifies every request
@@ -210,35 +207,7 @@ func openStore(t *testing.T, dsn string) *sqlstore.Store {
 func sqliteDSN(t *testing.T) string { return filepath.Join(t.TempDir(), "db.sqlite") }
 
 // postgresDSN returns a DSN of a fresh schema, or skips.
-func postgresDSN(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("SCIMBRIDGE_TEST_POSTGRES_URL")
-	if base == "" {
-		t.Skip("PostgreSQL tests skipped: set SCIMBRIDGE_TEST_POSTGRES_URL to a postgres:// URL (a scratch database)")
-	}
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b [8]byte
-	rand.Read(b[:])
-	name := "test_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(`CREATE SCHEMA ` + name); err != nil {
-		admin.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		defer admin.Close()
-		if _, err := admin.Exec(`DROP SCHEMA ` + name + ` CASCADE`); err != nil {
-			t.Errorf("dropping schema: %v", err)
-		}
-	})
-	u, _ := url.Parse(base)
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func postgresDSN(t *testing.T) string { return testpg.Schema(t) }
 
 func newEnv(t *testing.T, dsn string) *env {
 	t.Helper()
