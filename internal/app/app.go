@@ -159,7 +159,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	wctx, stopWorker := context.WithCancel(ctx)
 	defer stopWorker()
 	workerDone := make(chan error, 1)
-	go func() { workerDone <- a.WebhookWorker.Run(wctx) }()
+	go func() {
+		err := a.WebhookWorker.Run(wctx)
+		if err != nil {
+			a.Logger.Error("webhook worker stopped: webhooks are not delivered", "error", err)
+		}
+		workerDone <- err
+	}()
 	err := a.serveWithLog(ctx, ln)
 	stopWorker()
 	if werr := <-workerDone; werr != nil {
