@@ -355,7 +355,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r directory.ClaimRequest) (
 		// wait for: look on a read connection first whether anything is
 		// due at all.
 		var n int
-		err := s.readRow(ctx, `SELECT count(*) FROM (SELECT 1`+claimableHeads+` LIMIT 1) t`, micros(r.Now)).Scan(&n)
+		err := s.readRow(ctx, `SELECT count(*) FROM (`+s.claimableHeads()+`) t`, micros(r.Now), 1).Scan(&n)
 		if err != nil {
 			return nil, fmt.Errorf("finding due webhook deliveries: %w", err)
 		}
@@ -380,13 +380,55 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r directory.ClaimRequest) (
 	return runs, nil
 }
 
-// claimableHeads is the FROM and WHERE of the stream heads claimable at
-// $1: pending deliveries of enabled endpoints, due and not leased, with no
+// claimableHeads returns a query of the stream heads claimable at $1
+// (columns d.id, d.endpoint_id, d.directory_id), oldest due first, at most
+// $2: pending deliveries of enabled endpoints, due and not leased, with no
 // older pending delivery in their stream.
-const claimableHeads = ` FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
+//
+// PostgreSQL checks every due pending delivery for an older one in its
+// stream, and locks the heads it returns (FOR UPDATE SKIP LOCKED, so
+// concurrent claimers pass over each other's). On SQLite, where claims are
+// serialized by the single writer, that check would cost a lookup per
+// pending delivery, which a large backlog (an endpoint back after an
+// outage) makes slow; instead the query walks the streams, one index seek
+// each (a recursive "loose index scan" over webhook_deliveries_stream), and
+// takes each stream's first pending delivery.
+func (s *Store) claimableHeads() string {
+	if s.postgres {
+		return `SELECT d.id, d.endpoint_id, d.directory_id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
 	WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1) AND e.enabled
 	AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.status = 'pending' AND p.endpoint_id = d.endpoint_id
-		AND p.directory_id = d.directory_id AND (p.sequence < d.sequence OR (p.sequence = d.sequence AND p.pk < d.pk)))`
+		AND p.directory_id = d.directory_id AND (p.sequence < d.sequence OR (p.sequence = d.sequence AND p.pk < d.pk)))
+	ORDER BY d.next_attempt_at, d.pk LIMIT $2 FOR UPDATE OF d SKIP LOCKED`
+	}
+	// Each step goes to the next directory of the same endpoint, or to the
+	// first directory of the next endpoint: index seeks on
+	// (endpoint_id = ?, directory_id > ?) and (endpoint_id > ?).
+	return `WITH RECURSIVE streams(endpoint_id, directory_id) AS (
+		SELECT * FROM (SELECT endpoint_id, directory_id FROM webhook_deliveries WHERE status = 'pending'
+			ORDER BY endpoint_id, directory_id LIMIT 1)
+		UNION ALL
+		SELECT
+			CASE WHEN EXISTS (SELECT 1 FROM webhook_deliveries n WHERE n.status = 'pending'
+					AND n.endpoint_id = s.endpoint_id AND n.directory_id > s.directory_id)
+				THEN s.endpoint_id
+				ELSE (SELECT n.endpoint_id FROM webhook_deliveries n WHERE n.status = 'pending'
+					AND n.endpoint_id > s.endpoint_id ORDER BY n.endpoint_id LIMIT 1) END,
+			COALESCE(
+				(SELECT n.directory_id FROM webhook_deliveries n WHERE n.status = 'pending'
+					AND n.endpoint_id = s.endpoint_id AND n.directory_id > s.directory_id ORDER BY n.directory_id LIMIT 1),
+				(SELECT n.directory_id FROM webhook_deliveries n WHERE n.status = 'pending'
+					AND n.endpoint_id = (SELECT m.endpoint_id FROM webhook_deliveries m WHERE m.status = 'pending'
+						AND m.endpoint_id > s.endpoint_id ORDER BY m.endpoint_id LIMIT 1)
+					ORDER BY n.directory_id LIMIT 1))
+		FROM streams s WHERE s.endpoint_id IS NOT NULL)
+	SELECT d.id, d.endpoint_id, d.directory_id FROM streams s
+	JOIN webhook_deliveries d ON d.pk = (SELECT p.pk FROM webhook_deliveries p WHERE p.status = 'pending'
+		AND p.endpoint_id = s.endpoint_id AND p.directory_id = s.directory_id ORDER BY p.sequence, p.pk LIMIT 1)
+	JOIN webhook_endpoints e ON e.id = d.endpoint_id
+	WHERE e.enabled AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
+	ORDER BY d.next_attempt_at, d.pk LIMIT $2`
+}
 
 type streamHead struct {
 	id, endpointID, directoryID string
@@ -397,12 +439,7 @@ func (s *Store) claim(ctx context.Context, tx *sql.Tx, r directory.ClaimRequest)
 	// endpoint, with no older pending delivery in its stream. More than
 	// MaxRuns are read so that heads of endpoints at their cap can be
 	// passed over.
-	lock := ``
-	if s.postgres {
-		lock = ` FOR UPDATE OF d SKIP LOCKED`
-	}
-	rows, err := s.txRows(ctx, tx, `SELECT d.id, d.endpoint_id, d.directory_id`+claimableHeads+`
-		ORDER BY d.next_attempt_at, d.pk LIMIT $2`+lock, micros(r.Now), 4*r.MaxRuns)
+	rows, err := s.txRows(ctx, tx, s.claimableHeads(), micros(r.Now), 4*r.MaxRuns)
 	if err != nil {
 		return nil, fmt.Errorf("finding due webhook deliveries: %w", err)
 	}

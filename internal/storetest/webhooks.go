@@ -22,6 +22,7 @@ func webhookTests() []subtest {
 		{"WebhookClaimStreamOrder", testWebhookClaimStreamOrder},
 		{"WebhookLeaseExpiry", testWebhookLeaseExpiry},
 		{"WebhookClaimLimits", testWebhookClaimLimits},
+		{"WebhookClaimManyStreams", testWebhookClaimManyStreams},
 		{"WebhookRecordFailingSince", testWebhookRecordFailingSince},
 		{"WebhookRetryListPrune", testWebhookRetryListPrune},
 		{"WebhookDisable", testWebhookDisable},
@@ -548,4 +549,38 @@ func setFanout(f *webhookFixture, e directory.WebhookEndpoint, pos int64) error 
 		return err
 	}
 	return f.ws.FanOut(f.ctx, e.ID, cur.FanoutPosition, pos, nil)
+}
+
+// testWebhookClaimManyStreams: every stream of several endpoints and
+// directories is found, each from its head, however deep its backlog.
+func testWebhookClaimManyStreams(t *testing.T, s directory.Store) {
+	f := newWebhookFixture(t, s)
+	now := f.clock.Now()
+	dirs := []directory.Directory{f.dir, f.newDir(), f.newDir(), f.newDir()}
+	want := map[string]bool{}
+	for i := 0; i < 3; i++ {
+		e := f.endpoint()
+		for j, d := range dirs {
+			if (i+j)%4 == 3 {
+				continue // some streams absent
+			}
+			f.enqueue(f.deliveries(e.ID, d.ID, 1, 3+j*50, now))
+			want[e.ID+"/"+d.ID] = true
+		}
+	}
+	runs := f.claim("w", now, 100, 2)
+	got := map[string]bool{}
+	for _, r := range runs {
+		d := r.Deliveries
+		if len(d) != 2 || d[0].Sequence != 1 || d[1].Sequence != 2 || r.Endpoint.ID != d[0].EndpointID {
+			t.Errorf("run %s/%s = %d deliveries from sequence %d", d[0].EndpointID, d[0].DirectoryID, len(d), d[0].Sequence)
+		}
+		got[d[0].EndpointID+"/"+d[0].DirectoryID] = true
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("streams claimed (-want +got):\n%s", diff)
+	}
+	if again := f.claim("w", now, 100, 2); len(again) != 0 {
+		t.Errorf("claimed %d more runs while every head is leased", len(again))
+	}
 }
