@@ -133,6 +133,9 @@ type ClaimRequest struct {
 	// Busy[endpointID] runs the worker already has (0: no cap).
 	PerEndpoint int
 	Busy        map[string]int
+	// Body, when set, returns the body of the feed event at a position if
+	// the caller has it already (nil otherwise), sparing the store a read.
+	Body func(position int64) []byte
 }
 
 // DeliveryResult is the outcome of one attempt of a claimed delivery.

@@ -374,7 +374,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r directory.ClaimRequest) (
 		return runs, err
 	}
 	// A failure here leaves the leases to lapse: the runs are sent later.
-	if err := s.loadPayloads(ctx, runs); err != nil {
+	if err := s.loadPayloads(ctx, runs, r.Body); err != nil {
 		return nil, err
 	}
 	return runs, nil
@@ -535,14 +535,20 @@ func (s *Store) claimRun(ctx context.Context, tx *sql.Tx, r directory.ClaimReque
 	return run, nil
 }
 
-// loadPayloads fills the bodies of claimed runs, on a read connection:
-// stored payloads, or the feed events rendered.
-func (s *Store) loadPayloads(ctx context.Context, runs []directory.DeliveryRun) error {
+// loadPayloads fills the bodies of claimed runs: those known (rendered by
+// the caller's fan-out), else, on a read connection, stored payloads or
+// the feed events rendered.
+func (s *Store) loadPayloads(ctx context.Context, runs []directory.DeliveryRun, known func(int64) []byte) error {
 	idx := map[string]*directory.WebhookDelivery{}
 	var ids []any
 	for i := range runs {
 		for j := range runs[i].Deliveries {
 			d := &runs[i].Deliveries[j]
+			if known != nil && d.Position > 0 {
+				if d.Payload = known(d.Position); d.Payload != nil {
+					continue
+				}
+			}
 			idx[d.ID] = d
 			ids = append(ids, d.ID)
 		}

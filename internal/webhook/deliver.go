@@ -95,11 +95,29 @@ func (w *Worker) deliverRun(ctx context.Context, run directory.DeliveryRun) bool
 		w.Logger.ErrorContext(ctx, "recording webhook deliveries", "endpoint_id", run.Endpoint.ID, "error", err)
 		return false
 	}
+	var done []int64
+	for _, r := range results {
+		if r.Status != directory.DeliveryPending {
+			done = append(done, positionOf(run, r.Attempt.DeliveryID))
+		}
+	}
+	w.bodies.drop(done)
 	if failed {
 		w.maybeDisable(rctx, run.Endpoint.ID)
 		return false
 	}
 	return len(release) == 0 && len(run.Deliveries) >= w.RunLength
+}
+
+// positionOf returns the feed position of a delivery of the run (0 if
+// none).
+func positionOf(run directory.DeliveryRun, id string) int64 {
+	for _, d := range run.Deliveries {
+		if d.ID == id {
+			return d.Position
+		}
+	}
+	return 0
 }
 
 // attempt sends one delivery (Standard Webhooks: webhook-id is the

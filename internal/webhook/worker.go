@@ -60,6 +60,41 @@ type Worker struct {
 	// (default 1 h).
 	Retention  time.Duration
 	PruneEvery time.Duration
+
+	bodies bodyCache
+}
+
+// bodyCache keeps the bodies the fan-out rendered, by feed position, until
+// they are delivered, so that a claim need not read the events again. It
+// is bounded: when full it starts over (a miss costs a read).
+type bodyCache struct {
+	mu sync.Mutex
+	m  map[int64][]byte
+}
+
+const maxCachedBodies = 4096
+
+func (c *bodyCache) put(pos int64, b []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCachedBodies {
+		c.m = make(map[int64][]byte, 1024)
+	}
+	c.m[pos] = b
+}
+
+func (c *bodyCache) get(pos int64) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[pos]
+}
+
+func (c *bodyCache) drop(ps []int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, p := range ps {
+		delete(c.m, p)
+	}
 }
 
 func (w *Worker) defaults() error {
@@ -144,7 +179,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		if free > 0 {
 			now := w.now()
 			runs, err := w.Store.ClaimDeliveries(ctx, directory.ClaimRequest{Owner: w.Owner, Now: now, LeaseUntil: now.Add(w.Lease),
-				MaxRuns: free, RunLength: w.RunLength, PerEndpoint: w.PerEndpoint, Busy: snapshot})
+				MaxRuns: free, RunLength: w.RunLength, PerEndpoint: w.PerEndpoint, Busy: snapshot, Body: w.bodies.get})
 			if err != nil && ctx.Err() == nil {
 				w.Logger.ErrorContext(ctx, "claiming webhook deliveries", "error", err)
 			}
@@ -219,6 +254,13 @@ func (w *Worker) fanOut(ctx context.Context) (int, bool, error) {
 				return total, full, err
 			}
 			ds = append(ds, d)
+			if w.bodies.get(ev.Position) == nil {
+				body, err := directory.WebhookPayload(ev)
+				if err != nil {
+					return total, full, fmt.Errorf("rendering event %s: %w", ev.ID, err)
+				}
+				w.bodies.put(ev.Position, body)
+			}
 		}
 		err = w.Store.FanOut(ctx, e.ID, e.FanoutPosition, evs[len(evs)-1].Position, ds)
 		if directory.KindOf(err) == directory.KindPrecondition || directory.IsNotFound(err) {
