@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -192,4 +193,39 @@ func TestTwoWorkersPostgresFeed(t *testing.T) {
 		}
 		r.mu.Unlock()
 	}
+}
+
+// TestYieldsToWriters: while the feed grows faster than BusyRate the worker
+// pauses between cycles, so it delivers in small steps during the writes,
+// and once the writes stop it delivers the rest, in order, none lost.
+func TestYieldsToWriters(t *testing.T) {
+	e := newEnv(t, sqliteDSN(t))
+	dirs := e.directories(1)
+	w := e.worker(e.st)
+	w.BusyRate, w.BusyPause, w.RunLength, w.Poll = 20, 400*time.Millisecond, 5, 50*time.Millisecond
+	stop := run(t, w)
+	defer stop()
+	// Writes at well over 20 events a second for about 1.5 s.
+	want := map[string]int{}
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for i := 0; time.Now().Before(deadline); i++ {
+		if _, err := e.dsvc.CreateUser(context.Background(), dirs[0], map[string]any{"userName": fmt.Sprintf("y%d@example.com", i)}); err != nil {
+			t.Fatal(err)
+		}
+		want[dirs[0].ID]++
+		time.Sleep(5 * time.Millisecond)
+	}
+	during := e.rcv.accepted()
+	total := 0
+	for _, v := range want {
+		total += v
+	}
+	// A pause of 400 ms per cycle and runs of 5: at most a few runs went
+	// out while the writes lasted.
+	if during > total/2 {
+		t.Errorf("%d of %d events delivered while the writes lasted: the worker did not yield", during, total)
+	}
+	waitFor(t, 20*time.Second, "every event after the writes stopped", func() bool { return e.rcv.accepted() == total })
+	e.rcv.checkNoBad()
+	e.rcv.checkOrder(want, false)
 }

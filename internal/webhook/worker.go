@@ -55,6 +55,15 @@ type Worker struct {
 	FanOutBatch  int             // events read per endpoint per fan-out; default 1000
 	DisableAfter time.Duration   // failing this long disables an endpoint; default 5 days
 	Poll         time.Duration   // idle polling interval; default 200 ms
+	// Provisioning comes first: while the feed grows faster than BusyRate
+	// events a second (default 500: an IdP's bulk sync), the worker waits
+	// BusyPause (default 1 s) between cycles instead of looping, so that
+	// delivery takes a small share of the CPU the SCIM writes need. Each
+	// cycle still fans out up to FanOutBatch events and sends a run per
+	// stream, in order; the backlog goes out at full speed once the writes
+	// slow down.
+	BusyRate  int
+	BusyPause time.Duration
 	// Retention, when positive, is how long events (through Pruner) and
 	// finished deliveries are kept; they are pruned every PruneEvery
 	// (default 1 h).
@@ -118,6 +127,8 @@ func (w *Worker) defaults() error {
 	w.Lease = max(w.Lease, 2*w.Timeout)
 	setDefault(&w.DisableAfter, 5*24*time.Hour)
 	setDefault(&w.Poll, 200*time.Millisecond)
+	setDefault(&w.BusyRate, 500)
+	setDefault(&w.BusyPause, time.Second)
 	setDefault(&w.PruneEvery, time.Hour)
 	setDefault(&w.PerEndpoint, 4)
 	setDefault(&w.MaxStreams, 64)
@@ -149,7 +160,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		finished = make(chan struct{}, 1)
 	)
 	defer wg.Wait()
-	var lastFanOut, lastPrune time.Time
+	var lastFanOut, lastPrune, lastHeadAt time.Time
+	var lastHead int64
 	fanOutFull := false
 	for {
 		if ctx.Err() != nil {
@@ -159,15 +171,23 @@ func (w *Worker) Run(ctx context.Context) error {
 		// known to be ready (a full fan-out batch, or as many runs as
 		// were asked for). Otherwise wait for the poll interval or for a
 		// run that stopped at its length limit.
-		again := false
+		again, writersBusy := false, false
 		if w.Events != nil && (fanOutFull || w.now().Sub(lastFanOut) >= w.Poll) {
 			lastFanOut = w.now()
+			// How fast is the feed growing? (Not how much the fan-out
+			// reads: catching up on a backlog is not write load.)
+			if head, err := w.Events.LastEventPosition(ctx); err == nil {
+				if el := lastFanOut.Sub(lastHeadAt); !lastHeadAt.IsZero() && el > 0 {
+					writersBusy = float64(head-lastHead) >= float64(w.BusyRate)*el.Seconds()
+				}
+				lastHead, lastHeadAt = head, lastFanOut
+			}
 			_, full, err := w.fanOut(ctx)
 			if err != nil && ctx.Err() == nil {
 				w.Logger.ErrorContext(ctx, "webhook fan-out", "error", err)
 			}
-			fanOutFull = full
-			again = full
+			fanOutFull = full && !writersBusy
+			again = fanOutFull
 		}
 		mu.Lock()
 		free := w.MaxStreams - inflight
@@ -207,13 +227,23 @@ func (w *Worker) Run(ctx context.Context) error {
 					}
 				}()
 			}
-			again = again || (len(runs) > 0 && len(runs) == free)
+			again = again || (len(runs) > 0 && len(runs) == free && !writersBusy)
 		}
 		if w.Retention > 0 && w.now().Sub(lastPrune) >= w.PruneEvery {
 			lastPrune = w.now()
 			w.prune(ctx)
 		}
 		if again {
+			continue
+		}
+		if writersBusy {
+			// Yield to the writers: no early wake-up by finished runs.
+			t := time.NewTimer(w.BusyPause)
+			select {
+			case <-ctx.Done():
+			case <-t.C:
+			}
+			t.Stop()
 			continue
 		}
 		t := time.NewTimer(w.Poll)
