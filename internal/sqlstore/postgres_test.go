@@ -2,66 +2,19 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"testing"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/storetest"
+	"github.com/scimbridge/scimbridge/internal/testpg"
 )
 
-// postgresEnv names the variable holding the URL of a PostgreSQL server the
-// tests may create schemas in, e.g.
-// postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
-const postgresEnv = "SCIMBRIDGE_TEST_POSTGRES_URL"
-
 // postgresURL returns the test server's URL or skips the test.
-func postgresURL(t *testing.T) string {
-	t.Helper()
-	u := os.Getenv(postgresEnv)
-	if u == "" {
-		t.Skipf("PostgreSQL tests skipped: set %s to a postgres:// URL (a scratch database: each test creates and drops its own schema)", postgresEnv)
-	}
-	return u
-}
+func postgresURL(t *testing.T) string { return testpg.URL(t) }
 
-// newPostgresSchema creates a uniquely named schema on the test server,
-// drops it when t ends, and returns a DSN whose search_path is that schema.
-func newPostgresSchema(t *testing.T) string {
-	t.Helper()
-	base := postgresURL(t)
-	ctx := context.Background()
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatalf("connecting to %s: %v", postgresEnv, err)
-	}
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	name := "test_" + hex.EncodeToString(b[:])
-	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+name); err != nil {
-		admin.Close()
-		t.Fatalf("creating schema %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		defer admin.Close()
-		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+name+` CASCADE`); err != nil {
-			t.Errorf("dropping schema %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("%s: %v", postgresEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", name) // pgx sends unknown parameters as run-time parameters
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// newPostgresSchema creates a scratch schema, dropped when t ends, and
+// returns a DSN whose search_path is that schema.
+func newPostgresSchema(t *testing.T) string { return testpg.Schema(t) }
 
 // openPostgresTest opens a store on dsn, closes it when t ends (before the
 // schema is dropped: cleanups run last-in first-out) and, if migrate, migrates it.

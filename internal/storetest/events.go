@@ -486,10 +486,10 @@ func RunEventReplay(t *testing.T, stores ...directory.Store) {
 		t.Fatal(err)
 	}
 	var mu sync.Mutex
-	pick := func(r *rand.Rand, ids []string) string {
+	pick := func(r *rand.Rand, ids *[]string) string {
 		mu.Lock()
 		defer mu.Unlock()
-		return ids[r.Intn(len(ids))]
+		return (*ids)[r.Intn(len(*ids))]
 	}
 	patch := func(ops string) []byte {
 		return []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + ops + `]}`)
@@ -509,19 +509,19 @@ func RunEventReplay(t *testing.T, stores ...directory.Store) {
 					mu.Unlock()
 				}
 			case 1:
-				_, err = svc.PatchUser(f.ctx, d, pick(r, users), patch(fmt.Sprintf(`{"op":"replace","path":"title","value":"t%d"}`, r.Intn(3))), "")
+				_, err = svc.PatchUser(f.ctx, d, pick(r, &users), patch(fmt.Sprintf(`{"op":"replace","path":"title","value":"t%d"}`, r.Intn(3))), "")
 			case 2:
-				_, err = svc.PatchUser(f.ctx, d, pick(r, users), patch(fmt.Sprintf(`{"op":"replace","value":{"active":%v}}`, r.Intn(2) == 0)), "")
+				_, err = svc.PatchUser(f.ctx, d, pick(r, &users), patch(fmt.Sprintf(`{"op":"replace","value":{"active":%v}}`, r.Intn(2) == 0)), "")
 			case 3:
-				err = svc.DeleteUser(f.ctx, d, pick(r, users), "")
+				err = svc.DeleteUser(f.ctx, d, pick(r, &users), "")
 			case 4, 5:
-				_, err = svc.PatchGroup(f.ctx, d, pick(r, groups), patch(`{"op":"add","path":"members","value":[{"value":"`+pick(r, users)+`"}]}`), "")
+				_, err = svc.PatchGroup(f.ctx, d, pick(r, &groups), patch(`{"op":"add","path":"members","value":[{"value":"`+pick(r, &users)+`"}]}`), "")
 			case 6:
-				_, err = svc.PatchGroup(f.ctx, d, pick(r, groups), patch(`{"op":"remove","path":"members[value eq \"`+pick(r, users)+`\"]"}`), "")
+				_, err = svc.PatchGroup(f.ctx, d, pick(r, &groups), patch(`{"op":"remove","path":"members[value eq \"`+pick(r, &users)+`\"]"}`), "")
 			case 7:
-				_, err = svc.PatchGroup(f.ctx, d, pick(r, groups), patch(fmt.Sprintf(`{"op":"replace","path":"displayName","value":"team-%d-%d"}`, i, j)), "")
+				_, err = svc.PatchGroup(f.ctx, d, pick(r, &groups), patch(fmt.Sprintf(`{"op":"replace","path":"displayName","value":"team-%d-%d"}`, i, j)), "")
 			case 8:
-				g := pick(r, groups)
+				g := pick(r, &groups)
 				err = svc.PutRoleMappings(f.ctx, d.ID, []directory.RoleMapping{{GroupID: g, Role: []string{"member", "admin"}[r.Intn(2)], Priority: r.Intn(3)}})
 			}
 			// Racing clients delete users others are about to touch: not
