@@ -183,6 +183,11 @@ type Query struct {
 	// Same as the filter `groups.value eq "id"`, planned from the
 	// membership rows.
 	MemberOf string
+	// Search, when set (ListUsers only), keeps users whose userName,
+	// primary email, display name or family name starts with it, compared
+	// case-insensitively: a prefix match on indexed columns, fast at any
+	// directory size.
+	Search string
 }
 
 // UserPage is a page of users and the total that match the query.

@@ -49,6 +49,22 @@ func decodeDoc(b []byte) (schema.Resource, error) {
 	return r, nil
 }
 
+// maxRune is the highest code point: a folded prefix p matches the
+// values in [p, p+maxRune), compared bytewise (SQLite's BINARY collation,
+// PostgreSQL's "C", in which the search columns are declared).
+const maxRune = "\U0010FFFF"
+
+// searchFolds returns the lower-cased primary email, display name and
+// family name of u, which Query.Search matches by prefix.
+func searchFolds(u directory.User) (email, display, family string) {
+	name, _ := u.Doc["name"].(map[string]any)
+	fam, _ := name["familyName"].(string)
+	if e := directory.PrimaryEmail(u.Doc); e != nil {
+		email = schema.FoldString(*e)
+	}
+	return email, schema.FoldString(userDisplay(u)), schema.FoldString(fam)
+}
+
 // userDisplay is what a group's member list shows for a user.
 func userDisplay(u directory.User) string {
 	if s, ok := u.Doc["displayName"].(string); ok && s != "" {
@@ -84,10 +100,12 @@ func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
 		if err != nil {
 			return err
 		}
-		_, err = s.txExec(ctx, tx, `INSERT INTO users (id, directory_id, user_name, user_name_fold, external_id, active, display, doc, doc_fold, version, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		email, display, family := searchFolds(u)
+		_, err = s.txExec(ctx, tx, `INSERT INTO users (id, directory_id, user_name, user_name_fold, external_id, active, display, doc, doc_fold, version, created_at, updated_at,
+			email_fold, display_fold, family_fold)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			u.ID, u.DirectoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u),
-			doc, fold, u.Version, micros(u.CreatedAt), micros(u.UpdatedAt))
+			doc, fold, u.Version, micros(u.CreatedAt), micros(u.UpdatedAt), email, display, family)
 		if isUnique(err) {
 			return userNameTaken(u.UserName, err)
 		}
@@ -149,9 +167,12 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 		if err != nil {
 			return err
 		}
-		_, err = s.txExec(ctx, tx, `UPDATE users SET user_name = $3, user_name_fold = $4, external_id = $5, active = $6, display = $7, doc = $8, doc_fold = $9, version = $10, updated_at = $11
+		email, display, family := searchFolds(u)
+		_, err = s.txExec(ctx, tx, `UPDATE users SET user_name = $3, user_name_fold = $4, external_id = $5, active = $6, display = $7, doc = $8, doc_fold = $9, version = $10, updated_at = $11,
+			email_fold = $12, display_fold = $13, family_fold = $14
 			WHERE id = $1 AND directory_id = $2`,
-			id, directoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u), doc, fold, u.Version, micros(u.UpdatedAt))
+			id, directoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u), doc, fold, u.Version, micros(u.UpdatedAt),
+			email, display, family)
 		if isUnique(err) {
 			return userNameTaken(u.UserName, err)
 		}
@@ -239,6 +260,17 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 	if q.MemberOf != "" {
 		args = append(args, q.MemberOf)
 		cond += fmt.Sprintf(` AND u.pk IN (SELECT gm.user_pk FROM group_members gm JOIN groups mg ON mg.pk = gm.group_pk WHERE mg.id = $%d AND mg.directory_id = $1)`, len(args))
+	}
+	if q.Search != "" {
+		lo := schema.FoldString(q.Search)
+		args = append(args, lo, lo+maxRune)
+		a, b := len(args)-1, len(args)
+		userName := "u.user_name_fold"
+		if s.postgres {
+			userName += ` COLLATE "C"` // indexed so by users_user_name_c
+		}
+		cond += fmt.Sprintf(` AND ((%[3]s >= $%[1]d AND %[3]s < $%[2]d) OR (u.email_fold >= $%[1]d AND u.email_fold < $%[2]d)`+
+			` OR (u.display_fold >= $%[1]d AND u.display_fold < $%[2]d) OR (u.family_fold >= $%[1]d AND u.family_fold < $%[2]d))`, a, b, userName)
 	}
 	if q.After != "" {
 		c, a, err := s.keyset(ctx, directoryID, "users", "u", "user", q, len(args)+1)

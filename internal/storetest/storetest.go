@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 	tests = append(tests, roleTests()...)
 	tests = append(tests, eventTests()...)
 	tests = append(tests, webhookTests()...)
+	tests = append(tests, portalTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, newStore(t))
