@@ -36,6 +36,8 @@ type App struct {
 	// runs it).
 	Webhooks      *directory.WebhookService
 	WebhookWorker *webhook.Worker
+	// Portal issues Admin Portal links and sessions.
+	Portal *directory.Portal
 }
 
 // Open opens and migrates the database and builds the service.
@@ -69,6 +71,8 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		st.Close()
 		return nil, err
 	}
+	a.Portal = &directory.Portal{Store: st, Orgs: st, IDs: svc.IDs,
+		Config: directory.PortalConfig{IdleTimeout: cfg.PortalSessionIdle, MaxLifetime: cfg.PortalSessionMax}}
 	if cfg.RequestLog {
 		a.RequestLog = &directory.RequestLogger{Store: st, Logger: logger, IDs: svc.IDs, Retention: cfg.RequestLogRetention}
 	}
@@ -105,7 +109,7 @@ func (a *App) Close() error { return a.Store.Close() }
 // the management API.
 func (a *App) Handler() http.Handler {
 	scim := &scimapi.Handler{Service: a.Service, Logger: a.Logger, PublicURL: a.Config.PublicURL, RequestLog: a.RequestLog}
-	mgmt := &mgmtapi.Handler{Service: a.Service, Webhooks: a.Webhooks, Logger: a.Logger, PublicURL: a.Config.PublicURL, APIKey: a.Config.APIKey}
+	mgmt := &mgmtapi.Handler{Service: a.Service, Webhooks: a.Webhooks, Logger: a.Logger, PublicURL: a.Config.PublicURL, APIKey: a.Config.APIKey, Portal: a.Portal}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ok"})

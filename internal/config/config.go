@@ -42,8 +42,20 @@ type Config struct {
 
 	ShutdownTimeout time.Duration
 
+	// Admin Portal (docs/portal.md). PortalFrameAncestors are the origins
+	// allowed to embed the portal in an iframe (none: it cannot be framed).
+	PortalFrameAncestors []string
+	PortalName           string // product name shown in the portal
+	PortalLogoURL        string // optional logo image URL
+	PortalAccent         string // accent colour, #rrggbb
+	PortalSessionIdle    time.Duration
+	PortalSessionMax     time.Duration
+
 	requestLog, requestLogRetention     string
 	eventRetention, webhookDisableAfter string
+	portalFrameAncestors                string
+	portalSessionIdle                   string
+	portalSessionMax                    string
 	apiKeyFileErr                       error
 }
 
@@ -76,6 +88,12 @@ func (c *Config) settings() []setting {
 		{"secret-key-file", "SCIMBRIDGE_SECRET_KEY_FILE", "", "file with the key that encrypts webhook secrets (default <data-dir>/secret.key, created if absent; share it between processes)", &c.SecretKeyFile},
 		{"event-retention", "SCIMBRIDGE_EVENT_RETENTION", "720h", "how long events are kept in the feed, e.g. 720h (undelivered events are kept regardless)", &c.eventRetention},
 		{"webhook-disable-after", "SCIMBRIDGE_WEBHOOK_DISABLE_AFTER", "120h", "disable a webhook endpoint whose deliveries have all failed for this long, e.g. 120h", &c.webhookDisableAfter},
+		{"portal-frame-ancestors", "SCIMBRIDGE_PORTAL_FRAME_ANCESTORS", "", "origins allowed to embed the Admin Portal in an iframe, space- or comma-separated (e.g. https://app.example.com)", &c.portalFrameAncestors},
+		{"portal-name", "SCIMBRIDGE_PORTAL_NAME", "scimbridge", "product name shown in the Admin Portal", &c.PortalName},
+		{"portal-logo-url", "SCIMBRIDGE_PORTAL_LOGO_URL", "", "logo image URL shown in the Admin Portal header (https:// or a path)", &c.PortalLogoURL},
+		{"portal-accent", "SCIMBRIDGE_PORTAL_ACCENT", "#4f46e5", "Admin Portal accent colour, #rrggbb", &c.PortalAccent},
+		{"portal-session-idle", "SCIMBRIDGE_PORTAL_SESSION_IDLE", "30m", "an Admin Portal session unused this long ends", &c.portalSessionIdle},
+		{"portal-session-max", "SCIMBRIDGE_PORTAL_SESSION_MAX", "12h", "an Admin Portal session ends this long after it started", &c.portalSessionMax},
 	}
 }
 
@@ -159,7 +177,50 @@ func (c *Config) Finish() error {
 		check(err != nil || d < time.Hour, "--webhook-disable-after (SCIMBRIDGE_WEBHOOK_DISABLE_AFTER) must be a duration of at least 1h such as 120h, got %q", c.webhookDisableAfter)
 		c.WebhookDisableAfter = d
 	}
+	c.PortalFrameAncestors = nil
+	for _, o := range strings.FieldsFunc(c.portalFrameAncestors, func(r rune) bool { return r == ',' || r == ' ' }) {
+		u, err := url.Parse(o)
+		ok := err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && (u.Path == "" || u.Path == "/") && u.RawQuery == "" && !strings.ContainsAny(o, ";'\"")
+		check(!ok, "--portal-frame-ancestors (SCIMBRIDGE_PORTAL_FRAME_ANCESTORS) must list origins such as https://app.example.com, got %q", o)
+		if ok {
+			c.PortalFrameAncestors = append(c.PortalFrameAncestors, u.Scheme+"://"+u.Host)
+		}
+	}
+	check(strings.TrimSpace(c.PortalName) == "" || len(c.PortalName) > 60, "--portal-name (SCIMBRIDGE_PORTAL_NAME) must be 1 to 60 characters")
+	if c.PortalLogoURL != "" {
+		u, err := url.Parse(c.PortalLogoURL)
+		check(err != nil || !(u.Scheme == "https" || u.Scheme == "http" || (u.Scheme == "" && strings.HasPrefix(u.Path, "/"))),
+			"--portal-logo-url (SCIMBRIDGE_PORTAL_LOGO_URL) must be an http(s) URL or an absolute path, got %q", c.PortalLogoURL)
+	}
+	check(!isHexColour(c.PortalAccent), "--portal-accent (SCIMBRIDGE_PORTAL_ACCENT) must be a colour such as #4f46e5, got %q", c.PortalAccent)
+	for _, d := range []struct {
+		name, val string
+		dst       *time.Duration
+	}{
+		{"--portal-session-idle (SCIMBRIDGE_PORTAL_SESSION_IDLE)", c.portalSessionIdle, &c.PortalSessionIdle},
+		{"--portal-session-max (SCIMBRIDGE_PORTAL_SESSION_MAX)", c.portalSessionMax, &c.PortalSessionMax},
+	} {
+		if d.val == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.val)
+		check(err != nil || v < time.Minute, "%s must be a duration of at least 1m such as 30m, got %q", d.name, d.val)
+		*d.dst = v
+	}
 	return errors.Join(errs...)
+}
+
+// isHexColour reports whether s is #rgb or #rrggbb.
+func isHexColour(s string) bool {
+	if len(s) != 4 && len(s) != 7 || s[0] != '#' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 func oneOf(s string, options ...string) bool {

@@ -115,3 +115,33 @@ func TestWebhookSettings(t *testing.T) {
 		t.Errorf("bad durations: %v", err)
 	}
 }
+
+func TestPortalSettings(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.PortalFrameAncestors) != 0 || c.PortalName != "scimbridge" || c.PortalAccent != "#4f46e5" ||
+		c.PortalSessionIdle != 30*time.Minute || c.PortalSessionMax != 12*time.Hour {
+		t.Errorf("portal defaults: %+v", c)
+	}
+	c, err = load(t, []string{"--portal-frame-ancestors", "https://app.example.com, http://localhost:3000/", "--portal-accent", "#0A7"},
+		map[string]string{"SCIMBRIDGE_PORTAL_NAME": "Acme Sync", "SCIMBRIDGE_PORTAL_SESSION_IDLE": "10m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(c.PortalFrameAncestors, " ") != "https://app.example.com http://localhost:3000" || c.PortalName != "Acme Sync" ||
+		c.PortalAccent != "#0A7" || c.PortalSessionIdle != 10*time.Minute {
+		t.Errorf("portal settings: %+v", c)
+	}
+	_, err = load(t, []string{"--portal-frame-ancestors", "https://ok.example.com 'unsafe-inline' *.evil",
+		"--portal-accent", "red;}", "--portal-logo-url", "javascript:x", "--portal-session-max", "1s"}, nil)
+	if err == nil {
+		t.Fatal("want errors for bad portal settings")
+	}
+	for _, want := range []string{"'unsafe-inline'", "*.evil", "--portal-accent", "--portal-logo-url", "--portal-session-max"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+}

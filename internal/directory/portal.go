@@ -88,10 +88,30 @@ type PortalStore interface {
 	DeletePortalSession(ctx context.Context, hash []byte) error
 }
 
-// PortalConfig holds the session lifetimes.
+// PortalConfig holds the session lifetimes; zero fields take the defaults.
 type PortalConfig struct {
-	IdleTimeout time.Duration // a session unused this long ends
-	MaxLifetime time.Duration // a session ends this long after it started
+	IdleTimeout time.Duration // a session unused this long ends (default 30m)
+	MaxLifetime time.Duration // a session ends this long after it started (default 12h)
+}
+
+// Default session lifetimes.
+const (
+	DefaultPortalIdle        = 30 * time.Minute
+	DefaultPortalMaxLifetime = 12 * time.Hour
+)
+
+func (c PortalConfig) idle() time.Duration {
+	if c.IdleTimeout <= 0 {
+		return DefaultPortalIdle
+	}
+	return c.IdleTimeout
+}
+
+func (c PortalConfig) max() time.Duration {
+	if c.MaxLifetime <= 0 {
+		return DefaultPortalMaxLifetime
+	}
+	return c.MaxLifetime
 }
 
 // Portal is the Admin Portal's access service: links and sessions. Its
@@ -211,7 +231,7 @@ func (p *Portal) OpenLink(ctx context.Context, token string) (PortalSession, str
 	if err != nil {
 		return PortalSession{}, "", err
 	}
-	expires := now.Add(p.Config.MaxLifetime)
+	expires := now.Add(p.Config.max())
 	if l.Kind == PortalShare && l.ExpiresAt.Before(expires) {
 		expires = l.ExpiresAt
 	}
@@ -244,7 +264,7 @@ func (p *Portal) Session(ctx context.Context, secret string) (PortalSession, err
 		return PortalSession{}, err
 	}
 	now := p.now()
-	if subtle.ConstantTimeCompare(s.Hash, hash) != 1 || !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) >= p.Config.IdleTimeout {
+	if subtle.ConstantTimeCompare(s.Hash, hash) != 1 || !now.Before(s.ExpiresAt) || now.Sub(s.LastSeenAt) >= p.Config.idle() {
 		return PortalSession{}, ended
 	}
 	if now.Sub(s.LastSeenAt) > touchSessionEvery {

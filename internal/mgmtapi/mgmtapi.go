@@ -22,6 +22,8 @@ type Handler struct {
 	Logger    *slog.Logger
 	PublicURL string // e.g. https://scim.example.com; endpoint URLs are built from it
 	APIKey    string // optional bootstrap key from configuration
+	// Portal creates Admin Portal links; nil answers its routes 404.
+	Portal *directory.Portal
 }
 
 // route is one entry of the route table: a ServeMux pattern and its handler.
@@ -77,6 +79,10 @@ func (h *Handler) routeTable() []route {
 		{"POST /api/v1/webhook_endpoints/{id}/deliveries/{delivery_id}/retry", h.retryWebhookDelivery},
 		{"POST /api/v1/webhook_endpoints/{id}/test", h.testWebhookEndpoint},
 		{"POST /api/v1/webhook_endpoints/{id}/replay", h.replayWebhookEvents},
+		// Admin Portal links (issue 6; portal.go).
+		{"POST /api/v1/organizations/{org_id}/portal_links", h.createPortalLink},
+		{"GET /api/v1/organizations/{org_id}/portal_links", h.listPortalLinks},
+		{"DELETE /api/v1/organizations/{org_id}/portal_links/{link_id}", h.revokePortalLink},
 		{"GET /api/v1/openapi.yaml", h.openAPIDocument},
 	}
 }

@@ -41,7 +41,8 @@ func newEnv(t *testing.T) *env {
 	}
 	svc := &directory.Service{Store: st, Schemas: schema.New(), IDs: directory.IDs{Now: time.Now, Rand: rand.Reader},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	h := &mgmtapi.Handler{Service: svc, Logger: svc.Logger, PublicURL: "https://scim.example.com", APIKey: bootstrapKey}
+	portal := &directory.Portal{Store: st, Orgs: st, IDs: svc.IDs, Config: directory.PortalConfig{IdleTimeout: time.Hour, MaxLifetime: 12 * time.Hour}}
+	h := &mgmtapi.Handler{Service: svc, Logger: svc.Logger, PublicURL: "https://scim.example.com", APIKey: bootstrapKey, Portal: portal}
 	srv := httptest.NewServer(h.Routes())
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, svc: svc}
