@@ -16,6 +16,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/config"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/mgmtapi"
+	"github.com/scimbridge/scimbridge/internal/portal"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 	"github.com/scimbridge/scimbridge/internal/scimapi"
 	"github.com/scimbridge/scimbridge/internal/sqlstore"
@@ -38,6 +39,8 @@ type App struct {
 	WebhookWorker *webhook.Worker
 	// Portal issues Admin Portal links and sessions.
 	Portal *directory.Portal
+
+	portal *portal.Handler // the Admin Portal surface, templates parsed
 }
 
 // Open opens and migrates the database and builds the service.
@@ -76,6 +79,16 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 	if cfg.RequestLog {
 		a.RequestLog = &directory.RequestLogger{Store: st, Logger: logger, IDs: svc.IDs, Retention: cfg.RequestLogRetention}
 	}
+	a.portal, err = portal.New(portal.Handler{
+		Service: svc, Portal: a.Portal, Logger: logger, PublicURL: cfg.PublicURL,
+		Branding:          portal.Branding{Name: cfg.PortalName, LogoURL: cfg.PortalLogoURL, Accent: cfg.PortalAccent},
+		FrameAncestors:    cfg.PortalFrameAncestors,
+		RequestLogEnabled: a.RequestLog != nil,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -105,9 +118,10 @@ func (a *App) openWebhooks() error {
 // Close releases the database.
 func (a *App) Close() error { return a.Store.Close() }
 
-// Handler returns the root HTTP handler: health probes, the SCIM surface and
-// the management API.
+// Handler returns the root HTTP handler: health probes, the SCIM surface,
+// the management API and the Admin Portal.
 func (a *App) Handler() http.Handler {
+
 	scim := &scimapi.Handler{Service: a.Service, Logger: a.Logger, PublicURL: a.Config.PublicURL, RequestLog: a.RequestLog}
 	mgmt := &mgmtapi.Handler{Service: a.Service, Webhooks: a.Webhooks, Logger: a.Logger, PublicURL: a.Config.PublicURL, APIKey: a.Config.APIKey, Portal: a.Portal}
 	mux := http.NewServeMux()
@@ -125,6 +139,7 @@ func (a *App) Handler() http.Handler {
 		web.WriteJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ready"})
 	})
 	mux.Handle("/api/v1/", mgmt.Routes())
+	mux.Handle("/portal/", a.portal.Routes())
 	scimRoutes := scim.Routes()
 	// SCIM requests bypass the mux's path cleaning: a base URL pasted with a
 	// trailing slash yields "/scim/v2/dir_x//Users", which the SCIM surface

@@ -26,13 +26,14 @@ var allowed = map[string][]string{
 	"internal/mgmtapi":     {"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web"},
 	// The delivery worker: the domain only, no HTTP surface, no store.
 	"internal/webhook": {"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch"},
+	"internal/portal":  {"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web"},
 	"internal/app": {"internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch",
-		"internal/web", "internal/scimapi", "internal/mgmtapi", "internal/sqlstore", "internal/webhook"},
+		"internal/web", "internal/scimapi", "internal/mgmtapi", "internal/portal", "internal/sqlstore", "internal/webhook"},
 	"internal/simulate": {},
 	"client":            {}, // public: app developers import it, so no internal packages
 	"internal/cli": {"client", "internal/simulate", "internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter",
-		"internal/scim/patch", "internal/web", "internal/scimapi", "internal/mgmtapi", "internal/sqlstore", "internal/webhook"},
-	"cmd/scimbridge":       {"client", "internal/simulate", "internal/cli", "internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web", "internal/scimapi", "internal/mgmtapi", "internal/sqlstore", "internal/webhook"},
+		"internal/scim/patch", "internal/web", "internal/scimapi", "internal/mgmtapi", "internal/portal", "internal/sqlstore", "internal/webhook"},
+	"cmd/scimbridge":       {"client", "internal/simulate", "internal/cli", "internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web", "internal/scimapi", "internal/mgmtapi", "internal/portal", "internal/sqlstore", "internal/webhook"},
 	"cmd/scimbridge-bench": {},
 	"internal/archtest":    {},
 	"internal/idpfixtures": {}, // test-only: doc.go plus the fixture replay tests
