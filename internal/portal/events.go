@@ -1,23 +1,288 @@
 package portal
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
+	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/scim/filter"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
 )
 
 // eventView is one event as the Events tab and the user page show it.
 type eventView struct {
 	directory.Event
-	Label   string // "User created", …
+	Label   string // "User deactivated", …
+	Subject string // who or what it is about
 	Summary string // what changed, in a few words
+	Kind    string // good, warn, bad: the pill colour
+	JSON    string // the event as the feed carries it
 }
 
-// recentEvents returns a user's or group's latest events, and whether the
-// events feed is available.
+// eventTypes are the types the Events tab filters on, with their labels.
+var eventTypes = []struct{ Type, Label string }{
+	{directory.EventUserCreated, "User created"},
+	{directory.EventUserUpdated, "User updated (incl. deactivated, role changed)"},
+	{directory.EventUserDeleted, "User deleted"},
+	{directory.EventGroupCreated, "Group created"},
+	{directory.EventGroupUpdated, "Group updated"},
+	{directory.EventGroupDeleted, "Group deleted"},
+	{directory.EventGroupMemberAdded, "Member added"},
+	{directory.EventGroupMemberRemoved, "Member removed"},
+	{directory.EventDirectoryEnabled, "Directory enabled"},
+	{directory.EventDirectoryDisabled, "Directory disabled"},
+}
+
+// viewEvent describes an event for people.
+func viewEvent(e directory.Event) eventView {
+	v := eventView{Event: e, Kind: ""}
+	var data map[string]any
+	var prev map[string]any
+	_ = json.Unmarshal(e.Data, &data)
+	_ = json.Unmarshal(e.Previous, &prev)
+	name := func(m map[string]any) string {
+		for _, k := range []string{"display_name", "email", "user_name", "name"} {
+			if s, _ := m[k].(string); s != "" {
+				return s
+			}
+		}
+		return ""
+	}
+	v.Subject = name(data)
+	switch e.Type {
+	case directory.EventUserCreated:
+		v.Label, v.Kind = "User created", "good"
+	case directory.EventUserUpdated:
+		v.Label = "User updated"
+		if was, ok := prev["active"].(bool); ok {
+			if was {
+				v.Label, v.Kind = "User deactivated", "bad"
+			} else {
+				v.Label, v.Kind = "User reactivated", "good"
+			}
+		} else if _, ok := prev["role"]; ok && len(prev) <= 2 {
+			v.Label = "Role changed"
+		}
+	case directory.EventUserDeleted:
+		v.Label, v.Kind = "User deleted", "bad"
+	case directory.EventGroupCreated:
+		v.Label, v.Kind = "Group created", "good"
+	case directory.EventGroupUpdated:
+		v.Label = "Group updated"
+	case directory.EventGroupDeleted:
+		v.Label, v.Kind = "Group deleted", "bad"
+	case directory.EventGroupMemberAdded, directory.EventGroupMemberRemoved:
+		v.Label = "Member added"
+		if e.Type == directory.EventGroupMemberRemoved {
+			v.Label, v.Kind = "Member removed", "warn"
+		}
+		g, _ := data["group"].(map[string]any)
+		m, _ := data["member"].(map[string]any)
+		gn, _ := g["name"].(string)
+		mn, _ := m["display_name"].(string)
+		v.Subject = mn + " in " + gn
+	case directory.EventDirectoryEnabled:
+		v.Label, v.Kind = "Directory enabled", "good"
+	case directory.EventDirectoryDisabled:
+		v.Label, v.Kind = "Directory disabled", "bad"
+	default:
+		v.Label = e.Type
+	}
+	// What changed: previous value → new value, for *_updated events.
+	var keys []string
+	for k := range prev {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		if (k == "roles" && prev["role"] != nil) || k == "raw_attributes" || k == "updated_at" {
+			continue // "role" says it; the raw document repeats the fields
+		}
+		parts = append(parts, k+": "+short(prev[k])+" → "+short(data[k]))
+	}
+	v.Summary = strings.Join(parts, "; ")
+	if b, err := json.MarshalIndent(e.Payload(), "", "  "); err == nil {
+		v.JSON = string(b)
+	}
+	return v
+}
+
+// short renders a JSON value briefly.
+func short(x any) string {
+	switch t := x.(type) {
+	case nil:
+		return "none"
+	case string:
+		if len(t) > 60 {
+			return t[:57] + "…"
+		}
+		return t
+	case bool, float64:
+		return fmt.Sprint(t)
+	}
+	b, _ := json.Marshal(x)
+	if len(b) > 60 {
+		return string(b[:57]) + "…"
+	}
+	return string(b)
+}
+
+// latestEvents returns up to n of the newest events matching q, newest
+// first. The feed reads forwards from a position, so it reads the window of
+// the newest positions, widening it until it holds n matches or reaches the
+// start; each read is an indexed range scan.
+func (h *Handler) latestEvents(ctx context.Context, q directory.EventQuery, n int) ([]directory.Event, error) {
+	last, err := h.Service.Store.LastEventPosition(ctx)
+	if err != nil {
+		return nil, err
+	}
+	const batch = 500
+	for window := int64(512); ; window *= 8 {
+		from := last - window
+		if from < 0 || q.Subject != "" { // a subject's events are few: read them all
+			from = 0
+		}
+		var keep []directory.Event
+		q.After = from
+		for reads := 0; reads < 200; reads++ {
+			q.Limit = batch
+			es, err := h.Service.Store.ListEvents(ctx, q)
+			if err != nil {
+				return nil, err
+			}
+			keep = append(keep, es...)
+			if len(keep) > n {
+				keep = keep[len(keep)-n:]
+			}
+			if len(es) < batch {
+				break
+			}
+			q.After = es[len(es)-1].Position
+		}
+		if len(keep) >= n || from == 0 {
+			for i, j := 0, len(keep)-1; i < j; i, j = i+1, j-1 {
+				keep[i], keep[j] = keep[j], keep[i]
+			}
+			return keep, nil
+		}
+	}
+}
+
+// recentEvents returns the newest events of a user or group.
 func (h *Handler) recentEvents(r *http.Request, d directory.Directory, subject string) ([]eventView, bool, error) {
-	return nil, false, nil
+	es, err := h.latestEvents(r.Context(), directory.EventQuery{DirectoryID: d.ID, Subject: subject}, 10)
+	if err != nil {
+		return nil, true, err
+	}
+	out := make([]eventView, len(es))
+	for i, e := range es {
+		out[i] = viewEvent(e)
+	}
+	return out, true, nil
+}
+
+type eventsData struct {
+	Events  []eventView
+	Types   []struct{ Type, Label string }
+	Type    string
+	Who     string // the subject filter as typed
+	Subject string // the resolved user or group id
+	Unknown bool   // Who names no user or group
+	Limit   int
+	More    string
+}
+
+// resolveSubject turns what the admin typed into a user or group id: an
+// id, a user's userName or email, or a group's name.
+func (h *Handler) resolveSubject(ctx context.Context, d directory.Directory, who string) (string, error) {
+	if strings.HasPrefix(who, directory.PrefixUser+"_") || strings.HasPrefix(who, directory.PrefixGroup+"_") {
+		return who, nil
+	}
+	pg, err := h.Service.Store.ListUsers(ctx, d.ID, directory.Query{Search: who, Limit: 20, SkipTotal: true})
+	if err != nil {
+		return "", err
+	}
+	for _, u := range pg.Users {
+		if strings.EqualFold(u.UserName, who) || strings.EqualFold(primaryEmail(u), who) {
+			return u.ID, nil
+		}
+	}
+	e, err := filter.Resolve(h.Service.Schemas.Group, &filter.Compare{Path: schema.Path{Name: "displayName"}, Op: filter.Eq, Value: filter.Value{Kind: filter.StringValue, Str: who}})
+	if err != nil {
+		return "", err
+	}
+	gp, err := h.Service.Store.ListGroups(ctx, d.ID, directory.Query{Filter: e, Limit: 1, SkipTotal: true})
+	if err != nil {
+		return "", err
+	}
+	if len(gp.Groups) == 1 {
+		return gp.Groups[0].ID, nil
+	}
+	return "", nil
+}
+
+// eventsTab is GET /portal/events: the directory's provisioning events,
+// newest first, filterable by type and by user or group.
+func (h *Handler) eventsTab(w http.ResponseWriter, r *http.Request) error {
+	d, dirs, ok, err := h.selectedDir(r)
+	if err != nil {
+		return err
+	}
+	p := page{Title: "Provisioning events", Tab: "events", Dirs: dirs, Dir: d}
+	if !ok {
+		return h.render(w, r, http.StatusOK, "events", p)
+	}
+	v := r.URL.Query()
+	data := eventsData{Types: eventTypes, Type: v.Get("type"), Who: strings.TrimSpace(v.Get("who")), Limit: 50}
+	if data.Type != "" && !directory.ValidEventType(data.Type) {
+		return directory.Errorf(directory.KindInvalid, "%q is not an event type.", data.Type)
+	}
+	if len(data.Who) > 200 {
+		return directory.Errorf(directory.KindInvalid, "The user or group must be at most 200 characters.")
+	}
+	if s := v.Get("limit"); s == "200" {
+		data.Limit = 200
+	}
+	q := directory.EventQuery{OrganizationID: d.OrganizationID, DirectoryID: d.ID}
+	if data.Type != "" {
+		q.Types = []string{data.Type}
+	}
+	if data.Who != "" {
+		data.Subject, err = h.resolveSubject(r.Context(), d, data.Who)
+		if err != nil {
+			return err
+		}
+		if data.Subject == "" {
+			data.Unknown = true
+			p.Data = data
+			return h.render(w, r, http.StatusOK, "events", p)
+		}
+		q.Subject = data.Subject
+	}
+	es, err := h.latestEvents(r.Context(), q, data.Limit)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		data.Events = append(data.Events, viewEvent(e))
+	}
+	if len(es) == data.Limit && data.Limit == 50 {
+		nv := url.Values{"dir": {d.ID}, "limit": {"200"}}
+		for _, k := range []string{"type", "who"} {
+			if v.Get(k) != "" {
+				nv.Set(k, v.Get(k))
+			}
+		}
+		data.More = "/portal/events?" + nv.Encode()
+	}
+	p.Data = data
+	return h.render(w, r, http.StatusOK, "events", p)
 }
 
 type requestsData struct {
@@ -25,16 +290,6 @@ type requestsData struct {
 	Failures bool
 	Next     string
 	Enabled  bool
-}
-
-// eventsTab is GET /portal/events.
-func (h *Handler) eventsTab(w http.ResponseWriter, r *http.Request) error {
-	target := "/portal/events/requests"
-	if q := r.URL.RawQuery; q != "" {
-		target += "?" + q
-	}
-	http.Redirect(w, r, target, http.StatusSeeOther)
-	return nil
 }
 
 // requestsTab is GET /portal/events/requests: the SCIM request log, newest
