@@ -137,7 +137,16 @@ func short(x any) string {
 // first. The feed reads forwards from a position, so it reads the window of
 // the newest positions, widening it until it holds n matches or reaches the
 // start; each read is an indexed range scan.
+//
+// With a subject, the directory is checked on the events read instead of
+// in the query, so that the store looks the subject up by its indexes
+// (ids are unique across directories; the filter keeps another
+// directory's subject out).
 func (h *Handler) latestEvents(ctx context.Context, q directory.EventQuery, n int) ([]directory.Event, error) {
+	dirID := q.DirectoryID
+	if q.Subject != "" {
+		q.DirectoryID, q.OrganizationID = "", ""
+	}
 	last, err := h.Service.Store.LastEventPosition(ctx)
 	if err != nil {
 		return nil, err
@@ -156,7 +165,11 @@ func (h *Handler) latestEvents(ctx context.Context, q directory.EventQuery, n in
 			if err != nil {
 				return nil, err
 			}
-			keep = append(keep, es...)
+			for _, e := range es {
+				if e.DirectoryID == dirID {
+					keep = append(keep, e)
+				}
+			}
 			if len(keep) > n {
 				keep = keep[len(keep)-n:]
 			}

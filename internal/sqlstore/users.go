@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
@@ -265,12 +266,17 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 		lo := schema.FoldString(q.Search)
 		args = append(args, lo, lo+maxRune)
 		a, b := len(args)-1, len(args)
-		userName := "u.user_name_fold"
+		userName := "user_name_fold"
 		if s.postgres {
 			userName += ` COLLATE "C"` // indexed so by users_user_name_c
 		}
-		cond += fmt.Sprintf(` AND ((%[3]s >= $%[1]d AND %[3]s < $%[2]d) OR (u.email_fold >= $%[1]d AND u.email_fold < $%[2]d)`+
-			` OR (u.display_fold >= $%[1]d AND u.display_fold < $%[2]d) OR (u.family_fold >= $%[1]d AND u.family_fold < $%[2]d))`, a, b, userName)
+		// One indexed range scan per column, united: an OR of the ranges
+		// made SQLite walk the directory in pk order instead.
+		var parts []string
+		for _, col := range []string{userName, "email_fold", "display_fold", "family_fold"} {
+			parts = append(parts, fmt.Sprintf(`SELECT pk FROM users WHERE directory_id = $1 AND %[3]s >= $%[1]d AND %[3]s < $%[2]d`, a, b, col))
+		}
+		cond += ` AND u.pk IN (` + strings.Join(parts, ` UNION `) + `)`
 	}
 	if q.After != "" {
 		c, a, err := s.keyset(ctx, directoryID, "users", "u", "user", q, len(args)+1)
