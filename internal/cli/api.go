@@ -31,6 +31,7 @@ var apiCommands = map[string]string{
 	"role-mappings": "get, set or preview",
 	"events":        "tail, list or get",
 	"webhooks":      "list, create, get, update, delete, rotate, deliveries, retry, test or replay",
+	"portal-link":   "create, list or revoke",
 }
 
 // apiCmd is one run of an API command: its flags, parsed arguments and
@@ -74,6 +75,8 @@ func apiRun(ctx context.Context, cmd string, args []string, env Env) error {
 		err = eventsCmd(ctx, a, sub, args[1:])
 	case "webhooks":
 		err = webhooksCmd(ctx, a, sub, args[1:])
+	case "portal-link":
+		err = portalLinkCmd(ctx, a, sub, args[1:])
 	}
 	var ae *client.APIError
 	if errors.As(err, &ae) {

@@ -232,3 +232,24 @@ func TestAPICommandErrors(t *testing.T) {
 		t.Errorf("-h: exit %d", code)
 	}
 }
+
+func TestPortalLinkCommand(t *testing.T) {
+	env, _ := apiServer(t)
+	org := jsonField(t, env, "id", "orgs", "create", "--name", "Acme")
+	code, loc, stderr := run(t, env, "portal-link", "create", org, "--kind", "embed", "--return-url", "https://app.example.com")
+	loc = strings.TrimSpace(loc)
+	if code != 0 || !strings.HasPrefix(loc, "http://scim.test/portal/open?token=scimb_pl_") || !strings.Contains(stderr, "shown only now") {
+		t.Fatalf("portal-link create: exit %d, stdout %q, stderr %q", code, loc, stderr)
+	}
+	share := jsonField(t, env, "id", "portal-link", "create", org)
+	list := mustRun(t, env, "portal-link", "list", org)
+	if !strings.Contains(list, share) || !strings.Contains(list, "embed") || !strings.Contains(list, "https://app.example.com") || strings.Contains(list, "scimb_pl_") {
+		t.Errorf("portal-link list:\n%s", list)
+	}
+	if out := mustRun(t, env, "portal-link", "revoke", org, share); !strings.Contains(out, "revoked "+share) {
+		t.Errorf("portal-link revoke: %s", out)
+	}
+	if code, _, stderr := run(t, env, "portal-link", "create", org, "--kind", "forever"); code == 0 || !strings.Contains(stderr, "kind") {
+		t.Errorf("portal-link create --kind forever: exit %d, stderr %q", code, stderr)
+	}
+}

@@ -50,6 +50,8 @@ default http://127.0.0.1:8080; --api-key or $SCIMBRIDGE_API_KEY; --json for scri
   scimbridge events tail|list [--types T,…] [--directory DIR] [--after CURSOR], events get EVENT
   scimbridge webhooks list|create --url URL|get|update|delete|rotate|test|deliveries|replay ENDPOINT,
                       webhooks retry ENDPOINT DELIVERY
+  scimbridge portal-link create ORG [--kind embed|share] [--return-url URL]   Admin Portal link for the org's IT admin
+  scimbridge portal-link list ORG, portal-link revoke ORG LINK
 
 Run "scimbridge COMMAND -h" for a command's flags. Every flag also has an
 environment variable, shown in its help.
@@ -72,7 +74,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 		err = apikeys(ctx, args[1:], env)
 	case "simulate":
 		err = simulateCmd(ctx, args[1:], env)
-	case "orgs", "directories", "tokens", "users", "groups", "roles", "role-mappings", "events", "webhooks":
+	case "orgs", "directories", "tokens", "users", "groups", "roles", "role-mappings", "events", "webhooks", "portal-link":
 		err = apiRun(ctx, args[0], args[1:], env)
 	case "version", "--version", "-version":
 		fmt.Fprintln(env.Stdout, "scimbridge", version())

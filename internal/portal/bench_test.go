@@ -3,11 +3,14 @@ package portal_test
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -28,10 +31,43 @@ import (
 // user's detail page, the Groups tab and the Events tab.
 //
 //	go test ./internal/portal -run '^$' -bench . -benchtime 50x
+//
+// BenchmarkPortalPagesPostgres does the same on PostgreSQL when
+// SCIMBRIDGE_BENCH_POSTGRES_URL names a database (it works in a new schema
+// and drops it).
 func BenchmarkPortalPages(b *testing.B) {
+	benchPortal(b, filepath.Join(b.TempDir(), "db.sqlite"))
+}
+
+func BenchmarkPortalPagesPostgres(b *testing.B) {
+	base := os.Getenv("SCIMBRIDGE_BENCH_POSTGRES_URL")
+	if base == "" {
+		b.Skip("SCIMBRIDGE_BENCH_POSTGRES_URL is not set")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer admin.Close()
+	name := fmt.Sprintf("bench_portal_%d", time.Now().UnixNano())
+	if _, err := admin.Exec(`CREATE SCHEMA ` + name); err != nil {
+		b.Fatal(err)
+	}
+	defer admin.Exec(`DROP SCHEMA ` + name + ` CASCADE`)
+	u, err := url.Parse(base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	benchPortal(b, u.String())
+}
+
+func benchPortal(b *testing.B, dsn string) {
 	const users, groups = 50000, 200
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, filepath.Join(b.TempDir(), "db.sqlite"))
+	st, err := sqlstore.Open(ctx, dsn)
 	if err != nil {
 		b.Fatal(err)
 	}
