@@ -14,8 +14,8 @@ import (
 	"github.com/scimbridge/scimbridge/client"
 )
 
-// The commands orgs, directories, tokens, users, groups, roles and
-// role-mappings drive a running server's management API through the
+// The commands orgs, directories, tokens, users, groups, roles,
+// role-mappings, events and portal-link drive a running server's management API through the
 // public Go client; they never open the database.
 
 const defaultServer = "http://127.0.0.1:8080"
