@@ -60,6 +60,9 @@ func BenchmarkPortalPagesPostgres(b *testing.B) {
 	}
 	q := u.Query()
 	q.Set("search_path", name)
+	if v := os.Getenv("SCIMBRIDGE_BENCH_PG_LOG_MS"); v != "" {
+		q.Set("log_min_duration_statement", v) // to find slow statements in the server log
+	}
 	u.RawQuery = q.Encode()
 	// After the bulk load, VACUUM ANALYZE does what autovacuum does to a
 	// live database: statistics for the planner, a visibility map for

@@ -310,7 +310,7 @@ func TestBrowserSeedFlow(t *testing.T) {
 	// 5. Users and Groups tabs list them.
 	b.click(`nav.tabs a[href^="/portal/users"]`)
 	users := b.text("table")
-	wantContains(t, "Users tab", users, "Ada Lovelace", "ada@acme.example", "Bob Builder", "Eve Online", "Engineering", "Support", "Active", "admin")
+	wantContains(t, "Users tab", users, "Ada Lovelace", "ada@acme.example", "Bob Builder", "Eve Online", "Engineering", "Support", "Active", "Administrator")
 	wantContains(t, "Users tab", b.body(), "3 users")
 	b.shot("04-users.png")
 	b.run("searching", chromedp.SetValue(chromedp.CSS("#q"), "BOB"))
@@ -340,10 +340,10 @@ func TestBrowserSeedFlow(t *testing.T) {
 	// 7. The user's roles changed.
 	b.open(s.base + "/portal/directories/" + dirID + "/users/" + ids["ada"])
 	page = b.body()
-	wantContains(t, "Ada's page", page, "Roles", "member", "Engineering", "Raw SCIM attributes", "Lovelace", "User created")
+	wantContains(t, "Ada's page", page, "Roles", "Member", "Engineering", "Raw SCIM attributes", "Lovelace", "User created")
 	roles := get(b, "roles", chromedp.Text(chromedp.CSS(`section[aria-labelledby="roles-h"] p`)))
-	if strings.TrimSpace(roles) != "member" {
-		t.Errorf("Ada's roles after mapping Engineering to member: %q, want member", roles)
+	if strings.TrimSpace(roles) != "Member" {
+		t.Errorf("Ada's roles after mapping Engineering to member: %q, want Member", roles)
 	}
 	b.shot("07-user-detail.png")
 

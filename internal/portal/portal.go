@@ -254,7 +254,10 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 		case directory.KindNotFound:
 			status, heading = http.StatusNotFound, "Not found"
 		case directory.KindUnauthorized:
-			status, heading = http.StatusUnauthorized, "This link or session is not valid"
+			status, heading = http.StatusUnauthorized, "Your portal session has ended"
+			if r.URL.Path == "/portal/open" {
+				heading = "This link cannot be opened"
+			}
 		case directory.KindForbidden:
 			status, heading = http.StatusForbidden, "Not allowed"
 		case directory.KindConflict:

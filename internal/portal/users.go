@@ -125,11 +125,22 @@ func (h *Handler) userRows(r *http.Request, d directory.Directory, users []direc
 	if err != nil {
 		return nil, err
 	}
+	names, err := h.roleNames(r)
+	if err != nil {
+		return nil, err
+	}
 	rows := make([]userRow, len(users))
 	for i, u := range users {
-		rows[i] = userRow{U: u, Name: userName(u), Email: primaryEmail(u), Groups: groups[u.ID], Role: roles[u.ID].Role}
+		rows[i] = userRow{U: u, Name: userName(u), Email: primaryEmail(u), Groups: groups[u.ID], Role: or(names[roles[u.ID].Role], roles[u.ID].Role)}
 	}
 	return rows, nil
+}
+
+func or(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
 }
 
 type kv struct{ Label, Value string }
@@ -164,12 +175,20 @@ func (h *Handler) userPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	names, err := h.roleNames(r)
+	if err != nil {
+		return err
+	}
+	var roles []string
+	for _, k := range eff[u.ID].Roles {
+		roles = append(roles, or(names[k], k))
+	}
 	active := "Active"
 	if !u.Active {
 		active = "Inactive (deactivated by the identity provider)"
 	}
 	ent := schema.EnterpriseUserURN
-	data := userData{userRow: rows[0], Roles: eff[u.ID].Roles, Raw: u.Doc, Fields: []kv{
+	data := userData{userRow: rows[0], Roles: roles, Raw: u.Doc, Fields: []kv{
 		{"User name", u.UserName},
 		{"Email", rows[0].Email},
 		{"Display name", field(u.Doc, "displayName")},
