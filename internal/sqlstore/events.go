@@ -359,16 +359,25 @@ func (s *Store) ListEvents(ctx context.Context, q directory.EventQuery) ([]direc
 		args = append(args, q.DirectoryID)
 		cond += fmt.Sprintf(` AND directory_id = $%d`, len(args))
 	}
+	from := `events`
 	if q.Subject != "" {
 		args = append(args, q.Subject)
-		cond += fmt.Sprintf(` AND (subject_id = $%d OR member_id = $%d)`, len(args), len(args))
+		if s.postgres {
+			// One index scan per column, united: with the OR, PostgreSQL's
+			// generic plan walked events_position through every event
+			// (90 ms at 150,000 events) instead of the two indexes.
+			from = fmt.Sprintf(`(SELECT * FROM events WHERE subject_id = $%[1]d UNION ALL
+				SELECT * FROM events WHERE member_id = $%[1]d AND subject_id IS DISTINCT FROM $%[1]d) AS events`, len(args))
+		} else {
+			cond += fmt.Sprintf(` AND (subject_id = $%d OR member_id = $%d)`, len(args), len(args))
+		}
 	}
 	limit := q.Limit
 	if limit <= 0 {
 		limit = defaultEventLimit
 	}
 	args = append(args, limit)
-	rows, err := s.readRows(ctx, fmt.Sprintf(`SELECT %s FROM events WHERE %s ORDER BY position LIMIT $%d`, eventColumns, cond, len(args)), args...)
+	rows, err := s.readRows(ctx, fmt.Sprintf(`SELECT %s FROM %s WHERE %s ORDER BY position LIMIT $%d`, eventColumns, from, cond, len(args)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing events: %w", err)
 	}
