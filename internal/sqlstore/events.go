@@ -72,6 +72,9 @@ func (s *Store) openEvents(ctx context.Context, tx *sql.Tx, dirID string) (*even
 			return w, nil
 		}
 	}
+	if err := s.holdDirectory(ctx, tx, dirID); err != nil {
+		return nil, err
+	}
 	seq := `d.event_seq`
 	if !s.postgres {
 		seq = `0` // SQLite numbers events at commit (numberEvents)
@@ -141,6 +144,17 @@ func (s *Store) flushEvents(ctx context.Context, tx *sql.Tx, w *eventWriter) err
 		w.rows = w.rows[:0]
 		return nil
 	}
+	if len(w.rows) <= eventsPerInsert {
+		// One round trip: the INSERT rides in a CTE of the counter UPDATE.
+		query, args := s.insertEventsQuery(w.rows)
+		args = append(args, w.dirID, w.seq)
+		n := len(args)
+		if _, err := s.txExec(ctx, tx, fmt.Sprintf(`WITH ins AS (%s) UPDATE directories SET event_seq = $%d WHERE id = $%d`, query, n, n-1), args...); err != nil {
+			return fmt.Errorf("appending events: %w", err)
+		}
+		w.rows = w.rows[:0]
+		return nil
+	}
 	if err := s.insertEvents(ctx, tx, w.rows); err != nil {
 		return err
 	}
@@ -201,44 +215,50 @@ func (s *Store) numberEvents(ctx context.Context, tx *sql.Tx, rows []eventRow) e
 // insertEvents inserts numbered rows, several per statement.
 func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, rows []eventRow) error {
 	for start := 0; start < len(rows); start += eventsPerInsert {
-		chunk := rows[start:min(start+eventsPerInsert, len(rows))]
-		var b strings.Builder
-		cols := 10
-		if s.postgres {
-			b.WriteString(`INSERT INTO events (id, type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous) VALUES `)
-		} else {
-			cols = 11
-			b.WriteString(`INSERT INTO events (position, id, type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous) VALUES `)
-		}
-		args := make([]any, 0, cols*len(chunk))
-		for i, r := range chunk {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(" + placeholders(len(args)+1, cols) + ")")
-			var prev any
-			if r.previous != nil {
-				prev = string(r.previous)
-			}
-			var id string
-			if s.postgres {
-				id = eventID(r.at, r.dirID, r.seq)
-			} else {
-				id = positionEventID(r.at, r.pos)
-				args = append(args, r.pos)
-			}
-			var seq any
-			if r.dirID != "" {
-				seq = r.seq
-			}
-			args = append(args, id, r.typ, micros(r.at), r.orgID, nullString(r.dirID), seq,
-				nullString(r.subject), nullString(r.member), string(r.data), prev)
-		}
-		if _, err := s.txExec(ctx, tx, b.String(), args...); err != nil {
+		query, args := s.insertEventsQuery(rows[start:min(start+eventsPerInsert, len(rows))])
+		if _, err := s.txExec(ctx, tx, query, args...); err != nil {
 			return fmt.Errorf("appending events: %w", err)
 		}
 	}
 	return nil
+}
+
+// insertEventsQuery is the INSERT of up to eventsPerInsert numbered rows,
+// with its arguments.
+func (s *Store) insertEventsQuery(chunk []eventRow) (string, []any) {
+	var b strings.Builder
+	cols := 10
+	if s.postgres {
+		b.WriteString(`INSERT INTO events (id, type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous) VALUES `)
+	} else {
+		cols = 11
+		b.WriteString(`INSERT INTO events (position, id, type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous) VALUES `)
+	}
+	args := make([]any, 0, cols*len(chunk)+2)
+	for i, r := range chunk {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(" + placeholders(len(args)+1, cols) + ")")
+		var prev any
+		if r.previous != nil {
+			prev = string(r.previous)
+		}
+		var id string
+		if s.postgres {
+			id = eventID(r.at, r.dirID, r.seq)
+		} else {
+			id = positionEventID(r.at, r.pos)
+			args = append(args, r.pos)
+		}
+		var seq any
+		if r.dirID != "" {
+			seq = r.seq
+		}
+		args = append(args, id, r.typ, micros(r.at), r.orgID, nullString(r.dirID), seq,
+			nullString(r.subject), nullString(r.member), string(r.data), prev)
+	}
+	return b.String(), args
 }
 
 // eventID derives an event's id from its time, directory and sequence:
@@ -741,6 +761,9 @@ func (s *Store) withRoleEvents(ctx context.Context, tx *sql.Tx, dirIDs []string,
 	dirIDs = append([]string(nil), dirIDs...)
 	sort.Strings(dirIDs)
 	for _, id := range dirIDs {
+		if err := s.holdDirectory(ctx, tx, id); err != nil {
+			return err
+		}
 		var one int
 		if err := s.txRow(ctx, tx, `SELECT 1 FROM directories WHERE id = $1`+s.forUpdate(), id).Scan(&one); err != nil && err != sql.ErrNoRows {
 			return fmt.Errorf("locking directory: %w", err)

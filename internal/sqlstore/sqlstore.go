@@ -35,6 +35,11 @@ type Store struct {
 
 	// Now is the clock events are stamped with (time.Now when nil).
 	Now func() time.Time
+
+	// PostgreSQL only: the process's per-directory writer locks, and those
+	// each open transaction holds (dirlock.go).
+	dirLocks keyedLocks
+	txState  sync.Map // *sql.Tx → *txLocks
 }
 
 var _ directory.Store = (*Store)(nil)
@@ -204,6 +209,14 @@ func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
+	st := &txLocks{held: map[string]bool{}}
+	s.txState.Store(tx, st)
+	defer func() {
+		s.txState.Delete(tx)
+		for _, release := range st.release {
+			release()
+		}
+	}()
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -15,17 +16,23 @@ import (
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
+	"github.com/scimbridge/scimbridge/internal/testpg"
 )
 
 // BenchmarkStoreCreateUsers measures the write path under the store alone
 // (no HTTP): 8 goroutines create users through the Service on SQLite with
-// synchronous=FULL, and the process CPU time per user is reported, which
-// stays meaningful on a machine busy with other work:
+// synchronous=FULL (or PostgreSQL with SCIMBRIDGE_BENCH_POSTGRES=1), and the
+// process CPU time per user is reported, which stays meaningful on a
+// machine busy with other work:
 //
 //	go test -run '^$' -bench StoreCreateUsers -benchtime 20000x ./internal/sqlstore/
 func BenchmarkStoreCreateUsers(b *testing.B) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	dsn := filepath.Join(b.TempDir(), "bench.db")
+	if os.Getenv("SCIMBRIDGE_BENCH_POSTGRES") != "" {
+		dsn = testpg.Schema(b) // set SCIMBRIDGE_BENCH_POSTGRES=1 and SCIMBRIDGE_TEST_POSTGRES_URL
+	}
+	s, err := Open(ctx, dsn)
 	if err != nil {
 		b.Fatal(err)
 	}
