@@ -30,19 +30,30 @@ func (s *Store) feedHead(ctx context.Context) (int64, error) {
 func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) {
 	// On PostgreSQL, unsealed events have no position yet: they are
 	// never pruned (position IS NULL fails every comparison below).
+	return s.deleteInChunks(ctx, "pruning events", `DELETE FROM events WHERE position IN (SELECT e.position FROM events e
+		WHERE e.occurred_at < $1
+		AND e.position < (SELECT MAX(position) FROM events)
+		AND (e.directory_id IS NULL OR e.position < (SELECT MAX(x.position) FROM events x WHERE x.directory_id = e.directory_id))
+		AND e.position <= COALESCE((SELECT MIN(fanout_position) FROM webhook_endpoints WHERE enabled), e.position)
+		AND e.position < COALESCE((SELECT MIN(d.position) FROM webhook_deliveries d WHERE d.status = 'pending' AND d.position > 0), e.position + 1)
+		ORDER BY e.position LIMIT $2)`, micros(before))
+}
+
+// pruneChunk is how many rows one pruning transaction deletes at most.
+const pruneChunk = 2000
+
+// deleteInChunks runs a DELETE whose last parameter is a chunk size, one
+// transaction per chunk (so that no one transaction holds the writer for
+// long), until a chunk deletes fewer rows, and returns how many it deleted.
+func (s *Store) deleteInChunks(ctx context.Context, what, query string, args ...any) (int, error) {
+	args = append(args, pruneChunk)
 	total := 0
 	for {
 		var n int64
 		err := s.tx(ctx, func(tx *sql.Tx) error {
-			res, err := s.txExec(ctx, tx, `DELETE FROM events WHERE position IN (SELECT e.position FROM events e
-				WHERE e.occurred_at < $1
-				AND e.position < (SELECT MAX(position) FROM events)
-				AND (e.directory_id IS NULL OR e.position < (SELECT MAX(x.position) FROM events x WHERE x.directory_id = e.directory_id))
-				AND e.position <= COALESCE((SELECT MIN(fanout_position) FROM webhook_endpoints WHERE enabled), e.position)
-				AND e.position < COALESCE((SELECT MIN(d.position) FROM webhook_deliveries d WHERE d.status = 'pending' AND d.position > 0), e.position + 1)
-				ORDER BY e.position LIMIT 2000)`, micros(before))
+			res, err := s.txExec(ctx, tx, query, args...)
 			if err != nil {
-				return fmt.Errorf("pruning events: %w", err)
+				return fmt.Errorf("%s: %w", what, err)
 			}
 			n, _ = res.RowsAffected()
 			return nil
@@ -51,7 +62,7 @@ func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int, error) 
 			return total, err
 		}
 		total += int(n)
-		if n < 2000 {
+		if n < pruneChunk {
 			return total, nil
 		}
 	}

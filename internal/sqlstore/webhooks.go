@@ -782,24 +782,6 @@ func (s *Store) RetryWebhookDelivery(ctx context.Context, endpointID, id string,
 // PruneWebhookDeliveries implements directory.WebhookStore, in chunks so
 // that no one transaction holds the writer for long.
 func (s *Store) PruneWebhookDeliveries(ctx context.Context, before time.Time) (int, error) {
-	total := 0
-	for {
-		var n int64
-		err := s.tx(ctx, func(tx *sql.Tx) error {
-			res, err := s.txExec(ctx, tx, `DELETE FROM webhook_deliveries WHERE pk IN (SELECT pk FROM webhook_deliveries
-				WHERE status <> 'pending' AND updated_at < $1 LIMIT 2000)`, micros(before))
-			if err != nil {
-				return fmt.Errorf("pruning webhook deliveries: %w", err)
-			}
-			n, _ = res.RowsAffected()
-			return nil
-		})
-		if err != nil {
-			return total, err
-		}
-		total += int(n)
-		if n < 2000 {
-			return total, nil
-		}
-	}
+	return s.deleteInChunks(ctx, "pruning webhook deliveries", `DELETE FROM webhook_deliveries WHERE pk IN (SELECT pk FROM webhook_deliveries
+		WHERE status <> 'pending' AND updated_at < $1 LIMIT $2)`, micros(before))
 }
