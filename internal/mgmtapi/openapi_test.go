@@ -191,3 +191,29 @@ func TestOpenAPIServed(t *testing.T) {
 		t.Fatalf("without a key: status %d, want 401", resp.StatusCode)
 	}
 }
+
+// TestOpenAPIPlainScalars catches the YAML mistake a route-parity scan
+// cannot see: a plain (unquoted) value containing ": " or " #", which YAML
+// parsers reject or cut short (it made the whole document unparsable once).
+// Values are checked on "key: value" lines, outside flow mappings.
+func TestOpenAPIPlainScalars(t *testing.T) {
+	doc, err := os.ReadFile("openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := regexp.MustCompile(`^\s*(- )?[A-Za-z_$][\w$-]*: (.+)$`)
+	for i, line := range strings.Split(string(doc), "\n") {
+		m := key.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		v := m[2]
+		switch v[0] {
+		case '"', '\'', '{', '[', '|', '>', '&', '*':
+			continue // quoted, flow or block scalars
+		}
+		if strings.Contains(v, ": ") || strings.Contains(v, " #") {
+			t.Errorf("openapi.yaml:%d: plain value %q contains \": \" or \" #\": quote it", i+1, v)
+		}
+	}
+}
