@@ -42,6 +42,13 @@ func isForeignKey(err error) bool {
 	return false
 }
 
+// retryable reports whether err is a PostgreSQL deadlock or serialization
+// failure: the transaction was rolled back and may simply be run again.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
 // translate maps driver errors to the directory error contract.
 func translate(err error) error {
 	if err == nil {

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
@@ -78,5 +79,50 @@ func TestPostgresSearchPath(t *testing.T) {
 	}
 	if _, err := b.GetOrganization(ctx, o.ID); !directory.IsNotFound(err) {
 		t.Fatalf("an organization created in one schema is visible in another (err = %v)", err)
+	}
+}
+
+// TestPostgresDeadlockRetried: two transactions that lock two rows in
+// opposite orders deadlock; PostgreSQL aborts one, and the store runs it
+// again instead of returning the error.
+func TestPostgresDeadlockRetried(t *testing.T) {
+	s := openPostgresTest(t, newPostgresSchema(t), true)
+	ctx := context.Background()
+	for _, id := range []string{"org_a", "org_b"} {
+		if err := s.CreateOrganization(ctx, directory.Organization{ID: id, Name: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var runs [2]int
+	ready, proceed := make(chan struct{}), make(chan struct{})
+	var once [2]bool
+	lock := func(i int, first, second string) error {
+		return s.tx(ctx, func(tx *sql.Tx) error {
+			runs[i]++
+			if _, err := tx.ExecContext(ctx, `SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE`, first); err != nil {
+				return err
+			}
+			if !once[i] { // first run: wait until both hold their first row
+				once[i] = true
+				ready <- struct{}{}
+				<-proceed
+			}
+			_, err := tx.ExecContext(ctx, `SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE`, second)
+			return err
+		})
+	}
+	errs := make(chan error, 2)
+	go func() { errs <- lock(0, "org_a", "org_b") }()
+	go func() { errs <- lock(1, "org_b", "org_a") }()
+	<-ready
+	<-ready
+	close(proceed)
+	for i := 0; i < 2; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("a deadlocked transaction was not retried: %v", err)
+		}
+	}
+	if runs[0]+runs[1] != 3 {
+		t.Errorf("the two transactions ran %d and %d times, want one of them twice", runs[0], runs[1])
 	}
 }

@@ -205,6 +205,21 @@ func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if !s.postgres {
 		return s.batch.do(ctx, fn)
 	}
+	// PostgreSQL may abort a transaction to break a deadlock (or a
+	// serialization failure); the Store contract lets fn run again, so the
+	// whole transaction is retried a few times before the error is
+	// returned.
+	for attempt := 1; ; attempt++ {
+		err := s.pgTx(ctx, fn)
+		if attempt < 4 && retryable(err) && ctx.Err() == nil {
+			continue
+		}
+		return err
+	}
+}
+
+// pgTx runs fn in one PostgreSQL transaction.
+func (s *Store) pgTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
