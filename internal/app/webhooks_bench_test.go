@@ -1,13 +1,10 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,27 +31,8 @@ func BenchmarkCreateUsersWithWebhook(b *testing.B) {
 		b.Fatal(err)
 	}
 	scim, token := provision(b, a, base)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	var n atomic.Int64
 	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			i := n.Add(1)
-			body := fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"user%d@example.com","name":{"givenName":"G%d","familyName":"F%d"},"emails":[{"value":"user%d@example.com","type":"work","primary":true}],"active":true}`, i, i, i, i)
-			req, _ := http.NewRequest("POST", scim+"/Users", strings.NewReader(body))
-			req.Header.Set("Authorization", "Bearer "+token)
-			req.Header.Set("Content-Type", "application/scim+json")
-			resp, err := client.Do(req)
-			if err != nil {
-				b.Fatal(err)
-			}
-			raw, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != 201 {
-				b.Fatalf("status %d: %s", resp.StatusCode, bytes.TrimSpace(raw))
-			}
-		}
-	})
+	createUsersParallel(b, scim, token)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "users/s")
 	b.StopTimer()
 	for deadline := time.Now().Add(time.Minute); got.Load() < int64(b.N) && time.Now().Before(deadline); {

@@ -838,16 +838,11 @@ func (s *Store) allUserIDs(ctx context.Context, tx *sql.Tx, dirID string) ([]str
 	if err != nil {
 		return nil, fmt.Errorf("listing users: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("listing users: %w", err)
-		}
-		out = append(out, id)
+	ids, err := readIDs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("listing users: %w", err)
 	}
-	return out, rows.Err()
+	return ids, nil
 }
 
 // directoriesWhere returns the ids of the directories a query selects.
