@@ -273,3 +273,93 @@ func TestDirectorySettings(t *testing.T) {
 		t.Errorf("disabled directory: %v", err)
 	}
 }
+
+// racingStore lets another writer change a user or group once, at the
+// last moment a precondition check could be fooled by it: right after the
+// service reads the resource, or right before the store deletes it.
+type racingStore struct {
+	directory.Store
+	write func()
+	done  bool
+}
+
+func (s *racingStore) race() {
+	if !s.done {
+		s.done = true
+		s.write()
+	}
+}
+
+func (s *racingStore) GetUser(ctx context.Context, dir, id string) (directory.User, error) {
+	u, err := s.Store.GetUser(ctx, dir, id)
+	s.race()
+	return u, err
+}
+
+func (s *racingStore) GetGroup(ctx context.Context, dir, id string) (directory.Group, error) {
+	g, err := s.Store.GetGroup(ctx, dir, id)
+	s.race()
+	return g, err
+}
+
+func (s *racingStore) DeleteUser(ctx context.Context, dir, id string, check func(int64) error) error {
+	s.race()
+	return s.Store.DeleteUser(ctx, dir, id, check)
+}
+
+func (s *racingStore) DeleteGroup(ctx context.Context, dir, id string, check func(int64) error) error {
+	s.race()
+	return s.Store.DeleteGroup(ctx, dir, id, check)
+}
+
+// A DELETE with If-Match must not remove a resource that another request
+// changed after the precondition was read (RFC 7644 §3.14): the version is
+// compared in the deleting transaction, under the row lock.
+func TestIfMatchDeleteRacesAConcurrentWrite(t *testing.T) {
+	svc, _ := newService(t)
+	ctx := context.Background()
+	org, _ := svc.CreateOrganization(ctx, "Acme", "")
+	d, _ := svc.CreateDirectory(ctx, org.ID, "custom", "")
+	u, err := svc.CreateUser(ctx, d, map[string]any{"userName": "racer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := svc.CreateGroup(ctx, d, map[string]any{"displayName": "Racers"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner := svc.Store
+	rs := &racingStore{Store: inner}
+	svc.Store = rs
+
+	rs.write = func() {
+		body := []byte(`{"Operations":[{"op":"replace","path":"displayName","value":"Changed meanwhile"}]}`)
+		svc.Store = inner
+		defer func() { svc.Store = rs }()
+		if _, err := svc.PatchUser(ctx, d, u.ID, body, ""); err != nil {
+			t.Errorf("concurrent write: %v", err)
+		}
+	}
+	if err := svc.DeleteUser(ctx, d, u.ID, directory.ETag(u.Version)); directory.KindOf(err) != directory.KindPrecondition {
+		t.Errorf("delete with the version read before a concurrent write: got %v, want a precondition failure", err)
+	}
+	if _, err := inner.GetUser(ctx, d.ID, u.ID); err != nil {
+		t.Errorf("the user changed by the concurrent write was deleted: %v", err)
+	}
+
+	rs.done = false
+	rs.write = func() {
+		body := []byte(`{"Operations":[{"op":"replace","path":"displayName","value":"Renamed meanwhile"}]}`)
+		svc.Store = inner
+		defer func() { svc.Store = rs }()
+		if _, err := svc.PatchGroup(ctx, d, g.ID, body, ""); err != nil {
+			t.Errorf("concurrent write: %v", err)
+		}
+	}
+	if err := svc.DeleteGroup(ctx, d, g.ID, directory.ETag(g.Version)); directory.KindOf(err) != directory.KindPrecondition {
+		t.Errorf("group delete with the version read before a concurrent write: got %v, want a precondition failure", err)
+	}
+	if _, err := inner.GetGroup(ctx, d.ID, g.ID); err != nil {
+		t.Errorf("the group changed by the concurrent write was deleted: %v", err)
+	}
+}

@@ -179,16 +179,18 @@ func (s *Service) PatchUser(ctx context.Context, d Directory, id string, body []
 
 // DeleteUser deletes a user (RFC 7644 §3.6) and its memberships.
 func (s *Service) DeleteUser(ctx context.Context, d Directory, id, ifMatch string) error {
-	if strings.TrimSpace(ifMatch) != "" {
-		u, err := s.Store.GetUser(ctx, d.ID, id)
-		if err != nil {
-			return err
-		}
-		if err := checkIfMatch(ifMatch, u.Version); err != nil {
-			return err
-		}
+	return s.Store.DeleteUser(ctx, d.ID, id, ifMatchCheck(ifMatch))
+}
+
+// ifMatchCheck returns the precondition a store evaluates under the row
+// lock before a delete, or nil when the request has none. Checking inside
+// the deleting transaction means no write can come between the comparison
+// and the delete (RFC 7644 §3.14).
+func ifMatchCheck(ifMatch string) func(version int64) error {
+	if strings.TrimSpace(ifMatch) == "" {
+		return nil
 	}
-	return s.Store.DeleteUser(ctx, d.ID, id)
+	return func(version int64) error { return checkIfMatch(ifMatch, version) }
 }
 
 // groupFields copies the indexed values out of a group document.
@@ -385,14 +387,5 @@ func memberIDs(ms []patch.Member) []string {
 
 // DeleteGroup deletes a group and its memberships.
 func (s *Service) DeleteGroup(ctx context.Context, d Directory, id, ifMatch string) error {
-	if strings.TrimSpace(ifMatch) != "" {
-		g, err := s.Store.GetGroup(ctx, d.ID, id)
-		if err != nil {
-			return err
-		}
-		if err := checkIfMatch(ifMatch, g.Version); err != nil {
-			return err
-		}
-	}
-	return s.Store.DeleteGroup(ctx, d.ID, id)
+	return s.Store.DeleteGroup(ctx, d.ID, id, ifMatchCheck(ifMatch))
 }

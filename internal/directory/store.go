@@ -77,8 +77,11 @@ type Store interface {
 	// anything changed; when it did not, nothing is written and the user
 	// is returned as loaded.
 	UpdateUser(ctx context.Context, directoryID, id string, now time.Time, fn func(*User) (changed bool, err error)) (User, error)
-	// DeleteUser removes the user and its group memberships.
-	DeleteUser(ctx context.Context, directoryID, id string) error
+	// DeleteUser removes the user and its group memberships. When check
+	// is not nil it is called with the user's current version under the
+	// row lock, in the deleting transaction; an error from it aborts the
+	// delete and is returned (an If-Match precondition, RFC 7644 §3.14).
+	DeleteUser(ctx context.Context, directoryID, id string, check func(version int64) error) error
 	// UserGroups returns, for each listed user, the groups it is a direct
 	// member of, in creation order. Users without groups are absent.
 	UserGroups(ctx context.Context, directoryID string, userIDs []string) (map[string][]GroupRef, error)
@@ -95,7 +98,9 @@ type Store interface {
 	// when the document or the membership changed. Unknown member ids are
 	// skipped and returned.
 	UpdateGroup(ctx context.Context, directoryID, id string, now time.Time, fn func(*Group) (changed bool, members []MemberChange, err error)) (Group, []string, error)
-	DeleteGroup(ctx context.Context, directoryID, id string) error
+	// DeleteGroup removes the group and its memberships; check is as for
+	// DeleteUser.
+	DeleteGroup(ctx context.Context, directoryID, id string, check func(version int64) error) error
 	// ListMembers returns up to limit members of a group in a stable order,
 	// starting after the member with id after ("" for the first page).
 	// limit <= 0 means all.

@@ -376,7 +376,7 @@ func (s *Store) replaceMembers(ctx context.Context, tx *sql.Tx, directoryID stri
 }
 
 // DeleteGroup implements directory.Store.
-func (s *Store) DeleteGroup(ctx context.Context, directoryID, id string) error {
+func (s *Store) DeleteGroup(ctx context.Context, directoryID, id string, check func(version int64) error) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		w, err := s.openEvents(ctx, tx, directoryID)
 		if err != nil {
@@ -390,6 +390,11 @@ func (s *Store) DeleteGroup(ctx context.Context, directoryID, id string) error {
 		}
 		if err != nil {
 			return fmt.Errorf("reading group: %w", err)
+		}
+		if check != nil {
+			if err := check(g.Version); err != nil {
+				return err
+			}
 		}
 		gg, err := s.groupGrants(ctx, tx, pk)
 		if err != nil {

@@ -217,7 +217,7 @@ func (s *Store) userUpdatedEvent(ctx context.Context, tx *sql.Tx, w *eventWriter
 
 // DeleteUser implements directory.Store. Memberships go with the user
 // (ON DELETE CASCADE).
-func (s *Store) DeleteUser(ctx context.Context, directoryID, id string) error {
+func (s *Store) DeleteUser(ctx context.Context, directoryID, id string, check func(version int64) error) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
 		w, err := s.openEvents(ctx, tx, directoryID)
 		if err != nil {
@@ -230,6 +230,11 @@ func (s *Store) DeleteUser(ctx context.Context, directoryID, id string) error {
 		}
 		if err != nil {
 			return fmt.Errorf("reading user: %w", err)
+		}
+		if check != nil {
+			if err := check(u.Version); err != nil {
+				return err
+			}
 		}
 		// The event carries the user as it was, with its groups and roles.
 		recs, err := s.userRecords(ctx, tx, w, []directory.User{u})

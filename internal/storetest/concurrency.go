@@ -295,9 +295,9 @@ func raceDeleteWhileAdding(t *testing.T, stores []directory.Store) {
 			start.Wait()
 			s := stores[i%len(stores)]
 			if isGroup {
-				delErr = s.DeleteGroup(f.ctx, f.dir.ID, target)
+				delErr = s.DeleteGroup(f.ctx, f.dir.ID, target, nil)
 			} else {
-				delErr = s.DeleteUser(f.ctx, f.dir.ID, target)
+				delErr = s.DeleteUser(f.ctx, f.dir.ID, target, nil)
 			}
 		}()
 		go func() {

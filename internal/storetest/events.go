@@ -310,7 +310,7 @@ func testEventsFailedWrites(t *testing.T, s directory.Store) {
 	}); err != errSentinel {
 		t.Fatalf("failing fn: %v", err)
 	}
-	if err := s.DeleteUser(f.ctx, f.dir.ID, "diruser_missing"); !directory.IsNotFound(err) {
+	if err := s.DeleteUser(f.ctx, f.dir.ID, "diruser_missing", nil); !directory.IsNotFound(err) {
 		t.Fatalf("deleting a missing user: %v", err)
 	}
 	f.userNamed(f.dir.ID, "next")

@@ -108,7 +108,7 @@ func testGroupNotFound(t *testing.T, s directory.Store) {
 		return true, nil, nil
 	})
 	wantNotFound(t, err, "UpdateGroup of an unknown id")
-	wantNotFound(t, s.DeleteGroup(f.ctx, f.dir.ID, "dirgroup_missing"), "DeleteGroup of an unknown id")
+	wantNotFound(t, s.DeleteGroup(f.ctx, f.dir.ID, "dirgroup_missing", nil), "DeleteGroup of an unknown id")
 	_, err = s.ListMembers(f.ctx, f.dir.ID, "dirgroup_missing", "", 0)
 	wantNotFound(t, err, "ListMembers of an unknown group")
 	_, err = s.CreateGroup(f.ctx, directory.Group{ID: "dirgroup_x", DirectoryID: "dir_missing", DisplayName: "x", Doc: map[string]any{"displayName": "x"}, Version: 1, CreatedAt: ts(1), UpdatedAt: ts(1)}, nil)
@@ -129,7 +129,7 @@ func testGroupTenantIsolation(t *testing.T, s directory.Store) {
 		return true, []directory.MemberChange{replace()}, nil
 	})
 	wantNotFound(t, err, "UpdateGroup with another directory's group id")
-	wantNotFound(t, s.DeleteGroup(f.ctx, f.dir.ID, theirs.ID), "DeleteGroup with another directory's group id")
+	wantNotFound(t, s.DeleteGroup(f.ctx, f.dir.ID, theirs.ID, nil), "DeleteGroup with another directory's group id")
 	_, err = s.ListMembers(f.ctx, f.dir.ID, theirs.ID, "", 0)
 	wantNotFound(t, err, "ListMembers with another directory's group id")
 	// Their group cannot be nested into ours.
@@ -437,7 +437,7 @@ func testGroupNested(t *testing.T, s directory.Store) {
 		t.Fatalf("UpdateGroup: %v", err)
 	}
 	// Deleting a nested group removes it from its parents.
-	if err := s.DeleteGroup(f.ctx, f.dir.ID, eng.ID); err != nil {
+	if err := s.DeleteGroup(f.ctx, f.dir.ID, eng.ID, nil); err != nil {
 		t.Fatalf("DeleteGroup: %v", err)
 	}
 	want = []directory.Member{
@@ -601,12 +601,12 @@ func testGroupDelete(t *testing.T, s directory.Store) {
 	a := f.userNamed(f.dir.ID, "a")
 	g := f.group(f.dir.ID, "G", a.ID)
 	keep := f.group(f.dir.ID, "Keep", a.ID)
-	if err := s.DeleteGroup(f.ctx, f.dir.ID, g.ID); err != nil {
+	if err := s.DeleteGroup(f.ctx, f.dir.ID, g.ID, nil); err != nil {
 		t.Fatalf("DeleteGroup: %v", err)
 	}
 	_, err := s.GetGroup(f.ctx, f.dir.ID, g.ID)
 	wantNotFound(t, err, "GetGroup of a deleted group")
-	wantNotFound(t, s.DeleteGroup(f.ctx, f.dir.ID, g.ID), "DeleteGroup of a deleted group")
+	wantNotFound(t, s.DeleteGroup(f.ctx, f.dir.ID, g.ID, nil), "DeleteGroup of a deleted group")
 	ug, err := s.UserGroups(f.ctx, f.dir.ID, []string{a.ID})
 	if err != nil {
 		t.Fatalf("UserGroups: %v", err)

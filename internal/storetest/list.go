@@ -131,7 +131,7 @@ func testListStableOrder(t *testing.T, s directory.Store) {
 		t.Errorf("order after update (-want +got):\n%s", d)
 	}
 	// Deleting one leaves the others in order.
-	if err := s.DeleteUser(f.ctx, f.dir.ID, all[2]); err != nil {
+	if err := s.DeleteUser(f.ctx, f.dir.ID, all[2], nil); err != nil {
 		t.Fatalf("DeleteUser: %v", err)
 	}
 	want := []string{all[0], all[1], all[3], all[4]}

@@ -245,7 +245,7 @@ func testRoleMappingsCascade(t *testing.T, s directory.Store) {
 		t.Errorf("grants after leaving b = %v", got)
 	}
 	// Deleting a group deletes its mappings.
-	if err := s.DeleteGroup(f.ctx, f.dir.ID, b.ID); err != nil {
+	if err := s.DeleteGroup(f.ctx, f.dir.ID, b.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := s.RoleMappings(f.ctx, f.dir.ID); len(got) != 0 {

@@ -166,7 +166,7 @@ func testDirectoryCount(t *testing.T, s directory.Store) {
 	f.userNamed(other.ID, "a")
 	check(f.dir.ID, 3, 2)
 	check(other.ID, 1, 0)
-	if err := s.DeleteUser(f.ctx, f.dir.ID, a.ID); err != nil {
+	if err := s.DeleteUser(f.ctx, f.dir.ID, a.ID, nil); err != nil {
 		t.Fatalf("DeleteUser: %v", err)
 	}
 	check(f.dir.ID, 2, 2)

@@ -23,6 +23,7 @@ func userTests() []subtest {
 		{"User/UpdateErrorRollsBack", testUserUpdateError},
 		{"User/Delete", testUserDelete},
 		{"User/DeleteRemovesMemberships", testUserDeleteMemberships},
+		{"User/DeletePreconditionInTransaction", testDeletePrecondition},
 		{"User/DeletedUserNameReusable", testUserNameReusable},
 	}
 }
@@ -77,7 +78,7 @@ func testUserNotFound(t *testing.T, s directory.Store) {
 		return true, nil
 	})
 	wantNotFound(t, err, "UpdateUser of an unknown id")
-	wantNotFound(t, s.DeleteUser(f.ctx, f.dir.ID, "diruser_missing"), "DeleteUser of an unknown id")
+	wantNotFound(t, s.DeleteUser(f.ctx, f.dir.ID, "diruser_missing", nil), "DeleteUser of an unknown id")
 }
 
 // testUserTenantIsolation: a directory never sees or touches another
@@ -97,7 +98,7 @@ func testUserTenantIsolation(t *testing.T, s directory.Store) {
 		return true, nil
 	})
 	wantNotFound(t, err, "UpdateUser with another directory's user id")
-	wantNotFound(t, s.DeleteUser(f.ctx, f.dir.ID, theirs.ID), "DeleteUser with another directory's user id")
+	wantNotFound(t, s.DeleteUser(f.ctx, f.dir.ID, theirs.ID, nil), "DeleteUser with another directory's user id")
 	if got := f.getUser(other.ID, theirs.ID); got.Version != 1 {
 		t.Errorf("another directory's user changed: %+v", got)
 	}
@@ -301,12 +302,12 @@ func testUserDelete(t *testing.T, s directory.Store) {
 	f := newFixture(t, s)
 	a := f.userNamed(f.dir.ID, "alice@x.com")
 	b := f.userNamed(f.dir.ID, "bob@x.com")
-	if err := s.DeleteUser(f.ctx, f.dir.ID, a.ID); err != nil {
+	if err := s.DeleteUser(f.ctx, f.dir.ID, a.ID, nil); err != nil {
 		t.Fatalf("DeleteUser: %v", err)
 	}
 	_, err := s.GetUser(f.ctx, f.dir.ID, a.ID)
 	wantNotFound(t, err, "GetUser of a deleted user")
-	wantNotFound(t, s.DeleteUser(f.ctx, f.dir.ID, a.ID), "DeleteUser of a deleted user")
+	wantNotFound(t, s.DeleteUser(f.ctx, f.dir.ID, a.ID, nil), "DeleteUser of a deleted user")
 	p := f.listUsers(f.dir.ID, "")
 	if d := diff([]string{b.ID}, userIDs(p.Users)); d != "" || p.Total != 1 {
 		t.Errorf("ListUsers after delete: total %d (-want +got):\n%s", p.Total, d)
@@ -319,7 +320,7 @@ func testUserDeleteMemberships(t *testing.T, s directory.Store) {
 	b := f.userNamed(f.dir.ID, "bob@x.com")
 	g1 := f.group(f.dir.ID, "g1", a.ID, b.ID)
 	g2 := f.group(f.dir.ID, "g2", a.ID)
-	if err := s.DeleteUser(f.ctx, f.dir.ID, a.ID); err != nil {
+	if err := s.DeleteUser(f.ctx, f.dir.ID, a.ID, nil); err != nil {
 		t.Fatalf("DeleteUser: %v", err)
 	}
 	if d := diff([]string{b.ID}, f.memberIDs(f.dir.ID, g1.ID)); d != "" {
@@ -344,7 +345,7 @@ func testUserDeleteMemberships(t *testing.T, s directory.Store) {
 func testUserNameReusable(t *testing.T, s directory.Store) {
 	f := newFixture(t, s)
 	a := f.userNamed(f.dir.ID, "alice@x.com")
-	if err := s.DeleteUser(f.ctx, f.dir.ID, a.ID); err != nil {
+	if err := s.DeleteUser(f.ctx, f.dir.ID, a.ID, nil); err != nil {
 		t.Fatalf("DeleteUser: %v", err)
 	}
 	b := f.userNamed(f.dir.ID, "Alice@X.com")
@@ -352,8 +353,54 @@ func testUserNameReusable(t *testing.T, s directory.Store) {
 		t.Fatalf("ids were reused")
 	}
 	g := f.group(f.dir.ID, "Team")
-	if err := s.DeleteGroup(f.ctx, f.dir.ID, g.ID); err != nil {
+	if err := s.DeleteGroup(f.ctx, f.dir.ID, g.ID, nil); err != nil {
 		t.Fatalf("DeleteGroup: %v", err)
 	}
 	f.group(f.dir.ID, "team")
+}
+
+// testDeletePrecondition: the check a delete is given sees the current
+// version, and an error from it leaves the user or group (and its events)
+// as they were.
+func testDeletePrecondition(t *testing.T, s directory.Store) {
+	f := newFixture(t, s)
+	a := f.userNamed(f.dir.ID, "alice@x.com")
+	g := f.group(f.dir.ID, "g1", a.ID)
+	refuse := errors.New("precondition failed")
+	var seen []int64
+	check := func(v int64) error { seen = append(seen, v); return refuse }
+	if err := s.DeleteUser(f.ctx, f.dir.ID, a.ID, check); !errors.Is(err, refuse) {
+		t.Errorf("DeleteUser with a failing check: %v, want the check's error", err)
+	}
+	if err := s.DeleteGroup(f.ctx, f.dir.ID, g.ID, check); !errors.Is(err, refuse) {
+		t.Errorf("DeleteGroup with a failing check: %v, want the check's error", err)
+	}
+	if want := []int64{a.Version, g.Version}; !equalInts(seen, want) {
+		t.Errorf("check saw versions %v, want %v", seen, want)
+	}
+	if _, err := s.GetUser(f.ctx, f.dir.ID, a.ID); err != nil {
+		t.Errorf("user after a refused delete: %v", err)
+	}
+	if got := f.memberIDs(f.dir.ID, g.ID); len(got) != 1 || got[0] != a.ID {
+		t.Errorf("group members after refused deletes: %v", got)
+	}
+	pass := func(int64) error { return nil }
+	if err := s.DeleteUser(f.ctx, f.dir.ID, a.ID, pass); err != nil {
+		t.Errorf("DeleteUser with a passing check: %v", err)
+	}
+	if err := s.DeleteGroup(f.ctx, f.dir.ID, g.ID, pass); err != nil {
+		t.Errorf("DeleteGroup with a passing check: %v", err)
+	}
+}
+
+func equalInts(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
