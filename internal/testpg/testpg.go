@@ -59,6 +59,10 @@ func Schema(t testing.TB) string {
 	}
 	q := u.Query()
 	q.Set("search_path", name) // pgx sends unknown parameters as run-time parameters
+	// A test database need not survive a crash of the server: commits do
+	// not wait for the WAL to reach the disk (schema creation and every
+	// migration are many small commits).
+	q.Set("synchronous_commit", "off")
 	u.RawQuery = q.Encode()
 	return u.String()
 }
