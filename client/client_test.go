@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/client"
+	"github.com/scimbridge/scimbridge/internal/apitest"
 	"github.com/scimbridge/scimbridge/internal/app"
 	"github.com/scimbridge/scimbridge/internal/config"
 )
@@ -36,7 +37,7 @@ func newServer(t *testing.T) (*client.Client, *httptest.Server) {
 	ctx, cancel := context.WithCancel(context.Background())
 	logDone := make(chan error, 1)
 	go func() { logDone <- a.RequestLog.Run(ctx) }()
-	srv := httptest.NewServer(a.Handler())
+	srv := httptest.NewServer(apitest.Validate(t, a.Handler()))
 	t.Cleanup(func() { srv.Close(); cancel(); <-logDone; a.Close() })
 	return client.New(srv.URL+"/", apiKey, client.WithHTTPClient(srv.Client())), srv
 }

@@ -23,21 +23,23 @@ var allowed = map[string][]string{
 	"internal/sqlstore":    {"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch"},
 	"internal/storetest":   {"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch"},
 	"internal/scimapi":     {"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web"},
-	"internal/mgmtapi":     {"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web"},
+	"internal/mgmtapi":     {"docs", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web"},
 	// The delivery worker: the domain only, no HTTP surface, no store.
 	"internal/webhook": {"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch"},
-	"internal/portal":  {"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web"},
-	"internal/app": {"internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch",
+	"internal/portal":  {"docs", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web"},
+	"internal/app": {"docs", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch",
 		"internal/web", "internal/scimapi", "internal/mgmtapi", "internal/portal", "internal/sqlstore", "internal/webhook"},
 	"internal/simulate": {},
 	"client":            {}, // public: app developers import it, so no internal packages
-	"internal/cli": {"client", "internal/simulate", "internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter",
+	"internal/cli": {"docs", "client", "internal/simulate", "internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter",
 		"internal/scim/patch", "internal/web", "internal/scimapi", "internal/mgmtapi", "internal/portal", "internal/sqlstore", "internal/webhook"},
-	"cmd/scimbridge":       {"client", "internal/simulate", "internal/cli", "internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web", "internal/scimapi", "internal/mgmtapi", "internal/portal", "internal/sqlstore", "internal/webhook"},
+	"cmd/scimbridge":       {"docs", "client", "internal/simulate", "internal/cli", "internal/app", "internal/config", "internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web", "internal/scimapi", "internal/mgmtapi", "internal/portal", "internal/sqlstore", "internal/webhook"},
 	"cmd/scimbridge-bench": {},
 	"internal/archtest":    {},
-	"internal/idpfixtures": {}, // test-only: doc.go plus the fixture replay tests
-	"internal/testpg":      {}, // test-only helper: a scratch PostgreSQL schema
+	"internal/idpfixtures": {},       // test-only: doc.go plus the fixture replay tests
+	"internal/testpg":      {},       // test-only helper: a scratch PostgreSQL schema
+	"internal/apitest":     {"docs"}, // test-only helper: responses checked against docs/openapi.yaml
+	"docs":                 {},       // the embedded documents (OpenAPI, IdP guides)
 }
 
 // forbiddenStd lists standard-library packages a package must not use.

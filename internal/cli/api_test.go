@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimbridge/scimbridge/internal/apitest"
 	"github.com/scimbridge/scimbridge/internal/app"
 	"github.com/scimbridge/scimbridge/internal/config"
 )
@@ -29,7 +30,7 @@ func apiServer(t *testing.T) (map[string]string, *httptest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(a.Handler())
+	srv := httptest.NewServer(apitest.Validate(t, a.Handler()))
 	t.Cleanup(func() { srv.Close(); a.Close() })
 	return map[string]string{"SCIMBRIDGE_SERVER": srv.URL, "SCIMBRIDGE_API_KEY": key}, srv
 }

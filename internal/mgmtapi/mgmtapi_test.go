@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimbridge/scimbridge/internal/apitest"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/mgmtapi"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
@@ -43,7 +44,7 @@ func newEnv(t *testing.T) *env {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	portal := &directory.Portal{Store: st, Orgs: st, IDs: svc.IDs, Config: directory.PortalConfig{IdleTimeout: time.Hour, MaxLifetime: 12 * time.Hour}}
 	h := &mgmtapi.Handler{Service: svc, Logger: svc.Logger, PublicURL: "https://scim.example.com", APIKey: bootstrapKey, Portal: portal}
-	srv := httptest.NewServer(h.Routes())
+	srv := httptest.NewServer(apitest.Validate(t, h.Routes()))
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, svc: svc}
 }

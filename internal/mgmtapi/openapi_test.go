@@ -1,7 +1,6 @@
 package mgmtapi
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -9,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -17,72 +15,33 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimbridge/scimbridge/docs"
+	"github.com/scimbridge/scimbridge/internal/apitest"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 	"github.com/scimbridge/scimbridge/internal/sqlstore"
 )
-
-// openAPIOperations reads "METHOD /path" pairs out of the document with a
-// line scanner for the layout docs/openapi.yaml keeps: "paths:" at column
-// 0, each path as "  /api/...:" and each operation as "    get:" below it.
-// Path parameters are normalised to "{}".
-func openAPIOperations(t *testing.T, doc []byte) []string {
-	t.Helper()
-	methods := map[string]bool{"get": true, "put": true, "post": true, "delete": true, "options": true,
-		"head": true, "patch": true, "trace": true}
-	var ops []string
-	inPaths, path := false, ""
-	sc := bufio.NewScanner(bytes.NewReader(doc))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimRight(sc.Text(), " \t")
-		if line == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
-			continue
-		}
-		indent := len(line) - len(strings.TrimLeft(line, " "))
-		text := strings.TrimSpace(line)
-		switch {
-		case indent == 0:
-			inPaths = text == "paths:"
-			path = ""
-		case !inPaths:
-		case indent == 2:
-			path = strings.Trim(strings.TrimSuffix(text, ":"), `"'`)
-			if !strings.HasPrefix(path, "/") || !strings.HasSuffix(text, ":") {
-				t.Fatalf("openapi.yaml line %d: under paths:, expected \"  /path:\", got %q", n, line)
-			}
-		case indent == 4:
-			key := strings.TrimSuffix(text, ":")
-			if methods[key] {
-				if path == "" {
-					t.Fatalf("openapi.yaml line %d: operation %q outside a path", n, key)
-				}
-				ops = append(ops, strings.ToUpper(key)+" "+normalisePath(path))
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if len(ops) == 0 {
-		t.Fatal("openapi.yaml: found no operations under paths:")
-	}
-	return ops
-}
 
 var pathParam = regexp.MustCompile(`\{[^}]*\}`)
 
 func normalisePath(p string) string { return pathParam.ReplaceAllString(p, "{}") }
 
 // TestOpenAPIMatchesRoutes fails when a route is served that the document
-// lacks, or the document has an operation that is not served.
+// lacks, or the document has an operation that is not served. The
+// document's operations come from the OpenAPI library's parse of it.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "openapi.yaml"))
+	spec, err := apitest.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	documented := map[string]int{}
-	for _, op := range openAPIOperations(t, doc) {
-		documented[op]++
+	documented := map[string]bool{}
+	for path, item := range spec.Doc.Paths.Map() {
+		for method := range item.Operations() {
+			documented[strings.ToUpper(method)+" "+normalisePath(path)] = true
+		}
+	}
+	if len(documented) < 20 {
+		t.Fatalf("docs/openapi.yaml: only %d operations parsed", len(documented))
 	}
 	served := map[string]int{}
 	for _, pattern := range (&Handler{}).routeList() {
@@ -93,17 +52,17 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		served[method+" "+normalisePath(path)]++
 	}
 	var missing, extra, dup []string
-	for op := range served {
-		if documented[op] == 0 {
+	for op, n := range served {
+		if !documented[op] {
 			missing = append(missing, op)
-		}
-	}
-	for op, n := range documented {
-		if served[op] == 0 {
-			extra = append(extra, op)
 		}
 		if n > 1 {
 			dup = append(dup, op)
+		}
+	}
+	for op := range documented {
+		if served[op] == 0 {
+			extra = append(extra, op)
 		}
 	}
 	slices.Sort(missing)
@@ -116,32 +75,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		t.Errorf("operations in docs/openapi.yaml that no route serves:\n  %s", strings.Join(extra, "\n  "))
 	}
 	if len(dup) > 0 {
-		t.Errorf("operations in docs/openapi.yaml more than once:\n  %s", strings.Join(dup, "\n  "))
-	}
-}
-
-// TestOpenAPIScanner checks that the line scanner sees both directions of
-// a difference, so the parity test cannot pass vacuously.
-func TestOpenAPIScanner(t *testing.T) {
-	doc := "openapi: 3.1.0\npaths:\n  /api/v1/a/{x}:\n    parameters: []\n    get:\n      responses: {}\n" +
-		"    delete:\n      summary: x\n  \"/api/v1/b\":\n    post:\n      tags: [get]\ncomponents:\n  schemas:\n    get:\n"
-	got := openAPIOperations(t, []byte(doc))
-	want := []string{"GET /api/v1/a/{}", "DELETE /api/v1/a/{}", "POST /api/v1/b"}
-	if !slices.Equal(got, want) {
-		t.Fatalf("got %q, want %q", got, want)
-	}
-}
-
-// TestOpenAPICopyMatchesDocs keeps the embedded copy identical to the
-// source, docs/openapi.yaml.
-func TestOpenAPICopyMatchesDocs(t *testing.T) {
-	src, err := os.ReadFile(filepath.Join("..", "..", "docs", "openapi.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(src, openAPIYAML) {
-		t.Fatal("internal/mgmtapi/openapi.yaml differs from docs/openapi.yaml (the source): " +
-			"run cp docs/openapi.yaml internal/mgmtapi/openapi.yaml")
+		t.Errorf("routes registered more than once:\n  %s", strings.Join(dup, "\n  "))
 	}
 }
 
@@ -160,7 +94,7 @@ func TestOpenAPIServed(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := &directory.Service{Store: st, Schemas: schema.New(), IDs: directory.IDs{Now: time.Now, Rand: rand.Reader}, Logger: logger}
 	const key = "test-bootstrap-key-0123456789abcdef0123"
-	srv := httptest.NewServer((&Handler{Service: svc, Logger: logger, APIKey: key}).Routes())
+	srv := httptest.NewServer(apitest.Validate(t, (&Handler{Service: svc, Logger: logger, APIKey: key}).Routes()))
 	t.Cleanup(srv.Close)
 
 	get := func(withKey bool) (*http.Response, []byte) {
@@ -180,40 +114,10 @@ func TestOpenAPIServed(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/yaml" {
 		t.Fatalf("status %d, Content-Type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	src, err := os.ReadFile(filepath.Join("..", "..", "docs", "openapi.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(body, src) {
+	if !bytes.Equal(body, docs.OpenAPI()) {
 		t.Fatal("the served document differs from docs/openapi.yaml")
 	}
 	if resp, _ := get(false); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("without a key: status %d, want 401", resp.StatusCode)
-	}
-}
-
-// TestOpenAPIPlainScalars catches the YAML mistake a route-parity scan
-// cannot see: a plain (unquoted) value containing ": " or " #", which YAML
-// parsers reject or cut short (it made the whole document unparsable once).
-// Values are checked on "key: value" lines, outside flow mappings.
-func TestOpenAPIPlainScalars(t *testing.T) {
-	doc, err := os.ReadFile("openapi.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := regexp.MustCompile(`^\s*(- )?[A-Za-z_$][\w$-]*: (.+)$`)
-	for i, line := range strings.Split(string(doc), "\n") {
-		m := key.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		v := m[2]
-		switch v[0] {
-		case '"', '\'', '{', '[', '|', '>', '&', '*':
-			continue // quoted, flow or block scalars
-		}
-		if strings.Contains(v, ": ") || strings.Contains(v, " #") {
-			t.Errorf("openapi.yaml:%d: plain value %q contains \": \" or \" #\": quote it", i+1, v)
-		}
 	}
 }

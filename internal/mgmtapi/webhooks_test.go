@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimbridge/scimbridge/internal/apitest"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/mgmtapi"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
@@ -49,7 +50,7 @@ func newWebhookEnv(t *testing.T) (*env, *directory.WebhookService) {
 	svc := &directory.Service{Store: st, Schemas: schema.New(), IDs: ids, Logger: logger}
 	wh := &directory.WebhookService{Store: st, Events: st, Secrets: reverseBox{}, IDs: ids, Logger: logger}
 	h := &mgmtapi.Handler{Service: svc, Webhooks: wh, Logger: logger, PublicURL: "https://scim.example.com", APIKey: bootstrapKey}
-	srv := httptest.NewServer(h.Routes())
+	srv := httptest.NewServer(apitest.Validate(t, h.Routes()))
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, svc: svc}, wh
 }

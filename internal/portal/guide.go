@@ -1,223 +1,102 @@
 package portal
 
 import (
-	"embed"
-	"html"
+	"bytes"
+	"fmt"
 	"html/template"
-	"regexp"
 	"strings"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	extast "github.com/yuin/goldmark/extension/ast"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
+
+	"github.com/scimbridge/scimbridge/docs"
 )
 
-// guideFiles are copies of docs/idp/*.md (guide_test.go keeps them equal),
-// so that the portal shows the same step-by-step guide the docs do.
-//
-//go:embed guides/*.md
-var guideFiles embed.FS
-
-// guideHTML renders the guide of a provider, or "" when there is none.
-func guideHTML(file string) (template.HTML, error) {
-	if file == "" {
-		return "", nil
+// renderGuides renders every provider's setup guide (docs/idp/*.md, the
+// same files the docs show) once, when the portal is built.
+func renderGuides() (map[string]template.HTML, error) {
+	out := map[string]template.HTML{}
+	for _, p := range providerList {
+		if p.Guide == "" {
+			continue
+		}
+		src, err := docs.IdPGuide(p.Guide)
+		if err != nil {
+			return nil, fmt.Errorf("portal: guide %s: %w", p.Guide, err)
+		}
+		h, err := renderMarkdown(src)
+		if err != nil {
+			return nil, fmt.Errorf("portal: rendering guide %s: %w", p.Guide, err)
+		}
+		out[p.Guide] = h
 	}
-	b, err := guideFiles.ReadFile("guides/" + file)
-	if err != nil {
+	return out, nil
+}
+
+// renderMarkdown renders a guide with goldmark (CommonMark and GFM
+// tables). Raw HTML in the source is left out (goldmark's safe default),
+// so everything shown is escaped text. On top of that, for the portal
+// page: the first level-1 heading is dropped (the page has its own title)
+// and the others move one level down (## → h3); only http(s) links stay
+// links, opened in a new tab, while a link to a file of the repository
+// becomes its plain text; tables get the portal's table class.
+func renderMarkdown(src []byte) (template.HTML, error) {
+	md := goldmark.New(
+		goldmark.WithExtensions(extension.Table),
+		goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(guideTransformer{}, 100))),
+	)
+	var b bytes.Buffer
+	if err := md.Convert(src, &b); err != nil {
 		return "", err
 	}
-	return renderMarkdown(string(b)), nil
+	return template.HTML(b.String()), nil // goldmark escapes text and omits raw HTML
 }
 
-// renderMarkdown renders the subset of Markdown the guides use: headings,
-// paragraphs, bullet and numbered lists (with continuation lines and one
-// level of nesting), tables, fenced code blocks, and inline code, bold and
-// links. All text is escaped; only http(s) links become anchors. The first
-// heading is dropped: the page has its own title.
-func renderMarkdown(src string) template.HTML {
-	var b strings.Builder
-	lines := strings.Split(strings.ReplaceAll(src, "\r\n", "\n"), "\n")
-	var para []string
-	var list string // "ul", "ol" or ""
-	var item []string
-	itemClass := ""
-	seenTitle := false
-	flushPara := func() {
-		if len(para) > 0 {
-			b.WriteString("<p>" + inline(strings.Join(para, " ")) + "</p>\n")
-			para = nil
-		}
-	}
-	flushItem := func() {
-		if item != nil {
-			b.WriteString("<li" + itemClass + ">" + inline(strings.Join(item, " ")) + "</li>\n")
-			item = nil
-		}
-	}
-	closeList := func() {
-		flushItem()
-		if list != "" {
-			b.WriteString("</" + list + ">\n")
-			list = ""
-		}
-	}
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		trimmed := strings.TrimSpace(line)
-		indent := len(line) - len(strings.TrimLeft(line, " "))
-		switch {
-		case strings.HasPrefix(trimmed, "```"):
-			flushPara()
-			closeList()
-			var code []string
-			for i++; i < len(lines) && !strings.HasPrefix(strings.TrimSpace(lines[i]), "```"); i++ {
-				code = append(code, lines[i])
-			}
-			b.WriteString("<pre><code>" + html.EscapeString(strings.Join(code, "\n")) + "</code></pre>\n")
-		case trimmed == "":
-			flushPara()
-			flushItem()
-			// A list continues over a blank line when the next line is
-			// another item or indented.
-			if list != "" {
-				j := i + 1
-				if j >= len(lines) || !(listItem.MatchString(lines[j]) || strings.HasPrefix(lines[j], "  ")) {
-					closeList()
-				}
-			}
-		case strings.HasPrefix(trimmed, "#"):
-			flushPara()
-			closeList()
-			level := len(trimmed) - len(strings.TrimLeft(trimmed, "#"))
-			text := strings.TrimSpace(trimmed[level:])
-			if level == 1 && !seenTitle {
-				seenTitle = true
-				continue
-			}
-			if level < 2 {
-				level = 2
-			}
-			if level > 4 {
-				level = 4
-			}
-			tag := "h" + string(rune('0'+level+1)) // ## → h3: the page's h1/h2 are its own
-			b.WriteString("<" + tag + ">" + inline(text) + "</" + tag + ">\n")
-		case strings.HasPrefix(trimmed, "|"):
-			flushPara()
-			closeList()
-			var rows [][]string
-			for ; i < len(lines) && strings.HasPrefix(strings.TrimSpace(lines[i]), "|"); i++ {
-				rows = append(rows, cells(lines[i]))
-			}
-			i--
-			b.WriteString("<div class=\"table-wrap\"><table class=\"guide-table\">\n")
-			for r, cs := range rows {
-				if r == 1 && isSeparator(cs) {
-					continue
-				}
-				tag := "td"
-				if r == 0 {
-					tag = "th"
-				}
-				b.WriteString("<tr>")
-				for _, c := range cs {
-					b.WriteString("<" + tag + ">" + inline(c) + "</" + tag + ">")
-				}
-				b.WriteString("</tr>\n")
-			}
-			b.WriteString("</table></div>\n")
-		case listItem.MatchString(line):
-			flushPara()
-			m := listItem.FindStringSubmatch(line)
-			kind := "ul"
-			if m[2] != "-" && m[2] != "*" {
-				kind = "ol"
-			}
-			flushItem()
-			if list == "" {
-				list = kind
-				b.WriteString("<" + kind + ">\n")
-			}
-			itemClass = ""
-			if indent >= 2 {
-				itemClass = ` class="nested"`
-			}
-			item = []string{m[3]}
-		case list != "" && item != nil && indent >= 2:
-			item = append(item, trimmed)
-		default:
-			closeList()
-			para = append(para, trimmed)
-		}
-	}
-	flushPara()
-	closeList()
-	return template.HTML(b.String())
-}
+// guideTransformer adapts a parsed guide to the portal page.
+type guideTransformer struct{}
 
-var listItem = regexp.MustCompile(`^(\s*)(-|\*|\d+\.)\s+(.*)$`)
-
-func cells(line string) []string {
-	line = strings.TrimSpace(line)
-	line = strings.TrimPrefix(line, "|")
-	line = strings.TrimSuffix(line, "|")
-	// Split on pipes that are not inside backticks.
-	var out []string
-	var cur strings.Builder
-	inCode := false
-	for _, r := range line {
-		switch {
-		case r == '`':
-			inCode = !inCode
-			cur.WriteRune(r)
-		case r == '|' && !inCode:
-			out = append(out, strings.TrimSpace(cur.String()))
-			cur.Reset()
-		default:
-			cur.WriteRune(r)
+func (guideTransformer) Transform(doc *ast.Document, reader text.Reader, pc parser.Context) {
+	var title ast.Node
+	var localLinks []*ast.Link
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if !entering {
+			return ast.WalkContinue, nil
 		}
-	}
-	return append(out, strings.TrimSpace(cur.String()))
-}
-
-func isSeparator(cs []string) bool {
-	for _, c := range cs {
-		if strings.Trim(c, "-: ") != "" {
-			return false
+		switch n := n.(type) {
+		case *ast.Heading:
+			if n.Level == 1 && title == nil {
+				title = n
+				return ast.WalkSkipChildren, nil
+			}
+			n.Level = min(max(n.Level, 2), 4) + 1
+		case *ast.Link:
+			dest := string(n.Destination)
+			if strings.HasPrefix(dest, "https://") || strings.HasPrefix(dest, "http://") {
+				n.SetAttributeString("target", []byte("_blank"))
+				n.SetAttributeString("rel", []byte("noopener noreferrer"))
+			} else {
+				localLinks = append(localLinks, n)
+			}
+		case *extast.Table:
+			n.SetAttributeString("class", []byte("guide-table"))
 		}
-	}
-	return true
-}
-
-var (
-	inlineCode = regexp.MustCompile("`([^`]+)`")
-	bold       = regexp.MustCompile(`\*\*([^*]+)\*\*`)
-	link       = regexp.MustCompile(`\[([^\]]+)\]\(([^)\s]+)\)`)
-)
-
-// inline renders code spans, bold and links in escaped text.
-func inline(s string) string {
-	// Code spans first, kept aside so that their content is not parsed.
-	var codes []string
-	s = inlineCode.ReplaceAllStringFunc(s, func(m string) string {
-		codes = append(codes, "<code>"+html.EscapeString(m[1:len(m)-1])+"</code>")
-		return "\x00" + string(rune('A'+len(codes)-1)) + "\x00"
+		return ast.WalkContinue, nil
 	})
-	var links []string
-	s = link.ReplaceAllStringFunc(s, func(m string) string {
-		p := link.FindStringSubmatch(m)
-		text := html.EscapeString(p[1])
-		if strings.HasPrefix(p[2], "https://") || strings.HasPrefix(p[2], "http://") {
-			links = append(links, `<a href="`+html.EscapeString(p[2])+`" target="_blank" rel="noopener noreferrer">`+text+`</a>`)
-		} else {
-			links = append(links, text)
+	if title != nil {
+		title.Parent().RemoveChild(title.Parent(), title)
+	}
+	for _, l := range localLinks {
+		parent := l.Parent()
+		for c := l.FirstChild(); c != nil; {
+			next := c.NextSibling()
+			parent.InsertBefore(parent, l, c)
+			c = next
 		}
-		return "\x01" + string(rune('A'+len(links)-1)) + "\x01"
-	})
-	s = html.EscapeString(s)
-	s = bold.ReplaceAllString(s, "<strong>$1</strong>")
-	for i, l := range links {
-		s = strings.Replace(s, "\x01"+string(rune('A'+i))+"\x01", l, 1)
+		parent.RemoveChild(parent, l)
 	}
-	for i, c := range codes {
-		s = strings.Replace(s, "\x00"+string(rune('A'+i))+"\x00", c, 1)
-	}
-	return s
 }

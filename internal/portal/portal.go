@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -35,7 +36,8 @@ type Handler struct {
 	// RequestLogEnabled says whether the SCIM request log is recorded.
 	RequestLogEnabled bool
 
-	pages pages
+	pages  pages
+	guides map[string]template.HTML // rendered setup guides by file name (docs/idp)
 }
 
 // New parses the templates and returns the handler; a template error is a
@@ -52,6 +54,9 @@ func New(h Handler) (*Handler, error) {
 		return nil, err
 	}
 	h.pages = p
+	if h.guides, err = renderGuides(); err != nil {
+		return nil, err
+	}
 	return &h, nil
 }
 

@@ -1,7 +1,6 @@
 package portal_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -9,8 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -255,20 +252,5 @@ func TestHeaders(t *testing.T) {
 	}
 	if resp.Header.Get("Location") != "/portal/scim" {
 		t.Errorf("open redirects to %q", resp.Header.Get("Location"))
-	}
-}
-
-// TestGuidesMatchDocs: the portal shows the same guides as docs/idp.
-func TestGuidesMatchDocs(t *testing.T) {
-	files, err := filepath.Glob("guides/*.md")
-	if err != nil || len(files) < 8 {
-		t.Fatalf("guides: %v %v", files, err)
-	}
-	for _, f := range files {
-		a, _ := os.ReadFile(f)
-		b, err := os.ReadFile(filepath.Join("..", "..", "docs", "idp", filepath.Base(f)))
-		if err != nil || !bytes.Equal(a, b) {
-			t.Errorf("internal/portal/%s differs from docs/idp/%s: cp docs/idp/%s internal/portal/guides/ (%v)", f, filepath.Base(f), filepath.Base(f), err)
-		}
 	}
 }

@@ -7,7 +7,7 @@ type provider struct {
 	Name      string
 	Mark      string // one or two letters for the mark
 	Blurb     string
-	Guide     string // file in guides/
+	Guide     string // file in docs/idp/
 	Available bool
 	Why       string // why it is not available
 }

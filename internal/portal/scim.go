@@ -48,10 +48,7 @@ func (h *Handler) providerPage(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return directory.Errorf(directory.KindNotFound, "There is no identity provider called %q.", r.PathValue("slug"))
 	}
-	g, err := guideHTML(p.Guide)
-	if err != nil {
-		return err
-	}
+	g := h.guides[p.Guide]
 	return h.render(w, r, http.StatusOK, "provider", page{Title: p.Name, Tab: "scim", Data: providerData{P: p, Guide: g}})
 }
 
@@ -149,10 +146,7 @@ func (h *Handler) renderDirectory(w http.ResponseWriter, r *http.Request, d dire
 		return err
 	}
 	p := providerByKey(d.Provider)
-	g, err := guideHTML(p.Guide)
-	if err != nil {
-		return err
-	}
+	g := h.guides[p.Guide]
 	status := http.StatusOK
 	if secret != "" && r.Method == http.MethodPost {
 		status = http.StatusCreated
