@@ -8,7 +8,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -108,21 +107,25 @@ func (s *Store) clock() time.Time {
 	return time.Now()
 }
 
-// add queues one event. data and previous are rendered to JSON; a nil
-// previous is stored as NULL.
-func (w *eventWriter) add(typ, subject, member string, data any, previous map[string]any) error {
-	d, err := json.Marshal(data)
-	if err != nil {
-		return fmt.Errorf("encoding %s event: %w", typ, err)
-	}
-	var p []byte
-	if previous != nil {
-		if p, err = json.Marshal(previous); err != nil {
-			return fmt.Errorf("encoding %s event: %w", typ, err)
+// add queues events the domain's rules decided (directory.EventSpec) and
+// gives them their sequences. Data and Previous are rendered to JSON; a
+// nil Previous is stored as NULL.
+func (w *eventWriter) add(specs ...directory.EventSpec) error {
+	for _, e := range specs {
+		d, err := json.Marshal(e.Data)
+		if err != nil {
+			return fmt.Errorf("encoding %s event: %w", e.Type, err)
 		}
+		var p []byte
+		if e.Previous != nil {
+			if p, err = json.Marshal(e.Previous); err != nil {
+				return fmt.Errorf("encoding %s event: %w", e.Type, err)
+			}
+		}
+		w.seq++
+		w.rows = append(w.rows, eventRow{dirID: w.dirID, orgID: w.orgID, at: w.at, typ: e.Type, subject: e.Subject, member: e.Member,
+			data: d, previous: p, seq: w.seq})
 	}
-	w.seq++
-	w.rows = append(w.rows, eventRow{dirID: w.dirID, orgID: w.orgID, at: w.at, typ: typ, subject: subject, member: member, data: d, previous: p, seq: w.seq})
 	return nil
 }
 
@@ -544,67 +547,6 @@ func (s *Store) userRecords(ctx context.Context, tx *sql.Tx, w *eventWriter, use
 	return out, nil
 }
 
-// previousOf returns the fields of before that differ in after, with
-// before's values. Records compare field by field as JSON; raw_attributes
-// compares the SCIM documents attribute by attribute and lists only the
-// top-level attributes that changed (null: the attribute was absent).
-// updated_at and groups are not compared: membership changes have their
-// own events.
-func previousOf(before, after any, beforeDoc, afterDoc map[string]any) (map[string]any, error) {
-	b, err := fields(before)
-	if err != nil {
-		return nil, err
-	}
-	a, err := fields(after)
-	if err != nil {
-		return nil, err
-	}
-	prev := map[string]any{}
-	for k, v := range b {
-		switch k {
-		case "updated_at", "raw_attributes", "groups", "member_count":
-			continue
-		}
-		if !bytes.Equal(v, a[k]) {
-			prev[k] = v
-		}
-	}
-	for k := range a {
-		if _, ok := b[k]; !ok && k != "raw_attributes" && k != "updated_at" && k != "groups" {
-			prev[k] = nil
-		}
-	}
-	raw := map[string]any{}
-	for k, v := range beforeDoc {
-		if !reflect.DeepEqual(v, afterDoc[k]) {
-			raw[k] = v
-		}
-	}
-	for k := range afterDoc {
-		if _, ok := beforeDoc[k]; !ok {
-			raw[k] = nil
-		}
-	}
-	delete(raw, "meta")
-	delete(raw, "members") // membership has its own events
-	if len(raw) > 0 {
-		prev["raw_attributes"] = raw
-	}
-	return prev, nil
-}
-
-func fields(v any) (map[string]json.RawMessage, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encoding event: %w", err)
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("encoding event: %w", err)
-	}
-	return m, nil
-}
-
 // ---- Role changes. ----
 
 // groupGrants returns the roles a group maps to.
@@ -633,13 +575,7 @@ func (s *Store) membershipRoleEvents(ctx context.Context, tx *sql.Tx, w *eventWr
 	if len(gg) == 0 || len(was) == 0 {
 		return nil
 	}
-	ids := make([]string, 0, len(was))
-	for id := range was {
-		if was[id] != is[id] {
-			ids = append(ids, id)
-		}
-	}
-	sort.Strings(ids)
+	ids := directory.MembershipFlips(was, is)
 	if len(ids) == 0 {
 		return nil
 	}
@@ -647,23 +583,7 @@ func (s *Store) membershipRoleEvents(ctx context.Context, tx *sql.Tx, w *eventWr
 	if err != nil {
 		return err
 	}
-	before := map[string]directory.Effective{}
-	var changed []string
-	for _, id := range ids {
-		with := append(append([]directory.RoleGrant(nil), others[id]...), gg...)
-		b, a := others[id], others[id]
-		if was[id] {
-			b = with
-		}
-		if is[id] {
-			a = with
-		}
-		eb, ea := directory.EffectiveRoles(b, w.def), directory.EffectiveRoles(a, w.def)
-		if !reflect.DeepEqual(eb, ea) {
-			before[id] = eb
-			changed = append(changed, id)
-		}
-	}
+	changed, before := directory.MembershipRoleChanges(gg, ids, others, was, is, w.def)
 	return s.roleEvents(ctx, tx, w, changed, before)
 }
 
@@ -682,8 +602,7 @@ func (s *Store) roleEvents(ctx context.Context, tx *sql.Tx, w *eventWriter, ids 
 			return err
 		}
 		for i, r := range recs {
-			b := before[users[i].ID]
-			if err := w.add(directory.EventUserUpdated, r.ID, "", r, map[string]any{"roles": b.Roles, "role": b.Role}); err != nil {
+			if err := w.add(directory.RoleChangeEvent(r, before[users[i].ID])); err != nil {
 				return err
 			}
 		}
@@ -713,17 +632,11 @@ func (s *Store) usersByID(ctx context.Context, tx *sql.Tx, dirID string, ids []s
 	return out, rows.Err()
 }
 
-// roleSnapshot is what decides a directory's effective roles: the default
-// role and the grants of every user that has any.
-type roleSnapshot struct {
-	def    string
-	grants map[string][]directory.RoleGrant
-}
-
-func (s *Store) snapshotRoles(ctx context.Context, tx *sql.Tx, dirID string) (roleSnapshot, error) {
-	var snap roleSnapshot
+// snapshotRoles reads what decides a directory's effective roles.
+func (s *Store) snapshotRoles(ctx context.Context, tx *sql.Tx, dirID string) (directory.RoleSnapshot, error) {
+	var snap directory.RoleSnapshot
 	err := s.txRow(ctx, tx, `SELECT COALESCE((SELECT o.default_role FROM organization_roles o WHERE o.organization_id = d.organization_id), (SELECT r.key FROM roles r WHERE r.is_default), '')
-		FROM directories d WHERE d.id = $1`, dirID).Scan(&snap.def)
+		FROM directories d WHERE d.id = $1`, dirID).Scan(&snap.Default)
 	if err == sql.ErrNoRows {
 		return snap, notFound("directory", dirID)
 	}
@@ -737,14 +650,14 @@ func (s *Store) snapshotRoles(ctx context.Context, tx *sql.Tx, dirID string) (ro
 		return snap, fmt.Errorf("reading roles: %w", err)
 	}
 	defer rows.Close()
-	snap.grants = map[string][]directory.RoleGrant{}
+	snap.Grants = map[string][]directory.RoleGrant{}
 	for rows.Next() {
 		var id string
 		var g directory.RoleGrant
 		if err := rows.Scan(&id, &g.Role, &g.Priority); err != nil {
 			return snap, fmt.Errorf("reading roles: %w", err)
 		}
-		snap.grants[id] = append(snap.grants[id], g)
+		snap.Grants[id] = append(snap.Grants[id], g)
 	}
 	return snap, rows.Err()
 }
@@ -769,7 +682,7 @@ func (s *Store) withRoleEvents(ctx context.Context, tx *sql.Tx, dirIDs []string,
 			return fmt.Errorf("locking directory: %w", err)
 		}
 	}
-	before := make([]roleSnapshot, len(dirIDs))
+	before := make([]directory.RoleSnapshot, len(dirIDs))
 	for i, id := range dirIDs {
 		snap, err := s.snapshotRoles(ctx, tx, id)
 		if err != nil {
@@ -788,37 +701,16 @@ func (s *Store) withRoleEvents(ctx context.Context, tx *sql.Tx, dirIDs []string,
 		if err != nil {
 			return err
 		}
-		b := before[i]
-		candidates := map[string]bool{}
-		if b.def != after.def {
-			ids, err := s.allUserIDs(ctx, tx, dirID)
-			if err != nil {
+		candidates, all := directory.RoleChangeCandidates(before[i], after)
+		if all {
+			if candidates, err = s.allUserIDs(ctx, tx, dirID); err != nil {
 				return err
 			}
-			for _, id := range ids {
-				candidates[id] = true
-			}
-		} else {
-			for id := range b.grants {
-				candidates[id] = true
-			}
-			for id := range after.grants {
-				candidates[id] = true
-			}
 		}
-		prev := map[string]directory.Effective{}
-		var changed []string
-		for id := range candidates {
-			eb, ea := directory.EffectiveRoles(b.grants[id], b.def), directory.EffectiveRoles(after.grants[id], after.def)
-			if !reflect.DeepEqual(eb, ea) {
-				prev[id] = eb
-				changed = append(changed, id)
-			}
-		}
+		changed, prev := directory.RoleChanges(before[i], after, candidates)
 		if len(changed) == 0 {
 			continue
 		}
-		sort.Strings(changed)
 		w, err := s.openEvents(ctx, tx, dirID)
 		if err != nil {
 			return err

@@ -84,11 +84,7 @@ func (s *Store) CreateGroup(ctx context.Context, g directory.Group, members []st
 			}
 		}
 		// A new group has no role mappings: its members' roles do not change.
-		rec := directory.NewGroupRecord(g, w.orgID)
-		if err := w.add(directory.EventGroupCreated, g.ID, "", rec, nil); err != nil {
-			return err
-		}
-		if err := memberEvents(w, directory.EventGroupMemberAdded, g, added); err != nil {
+		if err := w.add(directory.GroupCreatedEvents(directory.NewGroupRecord(g, w.orgID), briefs(added))...); err != nil {
 			return err
 		}
 		return s.flushEvents(ctx, tx, w)
@@ -96,19 +92,17 @@ func (s *Store) CreateGroup(ctx context.Context, g directory.Group, members []st
 	return unknown, err
 }
 
-// memberEvents queues one membership event per member.
-func memberEvents(w *eventWriter, typ string, g directory.Group, ms []memberRef) error {
-	for _, m := range ms {
-		b := directory.MemberBrief{Type: "group", ID: m.id, DisplayName: m.display}
+// briefs names the members whose membership rows a write changed, as
+// membership events carry them.
+func briefs(ms []memberRef) []directory.MemberBrief {
+	out := make([]directory.MemberBrief, len(ms))
+	for i, m := range ms {
+		out[i] = directory.MemberBrief{Type: "group", ID: m.id, DisplayName: m.display}
 		if m.user {
-			b.Type = "user"
-		}
-		data := directory.MemberRecord{Object: "directory_group_membership", Group: directory.GroupBrief{ID: g.ID, Name: g.DisplayName}, Member: b}
-		if err := w.add(typ, g.ID, m.id, data, nil); err != nil {
-			return err
+			out[i].Type = "user"
 		}
 	}
-	return nil
+	return out
 }
 
 // GetGroup implements directory.Store.
@@ -170,11 +164,7 @@ func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now tim
 				is[m.id] = member
 			}
 		}
-		type delta struct {
-			typ string
-			ms  []memberRef
-		}
-		var deltas []delta
+		var deltas []directory.MemberDelta
 		for _, c := range changes {
 			var u []string
 			var added, removed []memberRef
@@ -192,11 +182,11 @@ func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now tim
 			unknown = append(unknown, u...)
 			note(removed, false)
 			note(added, true)
-			deltas = append(deltas, delta{directory.EventGroupMemberRemoved, removed}, delta{directory.EventGroupMemberAdded, added})
+			deltas = append(deltas, directory.MemberDelta{Added: false, Members: briefs(removed)}, directory.MemberDelta{Added: true, Members: briefs(added)})
 		}
 		membersChanged := false
 		for _, d := range deltas {
-			membersChanged = membersChanged || len(d.ms) > 0
+			membersChanged = membersChanged || len(d.Members) > 0
 		}
 		if !docChanged && !membersChanged {
 			out = g
@@ -217,23 +207,13 @@ func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now tim
 			return fmt.Errorf("updating group: %w", err)
 		}
 		out = g
-		if docChanged {
-			rb, ra := directory.NewGroupRecord(before, w.orgID), directory.NewGroupRecord(g, w.orgID)
-			prev, err := previousOf(rb, ra, before.Doc, g.Doc)
-			if err != nil {
-				return err
-			}
-			// A PATCH that only touched members changes no attribute.
-			if len(prev) > 0 {
-				if err := w.add(directory.EventGroupUpdated, g.ID, "", ra, prev); err != nil {
-					return err
-				}
-			}
+		events, err := directory.GroupUpdatedEvents(directory.NewGroupRecord(before, w.orgID), directory.NewGroupRecord(g, w.orgID),
+			before.Doc, g.Doc, docChanged, deltas)
+		if err != nil {
+			return err
 		}
-		for _, d := range deltas {
-			if err := memberEvents(w, d.typ, g, d.ms); err != nil {
-				return err
-			}
+		if err := w.add(events...); err != nil {
+			return err
 		}
 		if err := s.membershipRoleEvents(ctx, tx, w, pk, gg, was, is); err != nil {
 			return err
@@ -419,7 +399,7 @@ func (s *Store) DeleteGroup(ctx context.Context, directoryID, id string, check f
 		if _, err := s.txExec(ctx, tx, `DELETE FROM groups WHERE pk = $1`, pk); err != nil {
 			return fmt.Errorf("deleting group: %w", err)
 		}
-		if err := w.add(directory.EventGroupDeleted, g.ID, "", directory.NewGroupRecord(g, w.orgID), nil); err != nil {
+		if err := w.add(directory.GroupDeletedEvent(directory.NewGroupRecord(g, w.orgID))); err != nil {
 			return err
 		}
 		// Other grants are read after the delete, so pass no group to skip.

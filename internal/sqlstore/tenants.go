@@ -117,12 +117,8 @@ func (s *Store) UpdateDirectory(ctx context.Context, id string, now time.Time, f
 		if err != nil {
 			return err
 		}
-		typ := directory.EventDirectoryDisabled
-		if d.Enabled {
-			typ = directory.EventDirectoryEnabled
-		}
-		rec := directory.DirectoryRecord{Object: "directory", ID: d.ID, OrganizationID: d.OrganizationID, Name: d.Name, Provider: d.Provider, Enabled: d.Enabled}
-		if err := w.add(typ, d.ID, "", rec, nil); err != nil {
+		e, _ := directory.DirectoryStateEvent(d, wasEnabled)
+		if err := w.add(e); err != nil {
 			return err
 		}
 		return s.flushEvents(ctx, tx, w)

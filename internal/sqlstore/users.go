@@ -119,7 +119,7 @@ func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
 		// A new user is in no group: its roles are the default role.
 		eff := directory.Effective{Roles: []string{w.def}, Role: w.def}
 		rec := directory.NewUserRecord(u, w.orgID, nil, &eff)
-		if err := w.add(directory.EventUserCreated, u.ID, "", rec, nil); err != nil {
+		if err := w.add(directory.UserCreatedEvent(rec)); err != nil {
 			return err
 		}
 		return s.flushEvents(ctx, tx, w)
@@ -205,11 +205,11 @@ func (s *Store) userUpdatedEvent(ctx context.Context, tx *sql.Tx, w *eventWriter
 	eff := directory.EffectiveRoles(grants[after.ID], w.def)
 	rb := directory.NewUserRecord(before, w.orgID, groups[after.ID], &eff)
 	ra := directory.NewUserRecord(after, w.orgID, groups[after.ID], &eff)
-	prev, err := previousOf(rb, ra, before.Doc, after.Doc)
+	e, err := directory.UserUpdatedEvent(rb, ra, before.Doc, after.Doc)
 	if err != nil {
 		return err
 	}
-	if err := w.add(directory.EventUserUpdated, after.ID, "", ra, prev); err != nil {
+	if err := w.add(e); err != nil {
 		return err
 	}
 	return s.flushEvents(ctx, tx, w)
@@ -244,7 +244,7 @@ func (s *Store) DeleteUser(ctx context.Context, directoryID, id string, check fu
 		if _, err := s.txExec(ctx, tx, `DELETE FROM users WHERE id = $1 AND directory_id = $2`, id, directoryID); err != nil {
 			return fmt.Errorf("deleting user: %w", err)
 		}
-		if err := w.add(directory.EventUserDeleted, id, "", recs[0], nil); err != nil {
+		if err := w.add(directory.UserDeletedEvent(recs[0])); err != nil {
 			return err
 		}
 		return s.flushEvents(ctx, tx, w)
