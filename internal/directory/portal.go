@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Admin Portal links and sessions (issue 6). A link is a secret URL the app
+// Admin Portal links and sessions (docs/portal.md). A link is a secret URL the app
 // hands to a customer's IT admin; opening it starts a session scoped to one
 // organization. Only hashes of link tokens and session secrets are stored,
 // in the database, so that several processes can share them.

@@ -147,7 +147,7 @@ type Store interface {
 	// group has.
 	CountMembers(ctx context.Context, directoryID, groupID string) (int, error)
 
-	// ---- Roles and role mappings (issue 4). ----
+	// ---- Roles and role mappings (docs/api.md, "Roles"). ----
 	// Effective roles are never stored: they are computed at read time from
 	// membership rows and the directory's mappings (UserRoles +
 	// EffectiveRoles), so changing a mapping is one small write.

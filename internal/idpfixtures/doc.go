@@ -14,7 +14,7 @@
 //	  "idp": "okta",                     // directory of testdata/idp it lives in
 //	  "provider": "okta",                // optional: directory provider; default from idp
 //	  "description": "…",
-//	  "source": "idp-behaviour.md §1.3 [S-OKTA-20]",
+//	  "source": "where the behaviour is documented",
 //	  "base_query": "aadOptscim062020",  // optional: appended to every request's query
 //	  "headers": {"User-Agent": "…"},    // optional: default headers of every step
 //	  "steps": [ step, … ]

@@ -45,7 +45,7 @@ func (h *Handler) routeTable() []route {
 		{"GET /api/v1/directories/{dir_id}/tokens", h.listTokens},
 		{"DELETE /api/v1/directories/{dir_id}/tokens/{token_id}", h.revokeToken},
 		{"GET /api/v1/directories/{dir_id}/requests", h.listRequests},
-		// Organizations, directories, directory users and groups (issue 4).
+		// Organizations, directories, directory users and groups.
 		{"GET /api/v1/organizations", h.listOrganizations},
 		{"PATCH /api/v1/organizations/{org_id}", h.updateOrganization},
 		{"DELETE /api/v1/organizations/{org_id}", h.deleteOrganization},
@@ -56,10 +56,10 @@ func (h *Handler) routeTable() []route {
 		{"GET /api/v1/directories/{dir_id}/groups", h.listGroups},
 		{"GET /api/v1/directories/{dir_id}/groups/{group_id}", h.getGroup},
 		{"GET /api/v1/directories/{dir_id}/groups/{group_id}/members", h.listMembers},
-		// The events feed (issue 5; events.go).
+		// The events feed (events.go).
 		{"GET /api/v1/events", h.listEvents},
 		{"GET /api/v1/events/{event_id}", h.getEvent},
-		// Roles and group-based role assignment (issue 4; roles.go).
+		// Roles and group-based role assignment (roles.go).
 		{"GET /api/v1/roles", h.listRoles},
 		{"POST /api/v1/roles", h.createRole},
 		{"PATCH /api/v1/roles/{key}", h.updateRole},
@@ -68,7 +68,7 @@ func (h *Handler) routeTable() []route {
 		{"PUT /api/v1/directories/{dir_id}/role_mappings", h.putRoleMappings},
 		{"POST /api/v1/directories/{dir_id}/role_mappings/preview", h.previewRoleMappings},
 		{"PUT /api/v1/organizations/{org_id}/default_role", h.setOrganizationDefaultRole},
-		// Webhook endpoints and deliveries (issue 5; webhooks.go).
+		// Webhook endpoints and deliveries (webhooks.go).
 		{"POST /api/v1/webhook_endpoints", h.createWebhookEndpoint},
 		{"GET /api/v1/webhook_endpoints", h.listWebhookEndpoints},
 		{"GET /api/v1/webhook_endpoints/{id}", h.getWebhookEndpoint},
@@ -79,7 +79,7 @@ func (h *Handler) routeTable() []route {
 		{"POST /api/v1/webhook_endpoints/{id}/deliveries/{delivery_id}/retry", h.retryWebhookDelivery},
 		{"POST /api/v1/webhook_endpoints/{id}/test", h.testWebhookEndpoint},
 		{"POST /api/v1/webhook_endpoints/{id}/replay", h.replayWebhookEvents},
-		// Admin Portal links (issue 6; portal.go).
+		// Admin Portal links (portal.go).
 		{"POST /api/v1/organizations/{org_id}/portal_links", h.createPortalLink},
 		{"GET /api/v1/organizations/{org_id}/portal_links", h.listPortalLinks},
 		{"DELETE /api/v1/organizations/{org_id}/portal_links/{link_id}", h.revokePortalLink},

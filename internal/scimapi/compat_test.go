@@ -1,7 +1,7 @@
 package scimapi_test
 
-// Tests for the IdP must-accept checklist of idp-behaviour.md §13, one per
-// item (or per tight group of items), named after the item they prove.
+// Tests for the IdP must-accept checklist (docs/idp-compatibility.md), one
+// per item (or per tight group of items), named after the item they prove.
 // docs/idp-compatibility.md maps every item to its test.
 
 import (

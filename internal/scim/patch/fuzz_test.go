@@ -9,8 +9,8 @@ import (
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 )
 
-// fuzzSeeds are realistic PATCH bodies from the IdPs in idp-behaviour.md,
-// plus malformed ones.
+// fuzzSeeds are realistic PATCH bodies of the IdPs docs/idp-compatibility.md
+// lists, plus malformed ones.
 var fuzzSeeds = []string{
 	`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}`,
 	`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"id":"g1","displayName":"Engineering"}}]}`,
