@@ -10,7 +10,7 @@ import (
 )
 
 // TestOktaLifecycle replays, in order, what Okta's OIN SCIM 2.0 app does
-// for one user (idp-behaviour §1.3): look the user up by userName, create
+// for one user (docs/idp/okta.md): look the user up by userName, create
 // it, read it back, push a profile update with PUT, deactivate with a
 // path-less PATCH, and read it again.
 func TestOktaLifecycle(t *testing.T) {
@@ -82,7 +82,7 @@ func TestOktaLifecycle(t *testing.T) {
 	}
 }
 
-// TestEntraLifecycle replays Entra ID's sequence (idp-behaviour §2.4, §2.5)
+// TestEntraLifecycle replays Entra ID's sequence (docs/idp/entra-id.md)
 // in its default dialect: capitalised ops, string booleans, Remove with a
 // value list, groups queried with excludedAttributes=members.
 func TestEntraLifecycle(t *testing.T) {

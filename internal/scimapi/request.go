@@ -103,7 +103,7 @@ func (p params) get(name string) string { return p[strings.ToLower(name)] }
 // parseQuery parses a query string. Unlike url.ParseQuery it splits only
 // at "&" (a ";" inside a filter value is data), and a malformed escape is
 // an error rather than a silently dropped parameter: a dropped filter
-// would answer with every resource (idp-behaviour §13 item 28).
+// would answer with every resource (docs/idp-compatibility.md item 28).
 func parseQuery(raw string) (params, error) {
 	p := params{}
 	for raw != "" {

@@ -36,7 +36,7 @@ import (
 //     matching element. When nothing matches, a new element is created from
 //     the filter's equality constraints plus the value, e.g.
 //     `emails[type eq "work"].value` → {"type":"work","value":…}. Entra and
-//     its validator need this (idp-behaviour §2.7, SCIM-SDK #416).
+//     its validator need this (docs/idp-compatibility.md, Entra manager shapes).
 //
 // replace (§3.5.2.3)
 //   - singular attribute: set it; complex: merge the given sub-attributes,

@@ -19,7 +19,7 @@ func TestNormalize(t *testing.T) {
 		strict bool
 		want   []string
 	}{
-		// Okta (idp-behaviour §1.3)
+		// Okta (docs/idp/okta.md)
 		{
 			name: "okta deactivate path-less",
 			rt:   user,
@@ -51,7 +51,7 @@ func TestNormalize(t *testing.T) {
 			body: body(`{"op":"replace","value":{"password":"hunter2"}}`),
 			want: nil,
 		},
-		// Entra default dialect (idp-behaviour §2.6, §2.7)
+		// Entra default dialect (docs/idp/entra-id.md)
 		{
 			name: "entra capitalised ops and string boolean",
 			rt:   user,

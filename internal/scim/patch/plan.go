@@ -11,7 +11,7 @@ import (
 // liberal default that real identity providers need.
 type Options struct {
 	// Strict makes the server RFC-strict, for tenants that want it
-	// (idp-behaviour §15; off by default because Okta and Entra break):
+	// (docs/idp-compatibility.md, "strict"; off by default because Okta and Entra break):
 	//   - attributes and sub-attributes not in the schema, and extension
 	//     URNs the resource type does not declare, are rejected with
 	//     invalidPath (invalidValue for unknown sub-attributes inside a
