@@ -36,7 +36,7 @@ import (
 //     matching element. When nothing matches, a new element is created from
 //     the filter's equality constraints plus the value, e.g.
 //     `emails[type eq "work"].value` → {"type":"work","value":…}. Entra and
-//     its validator need this (docs/idp-compatibility.md, Entra manager shapes).
+//     its validator need this (docs/idp-compatibility.md items 75, 76).
 //
 // replace (§3.5.2.3)
 //   - singular attribute: set it; complex: merge the given sub-attributes,

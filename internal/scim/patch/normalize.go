@@ -170,7 +170,7 @@ func (n *normalizer) expand(kind Kind, urn string, obj map[string]any) error {
 // unparsable keys are ignored rather than rejected.
 func (n *normalizer) path(kind Kind, path string, value any, pathless bool) error {
 	// URN-qualified paths are split here, with the resource type's schema
-	// ids, so that URNs holding "." and ":" split right (docs/idp-compatibility.md, Entra extension paths).
+	// ids, so that URNs holding "." and ":" split right (docs/idp-compatibility.md items 60, 64).
 	urn, rest := "", path
 	if isURN(path) {
 		if s := n.rt.SchemaByURN(path); s != nil {
