@@ -54,7 +54,7 @@ var rules = []rule{
 	{pkg: "internal/mgmtapi", internal: []string{"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/web", "docs"}},
 	{pkg: "internal/portal", internal: []string{"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/web", "docs"},
 		external: []string{goldmark}},
-	{pkg: "internal/webhook", internal: []string{"internal/directory"}, note: "no surface, no store"},
+	{pkg: "internal/webhook", internal: []string{"internal/directory"}, external: []string{xsync}, note: "no surface, no store"},
 	{pkg: "internal/app", internal: []string{"internal/config", "internal/directory", "internal/scim/schema", "internal/web", "internal/scimapi",
 		"internal/mgmtapi", "internal/portal", "internal/sqlstore", "internal/webhook", "docs"}, external: []string{prom, xsync},
 		note: "the composition root: the only package that knows concrete types"},

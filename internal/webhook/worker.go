@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/scimbridge/scimbridge/internal/directory"
 )
 
@@ -152,107 +154,126 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := w.defaults(); err != nil {
 		return err
 	}
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		busy     = map[string]int{}
-		inflight int
-		finished = make(chan struct{}, 1)
-	)
-	defer wg.Wait()
-	var lastFanOut, lastPrune, lastHeadAt time.Time
-	var lastHead int64
-	fanOutFull := false
-	for {
-		if ctx.Err() != nil {
-			return nil
-		}
+	var runs errgroup.Group
+	defer runs.Wait() // the runs log what fails; none returns an error
+	l := &loop{busy: map[string]int{}, finished: make(chan struct{}, 1)}
+	for ctx.Err() == nil {
 		// again: loop at once, without waiting, because more work is
 		// known to be ready (a full fan-out batch, or as many runs as
 		// were asked for). Otherwise wait for the poll interval or for a
 		// run that stopped at its length limit.
-		again, writersBusy := false, false
-		if w.Events != nil && (fanOutFull || w.now().Sub(lastFanOut) >= w.Poll) {
-			lastFanOut = w.now()
-			// How fast is the feed growing? (Not how much the fan-out
-			// reads: catching up on a backlog is not write load.)
-			if head, err := w.Events.LastEventPosition(ctx); err == nil {
-				if el := lastFanOut.Sub(lastHeadAt); !lastHeadAt.IsZero() && el > 0 {
-					writersBusy = float64(head-lastHead) >= float64(w.BusyRate)*el.Seconds()
-				}
-				lastHead, lastHeadAt = head, lastFanOut
-			}
-			_, full, err := w.fanOut(ctx)
-			if err != nil && ctx.Err() == nil {
-				w.Logger.ErrorContext(ctx, "webhook fan-out", "error", err)
-			}
-			fanOutFull = full && !writersBusy
-			again = fanOutFull
+		again, writersBusy := w.fanOutStep(ctx, l)
+		if w.claimStep(ctx, l, &runs, writersBusy) {
+			again = true
 		}
-		mu.Lock()
-		free := w.MaxStreams - inflight
-		snapshot := make(map[string]int, len(busy))
-		for k, v := range busy {
-			snapshot[k] = v
-		}
-		mu.Unlock()
-		if free > 0 {
-			now := w.now()
-			runs, err := w.Store.ClaimDeliveries(ctx, directory.ClaimRequest{Owner: w.Owner, Now: now, LeaseUntil: now.Add(w.Lease),
-				MaxRuns: free, RunLength: w.RunLength, PerEndpoint: w.PerEndpoint, Busy: snapshot, Body: w.bodies.get})
-			if err != nil && ctx.Err() == nil {
-				w.Logger.ErrorContext(ctx, "claiming webhook deliveries", "error", err)
-			}
-			for _, run := range runs {
-				id := run.Endpoint.ID
-				mu.Lock()
-				inflight++
-				busy[id]++
-				mu.Unlock()
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					more := w.deliverRun(ctx, run)
-					mu.Lock()
-					inflight--
-					if busy[id]--; busy[id] == 0 {
-						delete(busy, id)
-					}
-					mu.Unlock()
-					if more {
-						select {
-						case finished <- struct{}{}:
-						default:
-						}
-					}
-				}()
-			}
-			again = again || (len(runs) > 0 && len(runs) == free && !writersBusy)
-		}
-		if w.Retention > 0 && w.now().Sub(lastPrune) >= w.PruneEvery {
-			lastPrune = w.now()
+		if w.Retention > 0 && w.now().Sub(l.lastPrune) >= w.PruneEvery {
+			l.lastPrune = w.now()
 			w.prune(ctx)
 		}
-		if again {
-			continue
+		if !again {
+			w.pause(ctx, l, writersBusy)
 		}
-		if writersBusy {
-			// Yield to the writers: no early wake-up by finished runs.
-			t := time.NewTimer(w.BusyPause)
-			select {
-			case <-ctx.Done():
-			case <-t.C:
+	}
+	return nil
+}
+
+// loop is the state Run keeps between its iterations.
+type loop struct {
+	mu       sync.Mutex
+	busy     map[string]int // runs in flight per endpoint
+	inflight int
+	// finished wakes Run when a run stopped at its length limit.
+	finished chan struct{}
+
+	lastFanOut, lastPrune, lastHeadAt time.Time
+	lastHead                          int64
+	fanOutFull                        bool
+}
+
+// fanOutStep fans out when due (at once after a full batch). It reports
+// whether to loop again at once, and whether writers are busy: the feed
+// grows faster than BusyRate, so the worker yields to them.
+func (w *Worker) fanOutStep(ctx context.Context, l *loop) (again, writersBusy bool) {
+	if w.Events == nil || !(l.fanOutFull || w.now().Sub(l.lastFanOut) >= w.Poll) {
+		return false, false
+	}
+	l.lastFanOut = w.now()
+	// How fast is the feed growing? (Not how much the fan-out reads:
+	// catching up on a backlog is not write load.)
+	if head, err := w.Events.LastEventPosition(ctx); err == nil {
+		if el := l.lastFanOut.Sub(l.lastHeadAt); !l.lastHeadAt.IsZero() && el > 0 {
+			writersBusy = float64(head-l.lastHead) >= float64(w.BusyRate)*el.Seconds()
+		}
+		l.lastHead, l.lastHeadAt = head, l.lastFanOut
+	}
+	_, full, err := w.fanOut(ctx)
+	if err != nil && ctx.Err() == nil {
+		w.Logger.ErrorContext(ctx, "webhook fan-out", "error", err)
+	}
+	l.fanOutFull = full && !writersBusy
+	return l.fanOutFull, writersBusy
+}
+
+// claimStep claims as many runs as there are free streams and starts them
+// in runs. It reports whether it got as many as it asked for (more may be
+// ready).
+func (w *Worker) claimStep(ctx context.Context, l *loop, runs *errgroup.Group, writersBusy bool) bool {
+	l.mu.Lock()
+	free := w.MaxStreams - l.inflight
+	snapshot := make(map[string]int, len(l.busy))
+	for k, v := range l.busy {
+		snapshot[k] = v
+	}
+	l.mu.Unlock()
+	if free <= 0 {
+		return false
+	}
+	now := w.now()
+	claimed, err := w.Store.ClaimDeliveries(ctx, directory.ClaimRequest{Owner: w.Owner, Now: now, LeaseUntil: now.Add(w.Lease),
+		MaxRuns: free, RunLength: w.RunLength, PerEndpoint: w.PerEndpoint, Busy: snapshot, Body: w.bodies.get})
+	if err != nil && ctx.Err() == nil {
+		w.Logger.ErrorContext(ctx, "claiming webhook deliveries", "error", err)
+	}
+	for _, run := range claimed {
+		id := run.Endpoint.ID
+		l.mu.Lock()
+		l.inflight++
+		l.busy[id]++
+		l.mu.Unlock()
+		runs.Go(func() error {
+			more := w.deliverRun(ctx, run)
+			l.mu.Lock()
+			l.inflight--
+			if l.busy[id]--; l.busy[id] == 0 {
+				delete(l.busy, id)
 			}
-			t.Stop()
-			continue
-		}
-		t := time.NewTimer(w.Poll)
-		select {
-		case <-ctx.Done():
-		case <-finished:
-		case <-t.C:
-		}
-		t.Stop()
+			l.mu.Unlock()
+			if more {
+				select {
+				case l.finished <- struct{}{}:
+				default:
+				}
+			}
+			return nil
+		})
+	}
+	return len(claimed) > 0 && len(claimed) == free && !writersBusy
+}
+
+// pause waits before the next iteration: the poll interval (cut short by
+// a run that stopped at its length limit), or BusyPause while writers are
+// busy (yielding to them: no early wake-up then).
+func (w *Worker) pause(ctx context.Context, l *loop, writersBusy bool) {
+	d, wake := w.Poll, l.finished
+	if writersBusy {
+		d, wake = w.BusyPause, nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-wake:
+	case <-t.C:
 	}
 }
 
