@@ -161,7 +161,7 @@ func (h *Handler) Routes() http.Handler {
 	// Everything else under the prefix: 405 or 404, as SCIM errors.
 	mux.Handle(prefix, web.Adapt(h.writeError, h.noRoute(mux)))
 
-	return web.Chain(mux, ensureRequestID, h.recordRequests, web.Recover(h.logger, h.writeError), h.canonicalPath)
+	return web.Chain(mux, ensureRequestID, web.LimitHeaders(web.MaxHeaderBytes, h.writeError), h.recordRequests, web.Recover(h.logger, h.writeError), h.canonicalPath)
 }
 
 // authenticated checks the directory token (RFC 7644 §2) before fn runs.
