@@ -1,6 +1,7 @@
 package scimapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -40,4 +41,46 @@ func TestMeNotImplemented(t *testing.T) {
 	}
 	e.do("GET", "Me/whatever", nil).want(t, http.StatusNotImplemented)
 	e.do("GET", "Me", nil, "Authorization", "Bearer nope").want(t, http.StatusUnauthorized)
+}
+
+// PATCH "remove" of active makes it unassigned (RFC 7644 §3.5.2.2): GET
+// omits it, meta.version changes once (a second remove changes nothing),
+// and the app-facing record reads the user as active. It used to stay
+// true in the document, with a new version on every remove.
+func TestPatchRemoveActive(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	remove := map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+		"Operations": []any{map[string]any{"op": "remove", "path": "active"}}}
+	for _, start := range []bool{true, false} {
+		id := e.createUser(fmt.Sprintf("remove.active.%v@example.com", start), map[string]any{"active": start})
+		v0 := e.do("GET", "Users/"+id, nil).want(t, http.StatusOK).str("meta.version")
+		res := e.do("PATCH", "Users/"+id, remove).want(t, http.StatusOK)
+		if _, ok := res.body["active"]; ok {
+			t.Errorf("active=%v, PATCH remove active: the response still has active: %s", start, res.raw)
+		}
+		got := e.do("GET", "Users/"+id, nil).want(t, http.StatusOK)
+		if _, ok := got.body["active"]; ok {
+			t.Errorf("active=%v, after remove: GET still has active: %s", start, got.raw)
+		}
+		v1 := got.str("meta.version")
+		if v1 == v0 {
+			t.Errorf("active=%v: removing active changed nothing (version %s)", start, v1)
+		}
+		if v2 := e.do("PATCH", "Users/"+id, remove).want(t, http.StatusOK).str("meta.version"); v2 != v1 {
+			t.Errorf("active=%v: a second remove changed the version %s → %s", start, v1, v2)
+		}
+		u, err := e.store.GetUser(ctx, e.dir, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !u.Active {
+			t.Errorf("active=%v: after remove, the app-facing record reads active=false", start)
+		}
+		// A PUT without active keeps it unassigned.
+		e.do("PUT", "Users/"+id, map[string]any{"userName": u.UserName}).want(t, http.StatusOK)
+		if got := e.do("GET", "Users/"+id, nil); got.body["active"] != nil {
+			t.Errorf("active=%v: a PUT without active assigned it: %s", start, got.raw)
+		}
+	}
 }
