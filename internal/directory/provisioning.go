@@ -171,6 +171,10 @@ func (s *Service) PatchUser(ctx context.Context, d Directory, id string, body []
 		if err != nil {
 			return false, invalid(err)
 		}
+		// RFC 7643 §2.4: an "add" may repeat a (type, value) pair.
+		if schema.CollapseDuplicates(s.Schemas.User, next.Doc) {
+			changed = true
+		}
 		if !changed || equalDocs(u.Doc, next.Doc) {
 			return false, nil
 		}
@@ -363,6 +367,9 @@ func (s *Service) PatchGroup(ctx context.Context, d Directory, id string, body [
 		changed, err := patch.Apply(s.Schemas.Group, next.Doc, plan.Ops, s.patchOptions(d))
 		if err != nil {
 			return false, nil, invalid(err)
+		}
+		if schema.CollapseDuplicates(s.Schemas.Group, next.Doc) {
+			changed = true
 		}
 		if !changed {
 			return false, changes, nil

@@ -84,3 +84,43 @@ func TestPatchRemoveActive(t *testing.T) {
 		}
 	}
 }
+
+// A (type, value) pair repeated in a multi-valued attribute is returned
+// once (RFC 7643 §2.4), the primary one kept when one is; on POST, PUT and
+// PATCH. It used to be returned as sent, twice.
+func TestDuplicateMultiValuesCollapsed(t *testing.T) {
+	e := newEnv(t)
+	emails := func(r *response) []any { l, _ := r.get("emails").([]any); return l }
+	id := e.createUser("dup@example.com", map[string]any{
+		"emails": []any{
+			map[string]any{"value": "dup@example.com", "type": "work"},
+			map[string]any{"value": "other@example.com", "type": "home"},
+			map[string]any{"value": "DUP@example.com", "type": "Work", "primary": true},
+		},
+		"phoneNumbers": []any{
+			map[string]any{"value": "+1 555 0100", "type": "work"},
+			map[string]any{"value": "+1 555 0100", "type": "work"},
+			map[string]any{"value": "+1 555 0100", "type": "mobile"},
+		},
+	})
+	got := e.do("GET", "Users/"+id, nil).want(t, http.StatusOK)
+	if l := emails(got); len(l) != 2 || got.str("emails.0.value") != "DUP@example.com" || got.get("emails.0.primary") != true || got.str("emails.1.value") != "other@example.com" {
+		t.Errorf("POST: emails = %v, want the primary DUP@example.com first, then other@example.com", l)
+	}
+	if l, _ := got.get("phoneNumbers").([]any); len(l) != 2 {
+		t.Errorf("POST: phoneNumbers = %v, want work and mobile once each", l)
+	}
+	// PATCH add of a pair already there.
+	e.do("PATCH", "Users/"+id, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+		"Operations": []any{map[string]any{"op": "add", "path": "emails", "value": []any{
+			map[string]any{"value": "other@example.com", "type": "home"}}}}}).want(t, http.StatusOK)
+	if l := emails(e.do("GET", "Users/"+id, nil)); len(l) != 2 {
+		t.Errorf("PATCH add: emails = %v, want 2", l)
+	}
+	// PUT with a repeated pair.
+	e.do("PUT", "Users/"+id, map[string]any{"userName": "dup@example.com", "emails": []any{
+		map[string]any{"value": "a@example.com", "type": "work"}, map[string]any{"value": "a@example.com", "type": "work"}}}).want(t, http.StatusOK)
+	if l := emails(e.do("GET", "Users/"+id, nil)); len(l) != 1 {
+		t.Errorf("PUT: emails = %v, want 1", l)
+	}
+}
