@@ -157,6 +157,12 @@ func (s *Store) apply(ctx context.Context, conn *sql.Conn, m migration) error {
 		tx.Rollback()
 		return fmt.Errorf("migrate %s: %w", m.name, err)
 	}
+	if step := s.goStep(m.name); step != nil {
+		if err := step(ctx, tx); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate %s: %w", m.name, err)
+		}
+	}
 	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)`),
 		m.version, m.name, m.checksum, micros(nowUTC())); err != nil {
 		tx.Rollback()
