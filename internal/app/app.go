@@ -40,7 +40,36 @@ type App struct {
 	// Portal issues Admin Portal links and sessions.
 	Portal *directory.Portal
 
+	// Limits are the HTTP server's timeouts; zero fields take the
+	// defaults (see Limits). Set them before Serve.
+	Limits Limits
+
 	portal *portal.Handler // the Admin Portal surface, templates parsed
+}
+
+// Limits bound how long one HTTP request may take. Zero fields take the
+// defaults: 10 s for the request line and headers, 60 s to read the whole
+// request, 60 s from the end of the headers to the end of the response,
+// 120 s for an idle kept-alive connection.
+type Limits struct {
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+}
+
+// withDefaults returns l with its zero fields set to the defaults.
+func (l Limits) withDefaults() Limits {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&l.ReadHeaderTimeout, 10*time.Second)
+	def(&l.ReadTimeout, 60*time.Second)
+	def(&l.WriteTimeout, 60*time.Second)
+	def(&l.IdleTimeout, 120*time.Second)
+	return l
 }
 
 // Open opens and migrates the database and builds the service.
@@ -139,7 +168,7 @@ func (a *App) Handler() http.Handler {
 		web.WriteJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ready"})
 	})
 	mux.Handle("/api/v1/", mgmt.Routes())
-	mux.Handle("/portal/", a.portal.Routes())
+	mux.Handle("/portal/", web.LimitHeaders(web.MaxHeaderBytes, plainError)(a.portal.Routes()))
 	scimRoutes := scim.Routes()
 	// SCIM requests bypass the mux's path cleaning: a base URL pasted with a
 	// trailing slash yields "/scim/v2/dir_x//Users", which the SCIM surface
@@ -152,6 +181,17 @@ func (a *App) Handler() http.Handler {
 		mux.ServeHTTP(w, r)
 	})
 	return web.Chain(root, web.WithRequestID, web.SecurityHeaders, web.AccessLog(a.Logger, time.Now))
+}
+
+// plainError answers requests outside the surfaces (the Admin Portal's
+// header limit) in plain text.
+func plainError(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusInternalServerError
+	var hte *web.HeaderTooLargeError
+	if errors.As(err, &hte) {
+		status = http.StatusRequestHeaderFieldsTooLarge
+	}
+	http.Error(w, err.Error(), status)
 }
 
 // ServeWithDebug is Serve plus Go's pprof handlers on dln, for profiling a
@@ -214,14 +254,17 @@ func (a *App) serveWithLog(ctx context.Context, ln net.Listener) error {
 
 // serveHTTP is Serve without the request log.
 func (a *App) serveHTTP(ctx context.Context, ln net.Listener) error {
+	lim := a.Limits.withDefaults()
 	srv := &http.Server{
 		Handler:           a.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: lim.ReadHeaderTimeout,
+		ReadTimeout:       lim.ReadTimeout,
+		WriteTimeout:      lim.WriteTimeout,
+		IdleTimeout:       lim.IdleTimeout,
+		// Above the surfaces' own limit (web.MaxHeaderBytes), so that a
+		// long URL gets their error format rather than Go's plain text.
+		MaxHeaderBytes: web.ServerMaxHeaderBytes,
+		ErrorLog:       slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

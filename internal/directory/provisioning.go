@@ -89,14 +89,12 @@ func userFields(u *User) error {
 	}
 	u.UserName = name
 	u.ExternalID, _ = u.Doc["externalId"].(string)
-	// A user without "active" is active: IdPs that omit it provision
-	// active users, and deactivate by sending active=false.
+	// A user whose "active" is unassigned is active for the app: IdPs that
+	// omit it provision active users, and deactivate by sending
+	// active=false. The document keeps it unassigned (RFC 7644 §3.5.2.2:
+	// a PATCH "remove" of active leaves no value to return).
 	active, ok := u.Doc["active"].(bool)
-	if !ok {
-		active = true
-		u.Doc["active"] = true
-	}
-	u.Active = active
+	u.Active = active || !ok
 	return nil
 }
 
@@ -111,6 +109,10 @@ func (s *Service) CreateUser(ctx context.Context, d Directory, raw map[string]an
 		return User{}, err
 	}
 	now := s.now()
+	// A user created without "active" is active, and is returned so.
+	if _, ok := doc["active"]; !ok {
+		doc["active"] = true
+	}
 	u := User{ID: id, DirectoryID: d.ID, Doc: doc, Version: 1, CreatedAt: now, UpdatedAt: now}
 	if err := userFields(&u); err != nil {
 		return User{}, err
@@ -135,9 +137,12 @@ func (s *Service) ReplaceUser(ctx context.Context, d Directory, id string, raw m
 		next := *u
 		next.Doc = doc.Clone()
 		// A PUT that omits "active" keeps the current state: clients that
-		// PUT a partial profile must not reactivate a deprovisioned user.
+		// PUT a partial profile must not reactivate a deprovisioned user
+		// (an unassigned active stays unassigned).
 		if _, ok := next.Doc["active"]; !ok {
-			next.Doc["active"] = u.Active
+			if cur, ok := u.Doc["active"]; ok {
+				next.Doc["active"] = cur
+			}
 		}
 		if err := userFields(&next); err != nil {
 			return false, err
@@ -166,7 +171,11 @@ func (s *Service) PatchUser(ctx context.Context, d Directory, id string, body []
 		if err != nil {
 			return false, invalid(err)
 		}
-		if !changed {
+		// RFC 7643 §2.4: an "add" may repeat a (type, value) pair.
+		if schema.CollapseDuplicates(s.Schemas.User, next.Doc) {
+			changed = true
+		}
+		if !changed || equalDocs(u.Doc, next.Doc) {
 			return false, nil
 		}
 		if err := userFields(&next); err != nil {
@@ -360,6 +369,9 @@ func (s *Service) PatchGroup(ctx context.Context, d Directory, id string, body [
 		changed, err := patch.Apply(s.Schemas.Group, next.Doc, plan.Ops, s.patchOptions(d))
 		if err != nil {
 			return false, nil, invalid(err)
+		}
+		if schema.CollapseDuplicates(s.Schemas.Group, next.Doc) {
+			changed = true
 		}
 		if !changed {
 			return false, changes, nil

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -105,7 +104,7 @@ func (h *Handler) Routes() http.Handler {
 	mux.Handle("/api/v1/", web.Adapt(h.writeError, h.authenticated(func(w http.ResponseWriter, r *http.Request) error {
 		return directory.Errorf(directory.KindNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	})))
-	return web.Chain(mux, web.Recover(h.Logger, h.writeError))
+	return web.Chain(mux, web.LimitHeaders(web.MaxHeaderBytes, h.writeError), web.Recover(h.Logger, h.writeError))
 }
 
 func (h *Handler) authenticated(next web.HandlerFunc) web.HandlerFunc {
@@ -127,7 +126,15 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	status, code, msg := http.StatusInternalServerError, "internal", "internal error (request id "+web.RequestID(r.Context())+")"
 	var de *directory.Error
 	var mbe *http.MaxBytesError
+	var hte *web.HeaderTooLargeError
+	gone, started := web.ClientGone(h.Logger, r, err)
 	switch {
+	case started:
+		return // nothing more can be written; ClientGone logged it
+	case errors.As(err, &hte):
+		status, code, msg = http.StatusRequestHeaderFieldsTooLarge, "header_too_large", hte.Error()
+	case gone:
+		status, code, msg = http.StatusRequestTimeout, "request_timeout", "the request body did not arrive in time or the connection was closed; send the request again"
 	case errors.As(err, &mbe):
 		status, code, msg = http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("request body is larger than %d bytes", mbe.Limit)
 	case errors.As(err, &de) && de.Kind != directory.KindInternal:
@@ -157,7 +164,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 // decode reads a JSON object into dst, rejecting unknown fields, trailing
 // data and bodies over 1 MiB, with messages a person can act on.
 func decode(w http.ResponseWriter, r *http.Request, dst any) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	body, err := web.ReadBody(w, r, 1<<20)
 	if err != nil {
 		return err
 	}

@@ -250,7 +250,12 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 	status, heading, text := http.StatusInternalServerError, "Something went wrong", "The portal could not complete this request. Try again in a moment; if it keeps happening, give your application's support team this request id."
 	var de *directory.Error
 	var mbe *http.MaxBytesError
+	gone, started := web.ClientGone(h.Logger, r, err)
 	switch {
+	case started:
+		return // nothing more can be written; ClientGone logged it
+	case gone:
+		status, heading, text = http.StatusRequestTimeout, "The request timed out", "The form did not arrive in time. Try again."
 	case errors.As(err, &mbe):
 		status, heading, text = http.StatusRequestEntityTooLarge, "Too much data", "The form sent too much data."
 	case errors.As(err, &de) && de.Kind != directory.KindInternal:

@@ -62,7 +62,11 @@ func classify(err error) problem {
 	var mbe *http.MaxBytesError
 	var de *directory.Error
 	var se *schema.Error
+	var hte *web.HeaderTooLargeError
 	switch {
+	case errors.As(err, &hte):
+		// RFC 6585 §5; RFC 7644 defines no scimType for it.
+		return problem{status: http.StatusRequestHeaderFieldsTooLarge, detail: hte.Error()}
 	case errors.As(err, &he):
 		return problem{status: he.status, scimType: he.scimType, detail: he.detail, allow: he.allow}
 	case errors.As(err, &mbe):
@@ -117,6 +121,11 @@ func (h *Handler) errorBody(r *http.Request, err error) (problem, errorDoc) {
 // writeError renders every error of this surface, and is the only place
 // that does (RFC 7644 §3.12).
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if gone, started := web.ClientGone(h.logger, r, err); started {
+		return
+	} else if gone {
+		err = &httpError{status: http.StatusRequestTimeout, detail: "the request body did not arrive in time or the connection was closed; send the request again"}
+	}
 	p, doc := h.errorBody(r, err)
 	if p.status == http.StatusUnauthorized {
 		// RFC 6750 §3: a 401 names the scheme the client should use.

@@ -151,10 +151,17 @@ func (h *Handler) Routes() http.Handler {
 	route("POST "+d+"/.search", h.searchAll)
 	route("POST "+d+"/Bulk", h.bulk)
 
+	// /Me (RFC 7644 §3.11) is an alias for the resource of the
+	// authenticated subject; a directory token is no user, so every method
+	// on it is answered 501 Not Implemented, as §3.11 asks of a service
+	// provider that does not support it, after authenticating.
+	route(d+"/Me", h.me)
+	route(d+"/Me/{rest...}", h.me)
+
 	// Everything else under the prefix: 405 or 404, as SCIM errors.
 	mux.Handle(prefix, web.Adapt(h.writeError, h.noRoute(mux)))
 
-	return web.Chain(mux, ensureRequestID, h.recordRequests, web.Recover(h.logger, h.writeError), h.canonicalPath)
+	return web.Chain(mux, ensureRequestID, web.LimitHeaders(web.MaxHeaderBytes, h.writeError), h.recordRequests, web.Recover(h.logger, h.writeError), h.canonicalPath)
 }
 
 // authenticated checks the directory token (RFC 7644 §2) before fn runs.
@@ -205,10 +212,12 @@ func (h *Handler) baseURL(r *http.Request, dir string) string {
 // method, else 404.
 func (h *Handler) noRoute(mux *http.ServeMux) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		dir, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, prefix), "/")
-		if dir == "" {
+		raw, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, prefix), "/")
+		if raw == "" {
 			return directory.Errorf(directory.KindNotFound, "no such endpoint: SCIM endpoints are at %s{directory_id}/…", prefix)
 		}
+		// The same mapping as authenticated: "dir-…" names "dir_…".
+		dir := directoryID(raw)
 		if _, err := h.Service.AuthenticateDirectory(r.Context(), dir, credential(r)); err != nil {
 			h.tagAuthFailure(r, dir, err)
 			return err
@@ -228,6 +237,12 @@ func (h *Handler) noRoute(mux *http.ServeMux) web.HandlerFunc {
 		}
 		return directory.Errorf(directory.KindNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	}
+}
+
+// me answers /Me and everything under it: not supported (RFC 7644 §3.11).
+func (h *Handler) me(w http.ResponseWriter, r *http.Request, c *call) error {
+	return &httpError{status: http.StatusNotImplemented,
+		detail: "/Me is not supported: a directory token authenticates an identity provider, not a user; use /Users/{id}"}
 }
 
 // canonicalPath tolerates a trailing slash ("/Users/") and doubled slashes

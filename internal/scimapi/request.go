@@ -10,21 +10,19 @@ import (
 	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
+	"github.com/scimbridge/scimbridge/internal/web"
 )
 
 // readBody reads the request body, at most limit bytes; beyond it the
 // error is an *http.MaxBytesError (413). The Content-Type is not checked:
 // identity providers send application/scim+json or application/json, with
 // or without a charset, or none at all (RFC 7644 §3.1 asks servers to
-// accept application/json too).
+// accept application/json too). A body that does not arrive (a client that
+// stalls or disconnects) is a *web.ClientGoneError.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err := web.ReadBody(w, r, limit)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, err
-		}
-		return nil, invalid(schema.ErrInvalidSyntax, "reading the request body: %v", err)
+		return nil, err
 	}
 	if hasNUL(body) {
 		// PostgreSQL text cannot hold U+0000, and no directory attribute

@@ -91,7 +91,7 @@ func TestRouting(t *testing.T) {
 		e.do("GET", e.base+"//Users", nil).want(t, http.StatusOK)
 	})
 	t.Run("unknown endpoints are 404 after authentication", func(t *testing.T) {
-		for _, p := range []string{"Nope", "Users/" + id + "/extra", "Me", "", "users"} {
+		for _, p := range []string{"Nope", "Users/" + id + "/extra", "", "users"} { // /Me: 501, TestMeNotImplemented
 			e.do("GET", p, nil).want(t, http.StatusNotFound)
 		}
 		e.do("GET", "/scim/v2/", nil).want(t, http.StatusNotFound)

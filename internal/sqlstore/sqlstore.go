@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -73,10 +71,8 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("opening sqlite: empty path")
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("creating data directory: %w", err)
-		}
+	if err := prepareFiles(path); err != nil {
+		return nil, err
 	}
 	// WAL lets readers run beside the writer; synchronous=FULL makes every
 	// commit durable; foreign keys enforce cascades.

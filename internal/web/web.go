@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -18,11 +19,23 @@ type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
 // ErrorWriter renders an error returned by a HandlerFunc.
 type ErrorWriter func(w http.ResponseWriter, r *http.Request, err error)
 
-// Adapt turns h into an http.Handler that renders errors with ew.
+// Adapt turns h into an http.Handler that renders errors with ew. An
+// error returned after the response has started (typically a write that
+// failed because the client timed out or went away) reaches ew as a
+// *ClientGoneError with Started set, and ew must not write.
 func Adapt(ew ErrorWriter, h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
-			ew(w, r, err)
+		sw := &startedWriter{ResponseWriter: w}
+		if err := h(sw, r); err != nil {
+			if sw.started {
+				var cg *ClientGoneError
+				if errors.As(err, &cg) {
+					cg.Started = true
+				} else {
+					err = &ClientGoneError{Err: err, Started: true}
+				}
+			}
+			ew(sw, r, err)
 		}
 	})
 }

@@ -28,7 +28,7 @@ func compareValue(leaf *schema.Attribute, op Op, lit Value, v any) bool {
 		}
 		a, b := x, lit.Str
 		if leaf == nil || !leaf.CaseExact {
-			a, b = strings.ToLower(a), strings.ToLower(b)
+			a, b = schema.FoldString(a), schema.FoldString(b)
 		}
 		return compareString(op, a, b)
 	case bool:

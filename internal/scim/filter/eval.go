@@ -30,7 +30,7 @@ import (
 //     (even an empty object {}).
 //   - attr[filter] is true iff some element object of attr (or attr itself
 //     when single-valued) satisfies filter, whose paths read that element.
-//   - Strings compare after strings.ToLower when the attribute is not
+//   - Strings compare after schema.FoldString when the attribute is not
 //     caseExact; co/sw/ew are substring/prefix/suffix, gt/ge/lt/le are
 //     byte-wise. dateTime compares instants (an unparsable value matches
 //     nothing); numbers compare as float64; booleans support eq only. A

@@ -589,7 +589,7 @@ func sameScalar(a *schema.Attribute, x, y any) bool {
 		if a != nil && a.CaseExact {
 			return xs == ys
 		}
-		return strings.EqualFold(xs, ys)
+		return schema.FoldString(xs) == schema.FoldString(ys)
 	}
 	if xn, ok := x.(json.Number); ok {
 		if yn, ok := y.(json.Number); ok {

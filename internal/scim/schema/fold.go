@@ -1,11 +1,25 @@
 package schema
 
-import "strings"
+import (
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
+)
 
 // FoldString is how case-insensitive values are compared: simple Unicode
-// lower-casing. Filters on caseExact=false attributes (RFC 7643 §2.2,
-// RFC 7644 §3.4.2.2) compare FoldString of both sides, in memory and in SQL.
-func FoldString(s string) string { return strings.ToLower(s) }
+// lower-casing, then Unicode Normalization Form C, so that "é" sent
+// precomposed (U+00E9) and decomposed (e + U+0301) compare equal. Filters
+// on caseExact=false attributes (RFC 7643 §2.2, RFC 7644 §3.4.2.2) compare
+// FoldString of both sides, in memory and in SQL, and uniqueness of
+// userName and displayName is on FoldString; stored values stay as sent.
+// Stores that index folded values must refold them when this changes.
+func FoldString(s string) string {
+	s = strings.ToLower(s)
+	if norm.NFC.IsNormalString(s) {
+		return s
+	}
+	return norm.NFC.String(s)
+}
 
 // folds reports whether values of a are compared case-insensitively.
 func folds(a *Attribute) bool {

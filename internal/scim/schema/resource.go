@@ -131,7 +131,9 @@ type Options struct {
 //   - "True"/"False" strings become booleans, numeric strings numbers, a
 //     single object for a multi-valued attribute becomes a one-element list,
 //     and a bare string for a complex attribute becomes {"value": s}
-//     (Entra ID's manager).
+//     (Entra ID's manager);
+//   - a (type, value) pair repeated in a multi-valued attribute is kept
+//     once (CollapseDuplicates, RFC 7643 §2.4).
 //
 // Unknown core attributes are dropped unless opts.Strict.
 func Normalize(rt *ResourceType, raw map[string]any, opts Options) (Resource, error) {
@@ -142,6 +144,7 @@ func Normalize(rt *ResourceType, raw map[string]any, opts Options) (Resource, er
 		}
 	}
 	out.Prune()
+	CollapseDuplicates(rt, out)
 	return out, nil
 }
 
