@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 )
@@ -60,7 +58,7 @@ type refoldRow struct {
 // foldChanges reports whether folding text now gives another result than
 // plain lower-casing did.
 func foldChanges(text string) bool {
-	return !norm.NFC.IsNormalString(strings.ToLower(text))
+	return schema.FoldString(text) != strings.ToLower(text)
 }
 
 func (s *Store) refoldTable(ctx context.Context, tx *sql.Tx, table, nameCol, foldCol string,
