@@ -87,6 +87,9 @@ func userFields(u *User) error {
 	if strings.TrimSpace(name) == "" {
 		return &Error{Kind: KindInvalid, ScimType: schema.ErrInvalidValue, Message: "userName is required and must be a non-empty string (RFC 7643 §4.1.1)"}
 	}
+	if err := checkUserIdentifiers(u.Doc); err != nil {
+		return err
+	}
 	u.UserName = name
 	u.ExternalID, _ = u.Doc["externalId"].(string)
 	// A user without "active" is active: IdPs that omit it provision
@@ -196,6 +199,9 @@ func groupFields(g *Group) error {
 	name, _ := g.Doc["displayName"].(string)
 	if strings.TrimSpace(name) == "" {
 		return &Error{Kind: KindInvalid, ScimType: schema.ErrInvalidValue, Message: "displayName is required and must be a non-empty string (RFC 7643 §4.2)"}
+	}
+	if err := checkGroupIdentifiers(g.Doc); err != nil {
+		return err
 	}
 	g.DisplayName = name
 	g.ExternalID, _ = g.Doc["externalId"].(string)
