@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -259,6 +261,33 @@ func malformedCorpus() []malformedCase {
 		}
 	}
 
+	// The Admin Portal: path values, query parameters and form fields.
+	for _, bt := range badTexts {
+		b := bt.enc
+		for _, p := range []struct{ method, path, body string }{
+			{"GET", "/portal/directories/" + b, ""},
+			{"GET", "/portal/directories/" + b + "/status", ""},
+			{"GET", "/portal/directories/{dir}/users/" + b, ""},
+			{"GET", "/portal/directories/{dir}/groups/" + b, ""},
+			{"GET", "/portal/scim/providers/" + b, ""},
+			{"GET", "/portal/users?q=" + b, ""},
+			{"GET", "/portal/users?dir=" + b, ""},
+			{"GET", "/portal/users?after=" + b, ""},
+			{"GET", "/portal/groups?after=" + b, ""},
+			{"GET", "/portal/events?type=" + b, ""},
+			{"GET", "/portal/events?who=" + b, ""},
+			{"GET", "/portal/users?group=" + b, ""},
+			{"GET", "/portal/events/requests?before=" + b, ""},
+			{"POST", "/portal/directories/" + b + "/enable", "csrf={csrf}"},
+			{"POST", "/portal/directories/{dir}/tokens/" + b + "/revoke", "csrf={csrf}"},
+			{"POST", "/portal/scim/providers/custom", "csrf={csrf}&name=" + b},
+			{"POST", "/portal/directories/{dir}/delete", "csrf={csrf}&confirm=" + b},
+			{"POST", "/portal/roles", "csrf={csrf}&role.{group}=" + b},
+		} {
+			add(fmt.Sprintf("portal %s: %s %s %s", bt.name, p.method, p.path, p.body), p.method, p.path, []byte(p.body))
+		}
+	}
+
 	// NUL inside JSON strings (\u0000), and invalid UTF-8 inside JSON.
 	for _, j := range []struct{ name, text string }{{"nul", `a\u0000b`}, {"nul-only", `\u0000`}, {"raw-ff", "a\xffb"}, {"overlong", "\xc0\x80"}} {
 		s := `"` + j.text + `"`
@@ -326,6 +355,9 @@ type corpusEnv struct {
 	key   string
 	token string
 	ids   map[string]string // placeholder → id
+	// portal is a browser signed in to the Admin Portal of the fixture's
+	// organization; ids["csrf"] is its form token.
+	portal *http.Client
 }
 
 func (e *corpusEnv) send(method, path string, body []byte, auth string) (int, []byte) {
@@ -342,9 +374,15 @@ func (e *corpusEnv) send(method, path string, body []byte, auth string) (int, []
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+auth)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := e.srv.Client().Do(req)
+	client := e.srv.Client()
+	if strings.HasPrefix(path, "/portal/") {
+		client = e.portal
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		req.Header.Set("Authorization", "Bearer "+auth)
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		e.t.Fatalf("%s %s: %v", method, path, err)
 	}
@@ -436,6 +474,19 @@ func runCorpus(t *testing.T, cfg config.Config, corpus []malformedCase) map[stri
 	e.must("PUT", "/api/v1/directories/{dir}/role_mappings", map[string]any{"mappings": []any{map[string]any{"group_id": e.ids["group"], "role": "member"}}}, e.key)
 	link := e.must("POST", "/api/v1/organizations/{org}/portal_links", map[string]any{"kind": "share"}, e.key)
 	e.ids["link"] = link["id"].(string)
+	jar, _ := cookiejar.New(nil)
+	e.portal = &http.Client{Jar: jar, Transport: srv.Client().Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	loc := link["location"].(string)
+	if status, page := e.send("GET", loc[strings.Index(loc, "/portal/"):], nil, ""); status >= 400 {
+		t.Fatalf("opening the portal link: %d %s", status, page)
+	}
+	_, page := e.send("GET", "/portal/directories/{dir}", nil, "")
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token in the portal page: %.500s", page)
+	}
+	e.ids["csrf"] = string(m[1])
 	before := e.snapshot()
 
 	start := time.Now()
@@ -470,7 +521,7 @@ func checkMalformedAnswer(t *testing.T, c malformedCase, status int, body []byte
 		return
 	}
 	var doc map[string]any
-	if status >= 400 || status == http.StatusOK && strings.HasSuffix(strings.SplitN(c.path, "?", 2)[0], "/Bulk") {
+	if !strings.HasPrefix(c.path, "/portal/") && status >= 400 || status == http.StatusOK && strings.HasSuffix(strings.SplitN(c.path, "?", 2)[0], "/Bulk") {
 		if err := json.Unmarshal(body, &doc); err != nil {
 			t.Errorf("%s: %d with a body that is not JSON: %.300s", short, status, body)
 			return
@@ -486,6 +537,10 @@ func checkMalformedAnswer(t *testing.T, c malformedCase, status int, body []byte
 			}
 		}
 	case status < 400:
+	case strings.HasPrefix(c.path, "/portal/"):
+		if !bytes.Contains(body, []byte("<html")) {
+			t.Errorf("%s: %d without an HTML page: %.300s", short, status, body)
+		}
 	case strings.HasPrefix(c.path, "/scim/v2/"):
 		schemas, _ := doc["schemas"].([]any)
 		if len(schemas) != 1 || schemas[0] != "urn:ietf:params:scim:api:messages:2.0:Error" || doc["status"] != strconv.Itoa(status) || doc["detail"] == "" {

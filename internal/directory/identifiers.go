@@ -2,8 +2,6 @@ package directory
 
 import (
 	"fmt"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 )
@@ -79,17 +77,4 @@ func checkGroupIdentifiers(doc schema.Resource) error {
 		}
 	}
 	return nil
-}
-
-// CheckText reports why s cannot be stored as text, or "" when it can: the
-// databases hold only valid UTF-8 without NUL (PostgreSQL refuses both).
-// Surfaces call it on every path value and query parameter they pass on.
-func CheckText(s string) string {
-	switch {
-	case !utf8.ValidString(s):
-		return "is not valid UTF-8"
-	case strings.IndexByte(s, 0) >= 0:
-		return "contains a NUL character"
-	}
-	return ""
 }

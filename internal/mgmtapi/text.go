@@ -22,45 +22,16 @@ import (
 // not storable text names nothing that exists (404); such a query
 // parameter is a bad request (400).
 func checkText(pattern string, next web.HandlerFunc) web.HandlerFunc {
-	var names []string
-	for rest := pattern; ; {
-		i := strings.IndexByte(rest, '{')
-		if i < 0 {
-			break
-		}
-		j := strings.IndexByte(rest[i:], '}')
-		if j < 0 {
-			break
-		}
-		names = append(names, strings.TrimSuffix(rest[i+1:i+j], "..."))
-		rest = rest[i+j+1:]
-	}
+	names := web.Wildcards(pattern)
 	return func(w http.ResponseWriter, r *http.Request) error {
-		for _, name := range names {
-			v := r.PathValue(name)
-			if why := directory.CheckText(v); why != "" {
-				return directory.Errorf(directory.KindNotFound, "%s %q does not exist: the path segment %s", name, v, why)
-			}
+		switch b := web.FindBadText(r, names); {
+		case b == nil:
+			return next(w, r)
+		case b.In == "path":
+			return directory.Errorf(directory.KindNotFound, "%s %q does not exist: the path segment %s", b.Name, b.Value, b.Why)
+		default:
+			return directory.Errorf(directory.KindInvalid, "query parameter %q %s: send percent-encoded UTF-8 text", b.Name, b.Why)
 		}
-		if r.URL.RawQuery != "" {
-			q := r.URL.Query()
-			keys := make([]string, 0, len(q))
-			for k := range q {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				if why := directory.CheckText(k); why != "" {
-					return directory.Errorf(directory.KindInvalid, "query parameter name %q %s", k, why)
-				}
-				for _, v := range q[k] {
-					if why := directory.CheckText(v); why != "" {
-						return directory.Errorf(directory.KindInvalid, "query parameter %q %s: percent-encode UTF-8 text", k, why)
-					}
-				}
-			}
-		}
-		return next(w, r)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
+	"github.com/scimbridge/scimbridge/internal/web"
 )
 
 // readBody reads the request body, at most limit bytes; beyond it the
@@ -70,7 +71,7 @@ func hasNUL(body []byte) bool {
 func checkPathValues(r *http.Request) error {
 	for _, name := range []string{"id", "name", "urn"} {
 		v := r.PathValue(name)
-		if why := directory.CheckText(v); why != "" {
+		if why := web.TextProblem(v); why != "" {
 			return directory.Errorf(directory.KindNotFound, "no resource has the id %q: the path segment %s", v, why)
 		}
 	}
@@ -142,7 +143,7 @@ func parseQuery(raw string) (params, error) {
 		if key == "filter" {
 			scimType = schema.ErrInvalidFilter
 		}
-		if why := directory.CheckText(key); why != "" {
+		if why := web.TextProblem(key); why != "" {
 			return nil, invalid(schema.ErrInvalidValue, "query parameter name %q %s", key, why)
 		}
 		val, err := url.QueryUnescape(v)
@@ -151,7 +152,7 @@ func parseQuery(raw string) (params, error) {
 		}
 		// PostgreSQL cannot compare with text that is not UTF-8 or holds
 		// NUL; no stored value can match it either (RFC 7644 §3.12).
-		if why := directory.CheckText(val); why != "" {
+		if why := web.TextProblem(val); why != "" {
 			return nil, invalid(scimType, "query parameter %q %s: percent-encode UTF-8 text", key, why)
 		}
 		if _, dup := p[key]; !dup {
