@@ -38,13 +38,17 @@ func TestMalformedInputCorpus(t *testing.T) {
 	if len(corpus) < 300 {
 		t.Fatalf("the corpus has %d cases, want at least 300", len(corpus))
 	}
-	seen := map[string]bool{}
+	seen, expected := map[string]bool{}, 0
 	for _, c := range corpus {
+		if c.want != 0 {
+			expected++
+		}
 		if seen[c.name] {
 			t.Fatalf("two cases are named %q", c.name)
 		}
 		seen[c.name] = true
 	}
+	t.Logf("%d cases, %d with an exact expected answer", len(corpus), expected)
 	statuses := map[string]map[string]int{}
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
@@ -73,6 +77,10 @@ type malformedCase struct {
 	method string
 	path   string // as sent: escapes are not re-encoded
 	body   []byte
+	// want, when set, is the status the case must get, and wantText
+	// strings its body must contain.
+	want     int
+	wantText []string
 }
 
 // badTexts are encodings of text that cannot be stored: invalid UTF-8,
@@ -121,6 +129,10 @@ func malformedCorpus() []malformedCase {
 	add := func(name, method, path string, body []byte) {
 		cs = append(cs, malformedCase{name: name, method: method, path: path, body: body})
 	}
+	// expect sets what the case added last must answer.
+	expect := func(status int, text ...string) {
+		cs[len(cs)-1].want, cs[len(cs)-1].wantText = status, text
+	}
 	scim := "/scim/v2/{dir}"
 
 	// Oversized identifiers: over the 1,024-byte limit, random
@@ -165,26 +177,33 @@ func malformedCorpus() []malformedCase {
 			v := sizes[size]()
 			doc := withSchema(userURN, userAttrs[attr](v))
 			n := "oversized user " + attr + " " + size
+			named := strings.Replace(attr, "emails.value", "emails[0].value", 1)
+			limit := "limited to 1024 bytes"
 			add(n+" POST", "POST", scim+"/Users", jsonBody(doc))
+			expect(400, `"invalidValue"`, named, limit)
 			put := withSchema(userURN, userAttrs[attr](v))
 			if attr != "userName" {
 				put["userName"] = "alice@example.com"
 			}
 			add(n+" PUT", "PUT", scim+"/Users/{user}", jsonBody(put))
+			expect(400, `"invalidValue"`, named, limit)
 			if attr != "emails.value" {
 				add(n+" PATCH path", "PATCH", scim+"/Users/{user}", jsonBody(map[string]any{"schemas": []any{patchURN},
 					"Operations": []any{map[string]any{"op": "replace", "path": attr, "value": v}}}))
 				add(n+" PATCH no path", "PATCH", scim+"/Users/{user}", jsonBody(map[string]any{"schemas": []any{patchURN},
 					"Operations": []any{map[string]any{"op": "Replace", "value": map[string]any{attr: v}}}}))
+				expect(400, `"invalidValue"`, named, limit)
 			} else {
 				add(n+" PATCH path", "PATCH", scim+"/Users/{user}", jsonBody(map[string]any{"schemas": []any{patchURN},
 					"Operations": []any{map[string]any{"op": "add", "path": "emails", "value": []any{map[string]any{"value": v}}}}}))
+				expect(400, `"invalidValue"`, "emails[1].value", limit)
 			}
 			add(n+" Bulk", "POST", scim+"/Bulk", jsonBody(map[string]any{"schemas": []any{bulkURN}, "Operations": []any{
 				map[string]any{"method": "POST", "path": "/Users", "bulkId": "b1", "data": doc},
 				map[string]any{"method": "PATCH", "path": "/Users/{user}", "data": map[string]any{"schemas": []any{patchURN},
 					"Operations": []any{map[string]any{"op": "replace", "value": map[string]any{"externalId": v}}}}},
 			}}))
+			expect(200, limit, `"status":"400"`)
 		}
 	}
 	for _, attr := range []string{"displayName", "externalId"} {
@@ -192,24 +211,31 @@ func malformedCorpus() []malformedCase {
 			v := sizes[size]()
 			doc := withSchema(groupURN, groupAttrs[attr](v))
 			n := "oversized group " + attr + " " + size
+			limit := "limited to 1024 bytes"
 			add(n+" POST", "POST", scim+"/Groups", jsonBody(doc))
+			expect(400, `"invalidValue"`, attr, limit)
 			put := withSchema(groupURN, groupAttrs[attr](v))
 			if attr != "displayName" {
 				put["displayName"] = "eng"
 			}
 			add(n+" PUT", "PUT", scim+"/Groups/{group}", jsonBody(put))
+			expect(400, `"invalidValue"`, attr, limit)
 			add(n+" PATCH path", "PATCH", scim+"/Groups/{group}", jsonBody(map[string]any{"schemas": []any{patchURN},
 				"Operations": []any{map[string]any{"op": "replace", "path": attr, "value": v}}}))
+			expect(400, `"invalidValue"`, attr, limit)
 			add(n+" Bulk", "POST", scim+"/Bulk", jsonBody(map[string]any{"schemas": []any{bulkURN}, "Operations": []any{
 				map[string]any{"method": "POST", "path": "/Groups", "bulkId": "g1", "data": doc},
 				map[string]any{"method": "PUT", "path": "/Groups/{group}", "data": put},
 			}}))
+			expect(200, limit, `"status":"400"`)
 		}
 	}
 	for _, size := range sizeNames {
 		v := sizes[size]()
 		add("oversized org external_id "+size+" POST", "POST", "/api/v1/organizations", jsonBody(map[string]any{"name": "Big", "external_id": v}))
+		expect(400, "external_id is", "limited to 1024 bytes")
 		add("oversized org external_id "+size+" PATCH", "PATCH", "/api/v1/organizations/{org}", jsonBody(map[string]any{"external_id": v}))
+		expect(400, "external_id is", "limited to 1024 bytes")
 		add("oversized org external_id "+size+" query", "GET", "/api/v1/organizations?external_id="+urlEscape(v), nil)
 		add("oversized filter literal "+size, "GET", scim+"/Users?filter="+urlEscape(`userName eq "`+v+`"`), nil)
 	}
@@ -258,6 +284,14 @@ func malformedCorpus() []malformedCase {
 				body = []byte(`{}`)
 			}
 			add(fmt.Sprintf("bad text %s: %s %s", bt.name, p.method, p.path), p.method, p.path, body)
+			switch {
+			case strings.HasPrefix(p.path, "/scim/v2/"+b):
+				expect(401) // an unknown directory, as for any wrong token
+			case strings.Contains(p.path, "?"):
+				expect(400, "query parameter")
+			case !strings.HasPrefix(p.path, "/scim/v2/dir_"):
+				expect(404)
+			}
 		}
 	}
 
@@ -315,6 +349,14 @@ func malformedCorpus() []malformedCase {
 			{"POST", scim + "/Bulk", `{"schemas":["` + bulkURN + `"],"Operations":[{"method":"POST","path":"/Users","bulkId":"n","data":{"schemas":["` + userURN + `"],"userName":` + s + `}}]}`},
 		} {
 			add(fmt.Sprintf("json %s: %s %s %s", j.name, p.method, p.path, p.body), p.method, p.path, []byte(p.body))
+			switch {
+			case strings.HasPrefix(j.name, "nul") && strings.HasPrefix(p.path, "/api/v1/"):
+				expect(400, "contains a NUL character", `field \"`)
+			case strings.HasPrefix(j.name, "nul"):
+				expect(400, "NUL character")
+			default:
+				expect(400, "not valid UTF-8")
+			}
 		}
 	}
 
@@ -499,6 +541,14 @@ func runCorpus(t *testing.T, cfg config.Config, corpus []malformedCase) map[stri
 		status, body := e.send(c.method, c.path, c.body, auth)
 		statuses[c.name] = status
 		checkMalformedAnswer(t, c, status, body)
+		if c.want != 0 && status != c.want {
+			t.Errorf("%.200s: %d, want %d: %.300s", c.name, status, c.want, body)
+		}
+		for _, s := range c.wantText {
+			if !bytes.Contains(body, []byte(s)) {
+				t.Errorf("%.200s: the answer does not mention %q: %.300s", c.name, s, body)
+			}
+		}
 	}
 	t.Logf("%d malformed requests in %v", len(corpus), time.Since(start).Round(time.Millisecond))
 
