@@ -360,6 +360,21 @@ func malformedCorpus() []malformedCase {
 		}
 	}
 
+	// Escapes inside filter literals that decode to text that cannot be
+	// stored: in query filters, in .search bodies, in PATCH paths.
+	for _, lit := range []string{`a\u0000b`, `\u0000`, `\ud800`, `\udfff\ud800`, `\u00`, `\x00`} {
+		f := `userName eq "` + lit + `"`
+		add("filter escape "+lit+" query", "GET", scim+"/Users?filter="+urlEscape(f), nil)
+		add("filter escape "+lit+" query sw", "GET", scim+"/Users?filter="+urlEscape(`emails[value sw "`+lit+`"]`), nil)
+		add("filter escape "+lit+" groups", "GET", scim+"/Groups?filter="+urlEscape(`members[value eq "`+lit+`"]`), nil)
+		add("filter escape "+lit+" search", "POST", scim+"/Users/.search", jsonBody(map[string]any{
+			"schemas": []any{"urn:ietf:params:scim:api:messages:2.0:SearchRequest"}, "filter": f}))
+		add("filter escape "+lit+" patch remove", "PATCH", scim+"/Groups/{group}", jsonBody(map[string]any{"schemas": []any{patchURN},
+			"Operations": []any{map[string]any{"op": "remove", "path": `members[value eq "` + lit + `"]`}}}))
+		add("filter escape "+lit+" patch user", "PATCH", scim+"/Users/{user}", jsonBody(map[string]any{"schemas": []any{patchURN},
+			"Operations": []any{map[string]any{"op": "remove", "path": `emails[value eq "` + lit + `"]`}}}))
+	}
+
 	// Paging and projection values out of range or of the wrong type.
 	for _, q := range []string{"startIndex=-5", "startIndex=99999999999999999999999", "count=-1", "count=99999999999999999999",
 		"count=1e3", "startIndex=0x10", "sortBy=nosuch", "sortBy=members", "sortOrder=sideways", "attributes=" + strings.Repeat("a,", 2000),

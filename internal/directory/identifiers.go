@@ -2,6 +2,8 @@ package directory
 
 import (
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 )
@@ -77,4 +79,18 @@ func checkGroupIdentifiers(doc schema.Resource) error {
 		}
 	}
 	return nil
+}
+
+// storableIDs returns ids without those no stored id can equal: text that
+// is not UTF-8 or holds NUL, which PostgreSQL cannot even compare (a PATCH
+// path filter such as members[value eq "\u0000"] decodes to one). Like a
+// filter literal with NUL, such an id matches nothing.
+func storableIDs(ids []string) []string {
+	out := ids[:0:0]
+	for _, id := range ids {
+		if utf8.ValidString(id) && strings.IndexByte(id, 0) < 0 {
+			out = append(out, id)
+		}
+	}
+	return out
 }

@@ -345,8 +345,8 @@ func (s *Service) PatchGroup(ctx context.Context, d Directory, id string, body [
 	if delta.Reset {
 		changes = append(changes, MemberChange{Kind: ReplaceMembers, IDs: memberIDs(delta.Add)})
 	} else {
-		if len(delta.Remove) > 0 {
-			changes = append(changes, MemberChange{Kind: RemoveMembers, IDs: delta.Remove})
+		if remove := storableIDs(delta.Remove); len(remove) > 0 {
+			changes = append(changes, MemberChange{Kind: RemoveMembers, IDs: remove})
 		}
 		if len(delta.Add) > 0 {
 			changes = append(changes, MemberChange{Kind: AddMembers, IDs: memberIDs(delta.Add)})
