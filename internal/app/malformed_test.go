@@ -28,11 +28,13 @@ import (
 // TestMalformedInputCorpus sends a generated corpus of malformed requests
 // (oversized identifiers, invalid UTF-8, NUL and overlong encodings in path
 // ids, query parameters, filters and JSON bodies, broken paging values,
-// Bulk and PATCH operations) to the real handler over SQLite and over
-// PostgreSQL, and checks for each one: no 5xx; a SCIM Error body under
-// /scim/v2 and a JSON error with a message under /api/v1; the same status
-// on both backends; and, at the end, the data stored before the corpus ran
-// is unchanged.
+// Bulk and PATCH operations, Admin Portal forms) to the real handler over
+// SQLite and over PostgreSQL, and checks for each one: no 5xx; a SCIM Error
+// body under /scim/v2, a JSON error with a message under /api/v1, an HTML
+// page under /portal; the status and message expected, where the case names
+// one; the same status on both backends; and, at the end, that the data
+// stored before the corpus ran is unchanged. It takes about a second per
+// backend.
 func TestMalformedInputCorpus(t *testing.T) {
 	corpus := malformedCorpus()
 	if len(corpus) < 300 {
@@ -60,7 +62,7 @@ func TestMalformedInputCorpus(t *testing.T) {
 		})
 	}
 	if statuses["sqlite"] == nil || statuses["postgres"] == nil {
-		t.Skip("backend comparison skipped: it needs both SQLite and PostgreSQL (set " + testpg.Env + ")")
+		t.Skip("backend comparison skipped: it needs both SQLite and PostgreSQL to have run (set " + testpg.Env + ")")
 	}
 	for _, c := range corpus {
 		if s, p := statuses["sqlite"][c.name], statuses["postgres"][c.name]; s != p {
@@ -71,7 +73,7 @@ func TestMalformedInputCorpus(t *testing.T) {
 
 // malformedCase is one request of the corpus. path may hold the
 // placeholders {dir}, {user}, {group}, {org}, {hook}, {token}, {link}: the
-// ids of the fixture.
+// ids of the fixture ({csrf}: the portal session's form token).
 type malformedCase struct {
 	name   string
 	method string
