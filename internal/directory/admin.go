@@ -18,6 +18,11 @@ func (s *Service) UpdateOrganization(ctx context.Context, id string, c Organizat
 	if c.Name != nil && strings.TrimSpace(*c.Name) == "" {
 		return Organization{}, Errorf(KindInvalid, "name must not be empty")
 	}
+	if c.ExternalID != nil {
+		if err := checkIdentifier("external_id", *c.ExternalID); err != nil {
+			return Organization{}, err
+		}
+	}
 	return s.Store.UpdateOrganization(ctx, id, s.now(), func(o *Organization) error {
 		if c.Name != nil {
 			o.Name = strings.TrimSpace(*c.Name)

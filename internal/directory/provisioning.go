@@ -87,6 +87,9 @@ func userFields(u *User) error {
 	if strings.TrimSpace(name) == "" {
 		return &Error{Kind: KindInvalid, ScimType: schema.ErrInvalidValue, Message: "userName is required and must be a non-empty string (RFC 7643 §4.1.1)"}
 	}
+	if err := checkUserIdentifiers(u.Doc); err != nil {
+		return err
+	}
 	u.UserName = name
 	u.ExternalID, _ = u.Doc["externalId"].(string)
 	// A user whose "active" is unassigned is active for the app: IdPs that
@@ -207,6 +210,9 @@ func groupFields(g *Group) error {
 	name, _ := g.Doc["displayName"].(string)
 	if strings.TrimSpace(name) == "" {
 		return &Error{Kind: KindInvalid, ScimType: schema.ErrInvalidValue, Message: "displayName is required and must be a non-empty string (RFC 7643 §4.2)"}
+	}
+	if err := checkGroupIdentifiers(g.Doc); err != nil {
+		return err
 	}
 	g.DisplayName = name
 	g.ExternalID, _ = g.Doc["externalId"].(string)
@@ -350,8 +356,8 @@ func (s *Service) PatchGroup(ctx context.Context, d Directory, id string, body [
 	if delta.Reset {
 		changes = append(changes, MemberChange{Kind: ReplaceMembers, IDs: memberIDs(delta.Add)})
 	} else {
-		if len(delta.Remove) > 0 {
-			changes = append(changes, MemberChange{Kind: RemoveMembers, IDs: delta.Remove})
+		if remove := storableIDs(delta.Remove); len(remove) > 0 {
+			changes = append(changes, MemberChange{Kind: RemoveMembers, IDs: remove})
 		}
 		if len(delta.Add) > 0 {
 			changes = append(changes, MemberChange{Kind: AddMembers, IDs: memberIDs(delta.Add)})

@@ -55,11 +55,16 @@ func Redact(body string) string {
 		}
 		body = strings.TrimSuffix(b.String(), "\n")
 	}
-	body = RedactSecrets(body)
-	if !utf8.ValidString(body) {
-		body = strings.ToValidUTF8(body, "\uFFFD")
+	return storableText(RedactSecrets(body))
+}
+
+// storableText replaces what a database text column cannot hold (bytes
+// that are not UTF-8, NUL) with U+FFFD.
+func storableText(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
-	return strings.ReplaceAll(body, "\x00", "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
 }
 
 func redactValue(v any) any {

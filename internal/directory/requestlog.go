@@ -204,8 +204,12 @@ func (l *RequestLogger) write(ctx context.Context, batch []RequestLog) []Request
 	for i := range batch {
 		e := &batch[i]
 		size += int64(len(e.RequestBody) + len(e.ResponseBody))
-		e.Path = RedactSecrets(e.Path)
-		e.UserAgent = RedactSecrets(e.UserAgent)
+		// HTTP allows bytes in the request target and headers that are
+		// not UTF-8; PostgreSQL text does not, and one such entry would
+		// lose the whole batch.
+		e.Path = storableText(RedactSecrets(e.Path))
+		e.UserAgent = storableText(RedactSecrets(e.UserAgent))
+		e.Method, e.RemoteAddr = storableText(e.Method), storableText(e.RemoteAddr)
 		e.RequestBody = Redact(e.RequestBody)
 		e.ResponseBody = Redact(e.ResponseBody)
 	}

@@ -44,6 +44,9 @@ func (s *Service) CreateOrganization(ctx context.Context, name, externalID strin
 	if name == "" {
 		return Organization{}, Errorf(KindInvalid, "name is required")
 	}
+	if err := checkIdentifier("external_id", externalID); err != nil {
+		return Organization{}, err
+	}
 	id, err := s.IDs.New(PrefixOrganization)
 	if err != nil {
 		return Organization{}, err

@@ -99,7 +99,7 @@ func (h *Handler) routeList() []string {
 func (h *Handler) Routes() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range h.routeTable() {
-		mux.Handle(rt.pattern, web.Adapt(h.writeError, h.authenticated(rt.fn)))
+		mux.Handle(rt.pattern, web.Adapt(h.writeError, h.authenticated(checkText(rt.pattern, rt.fn))))
 	}
 	mux.Handle("/api/v1/", web.Adapt(h.writeError, h.authenticated(func(w http.ResponseWriter, r *http.Request) error {
 		return directory.Errorf(directory.KindNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
@@ -170,6 +170,9 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
+	}
+	if err := checkBodyText(body); err != nil {
+		return err
 	}
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.DisallowUnknownFields()

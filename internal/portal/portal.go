@@ -118,12 +118,30 @@ func (h *Handler) Routes() http.Handler {
 	mux.Handle("GET /portal/open", web.Adapt(h.renderError, h.open))
 	mux.Handle("GET /portal/static/{file}", web.Adapt(h.renderError, h.static))
 	for _, rt := range h.routeTable() {
-		mux.Handle(rt.pattern, web.Adapt(h.renderError, h.authenticated(rt.fn)))
+		mux.Handle(rt.pattern, web.Adapt(h.renderError, h.authenticated(checkText(rt.pattern, rt.fn))))
 	}
 	mux.Handle("/portal/", web.Adapt(h.renderError, func(w http.ResponseWriter, r *http.Request) error {
 		return directory.Errorf(directory.KindNotFound, "There is no page at this address.")
 	}))
 	return web.Chain(mux, h.headers, web.Recover(h.Logger, h.renderError))
+}
+
+// checkText wraps the handler of a route (after authenticated, which
+// parses forms): a path value that is not UTF-8 text or holds NUL names
+// nothing (404), such a query parameter or form field is refused (400),
+// before it reaches the database, which could not store or compare it.
+func checkText(pattern string, next web.HandlerFunc) web.HandlerFunc {
+	names := web.Wildcards(pattern)
+	return func(w http.ResponseWriter, r *http.Request) error {
+		switch b := web.FindBadText(r, names); {
+		case b == nil:
+			return next(w, r)
+		case b.In == "path":
+			return directory.Errorf(directory.KindNotFound, "There is no page at this address.")
+		default:
+			return directory.Errorf(directory.KindInvalid, "The %s value %q %s; use plain text.", b.In, b.Name, b.Why)
+		}
+	}
 }
 
 // headers sets the portal's security headers: a strict content security

@@ -175,6 +175,9 @@ func (h *Handler) authenticated(fn handlerFunc) web.HandlerFunc {
 			return err
 		}
 		tagRequest(r, dir)
+		if err := checkPathValues(r); err != nil {
+			return err
+		}
 		q, err := parseQuery(r.URL.RawQuery)
 		if err != nil {
 			return err

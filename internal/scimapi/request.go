@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
+	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 	"github.com/scimbridge/scimbridge/internal/web"
 )
@@ -23,6 +25,11 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 	body, err := web.ReadBody(w, r, limit)
 	if err != nil {
 		return nil, err
+	}
+	if !utf8.Valid(body) {
+		// RFC 8259 §8.1: JSON text is UTF-8. Decoding would silently turn
+		// the bad bytes into U+FFFD, storing something the client never sent.
+		return nil, invalid(schema.ErrInvalidSyntax, "the request body is not valid UTF-8 (RFC 8259 §8.1): send JSON text encoded as UTF-8")
 	}
 	if hasNUL(body) {
 		// PostgreSQL text cannot hold U+0000, and no directory attribute
@@ -53,6 +60,19 @@ func hasNUL(body []byte) bool {
 		}
 		i = j + 5
 	}
+}
+
+// checkPathValues answers 404 for a path id that is not text a resource
+// id can be (invalid UTF-8 or NUL): no resource has it, and PostgreSQL
+// could not even compare it.
+func checkPathValues(r *http.Request) error {
+	for _, name := range []string{"id", "name", "urn"} {
+		v := r.PathValue(name)
+		if why := web.TextProblem(v); why != "" {
+			return directory.Errorf(directory.KindNotFound, "no resource has the id %q: the path segment %s", v, why)
+		}
+	}
+	return nil
 }
 
 // decodeObject decodes a request body that must be one JSON object, with
@@ -116,13 +136,21 @@ func parseQuery(raw string) (params, error) {
 			return nil, invalid(schema.ErrInvalidValue, "the query string is not valid URL encoding near %q", k)
 		}
 		key = strings.ToLower(key)
+		scimType := schema.ErrInvalidValue
+		if key == "filter" {
+			scimType = schema.ErrInvalidFilter
+		}
+		if why := web.TextProblem(key); why != "" {
+			return nil, invalid(schema.ErrInvalidValue, "query parameter name %q %s", key, why)
+		}
 		val, err := url.QueryUnescape(v)
 		if err != nil {
-			scimType := schema.ErrInvalidValue
-			if key == "filter" {
-				scimType = schema.ErrInvalidFilter
-			}
 			return nil, invalid(scimType, "query parameter %q is not valid URL encoding: escape %% as %%25", key)
+		}
+		// PostgreSQL cannot compare with text that is not UTF-8 or holds
+		// NUL; no stored value can match it either (RFC 7644 §3.12).
+		if why := web.TextProblem(val); why != "" {
+			return nil, invalid(scimType, "query parameter %q %s: percent-encode UTF-8 text", key, why)
 		}
 		if _, dup := p[key]; !dup {
 			p[key] = val

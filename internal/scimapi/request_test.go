@@ -74,7 +74,7 @@ func TestBodyTooLarge(t *testing.T) {
 	}
 	// Bulk has its own limit (default 16 MiB), not MaxBodyBytes.
 	e.do("POST", "Bulk", bulkRequest(0, map[string]any{"method": "POST", "path": "/Users", "bulkId": "b",
-		"data": map[string]any{"userName": "bulkbig@example.com", "displayName": strings.Repeat("y", 2048)}})).want(t, http.StatusOK)
+		"data": map[string]any{"userName": "bulkbig@example.com", "title": strings.Repeat("y", 2048)}})).want(t, http.StatusOK)
 }
 
 func TestRouting(t *testing.T) {

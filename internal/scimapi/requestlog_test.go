@@ -77,7 +77,7 @@ func TestRequestLogRecordsAndRedacts(t *testing.T) {
 	do("GET", `Users?filter=userName%20eq%20%22`+otherToken+`%22`, nil)
 	// A body over the cap is cut, and a cut body that mentions a password
 	// is not kept at all.
-	long := `{"schemas":["` + logUserSchema + `"],"password":"Cut-Secret-4","userName":"cut@example.com","displayName":"` + strings.Repeat("x", scimapi.MaxLoggedBody) + `"}`
+	long := `{"schemas":["` + logUserSchema + `"],"password":"Cut-Secret-4","userName":"cut@example.com","title":"` + strings.Repeat("x", scimapi.MaxLoggedBody) + `"}`
 	do("POST", "Users", long)
 	// A wrong token for an existing directory: logged (401).
 	do("GET", "Users", nil, "Authorization", "Bearer "+otherToken)

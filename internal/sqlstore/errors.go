@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -10,6 +11,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
 )
 
 // nowUTC is used only to stamp applied migrations.
@@ -47,6 +49,30 @@ func isForeignKey(err error) bool {
 func retryable(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
+}
+
+// refusedValue maps PostgreSQL's refusals of a value the request supplied
+// to directory.KindInvalid: 54000 program_limit_exceeded (an index entry
+// over the B-tree limit of about 2,700 bytes, a JSON document too large),
+// 22021 character_not_in_repertoire (invalid UTF-8, NUL in text) and 22P05
+// untranslatable_character (\u0000 in jsonb). The surfaces validate input
+// before it gets here (directory.MaxIdentifierBytes, directory.CheckText);
+// this is the defence in depth that keeps a value they missed a 400 rather
+// than a 500. Other errors are returned unchanged.
+func refusedValue(err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch pe.Code {
+	case "54000":
+		return &directory.Error{Kind: directory.KindInvalid, ScimType: schema.ErrInvalidValue, Err: err,
+			Message: fmt.Sprintf("a value is too large for the database to store or index; identifiers are limited to %d bytes", directory.MaxIdentifierBytes)}
+	case "22021", "22P05":
+		return &directory.Error{Kind: directory.KindInvalid, ScimType: schema.ErrInvalidValue, Err: err,
+			Message: "a value holds text the database cannot store: invalid UTF-8 or a NUL character"}
+	}
+	return err
 }
 
 // translate maps driver errors to the directory error contract.

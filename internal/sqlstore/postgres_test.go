@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
@@ -124,5 +125,30 @@ func TestPostgresDeadlockRetried(t *testing.T) {
 	}
 	if runs[0]+runs[1] != 3 {
 		t.Errorf("the two transactions ran %d and %d times, want one of them twice", runs[0], runs[1])
+	}
+}
+
+// TestPostgresRefusedValuesAreInvalid checks the defence in depth behind
+// the surfaces' input validation: a value PostgreSQL refuses (an index entry
+// over the B-tree limit, NUL or invalid UTF-8 in text) reaches the caller as
+// directory.KindInvalid, not as an internal error.
+func TestPostgresRefusedValuesAreInvalid(t *testing.T) {
+	ctx := context.Background()
+	s := openPostgresTest(t, newPostgresSchema(t), true)
+	// Random letters do not compress, so the index entry stays too large.
+	r := rand.New(rand.NewPCG(1, 2))
+	long := make([]byte, 3000)
+	for i := range long {
+		long[i] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[r.IntN(62)]
+	}
+	for name, o := range map[string]directory.Organization{
+		"external_id over the index limit": {ID: "org_long", Name: "x", ExternalID: string(long)},
+		"NUL in a name":                    {ID: "org_nul", Name: "a\x00b"},
+		"invalid UTF-8 in a name":          {ID: "org_utf8", Name: "caf\xe9"},
+	} {
+		err := s.CreateOrganization(ctx, o)
+		if directory.KindOf(err) != directory.KindInvalid {
+			t.Errorf("%s: CreateOrganization = %v (kind %v), want kind invalid", name, err, directory.KindOf(err))
+		}
 	}
 }

@@ -210,7 +210,7 @@ func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		if attempt < 4 && retryable(err) && ctx.Err() == nil {
 			continue
 		}
-		return err
+		return refusedValue(err)
 	}
 }
 
