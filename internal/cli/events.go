@@ -114,6 +114,17 @@ func (a *apiCmd) printEvent(e client.Event) error {
 		_, err = fmt.Fprintln(a.env.Stdout, string(b))
 		return err
 	}
+	line := fmt.Sprintf("%s  %-48s  %s #%d  %s", e.OccurredAt.UTC().Format(time.RFC3339), e.Type, dash(e.DirectoryID), e.Sequence, eventAbout(e))
+	if changed := changedAttributes(e); len(changed) > 0 {
+		line += "  (changed: " + strings.Join(changed, ", ") + ")"
+	}
+	_, err := fmt.Fprintln(a.env.Stdout, line)
+	return err
+}
+
+// eventAbout names what an event is about: a user, a group, or a member
+// of a group.
+func eventAbout(e client.Event) string {
 	var d struct {
 		ID       string `json:"id"`
 		UserName string `json:"user_name"`
@@ -127,29 +138,27 @@ func (a *apiCmd) printEvent(e client.Event) error {
 		} `json:"member"`
 	}
 	_ = json.Unmarshal(e.Data, &d)
-	about := d.ID
 	switch {
 	case d.UserName != "":
-		about += " " + d.UserName
+		return d.ID + " " + d.UserName
 	case d.Member.ID != "":
-		about = d.Member.ID + " " + d.Member.DisplayName + " in " + d.Group.Name
+		return d.Member.ID + " " + d.Member.DisplayName + " in " + d.Group.Name
 	case d.Name != "":
-		about += " " + d.Name
+		return d.ID + " " + d.Name
 	}
-	var changed []string
-	if len(e.PreviousAttributes) > 0 {
-		var prev map[string]json.RawMessage
-		if json.Unmarshal(e.PreviousAttributes, &prev) == nil {
-			for k := range prev {
-				changed = append(changed, k)
-			}
-		}
+	return d.ID
+}
+
+// changedAttributes lists, sorted, the attributes an update event changed.
+func changedAttributes(e client.Event) []string {
+	var prev map[string]json.RawMessage
+	if len(e.PreviousAttributes) == 0 || json.Unmarshal(e.PreviousAttributes, &prev) != nil {
+		return nil
 	}
-	line := fmt.Sprintf("%s  %-48s  %s #%d  %s", e.OccurredAt.UTC().Format(time.RFC3339), e.Type, dash(e.DirectoryID), e.Sequence, about)
-	if len(changed) > 0 {
-		sort.Strings(changed)
-		line += "  (changed: " + strings.Join(changed, ", ") + ")"
+	changed := make([]string, 0, len(prev))
+	for k := range prev {
+		changed = append(changed, k)
 	}
-	_, err := fmt.Fprintln(a.env.Stdout, line)
-	return err
+	sort.Strings(changed)
+	return changed
 }
