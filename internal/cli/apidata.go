@@ -28,31 +28,31 @@ func userRows(us ...client.User) func(io.Writer) {
 	}
 }
 
-func usersCmd(ctx context.Context, a *apiCmd, sub string, args []string) error {
-	switch sub {
-	case "list":
-		var o client.ListUsersOptions
-		a.fs.StringVar(&o.GroupID, "group", "", "only members (direct or nested) of this group id")
-		a.fs.StringVar(&o.Email, "email", "", "only the user with this email")
-		a.fs.StringVar(&o.Q, "q", "", "free text over user name, names and emails")
-		a.fs.Func("active", "true or false: only active or inactive users", func(s string) error {
-			b, err := strconv.ParseBool(s)
-			o.Active = &b
-			return err
-		})
-		a.fs.Func("updated-after", "only users changed after this RFC 3339 time", func(s string) (err error) {
-			o.UpdatedAfter, err = time.Parse(time.RFC3339, s)
-			return err
-		})
-		a.fs.BoolVar(&o.IncludeDetail, "detail", false, "include the full SCIM document (raw_attributes) in --json output")
-		limit := a.fs.Int("limit", 0, "print at most this many users; 0 prints all")
-		if err := a.parse(args, "DIR_ID"); err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
+func usersCommand() command {
+	return command{name: "users", summary: "a directory's users", subs: []command{
+		{name: "list", pos: []string{"DIR_ID"}, flagsHint: "[--group G] [--email E] [--q TEXT] [--active B] [--limit N]",
+			summary: "list users", api: usersList},
+		{name: "get", pos: []string{"DIR_ID", "USER_ID"}, flagsHint: "[--detail]", summary: "show a user", api: usersGet},
+	}}
+}
+
+func usersList(a *apiCmd) apiFunc {
+	var o client.ListUsersOptions
+	a.fs.StringVar(&o.GroupID, "group", "", "only members (direct or nested) of this group id")
+	a.fs.StringVar(&o.Email, "email", "", "only the user with this email")
+	a.fs.StringVar(&o.Q, "q", "", "free text over user name, names and emails")
+	a.fs.Func("active", "true or false: only active or inactive users", func(s string) error {
+		b, err := strconv.ParseBool(s)
+		o.Active = &b
+		return err
+	})
+	a.fs.Func("updated-after", "only users changed after this RFC 3339 time", func(s string) (err error) {
+		o.UpdatedAfter, err = time.Parse(time.RFC3339, s)
+		return err
+	})
+	a.fs.BoolVar(&o.IncludeDetail, "detail", false, "include the full SCIM document (raw_attributes) in --json output")
+	limit := a.fs.Int("limit", 0, "print at most this many users; 0 prints all")
+	return func(ctx context.Context, c *client.Client) error {
 		o.PageSize = 100
 		if *limit > 0 && *limit < 100 {
 			o.PageSize = *limit
@@ -68,22 +68,18 @@ func usersCmd(ctx context.Context, a *apiCmd, sub string, args []string) error {
 			}
 		}
 		return a.print(us, userHeader, userRows(us...))
-	case "get":
-		detail := a.fs.Bool("detail", false, "include the full SCIM document (raw_attributes) in --json output")
-		if err := a.parse(args, "DIR_ID", "USER_ID"); err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
+	}
+}
+
+func usersGet(a *apiCmd) apiFunc {
+	detail := a.fs.Bool("detail", false, "include the full SCIM document (raw_attributes) in --json output")
+	return func(ctx context.Context, c *client.Client) error {
 		u, err := c.GetUser(ctx, a.args[0], a.args[1], *detail)
 		if err != nil {
 			return err
 		}
 		return a.print(u, userHeader, userRows(u))
 	}
-	return unknownSub("users", sub)
 }
 
 const groupHeader = "ID\tNAME\tEXTERNAL ID\tUPDATED"
@@ -96,33 +92,31 @@ func groupRows(gs ...client.Group) func(io.Writer) {
 	}
 }
 
-func groupsCmd(ctx context.Context, a *apiCmd, sub string, args []string) error {
-	switch sub {
-	case "list":
-		var o client.ListGroupsOptions
-		a.fs.StringVar(&o.UserID, "user", "", "only groups this user id is a direct member of")
-		a.fs.StringVar(&o.Q, "q", "", "free text over the group name")
-		if err := a.parse(args, "DIR_ID"); err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
+func groupsCommand() command {
+	dirGroup := []string{"DIR_ID", "GROUP_ID"}
+	return command{name: "groups", summary: "a directory's groups", subs: []command{
+		{name: "list", pos: []string{"DIR_ID"}, flagsHint: "[--user U] [--q TEXT]", summary: "list groups", api: groupsList},
+		{name: "get", pos: dirGroup, summary: "show a group", api: groupsGet},
+		{name: "members", pos: dirGroup, summary: "list a group's members", api: groupsMembers},
+	}}
+}
+
+func groupsList(a *apiCmd) apiFunc {
+	var o client.ListGroupsOptions
+	a.fs.StringVar(&o.UserID, "user", "", "only groups this user id is a direct member of")
+	a.fs.StringVar(&o.Q, "q", "", "free text over the group name")
+	return func(ctx context.Context, c *client.Client) error {
 		o.PageSize = 100
 		gs, err := collect(c.Groups(ctx, a.args[0], o))
 		if err != nil {
 			return err
 		}
 		return a.print(gs, groupHeader, groupRows(gs...))
-	case "get":
-		if err := a.parse(args, "DIR_ID", "GROUP_ID"); err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
+	}
+}
+
+func groupsGet(a *apiCmd) apiFunc {
+	return func(ctx context.Context, c *client.Client) error {
 		g, err := c.GetGroup(ctx, a.args[0], a.args[1])
 		if err != nil {
 			return err
@@ -130,14 +124,11 @@ func groupsCmd(ctx context.Context, a *apiCmd, sub string, args []string) error 
 		return a.print(g, "ID\tNAME\tEXTERNAL ID\tMEMBERS\tUPDATED", func(w io.Writer) {
 			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\n", g.ID, g.Name, dash(g.ExternalID), g.MemberCount, fmtTime(g.UpdatedAt))
 		})
-	case "members":
-		if err := a.parse(args, "DIR_ID", "GROUP_ID"); err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
+	}
+}
+
+func groupsMembers(a *apiCmd) apiFunc {
+	return func(ctx context.Context, c *client.Client) error {
 		ms, err := collect(c.Members(ctx, a.args[0], a.args[1], client.ListOptions{PageSize: 100}))
 		if err != nil {
 			return err
@@ -148,7 +139,6 @@ func groupsCmd(ctx context.Context, a *apiCmd, sub string, args []string) error 
 			}
 		})
 	}
-	return unknownSub("groups", sub)
 }
 
 const roleHeader = "KEY\tNAME\tDEFAULT\tDESCRIPTION"
@@ -165,59 +155,64 @@ func roleRows(rs ...client.Role) func(io.Writer) {
 	}
 }
 
-func rolesCmd(ctx context.Context, a *apiCmd, sub string, args []string) error {
-	var r client.Role
-	var u client.RoleUpdate
-	var names []string
-	switch sub {
-	case "list":
-	case "create":
-		a.fs.StringVar(&r.Key, "key", "", "the role's key, used in your app (required)")
-		a.fs.StringVar(&r.Name, "name", "", "the role's display name (required)")
-		a.fs.StringVar(&r.Description, "description", "", "what the role may do")
-		a.fs.BoolVar(&r.Default, "default", false, "make it the default role")
-	case "update":
-		a.fs.Func("name", "new display name", func(s string) error { u.Name = &s; return nil })
-		a.fs.Func("description", "new description", func(s string) error { u.Description = &s; return nil })
-		a.fs.BoolFunc("default", "make it the default role", func(string) error { t := true; u.Default = &t; return nil })
-		names = []string{"KEY"}
-	case "delete":
-		names = []string{"KEY"}
-	default:
-		return unknownSub("roles", sub)
-	}
-	if err := a.parse(args, names...); err != nil {
-		return err
-	}
-	if sub == "create" && (r.Key == "" || r.Name == "") {
-		return usageError{"roles create needs --key and --name"}
-	}
-	c, err := a.client()
-	if err != nil {
-		return err
-	}
-	switch sub {
-	case "list":
+func rolesCommand() command {
+	return command{name: "roles", summary: "the roles of your app that users get", subs: []command{
+		{name: "list", summary: "list roles", api: rolesList},
+		{name: "create", flagsHint: "--key KEY --name NAME [--description D] [--default]", required: []string{"key", "name"},
+			summary: "create a role", api: rolesCreate},
+		{name: "update", pos: []string{"KEY"}, flagsHint: "[--name NAME] [--description D] [--default]",
+			summary: "change a role", api: rolesUpdate},
+		{name: "delete", pos: []string{"KEY"}, summary: "delete a role", api: rolesDelete},
+	}}
+}
+
+func rolesList(a *apiCmd) apiFunc {
+	return func(ctx context.Context, c *client.Client) error {
 		rs, err := c.ListRoles(ctx)
 		if err != nil {
 			return err
 		}
 		return a.print(rs, roleHeader, roleRows(rs...))
-	case "create":
-		r, err = c.CreateRole(ctx, r)
-	case "update":
-		r, err = c.UpdateRole(ctx, a.args[0], u)
-	case "delete":
+	}
+}
+
+func rolesCreate(a *apiCmd) apiFunc {
+	var r client.Role
+	a.fs.StringVar(&r.Key, "key", "", "the role's key, used in your app (required)")
+	a.fs.StringVar(&r.Name, "name", "", "the role's display name (required)")
+	a.fs.StringVar(&r.Description, "description", "", "what the role may do")
+	a.fs.BoolVar(&r.Default, "default", false, "make it the default role")
+	return func(ctx context.Context, c *client.Client) error {
+		created, err := c.CreateRole(ctx, r)
+		if err != nil {
+			return err
+		}
+		return a.print(created, roleHeader, roleRows(created))
+	}
+}
+
+func rolesUpdate(a *apiCmd) apiFunc {
+	var u client.RoleUpdate
+	a.fs.Func("name", "new display name", func(s string) error { u.Name = &s; return nil })
+	a.fs.Func("description", "new description", func(s string) error { u.Description = &s; return nil })
+	a.fs.BoolFunc("default", "make it the default role", func(string) error { t := true; u.Default = &t; return nil })
+	return func(ctx context.Context, c *client.Client) error {
+		r, err := c.UpdateRole(ctx, a.args[0], u)
+		if err != nil {
+			return err
+		}
+		return a.print(r, roleHeader, roleRows(r))
+	}
+}
+
+func rolesDelete(a *apiCmd) apiFunc {
+	return func(ctx context.Context, c *client.Client) error {
 		if err := c.DeleteRole(ctx, a.args[0]); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.env.Stdout, "deleted role %s\n", a.args[0])
 		return nil
 	}
-	if err != nil {
-		return err
-	}
-	return a.print(r, roleHeader, roleRows(r))
 }
 
 // parseMapping parses GROUP_ID=ROLE:PRIORITY (priority defaults to 0).
@@ -247,33 +242,53 @@ func mappingRows(ms []client.RoleMapping) func(io.Writer) {
 	}
 }
 
-func roleMappingsCmd(ctx context.Context, a *apiCmd, sub string, args []string) error {
+func roleMappingsCommand() command {
+	dir := []string{"DIR_ID"}
+	maps := "--map GROUP_ID=ROLE:PRIORITY …"
+	return command{name: "role-mappings", summary: "which role a directory's groups give their members", subs: []command{
+		{name: "get", pos: dir, summary: "show a directory's role mappings", api: roleMappingsGet},
+		{name: "set", pos: dir, flagsHint: maps, summary: "replace a directory's role mappings", api: roleMappingsSet},
+		{name: "preview", pos: dir, flagsHint: maps, summary: "show whose role a set would change", api: roleMappingsPreview},
+	}}
+}
+
+// mapFlags defines the repeatable --map flag; the list is never nil, so that
+// no --map sends an empty list.
+func mapFlags(a *apiCmd) *[]client.RoleMapping {
 	ms := []client.RoleMapping{}
-	switch sub {
-	case "get":
-	case "set", "preview":
-		a.fs.Func("map", "GROUP_ID=ROLE:PRIORITY; repeat for each group (a higher priority wins); none removes every mapping", func(s string) error {
-			m, err := parseMapping(s)
-			ms = append(ms, m)
+	a.fs.Func("map", "GROUP_ID=ROLE:PRIORITY; repeat for each group (a higher priority wins); none removes every mapping", func(s string) error {
+		m, err := parseMapping(s)
+		ms = append(ms, m)
+		return err
+	})
+	return &ms
+}
+
+func roleMappingsGet(a *apiCmd) apiFunc {
+	return func(ctx context.Context, c *client.Client) error {
+		ms, err := c.GetRoleMappings(ctx, a.args[0])
+		if err != nil {
 			return err
-		})
-	default:
-		return unknownSub("role-mappings", sub)
+		}
+		return a.print(ms, mappingHeader, mappingRows(ms))
 	}
-	if err := a.parse(args, "DIR_ID"); err != nil {
-		return err
+}
+
+func roleMappingsSet(a *apiCmd) apiFunc {
+	ms := mapFlags(a)
+	return func(ctx context.Context, c *client.Client) error {
+		got, err := c.PutRoleMappings(ctx, a.args[0], *ms)
+		if err != nil {
+			return err
+		}
+		return a.print(got, mappingHeader, mappingRows(got))
 	}
-	c, err := a.client()
-	if err != nil {
-		return err
-	}
-	switch sub {
-	case "get":
-		ms, err = c.GetRoleMappings(ctx, a.args[0])
-	case "set":
-		ms, err = c.PutRoleMappings(ctx, a.args[0], ms)
-	case "preview":
-		p, err := c.PreviewRoleMappings(ctx, a.args[0], ms)
+}
+
+func roleMappingsPreview(a *apiCmd) apiFunc {
+	ms := mapFlags(a)
+	return func(ctx context.Context, c *client.Client) error {
+		p, err := c.PreviewRoleMappings(ctx, a.args[0], *ms)
 		if err != nil {
 			return err
 		}
@@ -289,8 +304,4 @@ func roleMappingsCmd(ctx context.Context, a *apiCmd, sub string, args []string) 
 			}
 		})
 	}
-	if err != nil {
-		return err
-	}
-	return a.print(ms, mappingHeader, mappingRows(ms))
 }

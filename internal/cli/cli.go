@@ -12,7 +12,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/app"
@@ -26,84 +25,47 @@ type Env struct {
 	Getenv         func(string) string
 }
 
-const usage = `scimbridge: SCIM 2.0 directory sync for B2B apps
-
-Usage:
-  scimbridge serve [flags]             run the server (SQLite in ./scimbridge-data by default)
-  scimbridge migrate [flags]           apply database migrations and exit
-  scimbridge apikeys create --name N   create a management API key (printed once)
-  scimbridge apikeys list              list management API keys
-  scimbridge apikeys revoke ID         revoke a management API key
-  scimbridge simulate --idp I --endpoint URL --token T
-                                       drive a SCIM endpoint the way an IdP does, then verify it
-  scimbridge version                   print the version
-
-Management commands (talk to a running server; --server or $SCIMBRIDGE_SERVER,
-default http://127.0.0.1:8080; --api-key or $SCIMBRIDGE_API_KEY; --json for scripts):
-  scimbridge orgs create|list|get|update|delete|default-role
-  scimbridge directories create ORG|list ORG|get|update|enable|disable|delete DIR
-  scimbridge tokens create|list DIR, tokens revoke DIR TOKEN
-  scimbridge users list DIR, users get DIR USER
-  scimbridge groups list DIR, groups get|members DIR GROUP
-  scimbridge roles list|create|update|delete
-  scimbridge role-mappings get DIR, role-mappings set|preview DIR --map GROUP=ROLE:PRIORITY …
-  scimbridge events tail|list [--types T,…] [--directory DIR] [--after CURSOR], events get EVENT
-  scimbridge webhooks list|create --url URL|get|update|delete|rotate|test|deliveries|replay ENDPOINT,
-                      webhooks retry ENDPOINT DELIVERY
-  scimbridge portal-link create ORG [--kind embed|share] [--return-url URL]   Admin Portal link for the org's IT admin
-  scimbridge portal-link list ORG, portal-link revoke ORG LINK
-
-Run "scimbridge COMMAND -h" for a command's flags. Every flag also has an
-environment variable, shown in its help.
-`
-
 // Run runs the command in args (without the program name) and returns the
-// process exit code.
+// process exit code: 0 on success, 1 on an error, 2 on a usage error.
 func Run(ctx context.Context, args []string, env Env) int {
+	cmds := commands()
 	if len(args) == 0 {
-		fmt.Fprint(env.Stderr, usage)
+		fmt.Fprint(env.Stderr, usage(cmds))
 		return 2
 	}
-	var err error
-	switch args[0] {
-	case "serve":
-		err = serve(ctx, args[1:], env)
-	case "migrate":
-		err = migrate(ctx, args[1:], env)
-	case "apikeys":
-		err = apikeys(ctx, args[1:], env)
-	case "simulate":
-		err = simulateCmd(ctx, args[1:], env)
-	case "orgs", "directories", "tokens", "users", "groups", "roles", "role-mappings", "events", "webhooks", "portal-link":
-		err = apiRun(ctx, args[0], args[1:], env)
-	case "version", "--version", "-version":
-		fmt.Fprintln(env.Stdout, "scimbridge", version())
+	if args[0] == "help" || isHelpFlag(args[0]) {
+		fmt.Fprint(env.Stdout, usage(cmds))
 		return 0
-	case "help", "-h", "--help":
-		fmt.Fprint(env.Stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(env.Stderr, "scimbridge: unknown command %q\n\n%s", args[0], usage)
+	}
+	c, ok := find(cmds, args[0])
+	if !ok {
+		fmt.Fprintf(env.Stderr, "scimbridge: unknown command %q\n\n%s", args[0], usage(cmds))
 		return 2
 	}
-	if errors.Is(err, flag.ErrHelp) {
+	return exitCode(c.exec(ctx, c.name, args[1:], env), env)
+}
+
+// exitCode prints err, if any, and returns the exit code for it.
+func exitCode(err error, env Env) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
+	fmt.Fprintln(env.Stderr, "scimbridge:", err)
 	var ue usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintln(env.Stderr, "scimbridge:", err)
 		return 2
 	}
-	if err != nil {
-		fmt.Fprintln(env.Stderr, "scimbridge:", err)
-		return 1
-	}
-	return 0
+	return 1
 }
 
 type usageError struct{ msg string }
 
 func (u usageError) Error() string { return u.msg }
+
+func printVersion(_ context.Context, _ []string, env Env) error {
+	fmt.Fprintln(env.Stdout, "scimbridge", version())
+	return nil
+}
 
 func version() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
@@ -112,12 +74,16 @@ func version() string {
 	return "dev"
 }
 
-// loadConfig parses the server flags of a subcommand.
-func loadConfig(name string, args []string, env Env) (config.Config, *flag.FlagSet, error) {
+// loadConfig parses the server flags of a subcommand, and the flags extra
+// (if not nil) defines.
+func loadConfig(name string, args []string, env Env, extra func(*flag.FlagSet)) (config.Config, *flag.FlagSet, error) {
 	var cfg config.Config
 	fs := flag.NewFlagSet("scimbridge "+name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	cfg.Register(fs, env.Getenv)
+	if extra != nil {
+		extra(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, fs, err
@@ -141,7 +107,7 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 }
 
 func serve(ctx context.Context, args []string, env Env) error {
-	cfg, fs, err := loadConfig("serve", args, env)
+	cfg, fs, err := loadConfig("serve", args, env, nil)
 	if err != nil {
 		return err
 	}
@@ -169,7 +135,7 @@ func serve(ctx context.Context, args []string, env Env) error {
 }
 
 func migrate(ctx context.Context, args []string, env Env) error {
-	cfg, _, err := loadConfig("migrate", args, env)
+	cfg, _, err := loadConfig("migrate", args, env, nil)
 	if err != nil {
 		return err
 	}
@@ -182,82 +148,11 @@ func migrate(ctx context.Context, args []string, env Env) error {
 	return nil
 }
 
-func apikeys(ctx context.Context, args []string, env Env) error {
-	if len(args) == 0 {
-		return usageError{"apikeys needs a subcommand: create, list or revoke"}
-	}
-	sub := args[0]
-	var cfg config.Config
-	fs := flag.NewFlagSet("scimbridge apikeys "+sub, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	cfg.Register(fs, env.Getenv)
-	name := ""
-	if sub == "create" {
-		fs.StringVar(&name, "name", "", "a name for the key, e.g. the app that uses it")
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
-	}
-	if err := cfg.Finish(); err != nil {
-		return usageError{"invalid configuration:\n  " + strings.ReplaceAll(err.Error(), "\n", "\n  ")}
-	}
-	a, err := app.Open(ctx, cfg, newLogger(cfg, env.Stderr))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	switch sub {
-	case "create":
-		if name == "" {
-			return usageError{"apikeys create needs --name"}
-		}
-		k, secret, err := a.Service.CreateAPIKey(ctx, name)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stderr, "Created API key %s (%s). This is the only time the key is shown:\n", k.ID, k.Name)
-		fmt.Fprintln(env.Stdout, secret)
-		return nil
-	case "list":
-		keys, err := a.Store.ListAPIKeys(ctx)
-		if err != nil {
-			return err
-		}
-		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tSUFFIX\tCREATED\tLAST USED\tSTATUS")
-		for _, k := range keys {
-			status := "active"
-			if !k.RevokedAt.IsZero() {
-				status = "revoked " + k.RevokedAt.Format(time.RFC3339)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t…%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Suffix, k.CreatedAt.Format(time.RFC3339), fmtTime(k.LastUsedAt), status)
-		}
-		return tw.Flush()
-	case "revoke":
-		if fs.NArg() != 1 {
-			return usageError{"apikeys revoke takes one key id"}
-		}
-		if err := a.Store.RevokeAPIKey(ctx, fs.Arg(0), time.Now()); err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stdout, "revoked %s\n", fs.Arg(0))
-		return nil
-	default:
-		return usageError{fmt.Sprintf("unknown apikeys subcommand %q: want create, list or revoke", sub)}
-	}
-}
-
 // errSimulationFailed makes a FAIL verdict exit 1; the verdict is already printed.
 var errSimulationFailed = errors.New("simulation failed")
 
-// simulateCmd drives a SCIM endpoint the way one IdP does (docs/simulate.md).
-func simulateCmd(ctx context.Context, args []string, env Env) error {
-	cfg := simulate.Config{}
-	fs := flag.NewFlagSet("scimbridge simulate", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+// simulateFlags defines the flags of simulate on fs.
+func simulateFlags(fs *flag.FlagSet, cfg *simulate.Config) (asJSON *bool) {
 	fs.StringVar(&cfg.IdP, "idp", "", "the IdP to behave like: "+strings.Join(simulate.IdPs(), ", "))
 	fs.StringVar(&cfg.Endpoint, "endpoint", "", "SCIM base URL of the directory (http or https), e.g. http://127.0.0.1:8080/scim/v2/dir_…")
 	fs.StringVar(&cfg.Token, "token", "", "the directory's SCIM token (default $SCIMBRIDGE_SIMULATE_TOKEN)")
@@ -266,7 +161,15 @@ func simulateCmd(ctx context.Context, args []string, env Env) error {
 	fs.IntVar(&cfg.Members, "members", -1, "members of the largest group; -1 means min(users, 50)")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 4, "concurrent workers")
 	fs.DurationVar(&cfg.Timeout, "timeout", 60*time.Second, "timeout of each request")
-	asJSON := fs.Bool("json", false, "print a JSON summary on stdout (progress goes to stderr)")
+	return fs.Bool("json", false, "print a JSON summary on stdout (progress goes to stderr)")
+}
+
+// simulateCmd drives a SCIM endpoint the way one IdP does (docs/simulate.md).
+func simulateCmd(ctx context.Context, args []string, env Env) error {
+	cfg := simulate.Config{}
+	fs := flag.NewFlagSet("scimbridge simulate", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	asJSON := simulateFlags(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err

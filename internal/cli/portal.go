@@ -25,19 +25,19 @@ func portalLinkRows(ls ...client.PortalLink) func(w io.Writer) {
 	}
 }
 
-// portalLinkCmd is "scimbridge portal-link create|list|revoke".
-func portalLinkCmd(ctx context.Context, a *apiCmd, sub string, args []string) error {
-	switch sub {
-	case "create":
-		kind := a.fs.String("kind", client.PortalShare, "embed (single use, 5 minutes) or share (7 days, revocable)")
-		ret := a.fs.String("return-url", "", "your app's URL for the portal's \"Back to app\" link")
-		if err := a.parse(args, "ORG_ID"); err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
+func portalLinkCommand() command {
+	return command{name: "portal-link", summary: "Admin Portal links for an organization's IT admin", subs: []command{
+		{name: "create", pos: []string{"ORG_ID"}, flagsHint: "[--kind embed|share] [--return-url URL]",
+			summary: "create an Admin Portal link for the org's IT admin (printed once)", api: portalLinkCreate},
+		{name: "list", pos: []string{"ORG_ID"}, summary: "list an organization's portal links", api: portalLinkList},
+		{name: "revoke", pos: []string{"ORG_ID", "LINK_ID"}, summary: "revoke a portal link", api: portalLinkRevoke},
+	}}
+}
+
+func portalLinkCreate(a *apiCmd) apiFunc {
+	kind := a.fs.String("kind", client.PortalShare, "embed (single use, 5 minutes) or share (7 days, revocable)")
+	ret := a.fs.String("return-url", "", "your app's URL for the portal's \"Back to app\" link")
+	return func(ctx context.Context, c *client.Client) error {
 		l, err := c.CreatePortalLink(ctx, a.args[0], *kind, *ret)
 		if err != nil {
 			return err
@@ -49,32 +49,25 @@ func portalLinkCmd(ctx context.Context, a *apiCmd, sub string, args []string) er
 		}
 		fmt.Fprintln(a.env.Stdout, l.Location)
 		return nil
-	case "list":
-		if err := a.parse(args, "ORG_ID"); err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
+	}
+}
+
+func portalLinkList(a *apiCmd) apiFunc {
+	return func(ctx context.Context, c *client.Client) error {
 		ls, err := c.ListPortalLinks(ctx, a.args[0])
 		if err != nil {
 			return err
 		}
 		return a.print(ls, portalLinkHeader, portalLinkRows(ls...))
-	case "revoke":
-		if err := a.parse(args, "ORG_ID", "LINK_ID"); err != nil {
-			return err
-		}
-		c, err := a.client()
-		if err != nil {
-			return err
-		}
+	}
+}
+
+func portalLinkRevoke(a *apiCmd) apiFunc {
+	return func(ctx context.Context, c *client.Client) error {
 		if err := c.RevokePortalLink(ctx, a.args[0], a.args[1]); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.env.Stdout, "revoked %s\n", a.args[1])
 		return nil
 	}
-	return unknownSub("portal-link", sub)
 }

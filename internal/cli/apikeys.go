@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/app"
+)
+
+// The apikeys commands open the database themselves (they work before any
+// key exists), so they take the server's flags.
+
+func apikeysCommand() command {
+	return command{name: "apikeys", summary: "management API keys, in the database of this host", subs: []command{
+		{name: "create", flagsHint: "--name N", summary: "create a management API key (printed once)", local: apikeysCreate},
+		{name: "list", summary: "list management API keys", local: apikeysList},
+		{name: "revoke", pos: []string{"ID"}, summary: "revoke a management API key", local: apikeysRevoke},
+	}}
+}
+
+// openApp parses the server flags of "scimbridge NAME" (and those extra
+// defines) and opens the app; check, if not nil, runs on the parsed flags
+// before the database is opened.
+func openApp(ctx context.Context, name string, args []string, env Env, extra func(*flag.FlagSet), check func(*flag.FlagSet) error) (*app.App, error) {
+	cfg, fs, err := loadConfig(name, args, env, extra)
+	if err != nil {
+		return nil, err
+	}
+	if check != nil {
+		if err := check(fs); err != nil {
+			return nil, err
+		}
+	}
+	return app.Open(ctx, cfg, newLogger(cfg, env.Stderr))
+}
+
+func apikeysCreate(ctx context.Context, args []string, env Env) error {
+	name := ""
+	a, err := openApp(ctx, "apikeys create", args, env, func(fs *flag.FlagSet) {
+		fs.StringVar(&name, "name", "", "a name for the key, e.g. the app that uses it")
+	}, func(*flag.FlagSet) error {
+		if name == "" {
+			return usageError{"apikeys create needs --name"}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	k, secret, err := a.Service.CreateAPIKey(ctx, name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "Created API key %s (%s). This is the only time the key is shown:\n", k.ID, k.Name)
+	fmt.Fprintln(env.Stdout, secret)
+	return nil
+}
+
+func apikeysList(ctx context.Context, args []string, env Env) error {
+	a, err := openApp(ctx, "apikeys list", args, env, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	keys, err := a.Store.ListAPIKeys(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tSUFFIX\tCREATED\tLAST USED\tSTATUS")
+	for _, k := range keys {
+		status := "active"
+		if !k.RevokedAt.IsZero() {
+			status = "revoked " + k.RevokedAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t…%s\t%s\t%s\t%s\n", k.ID, k.Name, k.Suffix, k.CreatedAt.Format(time.RFC3339), fmtTime(k.LastUsedAt), status)
+	}
+	return tw.Flush()
+}
+
+func apikeysRevoke(ctx context.Context, args []string, env Env) error {
+	var id string
+	a, err := openApp(ctx, "apikeys revoke", args, env, nil, func(fs *flag.FlagSet) error {
+		if fs.NArg() != 1 {
+			return usageError{"apikeys revoke takes one key id"}
+		}
+		id = fs.Arg(0)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Store.RevokeAPIKey(ctx, id, time.Now()); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "revoked %s\n", id)
+	return nil
+}
