@@ -49,8 +49,16 @@ type Handler struct {
 	// RequestLog, when set, records requests to each directory's endpoint
 	// (see recordRequests for which ones); nil: no request log.
 	RequestLog *directory.RequestLogger
+	// AuthFailureRate (per second) and AuthFailureBurst limit requests
+	// whose authentication fails (401, 403), per source address and per
+	// directory; beyond them the answer is 429 with Retry-After (see
+	// refuse). Zero: DefaultAuthFailureRate and DefaultAuthFailureBurst;
+	// a negative rate: no limit. Authenticated requests are never limited.
+	AuthFailureRate  float64
+	AuthFailureBurst int
 
 	once      sync.Once
+	failures  *failureLimiter
 	logger    *slog.Logger
 	schemas   *schema.Schemas
 	lim       limits
@@ -90,6 +98,7 @@ func (h *Handler) setup() {
 			h.lim.bulkBytes = DefaultBulkMaxPayloadBytes
 		}
 		h.discovery = buildDiscovery(h.schemas, h.advertisedLimits())
+		h.failures = newFailureLimiter(h.AuthFailureRate, h.AuthFailureBurst)
 	})
 }
 
@@ -164,10 +173,9 @@ func (h *Handler) authenticated(fn handlerFunc) web.HandlerFunc {
 		dir := directoryID(raw)
 		d, err := h.Service.AuthenticateDirectory(r.Context(), dir, credential(r))
 		if err != nil {
-			h.tagAuthFailure(r, dir, err)
-			return err
+			return h.refuse(r, dir, err)
 		}
-		tagRequest(r, dir)
+		tagRequest(r, d)
 		q, err := parseQuery(r.URL.RawQuery)
 		if err != nil {
 			return err
@@ -209,11 +217,11 @@ func (h *Handler) noRoute(mux *http.ServeMux) web.HandlerFunc {
 		if dir == "" {
 			return directory.Errorf(directory.KindNotFound, "no such endpoint: SCIM endpoints are at %s{directory_id}/…", prefix)
 		}
-		if _, err := h.Service.AuthenticateDirectory(r.Context(), dir, credential(r)); err != nil {
-			h.tagAuthFailure(r, dir, err)
-			return err
+		d, err := h.Service.AuthenticateDirectory(r.Context(), directoryID(dir), credential(r))
+		if err != nil {
+			return h.refuse(r, directoryID(dir), err)
 		}
-		tagRequest(r, dir)
+		tagRequest(r, d)
 		var allow []string
 		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 			probe := r.WithContext(r.Context())
