@@ -389,19 +389,11 @@ func (l *RequestLogger) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestFinalFlushDeadline)
 			defer cancel()
+			batch = l.drain(fctx, batch)
+			// The summaries of the last minute go after what is queued,
+			// once the queue has room for them.
 			l.closeWindows(time.Time{})
-			for {
-				select {
-				case e := <-l.queue:
-					batch = append(batch, e)
-					if len(batch) >= l.BatchSize {
-						batch = l.write(fctx, batch)
-					}
-					continue
-				default:
-				}
-				break
-			}
+			batch = l.drain(fctx, batch)
 			l.write(fctx, batch)
 			l.storeDrops(fctx)
 			return nil
@@ -418,6 +410,22 @@ func (l *RequestLogger) Run(ctx context.Context) error {
 			l.pruneBudget(ctx)
 		case <-prune.C:
 			l.prune(ctx)
+		}
+	}
+}
+
+// drain writes everything queued, in batches, and returns the last,
+// partial batch.
+func (l *RequestLogger) drain(ctx context.Context, batch []RequestLog) []RequestLog {
+	for {
+		select {
+		case e := <-l.queue:
+			batch = append(batch, e)
+			if len(batch) >= l.BatchSize {
+				batch = l.write(ctx, batch)
+			}
+		default:
+			return batch
 		}
 	}
 }
@@ -459,7 +467,7 @@ func (l *RequestLogger) write(ctx context.Context, batch []RequestLog) []Request
 func (l *RequestLogger) dropBatch(batch []RequestLog) {
 	per := map[string]int64{}
 	for _, e := range batch {
-		per[e.DirectoryID] += int64(1 + e.Repeats)
+		per[e.DirectoryID] += int64(max(e.Repeats, 1))
 	}
 	for dir, n := range per {
 		l.drop(dir, n)
