@@ -52,9 +52,9 @@ func fromSchema(err error) error {
 
 // problem is an error classified for the client.
 type problem struct {
-	status   int
-	scimType string
-	detail   string
+	status     int
+	scimType   string
+	detail     string
 	allow      string
 	retryAfter string
 	internal   bool // detail must not be shown; the error is logged
