@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scimapi"
@@ -16,7 +17,8 @@ import (
 // few compact entries and one summary that counts the rest, not the
 // requests in full.
 func TestRefusedFloodStoresBoundedBytes(t *testing.T) {
-	e, stop := newLoggedEnv(t)
+	// 429s are not held here, to keep the test fast.
+	e, stop := newLoggedEnv(t, func(h *scimapi.Handler) { h.AuthFailureDelay = -1 })
 	const n = 200
 	huge := strings.Repeat("a", 30<<10)
 	var wg sync.WaitGroup
@@ -61,12 +63,18 @@ func TestRefusedFloodStoresBoundedBytes(t *testing.T) {
 // error body, while valid tokens, to that directory and to another,
 // still get through.
 func TestAuthFailureLimit(t *testing.T) {
-	e := newEnv(t, func(h *scimapi.Handler) { h.AuthFailureRate, h.AuthFailureBurst = 0.001, 3 })
+	e := newEnv(t, func(h *scimapi.Handler) {
+		h.AuthFailureRate, h.AuthFailureBurst, h.AuthFailureDelay = 0.001, 3, 50*time.Millisecond
+	})
 	otherDir, otherToken := e.newDirectory()
 	for i := 0; i < 3; i++ {
 		e.do("GET", "Users", nil, "Authorization", "Bearer scimb_dt_wrong").want(t, 401)
 	}
+	start := time.Now()
 	r := e.do("GET", "Users", nil, "Authorization", "Bearer scimb_dt_wrong").want(t, 429)
+	if d := time.Since(start); d < 50*time.Millisecond {
+		t.Errorf("the 429 came after %v, want it held for the delay of 50ms", d)
+	}
 	if s, err := strconv.Atoi(r.header.Get("Retry-After")); err != nil || s < 1 {
 		t.Errorf("Retry-After = %q, want a number of seconds", r.header.Get("Retry-After"))
 	}

@@ -18,6 +18,15 @@ import (
 const (
 	DefaultAuthFailureRate  = 10.0 // per second
 	DefaultAuthFailureBurst = 20
+	// DefaultAuthFailureDelay is how long a 429 of the limit is held
+	// before it is sent, so that a client that
+	// ignores Retry-After and asks again at once is slowed down to one
+	// request per delay per connection instead of costing a request's
+	// parsing and checking as fast as it can send; at most
+	// maxDelayedRefusals answers are held at a time, the others go at
+	// once.
+	DefaultAuthFailureDelay = time.Second
+	maxDelayedRefusals      = 64
 	// maxLimiterKeys bounds the limiter's memory: beyond it, buckets that
 	// have refilled are forgotten first, then arbitrary ones.
 	maxLimiterKeys = 10000
@@ -135,6 +144,7 @@ func (h *Handler) refuse(r *http.Request, dir string, err error) error {
 		return err
 	}
 	if ok, wait := h.failures.take(h.Service.IDs.Now(), "addr "+remoteHost(r.RemoteAddr), "dir "+dir); !ok {
+		h.holdRefusal(r)
 		secs := int(math.Ceil(wait.Seconds()))
 		err = &httpError{status: http.StatusTooManyRequests, retryAfter: strconv.Itoa(secs),
 			detail: "too many requests with a missing or wrong token from this address or to this directory: retry after " +
@@ -142,4 +152,25 @@ func (h *Handler) refuse(r *http.Request, dir string, err error) error {
 	}
 	h.tagAuthFailure(r, dir, err)
 	return err
+}
+
+// holdRefusal holds a 429 for the failed-authentication delay, unless
+// maxDelayedRefusals are held already or the client goes away.
+func (h *Handler) holdRefusal(r *http.Request) {
+	d := h.lim.failureDelay
+	if d <= 0 {
+		return
+	}
+	select {
+	case h.held <- struct{}{}:
+	default:
+		return
+	}
+	defer func() { <-h.held }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	}
 }

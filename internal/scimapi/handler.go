@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
@@ -56,9 +57,13 @@ type Handler struct {
 	// a negative rate: no limit. Authenticated requests are never limited.
 	AuthFailureRate  float64
 	AuthFailureBurst int
+	// AuthFailureDelay is how long a 429 of that limit is held before it
+	// is sent; zero: DefaultAuthFailureDelay, negative: not held.
+	AuthFailureDelay time.Duration
 
 	once      sync.Once
 	failures  *failureLimiter
+	held      chan struct{} // the 429s being held (holdRefusal)
 	logger    *slog.Logger
 	schemas   *schema.Schemas
 	lim       limits
@@ -67,10 +72,11 @@ type Handler struct {
 
 // limits are the Handler's limits with defaults applied.
 type limits struct {
-	body      int64
-	results   int
-	bulkOps   int
-	bulkBytes int64
+	body         int64
+	results      int
+	bulkOps      int
+	bulkBytes    int64
+	failureDelay time.Duration
 }
 
 // setup applies defaults and builds the discovery documents, once.
@@ -99,6 +105,11 @@ func (h *Handler) setup() {
 		}
 		h.discovery = buildDiscovery(h.schemas, h.advertisedLimits())
 		h.failures = newFailureLimiter(h.AuthFailureRate, h.AuthFailureBurst)
+		h.held = make(chan struct{}, maxDelayedRefusals)
+		h.lim.failureDelay = h.AuthFailureDelay
+		if h.lim.failureDelay == 0 {
+			h.lim.failureDelay = DefaultAuthFailureDelay
+		}
 	})
 }
 
