@@ -53,6 +53,10 @@ func main() {
 	noRequestLog := flag.Bool("no-request-log", false, "run the server with --request-log=false, to measure the request log's cost")
 	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration) or "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth)`)
 	backlog := flag.Int("backlog", 20000, "webhooks scenario: events delivered as a backlog to measure the delivery rate")
+	flag.Func("serve-flag", "an extra flag for `scimbridge serve`, e.g. -serve-flag=--request-log-reads-per-minute=0 (repeatable)", func(v string) error {
+		extraServeFlags = append(extraServeFlags, v)
+		return nil
+	})
 	duration := flag.Duration("duration", time.Minute, "abuse and reads scenarios: how long the load runs")
 	flag.Parse()
 	var err error
@@ -75,6 +79,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// extraServeFlags are passed to `scimbridge serve` (-serve-flag).
+var extraServeFlags []string
 
 type bench struct {
 	base, dir, token string
@@ -226,6 +233,7 @@ func startServer(bin, database string, requestLog bool) (b *bench, stop func(), 
 	key := "bench-" + randHex(16) + randHex(16)
 	cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", filepath.Join(tmp, "data"), "--log-level", "warn",
 		"--request-log="+strconv.FormatBool(requestLog))
+	cmd.Args = append(cmd.Args, extraServeFlags...)
 	cmd.Env = append(os.Environ(), "SCIMBRIDGE_API_KEY="+key)
 	if database != "" {
 		cmd.Env = append(cmd.Env, "SCIMBRIDGE_DATABASE="+database)
@@ -243,7 +251,7 @@ func startServer(bin, database string, requestLog bool) (b *bench, stop func(), 
 	if err := b.setup(key); err != nil {
 		return nil, nil, err
 	}
-	fmt.Printf("scimbridge-bench: server pid %d on %s, database %s, request log %v\n", b.pid, addr, map[bool]string{true: "postgres", false: "sqlite (synchronous=FULL)"}[database != ""], requestLog)
+	fmt.Printf("scimbridge-bench: server pid %d on %s, database %s, request log %v, extra flags %q\n", b.pid, addr, map[bool]string{true: "postgres", false: "sqlite (synchronous=FULL)"}[database != ""], requestLog, extraServeFlags)
 	return b, stop, nil
 }
 
