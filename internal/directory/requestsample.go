@@ -30,7 +30,7 @@ type window struct {
 	methods    map[string]int
 	addrs      map[string]int // at most maxSummaryAddrs
 	otherAddrs bool           // some addresses were not kept in addrs
-	userAgent  string         // of the last suppressed request (capped)
+	userAgent  string         // of a recent suppressed request (redacted, capped)
 }
 
 // sample reports whether e is to be logged one by one; if not, it is
@@ -61,7 +61,7 @@ func (l *RequestLogger) sample(e *RequestLog, class requestClass) bool {
 	if keep {
 		w.logged++
 	} else {
-		w.count(e, now)
+		w.count(e, now, l.Redactor)
 	}
 	l.mu.Unlock()
 	if due != nil {
@@ -70,7 +70,7 @@ func (l *RequestLogger) sample(e *RequestLog, class requestClass) bool {
 	return keep
 }
 
-func (w *window) count(e *RequestLog, now time.Time) {
+func (w *window) count(e *RequestLog, now time.Time, r Redactor) {
 	if w.suppressed == 0 {
 		w.first = now
 		w.statuses, w.methods, w.addrs = map[int]int{}, map[string]int{}, map[string]int{}
@@ -86,7 +86,9 @@ func (w *window) count(e *RequestLog, now time.Time) {
 		w.otherAddrs = true
 	}
 	if len(w.userAgent) == 0 || w.suppressed%64 == 0 {
-		w.userAgent = capText(e.UserAgent, 2*MaxRefusedText)
+		// Redacted before it is cut, so that no part of a secret
+		// survives the cut.
+		w.userAgent = capMarked(r.Text(e.UserAgent), MaxRefusedText)
 	}
 }
 
@@ -119,7 +121,7 @@ func (l *RequestLogger) summary(k windowKey, w *window) RequestLog {
 		Method:       top(w.methods),
 		Status:       topInt(w.statuses),
 		RemoteAddr:   addr,
-		UserAgent:    capMarked(l.Redactor.Text(w.userAgent), MaxRefusedText),
+		UserAgent:    w.userAgent,
 		MetadataOnly: true,
 		Repeats:      w.suppressed,
 	}
