@@ -3,7 +3,6 @@ package directory
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -234,16 +233,19 @@ const (
 	classRead                        // successful reads: sampled
 )
 
+// classifyRequest sorts e by its status (401, 403, 429: refused) and its
+// method (GET, HEAD, POST …/.search: a read). The package does not import
+// net/http, hence the literals.
 func classifyRequest(e *RequestLog) requestClass {
 	switch e.Status {
-	case http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests:
+	case 401, 403, 429:
 		return classRefused
 	}
 	if e.Status >= 400 {
 		return classOther
 	}
 	path, _, _ := strings.Cut(e.Path, "?")
-	if e.Method == http.MethodGet || e.Method == http.MethodHead || (e.Method == http.MethodPost && strings.HasSuffix(path, "/.search")) {
+	if e.Method == "GET" || e.Method == "HEAD" || (e.Method == "POST" && strings.HasSuffix(path, "/.search")) {
 		return classRead
 	}
 	return classOther
