@@ -328,6 +328,13 @@ func directoriesCmd(ctx context.Context, a *apiCmd, sub string, args []string) e
 			u.Settings.UnknownMembers = &s
 			return nil
 		})
+		a.fs.Func("request-log-bodies", "which request log entries keep their bodies: writes_and_failures, all or none", func(s string) error {
+			if u.Settings == nil {
+				u.Settings = &client.DirectorySettingsUpdate{}
+			}
+			u.Settings.RequestLogBodies = &s
+			return nil
+		})
 		a.fs.Func("strict", "true or false: reject attributes outside the schema", func(s string) error {
 			b := s == "true"
 			if s != "true" && s != "false" {
