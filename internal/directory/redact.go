@@ -66,7 +66,7 @@ func (r Redactor) hasSecret(s string) bool {
 			return true
 		}
 	}
-	return secretPattern.MatchString(s)
+	return (strings.Contains(s, "scimb_") || strings.Contains(s, "whsec_")) && secretPattern.MatchString(s)
 }
 
 // Body returns a request or response body fit for the request log:
