@@ -54,6 +54,9 @@ const (
 type DirectorySettings struct {
 	Strict         bool   `json:"strict"`
 	UnknownMembers string `json:"unknown_members"` // "ignore" or "reject"
+	// RequestLogBodies: which request log entries keep their bodies,
+	// "writes_and_failures" (the default), "all" or "none".
+	RequestLogBodies string `json:"request_log_bodies"`
 }
 
 // DirectoryUpdate changes the fields that are not nil.
@@ -66,8 +69,9 @@ type DirectoryUpdate struct {
 
 // DirectorySettingsUpdate changes the settings that are not nil.
 type DirectorySettingsUpdate struct {
-	Strict         *bool   `json:"strict,omitempty"`
-	UnknownMembers *string `json:"unknown_members,omitempty"`
+	Strict           *bool   `json:"strict,omitempty"`
+	UnknownMembers   *string `json:"unknown_members,omitempty"`
+	RequestLogBodies *string `json:"request_log_bodies,omitempty"`
 }
 
 // Token is a directory's SCIM bearer token.
@@ -187,4 +191,8 @@ type RequestLogEntry struct {
 	RequestID         string    `json:"request_id"`
 	UserAgent         string    `json:"user_agent"`
 	RemoteAddr        string    `json:"remote_addr"`
+	// MetadataOnly: the bodies were not stored. Repeats > 0: a summary
+	// entry standing for that many further requests, described by Path.
+	MetadataOnly bool `json:"metadata_only"`
+	Repeats      int  `json:"repeats"`
 }

@@ -14,6 +14,9 @@
 // scenario (webhooks.go) times user creation with and without a webhook
 // endpoint and the worker's delivery rate to a loopback receiver.
 //
+// The "abuse" and "reads" scenarios (abuse.go) measure the request log
+// under a failed-authentication flood and under successful reads.
+//
 // docs/performance.md records its results.
 package main
 
@@ -48,8 +51,13 @@ func main() {
 	bin := flag.String("bin", "", "scimbridge binary (default: go build ./cmd/scimbridge)")
 	database := flag.String("database", "", "PostgreSQL URL to run against instead of SQLite")
 	noRequestLog := flag.Bool("no-request-log", false, "run the server with --request-log=false, to measure the request log's cost")
-	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database) or "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database)`)
+	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration) or "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth)`)
 	backlog := flag.Int("backlog", 20000, "webhooks scenario: events delivered as a backlog to measure the delivery rate")
+	flag.Func("serve-flag", "an extra flag for `scimbridge serve`, e.g. -serve-flag=--request-log-reads-per-minute=0 (repeatable)", func(v string) error {
+		extraServeFlags = append(extraServeFlags, v)
+		return nil
+	})
+	duration := flag.Duration("duration", time.Minute, "abuse and reads scenarios: how long the load runs")
 	flag.Parse()
 	var err error
 	switch *scenario {
@@ -59,8 +67,12 @@ func main() {
 		err = runRoles(rolesConfig{users: 50000, groups: 200, clients: *clients, bin: *bin, database: *database, requestLog: !*noRequestLog})
 	case "webhooks":
 		err = runWebhooks(webhooksConfig{users: *users, backlog: *backlog, clients: *clients, bin: *bin, database: *database, requestLog: !*noRequestLog})
+	case "abuse":
+		err = runAbuse(abuseConfig{attackers: *clients, duration: *duration, bin: *bin, database: *database})
+	case "reads":
+		err = runReads(abuseConfig{users: *users, readers: *clients, duration: *duration, bin: *bin, database: *database})
 	default:
-		err = fmt.Errorf("unknown -scenario %q (want scim, roles or webhooks)", *scenario)
+		err = fmt.Errorf("unknown -scenario %q (want scim, roles, webhooks, abuse or reads)", *scenario)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scimbridge-bench:", err)
@@ -68,8 +80,13 @@ func main() {
 	}
 }
 
+// extraServeFlags are passed to `scimbridge serve` (-serve-flag).
+var extraServeFlags []string
+
 type bench struct {
 	base, dir, token string
+	dataDir          string // the SQLite data directory ("" on PostgreSQL)
+	database         string // the PostgreSQL URL, if any
 	key              string // management API key
 	client           *http.Client
 	pid              int
@@ -216,6 +233,7 @@ func startServer(bin, database string, requestLog bool) (b *bench, stop func(), 
 	key := "bench-" + randHex(16) + randHex(16)
 	cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", filepath.Join(tmp, "data"), "--log-level", "warn",
 		"--request-log="+strconv.FormatBool(requestLog))
+	cmd.Args = append(cmd.Args, extraServeFlags...)
 	cmd.Env = append(os.Environ(), "SCIMBRIDGE_API_KEY="+key)
 	if database != "" {
 		cmd.Env = append(cmd.Env, "SCIMBRIDGE_DATABASE="+database)
@@ -225,7 +243,7 @@ func startServer(bin, database string, requestLog bool) (b *bench, stop func(), 
 		return nil, nil, err
 	}
 	cleanup = append(cleanup, func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() })
-	b = &bench{base: "http://" + addr, pid: cmd.Process.Pid, key: key,
+	b = &bench{base: "http://" + addr, pid: cmd.Process.Pid, key: key, dataDir: filepath.Join(tmp, "data"), database: database,
 		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	if err := b.waitReady(); err != nil {
 		return nil, nil, err
@@ -233,7 +251,7 @@ func startServer(bin, database string, requestLog bool) (b *bench, stop func(), 
 	if err := b.setup(key); err != nil {
 		return nil, nil, err
 	}
-	fmt.Printf("scimbridge-bench: server pid %d on %s, database %s, request log %v\n", b.pid, addr, map[bool]string{true: "postgres", false: "sqlite (synchronous=FULL)"}[database != ""], requestLog)
+	fmt.Printf("scimbridge-bench: server pid %d on %s, database %s, request log %v, extra flags %q\n", b.pid, addr, map[bool]string{true: "postgres", false: "sqlite (synchronous=FULL)"}[database != ""], requestLog, extraServeFlags)
 	return b, stop, nil
 }
 

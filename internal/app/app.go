@@ -106,7 +106,9 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 	a.Portal = &directory.Portal{Store: st, Orgs: st, IDs: svc.IDs,
 		Config: directory.PortalConfig{IdleTimeout: cfg.PortalSessionIdle, MaxLifetime: cfg.PortalSessionMax}}
 	if cfg.RequestLog {
-		a.RequestLog = &directory.RequestLogger{Store: st, Logger: logger, IDs: svc.IDs, Retention: cfg.RequestLogRetention}
+		a.RequestLog = &directory.RequestLogger{Store: st, Logger: logger, IDs: svc.IDs, Retention: cfg.RequestLogRetention,
+			Redactor: directory.Redactor{Literals: nonEmpty(cfg.APIKey)}, Budget: cfg.RequestLogBudget,
+			RefusedPerMinute: cfg.RequestLogRefusedPerMinute, ReadsPerMinute: cfg.RequestLogReadsPerMinute}
 	}
 	a.portal, err = portal.New(portal.Handler{
 		Service: svc, Portal: a.Portal, Logger: logger, PublicURL: cfg.PublicURL,
@@ -119,6 +121,17 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		return nil, err
 	}
 	return a, nil
+}
+
+// nonEmpty returns the non-empty ones of ss.
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // openWebhooks loads (or, on first start, creates) the key that seals
@@ -151,7 +164,8 @@ func (a *App) Close() error { return a.Store.Close() }
 // the management API and the Admin Portal.
 func (a *App) Handler() http.Handler {
 
-	scim := &scimapi.Handler{Service: a.Service, Logger: a.Logger, PublicURL: a.Config.PublicURL, RequestLog: a.RequestLog}
+	scim := &scimapi.Handler{Service: a.Service, Logger: a.Logger, PublicURL: a.Config.PublicURL, RequestLog: a.RequestLog,
+		AuthFailureRate: a.Config.AuthFailureRate, AuthFailureBurst: a.Config.AuthFailureBurst}
 	mgmt := &mgmtapi.Handler{Service: a.Service, Webhooks: a.Webhooks, Logger: a.Logger, PublicURL: a.Config.PublicURL, APIKey: a.Config.APIKey, Portal: a.Portal}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -127,3 +127,42 @@ func BenchmarkRequestLogOverhead(b *testing.B) {
 		})
 	}
 }
+
+// TestRequestLogRedactsBootstrapKey: the bootstrap API key, whatever it
+// looks like, and every secret format are redacted from what the log
+// stores of a request, in the path, the User-Agent and the body.
+func TestRequestLogRedactsBootstrapKey(t *testing.T) {
+	a, base, cancel, done := startLogged(t, true)
+	scim, token := provision(t, a, base)
+	key := strings.Repeat("k", 40) // startLogged's bootstrap key
+	secrets := []string{key, "whsec_c2VjcmV0LXNpZ25pbmcta2V5", "scimb_pl_portal-link-secret", "scimb_ak_api-key-secret"}
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"k@example.com","displayName":"` +
+		strings.Join(secrets, " ") + `","pass\u0077ord":"Escaped-Secret-1"}`
+	req, _ := http.NewRequest("POST", scim+"/Users?note="+secrets[0]+"&s="+secrets[1], strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	req.Header.Set("User-Agent", "idp/1.0 "+strings.Join(secrets, " "))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("create: %d", resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	dirID := scim[strings.LastIndex(scim, "/")+1:]
+	es, err := a.Store.ListRequests(context.Background(), dirID, directory.RequestQuery{})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("request log: %v %+v", err, es)
+	}
+	stored := es[0].Path + "\n" + es[0].UserAgent + "\n" + es[0].RequestBody + "\n" + es[0].ResponseBody
+	for _, s := range append(secrets, "Escaped-Secret-1") {
+		if strings.Contains(stored, s) {
+			t.Errorf("the request log holds %q:\n%s", s, stored)
+		}
+	}
+}

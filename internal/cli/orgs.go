@@ -140,7 +140,7 @@ func directoriesCommand() command {
 			summary: "create a directory", api: directoriesCreate},
 		{name: "list", pos: []string{"ORG_ID"}, summary: "list an organization's directories", api: directoriesList},
 		{name: "get", pos: []string{"DIR_ID"}, summary: "show a directory", api: directoryAction((*client.Client).GetDirectory)},
-		{name: "update", pos: []string{"DIR_ID"}, flagsHint: "[--name N] [--unknown-members M] [--strict B]",
+		{name: "update", pos: []string{"DIR_ID"}, flagsHint: "[--name N] [--unknown-members M] [--request-log-bodies B] [--strict B]",
 			summary: "change a directory's name, provider or settings", api: directoriesUpdate},
 		{name: "enable", pos: []string{"DIR_ID"}, summary: "accept SCIM requests again", api: directoryAction((*client.Client).EnableDirectory)},
 		{name: "disable", pos: []string{"DIR_ID"}, summary: "refuse SCIM requests", api: directoryAction((*client.Client).DisableDirectory)},
@@ -196,6 +196,10 @@ func directoriesUpdate(a *apiCmd) apiFunc {
 	a.fs.Func("provider", "new provider", func(s string) error { u.Provider = &s; return nil })
 	a.fs.Func("unknown-members", "ignore or reject group members that do not exist", func(s string) error {
 		settings().UnknownMembers = &s
+		return nil
+	})
+	a.fs.Func("request-log-bodies", "which request log entries keep their bodies: writes_and_failures, all or none", func(s string) error {
+		settings().RequestLogBodies = &s
 		return nil
 	})
 	a.fs.Func("strict", "true or false: reject attributes outside the schema", func(s string) error {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -29,6 +30,21 @@ type Config struct {
 	// --request-log and --request-log-retention settings.
 	RequestLog          bool
 	RequestLogRetention time.Duration
+	// RequestLogBudget bounds each directory's request log in bytes (oldest
+	// entries pruned first). RequestLogRefusedPerMinute and
+	// RequestLogReadsPerMinute are how many refused requests and
+	// successful reads per directory and minute are logged one by one (the
+	// rest are counted in a summary entry); zero values take the request
+	// log's defaults, and negative reads log every read (the flag's 0).
+	RequestLogBudget           int64
+	RequestLogRefusedPerMinute int
+	RequestLogReadsPerMinute   int
+	// AuthFailureRate (per second) and AuthFailureBurst limit SCIM
+	// requests whose authentication fails, per source address and per
+	// directory; beyond them the answer is 429. Zero values take the SCIM
+	// surface's defaults; a negative rate is no limit (the flag's 0).
+	AuthFailureRate  float64
+	AuthFailureBurst int
 
 	// SecretKeyFile holds the AES-256 key that seals webhook signing
 	// secrets; default <data-dir>/secret.key, generated on first start.
@@ -52,6 +68,9 @@ type Config struct {
 	PortalSessionMax     time.Duration
 
 	requestLog, requestLogRetention     string
+	requestLogBudget                    string
+	requestLogRefused, requestLogReads  string
+	authFailureRate, authFailureBurst   string
 	eventRetention, webhookDisableAfter string
 	portalFrameAncestors                string
 	portalSessionIdle                   string
@@ -85,6 +104,11 @@ func (c *Config) settings() []setting {
 		{"debug-addr", "SCIMBRIDGE_DEBUG_ADDR", "", "if set, serve Go's pprof profiles on this address (keep it private)", &c.DebugAddr},
 		{"request-log", "SCIMBRIDGE_REQUEST_LOG", "true", "record every SCIM request (redacted) in the request log: true or false", &c.requestLog},
 		{"request-log-retention", "SCIMBRIDGE_REQUEST_LOG_RETENTION", "720h", "how long request log entries are kept, e.g. 720h", &c.requestLogRetention},
+		{"request-log-budget", "SCIMBRIDGE_REQUEST_LOG_BUDGET", "64MiB", "largest request log per directory (oldest entries pruned first), e.g. 64MiB", &c.requestLogBudget},
+		{"request-log-refused-per-minute", "SCIMBRIDGE_REQUEST_LOG_REFUSED_PER_MINUTE", "10", "refused SCIM requests (401, 403, 429) per directory and minute logged one by one; the rest are counted in one summary entry", &c.requestLogRefused},
+		{"request-log-reads-per-minute", "SCIMBRIDGE_REQUEST_LOG_READS_PER_MINUTE", "1200", "successful SCIM reads per directory and minute logged one by one (the rest are counted in one summary entry); 0 logs every read", &c.requestLogReads},
+		{"auth-failure-rate", "SCIMBRIDGE_AUTH_FAILURE_RATE", "10", "SCIM requests with a missing or wrong token allowed per second, per source address and per directory, before 429; 0: no limit", &c.authFailureRate},
+		{"auth-failure-burst", "SCIMBRIDGE_AUTH_FAILURE_BURST", "20", "burst allowed above --auth-failure-rate", &c.authFailureBurst},
 		{"secret-key-file", "SCIMBRIDGE_SECRET_KEY_FILE", "", "file with the key that encrypts webhook secrets (default <data-dir>/secret.key, created if absent; share it between processes)", &c.SecretKeyFile},
 		{"event-retention", "SCIMBRIDGE_EVENT_RETENTION", "720h", "how long events are kept in the feed, e.g. 720h (undelivered events are kept regardless)", &c.eventRetention},
 		{"webhook-disable-after", "SCIMBRIDGE_WEBHOOK_DISABLE_AFTER", "120h", "disable a webhook endpoint whose deliveries have all failed for this long, e.g. 120h", &c.webhookDisableAfter},
@@ -164,6 +188,38 @@ func (c *Config) Finish() error {
 		check(err != nil || d < time.Minute, "--request-log-retention (SCIMBRIDGE_REQUEST_LOG_RETENTION) must be a duration of at least 1m such as 720h, got %q", c.requestLogRetention)
 		c.RequestLogRetention = d
 	}
+	if c.requestLogBudget != "" {
+		n, err := parseSize(c.requestLogBudget)
+		check(err != nil || n < 1<<20, "--request-log-budget (SCIMBRIDGE_REQUEST_LOG_BUDGET) must be a size of at least 1MiB such as 64MiB, got %q", c.requestLogBudget)
+		c.RequestLogBudget = n
+	}
+	for _, v := range []struct {
+		name, val string
+		lo        int
+		dst       *int
+	}{
+		{"--request-log-refused-per-minute (SCIMBRIDGE_REQUEST_LOG_REFUSED_PER_MINUTE)", c.requestLogRefused, 1, &c.RequestLogRefusedPerMinute},
+		{"--request-log-reads-per-minute (SCIMBRIDGE_REQUEST_LOG_READS_PER_MINUTE)", c.requestLogReads, 0, &c.RequestLogReadsPerMinute},
+		{"--auth-failure-burst (SCIMBRIDGE_AUTH_FAILURE_BURST)", c.authFailureBurst, 1, &c.AuthFailureBurst},
+	} {
+		if v.val == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v.val)
+		check(err != nil || n < v.lo, "%s must be an integer of at least %d, got %q", v.name, v.lo, v.val)
+		*v.dst = n
+	}
+	if c.requestLogReads == "0" {
+		c.RequestLogReadsPerMinute = -1
+	}
+	if c.authFailureRate != "" {
+		r, err := strconv.ParseFloat(c.authFailureRate, 64)
+		check(err != nil || r < 0 || math.IsInf(r, 0) || math.IsNaN(r), "--auth-failure-rate (SCIMBRIDGE_AUTH_FAILURE_RATE) must be a number of at least 0 (per second; 0: no limit), got %q", c.authFailureRate)
+		c.AuthFailureRate = r
+		if r == 0 {
+			c.AuthFailureRate = -1
+		}
+	}
 	if c.SecretKeyFile == "" {
 		c.SecretKeyFile = filepath.Join(c.DataDir, "secret.key")
 	}
@@ -208,6 +264,27 @@ func (c *Config) Finish() error {
 		*d.dst = v
 	}
 	return errors.Join(errs...)
+}
+
+// parseSize parses a byte count: a whole number with an optional KiB,
+// MiB or GiB suffix (or KB, MB, GB, taken as the same powers of 1024).
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}} {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = strings.TrimSpace(rest), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("not a size: %q", s)
+	}
+	return n * mult, nil
 }
 
 // isHexColour reports whether s is #rgb or #rrggbb.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -11,63 +12,111 @@ import (
 // Redacted replaces secrets and passwords in the request log.
 const Redacted = "[REDACTED]"
 
-// secretPattern matches scimbridge directory tokens and API keys: the
-// prefix and the base64url characters that follow it (see IDs.Secret).
-var secretPattern = regexp.MustCompile(`scimb_(?:dt|ak)_[A-Za-z0-9_-]*`)
+// secretPattern matches every secret format scimbridge issues: directory
+// tokens (scimb_dt_), API keys (scimb_ak_), portal links (scimb_pl_) and
+// sessions (scimb_ps_), each a prefix and base64url characters (see
+// IDs.Secret), and webhook signing secrets ("whsec_" and standard base64,
+// Standard Webhooks).
+var secretPattern = regexp.MustCompile(`scimb_[a-z]{2}_[A-Za-z0-9_-]*|whsec_[A-Za-z0-9+/=_-]*`)
 
-// RedactSecrets replaces every scimbridge token or API key in s.
-func RedactSecrets(s string) string {
-	if !strings.Contains(s, "scimb_") {
-		return s
-	}
-	return secretPattern.ReplaceAllString(s, Redacted)
+// Redactor removes secrets and passwords from what the request log stores.
+// The zero value redacts every scimbridge secret format; Literals adds
+// values to redact wherever they appear, whatever they look like (the
+// bootstrap API key, SCIMBRIDGE_API_KEY).
+type Redactor struct {
+	Literals []string
 }
 
-// Redact returns a request or response body fit for the request log:
-//   - in a JSON document, the value of every member named "password"
-//     (case-insensitively, at any depth, including the value of a
-//     path-less PATCH operation) is replaced by "[REDACTED]", and so is the
-//     "value" of a PATCH operation whose "path" names the password
-//     attribute ("password", or a URN ending in ":password");
+// RedactSecrets replaces every scimbridge secret in s (Redactor{}.Text).
+func RedactSecrets(s string) string { return Redactor{}.Text(s) }
+
+// Redact redacts a body with the zero Redactor (Redactor.Body).
+func Redact(body string) string { return Redactor{}.Body(body) }
+
+// Text returns s (a path with its query, or a User-Agent) with every
+// secret replaced by "[REDACTED]". A secret hidden behind escapes
+// ("%73cimb_dt_…", "\u0073cimb_dt_…") is found in the decoded text; when
+// there is one, the decoded text, redacted, is returned instead of s.
+func (r Redactor) Text(s string) string {
+	s = r.raw(s)
+	if strings.ContainsAny(s, `%\+`) {
+		if d := unescape(s); d != s && r.hasSecret(d) {
+			s = r.raw(d)
+		}
+	}
+	return clean(s)
+}
+
+// raw replaces the secrets that appear literally in s.
+func (r Redactor) raw(s string) string {
+	for _, lit := range r.Literals {
+		if lit != "" {
+			s = strings.ReplaceAll(s, lit, Redacted)
+		}
+	}
+	if strings.Contains(s, "scimb_") || strings.Contains(s, "whsec_") {
+		s = secretPattern.ReplaceAllString(s, Redacted)
+	}
+	return s
+}
+
+func (r Redactor) hasSecret(s string) bool {
+	for _, lit := range r.Literals {
+		if lit != "" && strings.Contains(s, lit) {
+			return true
+		}
+	}
+	return (strings.Contains(s, "scimb_") || strings.Contains(s, "whsec_")) && secretPattern.MatchString(s)
+}
+
+// Body returns a request or response body fit for the request log:
+//   - a JSON document is decoded, so that escapes hide nothing
+//     ("pass\u0077ord" is "password"); the value of every member named
+//     "password" (case-insensitively, at any depth, including the value of
+//     a path-less PATCH operation) is replaced by "[REDACTED]", and so is
+//     the "value" of a PATCH operation whose "path" names the password
+//     attribute ("password", or a URN ending in ":password"); every secret
+//     in a string is replaced; the document is re-encoded;
 //   - a body that is not a JSON document (for example one cut at the size
-//     cap) but mentions "password" anywhere is replaced as a whole, since
-//     its password value cannot be located reliably;
-//   - then every scimbridge token or API key is replaced (RedactSecrets).
+//     cap) but mentions "password", literally or behind escapes, is
+//     replaced as a whole, since its password value cannot be located
+//     reliably;
+//   - then every secret is replaced as in Text.
 //
 // The result is valid UTF-8 without NUL bytes, so that every database can
 // store it as text.
-func Redact(body string) string {
+func (r Redactor) Body(body string) string {
 	if body == "" {
 		return body
 	}
-	if containsFold(body, "password") {
+	if r.mayHide(body) {
 		var doc any
 		d := json.NewDecoder(strings.NewReader(body))
 		d.UseNumber()
 		if err := d.Decode(&doc); err != nil || d.More() {
-			return "[REDACTED: a body that is not a JSON document and mentions a password is not logged]"
+			if containsFold(body, "password") || containsFold(unescape(body), "password") {
+				return "[REDACTED: a body that is not a JSON document and mentions a password is not logged]"
+			}
+			return r.Text(body)
 		}
 		var b bytes.Buffer
 		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(redactValue(doc)); err != nil {
+		if err := enc.Encode(r.value(doc)); err != nil {
 			return "[REDACTED: body could not be re-encoded]"
 		}
 		body = strings.TrimSuffix(b.String(), "\n")
 	}
-	return storableText(RedactSecrets(body))
+	return r.Text(body)
 }
 
-// storableText replaces what a database text column cannot hold (bytes
-// that are not UTF-8, NUL) with U+FFFD.
-func storableText(s string) string {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+// mayHide reports whether body needs decoding: it mentions a password, a
+// secret, or has escapes behind which either could hide.
+func (r Redactor) mayHide(body string) bool {
+	return strings.Contains(body, `\`) || containsFold(body, "password") || r.hasSecret(body)
 }
 
-func redactValue(v any) any {
+func (r Redactor) value(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
 		passwordOp := false
@@ -78,19 +127,23 @@ func redactValue(v any) any {
 				}
 			}
 		}
+		out := make(map[string]any, len(v))
 		for k, x := range v {
+			key := r.raw(k)
 			if strings.EqualFold(k, "password") || (passwordOp && strings.EqualFold(k, "value")) {
-				v[k] = Redacted
+				out[key] = Redacted
 				continue
 			}
-			v[k] = redactValue(x)
+			out[key] = r.value(x)
 		}
-		return v
+		return out
 	case []any:
 		for i, x := range v {
-			v[i] = redactValue(x)
+			v[i] = r.value(x)
 		}
 		return v
+	case string:
+		return r.raw(v)
 	}
 	return v
 }
@@ -107,4 +160,57 @@ func isPasswordPath(p string) bool {
 
 func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), sub)
+}
+
+// unescape decodes, repeatedly (up to three rounds, for double encoding),
+// the escapes behind which text can hide in a path, a header or a body:
+// percent-encoding, "+" for a space, and JSON's \uXXXX and \-escapes.
+// Undecodable escapes are kept as they are.
+func unescape(s string) string {
+	for range 3 {
+		d := unescapeOnce(s)
+		if d == s {
+			break
+		}
+		s = d
+	}
+	return s
+}
+
+func unescapeOnce(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			n, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
+			b.WriteByte(byte(n))
+			i += 2
+		case c == '+':
+			b.WriteByte(' ')
+		case c == '\\' && i+5 < len(s) && s[i+1] == 'u' && isHex(s[i+2]) && isHex(s[i+3]) && isHex(s[i+4]) && isHex(s[i+5]):
+			n, _ := strconv.ParseUint(s[i+2:i+6], 16, 32)
+			b.WriteRune(rune(n))
+			i += 5
+		case c == '\\' && i+1 < len(s) && strings.IndexByte(`"\/`, s[i+1]) >= 0:
+			b.WriteByte(s[i+1])
+			i++
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// clean makes s valid UTF-8 without NUL bytes.
+func clean(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
 }

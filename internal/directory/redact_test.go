@@ -53,16 +53,67 @@ func TestRedactSecretsInPath(t *testing.T) {
 func TestRequestLoggerDropsWhenFull(t *testing.T) {
 	l := &directory.RequestLogger{QueueSize: 2, IDs: directory.IDs{Now: time.Now, Rand: rand.Reader}}
 	for i := 0; i < 5; i++ {
-		l.Record(directory.RequestLog{DirectoryID: "dir_x"}) // must not block
+		l.Record(directory.RequestLog{DirectoryID: "dir_x", Method: "POST", Status: 201}, "") // must not block
 	}
 	if got := l.Dropped(); got != 3 {
 		t.Errorf("Dropped() = %d, want 3", got)
 	}
 	var nilLogger *directory.RequestLogger
-	nilLogger.Record(directory.RequestLog{}) // a nil logger records nothing
+	nilLogger.Record(directory.RequestLog{}, "") // a nil logger records nothing
 	big := &directory.RequestLogger{QueueBytes: 10, IDs: directory.IDs{Now: time.Now, Rand: rand.Reader}}
-	big.Record(directory.RequestLog{RequestBody: strings.Repeat("x", 11)})
+	big.Record(directory.RequestLog{RequestBody: strings.Repeat("x", 11)}, "")
 	if got := big.Dropped(); got != 1 {
 		t.Errorf("over the byte budget: Dropped() = %d, want 1", got)
 	}
+}
+
+// TestRedactEscapedAndEverySecret: keys and secrets hidden behind JSON or
+// URL escapes, and every secret format (including the bootstrap API key,
+// whatever it looks like), are redacted in bodies, paths and user agents.
+func TestRedactEscapedAndEverySecret(t *testing.T) {
+	const apiKey = "bootstrap-key-0123456789abcdefghijklmnop"
+	r := directory.Redactor{Literals: []string{apiKey}}
+	secrets := []string{
+		"scimb_dt_" + strings.Repeat("aB3-_", 8),
+		"scimb_ak_Zz09-_xy",
+		"scimb_pl_Link0123_-abc",
+		"scimb_ps_Session0123",
+		"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw+/=",
+		apiKey,
+	}
+	bodies := []struct{ name, in string }{
+		{"escaped password key", `{"userName":"a","pass\u0077ord":"hunter2"}`},
+		{"escaped key in patch", `{"Operations":[{"op":"replace","value":{"\u0070assword":"hunter2"}}]}`},
+		{"escaped patch path", `{"Operations":[{"op":"replace","path":"pass\u0077ord","value":"hunter2"}]}`},
+		{"escaped password in text", `pass\u0077ord=hunter2`},
+	}
+	for _, tc := range bodies {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := r.Body(tc.in); strings.Contains(got, "hunter2") {
+				t.Errorf("Body(%q) = %q: the password is still there", tc.in, got)
+			}
+		})
+	}
+	for _, s := range secrets {
+		rest := s[3:] // what must not survive: everything after the first characters
+		escaped := `\u00` + strconvHex(s[0]) + s[1:]
+		for _, tc := range []struct{ name, got string }{
+			{"body", r.Body(`{"note":"x ` + s + ` y"}`)},
+			{"body json-escaped prefix", r.Body(`{"note":"` + escaped + `"}`)},
+			{"text json-escaped prefix", r.Text(`note ` + escaped)},
+			{"non-json body", r.Body("Bearer " + s)},
+			{"path", r.Text("/scim/v2/dir_x/Users?filter=userName%20eq%20%22" + s + "%22")},
+			{"path percent-escaped prefix", r.Text("/scim/v2/dir_x/Users?x=%" + strconvHex(s[0]) + s[1:])},
+			{"user agent", r.Text("okta/1.0 (" + s + ")")},
+		} {
+			if strings.Contains(tc.got, rest) || !strings.Contains(tc.got, directory.Redacted) {
+				t.Errorf("%s with %q: got %q", tc.name, s, tc.got)
+			}
+		}
+	}
+}
+
+func strconvHex(c byte) string {
+	const hex = "0123456789abcdef"
+	return string([]byte{hex[c>>4], hex[c&15]})
 }

@@ -239,6 +239,7 @@ type DirectoryChange struct {
 	Enabled              *bool
 	Strict               *bool
 	RejectUnknownMembers *bool
+	RequestLogBodies     *RequestBodies
 }
 
 // UpdateDirectory applies a change to a directory. Disabling takes effect
@@ -249,6 +250,10 @@ func (s *Service) UpdateDirectory(ctx context.Context, id string, c DirectoryCha
 	}
 	if c.Name != nil && strings.TrimSpace(*c.Name) == "" {
 		return Directory{}, Errorf(KindInvalid, "name must not be empty")
+	}
+	if c.RequestLogBodies != nil && !c.RequestLogBodies.Valid() {
+		return Directory{}, Errorf(KindInvalid, "request_log_bodies must be %s, %s or %s, got %q",
+			RequestBodiesWritesAndFailures, RequestBodiesAll, RequestBodiesNone, *c.RequestLogBodies)
 	}
 	defer s.AuthCache.Invalidate()
 	return s.Store.UpdateDirectory(ctx, id, s.now(), func(d *Directory) error {
@@ -268,6 +273,13 @@ func (s *Service) UpdateDirectory(ctx context.Context, id string, c DirectoryCha
 		}
 		if c.RejectUnknownMembers != nil {
 			d.Settings.RejectUnknownMembers = *c.RejectUnknownMembers
+		}
+		if c.RequestLogBodies != nil {
+			// The default is stored as the zero value.
+			d.Settings.RequestLogBodies = *c.RequestLogBodies
+			if d.Settings.RequestLogBodies == RequestBodiesWritesAndFailures {
+				d.Settings.RequestLogBodies = ""
+			}
 		}
 		return nil
 	})

@@ -123,6 +123,20 @@ type Store interface {
 	// PruneRequests deletes the entries, of every directory, that occurred
 	// before before, and returns how many it deleted.
 	PruneRequests(ctx context.Context, before time.Time) (int, error)
+	// PruneRequestsOverBudget deletes, in each directory whose request log
+	// holds more than maxBytes (the sum of RequestLog.Size of its entries),
+	// its oldest entries until it holds no more than that, and returns how
+	// many it deleted. It reads a per-directory total kept up to date by
+	// AppendRequests and the pruning methods, not the entries themselves.
+	PruneRequestsOverBudget(ctx context.Context, maxBytes int64) (int, error)
+	// NoteRequestsDropped adds, per directory id, the number of entries
+	// the request log could not record (directories that no longer exist
+	// are skipped); at is when the first of them was dropped.
+	NoteRequestsDropped(ctx context.Context, dropped map[string]int64, at time.Time) error
+	// RequestLogStats returns the size of a directory's request log and
+	// how many entries it could not record. An unknown directory is
+	// KindNotFound.
+	RequestLogStats(ctx context.Context, directoryID string) (RequestLogStats, error)
 
 	// --- Management API (organizations, directories, member counts) ---
 

@@ -68,6 +68,9 @@ type Settings struct {
 	// a member id that is no user or group of the directory, instead of
 	// ignoring it (and logging it).
 	RejectUnknownMembers bool
+	// RequestLogBodies says which request log entries keep their bodies
+	// (the zero value: writes and failures).
+	RequestLogBodies RequestBodies
 }
 
 // Token is a directory bearer token as stored: only its hash is kept.

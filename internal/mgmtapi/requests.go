@@ -90,6 +90,8 @@ func requestOut(e directory.RequestLog) map[string]any {
 		"request_id":         e.RequestID,
 		"user_agent":         e.UserAgent,
 		"remote_addr":        e.RemoteAddr,
+		"metadata_only":      e.MetadataOnly,
+		"repeats":            e.Repeats,
 	}
 }
 
@@ -119,6 +121,11 @@ func (h *Handler) listRequests(w http.ResponseWriter, r *http.Request) error {
 	for _, e := range es {
 		data = append(data, requestOut(e))
 	}
+	st, err := h.Service.Store.RequestLogStats(r.Context(), r.PathValue("dir_id"))
+	if err != nil {
+		return err
+	}
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, http.StatusOK, map[string]any{"data": data, "next_page_token": next})
+	return writeJSON(w, http.StatusOK, map[string]any{"data": data, "next_page_token": next,
+		"not_recorded": map[string]any{"count": st.Dropped, "since": timeOrNil(st.DroppedSince)}})
 }

@@ -108,3 +108,51 @@ func TestListRequests(t *testing.T) {
 		t.Errorf("without a key: %d, want 401", status)
 	}
 }
+
+// TestRequestLogDropsAndBodiesSetting: the request log page reports the
+// entries that could not be recorded, entries say whether their bodies
+// were stored, and the directory setting request_log_bodies round-trips.
+func TestRequestLogDropsAndBodiesSetting(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	org, err := e.svc.CreateOrganization(ctx, "Acme", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.svc.CreateDirectory(ctx, org.ID, "okta", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := e.svc.Store.AppendRequests(ctx, []directory.RequestLog{{ID: "req_x", DirectoryID: d.ID, OccurredAt: at,
+		Method: "GET", Path: "/x", Status: 200, MetadataOnly: true}}); err != nil {
+		t.Fatal(err)
+	}
+	base := "/api/v1/directories/" + d.ID + "/requests"
+	_, out := e.call("GET", base, bootstrapKey, "")
+	if nr, _ := out["not_recorded"].(map[string]any); nr == nil || nr["count"] != float64(0) || nr["since"] != nil {
+		t.Errorf("not_recorded with no drops = %v", out["not_recorded"])
+	}
+	if err := e.svc.Store.NoteRequestsDropped(ctx, map[string]int64{d.ID: 4}, at); err != nil {
+		t.Fatal(err)
+	}
+	_, out = e.call("GET", base, bootstrapKey, "")
+	if nr, _ := out["not_recorded"].(map[string]any); nr == nil || nr["count"] != float64(4) || nr["since"] != "2030-01-01T00:00:00Z" {
+		t.Errorf("not_recorded = %v, want 4 since 2030-01-01T00:00:00Z", out["not_recorded"])
+	}
+	if x := out["data"].([]any)[0].(map[string]any); x["metadata_only"] != true || x["repeats"] != float64(0) {
+		t.Errorf("entry = %v, want metadata_only true, repeats 0", x)
+	}
+	dir := "/api/v1/directories/" + d.ID
+	_, got := e.call("GET", dir, bootstrapKey, "")
+	if s := got["settings"].(map[string]any)["request_log_bodies"]; s != "writes_and_failures" {
+		t.Errorf("default request_log_bodies = %v", s)
+	}
+	status, got := e.call("PATCH", dir, bootstrapKey, `{"settings":{"request_log_bodies":"all"}}`)
+	if s := got["settings"].(map[string]any)["request_log_bodies"]; status != 200 || s != "all" {
+		t.Errorf("PATCH request_log_bodies all: %d %v", status, got)
+	}
+	if status, got := e.call("PATCH", dir, bootstrapKey, `{"settings":{"request_log_bodies":"some"}}`); status != 400 {
+		t.Errorf("PATCH request_log_bodies some: %d %v, want 400", status, got)
+	}
+}

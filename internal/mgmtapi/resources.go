@@ -58,8 +58,9 @@ func (h *Handler) directoryOut(d directory.Directory, users, groups *int) map[st
 		"endpoint_url":    h.PublicURL + "/scim/v2/" + d.ID,
 		"last_request_at": timeOrNil(d.LastRequestAt),
 		"settings": map[string]any{
-			"strict":          d.Settings.Strict,
-			"unknown_members": unknownMembers(d.Settings),
+			"strict":             d.Settings.Strict,
+			"unknown_members":    unknownMembers(d.Settings),
+			"request_log_bodies": string(d.Settings.RequestLogBodies.OrDefault()),
 		},
 		"created_at": timeOrNil(d.CreatedAt),
 		"updated_at": timeOrNil(d.UpdatedAt),
@@ -103,8 +104,9 @@ func (h *Handler) updateDirectory(w http.ResponseWriter, r *http.Request) error 
 		Provider *string `json:"provider"`
 		Enabled  *bool   `json:"enabled"`
 		Settings *struct {
-			Strict         *bool   `json:"strict"`
-			UnknownMembers *string `json:"unknown_members"`
+			Strict           *bool                    `json:"strict"`
+			UnknownMembers   *string                  `json:"unknown_members"`
+			RequestLogBodies *directory.RequestBodies `json:"request_log_bodies"`
 		} `json:"settings"`
 	}
 	if err := decode(w, r, &in); err != nil {
@@ -114,6 +116,7 @@ func (h *Handler) updateDirectory(w http.ResponseWriter, r *http.Request) error 
 	change := directory.DirectoryChange{Name: in.Name, Provider: in.Provider, Enabled: in.Enabled}
 	if in.Settings != nil {
 		change.Strict = in.Settings.Strict
+		change.RequestLogBodies = in.Settings.RequestLogBodies
 		if um := in.Settings.UnknownMembers; um != nil {
 			var reject bool
 			switch *um {

@@ -303,6 +303,8 @@ type requestsData struct {
 	Failures bool
 	Next     string
 	Enabled  bool
+	Bodies   directory.RequestBodies // the directory's setting
+	Stats    directory.RequestLogStats
 }
 
 // requestsTab is GET /portal/events/requests: the SCIM request log, newest
@@ -317,7 +319,7 @@ func (h *Handler) requestsTab(w http.ResponseWriter, r *http.Request) error {
 		return h.render(w, r, http.StatusOK, "requests", p)
 	}
 	v := r.URL.Query()
-	data := requestsData{Failures: v.Get("failures") == "1", Enabled: h.RequestLogEnabled}
+	data := requestsData{Failures: v.Get("failures") == "1", Enabled: h.RequestLogEnabled, Bodies: d.Settings.RequestLogBodies.OrDefault()}
 	before := v.Get("before")
 	if err := checkID(before, directory.PrefixRequest); err != nil {
 		return err
@@ -328,6 +330,9 @@ func (h *Handler) requestsTab(w http.ResponseWriter, r *http.Request) error {
 	}
 	es, err := h.Service.Store.ListRequests(r.Context(), d.ID, q)
 	if err != nil {
+		return err
+	}
+	if data.Stats, err = h.Service.Store.RequestLogStats(r.Context(), d.ID); err != nil {
 		return err
 	}
 	if len(es) > pageSize {

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/portal"
@@ -252,5 +253,38 @@ func TestHeaders(t *testing.T) {
 	}
 	if resp.Header.Get("Location") != "/portal/scim" {
 		t.Errorf("open redirects to %q", resp.Header.Get("Location"))
+	}
+}
+
+// TestRequestLogViewShowsDropsAndMetadata: the request log page says how
+// many entries were not recorded since when, marks entries stored as
+// metadata only, and shows summary entries with their count.
+func TestRequestLogViewShowsDropsAndMetadata(t *testing.T) {
+	s := startServer(t)
+	v, orgID, _ := signIn(t, s, "Acme")
+	ctx := context.Background()
+	d, err := s.app.Service.CreateDirectory(ctx, orgID, "custom", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC)
+	es := []directory.RequestLog{
+		{ID: "req_01aaaaaaaaaaaaaaaaaaaaaaab", DirectoryID: d.ID, OccurredAt: at, Method: "GET", Path: "/scim/v2/" + d.ID + "/Users", Status: 200, MetadataOnly: true},
+		{ID: "req_01aaaaaaaaaaaaaaaaaaaaaaac", DirectoryID: d.ID, OccurredAt: at, Method: "GET", Path: "99 more refused requests (status 401) from 192.0.2.7", Status: 401, MetadataOnly: true, Repeats: 99},
+	}
+	if err := s.app.Store.AppendRequests(ctx, es); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.app.Store.NoteRequestsDropped(ctx, map[string]int64{d.ID: 3}, at); err != nil {
+		t.Fatal(err)
+	}
+	code, page := v.get("/portal/events/requests?dir=" + d.ID)
+	if code != 200 {
+		t.Fatalf("request log page: %d\n%.1000s", code, page)
+	}
+	for _, want := range []string{"3 entries were not recorded", "metadata only", "99 more", "successful reads are stored as metadata only"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the request log page lacks %q", want)
+		}
 	}
 }

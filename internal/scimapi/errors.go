@@ -28,6 +28,9 @@ type httpError struct {
 	scimType string
 	detail   string
 	allow    string // the Allow header of a 405
+	// retryAfter is the Retry-After header of a 429 (RFC 6585 §4), in
+	// seconds.
+	retryAfter string
 }
 
 func (e *httpError) Error() string { return e.detail }
@@ -49,11 +52,12 @@ func fromSchema(err error) error {
 
 // problem is an error classified for the client.
 type problem struct {
-	status   int
-	scimType string
-	detail   string
-	allow    string
-	internal bool // detail must not be shown; the error is logged
+	status     int
+	scimType   string
+	detail     string
+	allow      string
+	retryAfter string
+	internal   bool // detail must not be shown; the error is logged
 }
 
 // classify maps an error to its status and scimType (RFC 7644 §3.12).
@@ -68,7 +72,7 @@ func classify(err error) problem {
 		// RFC 6585 §5; RFC 7644 defines no scimType for it.
 		return problem{status: http.StatusRequestHeaderFieldsTooLarge, detail: hte.Error()}
 	case errors.As(err, &he):
-		return problem{status: he.status, scimType: he.scimType, detail: he.detail, allow: he.allow}
+		return problem{status: he.status, scimType: he.scimType, detail: he.detail, allow: he.allow, retryAfter: he.retryAfter}
 	case errors.As(err, &mbe):
 		return problem{status: http.StatusRequestEntityTooLarge,
 			detail: fmt.Sprintf("the request body is larger than the limit of %d bytes", mbe.Limit)}
@@ -133,6 +137,9 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 	if p.allow != "" {
 		w.Header().Set("Allow", p.allow)
+	}
+	if p.retryAfter != "" {
+		w.Header().Set("Retry-After", p.retryAfter)
 	}
 	w.Header().Del("ETag")
 	w.Header().Del("Location")

@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
@@ -49,8 +50,20 @@ type Handler struct {
 	// RequestLog, when set, records requests to each directory's endpoint
 	// (see recordRequests for which ones); nil: no request log.
 	RequestLog *directory.RequestLogger
+	// AuthFailureRate (per second) and AuthFailureBurst limit requests
+	// whose authentication fails (401, 403), per source address and per
+	// directory; beyond them the answer is 429 with Retry-After (see
+	// refuse). Zero: DefaultAuthFailureRate and DefaultAuthFailureBurst;
+	// a negative rate: no limit. Authenticated requests are never limited.
+	AuthFailureRate  float64
+	AuthFailureBurst int
+	// AuthFailureDelay is how long a 429 of that limit is held before it
+	// is sent; zero: DefaultAuthFailureDelay, negative: not held.
+	AuthFailureDelay time.Duration
 
 	once      sync.Once
+	failures  *failureLimiter
+	held      chan struct{} // the 429s being held (holdRefusal)
 	logger    *slog.Logger
 	schemas   *schema.Schemas
 	lim       limits
@@ -59,10 +72,11 @@ type Handler struct {
 
 // limits are the Handler's limits with defaults applied.
 type limits struct {
-	body      int64
-	results   int
-	bulkOps   int
-	bulkBytes int64
+	body         int64
+	results      int
+	bulkOps      int
+	bulkBytes    int64
+	failureDelay time.Duration
 }
 
 // setup applies defaults and builds the discovery documents, once.
@@ -90,6 +104,12 @@ func (h *Handler) setup() {
 			h.lim.bulkBytes = DefaultBulkMaxPayloadBytes
 		}
 		h.discovery = buildDiscovery(h.schemas, h.advertisedLimits())
+		h.failures = newFailureLimiter(h.AuthFailureRate, h.AuthFailureBurst)
+		h.held = make(chan struct{}, maxDelayedRefusals)
+		h.lim.failureDelay = h.AuthFailureDelay
+		if h.lim.failureDelay == 0 {
+			h.lim.failureDelay = DefaultAuthFailureDelay
+		}
 	})
 }
 
@@ -171,10 +191,9 @@ func (h *Handler) authenticated(fn handlerFunc) web.HandlerFunc {
 		dir := directoryID(raw)
 		d, err := h.Service.AuthenticateDirectory(r.Context(), dir, credential(r))
 		if err != nil {
-			h.tagAuthFailure(r, dir, err)
-			return err
+			return h.refuse(r, dir, err)
 		}
-		tagRequest(r, dir)
+		tagRequest(r, d)
 		if err := checkPathValues(r); err != nil {
 			return err
 		}
@@ -221,11 +240,11 @@ func (h *Handler) noRoute(mux *http.ServeMux) web.HandlerFunc {
 		}
 		// The same mapping as authenticated: "dir-…" names "dir_…".
 		dir := directoryID(raw)
-		if _, err := h.Service.AuthenticateDirectory(r.Context(), dir, credential(r)); err != nil {
-			h.tagAuthFailure(r, dir, err)
-			return err
+		d, err := h.Service.AuthenticateDirectory(r.Context(), dir, credential(r))
+		if err != nil {
+			return h.refuse(r, dir, err)
 		}
-		tagRequest(r, dir)
+		tagRequest(r, d)
 		var allow []string
 		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 			probe := r.WithContext(r.Context())

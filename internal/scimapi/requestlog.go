@@ -26,31 +26,40 @@ const MaxLoggedBody = 64 << 10
 
 // logTag is how the routes tell the recording middleware, which runs
 // outside them, which directory a request belongs to.
-type logTag struct{ dir string }
+type logTag struct {
+	dir    string
+	bodies directory.RequestBodies // the directory's setting
+}
 
 type logTagKey struct{}
 
-// tagRequest marks r as belonging to directory dir in the request log.
-func tagRequest(r *http.Request, dir string) {
+// tagRequest marks r as belonging to directory d in the request log.
+func tagRequest(r *http.Request, d directory.Directory) {
+	if t, ok := r.Context().Value(logTagKey{}).(*logTag); ok {
+		t.dir, t.bodies = d.ID, d.Settings.RequestLogBodies
+	}
+}
+
+// tagRefused marks r, refused, as belonging to directory dir.
+func tagRefused(r *http.Request, dir string) {
 	if t, ok := r.Context().Value(logTagKey{}).(*logTag); ok {
 		t.dir = dir
 	}
 }
 
 // tagAuthFailure tags a request whose authentication failed with err when
-// the failure is a 401 or 403 and the directory exists (one read, on the
-// failure path only).
+// the failure is a 401, 403 or 429 and the directory exists (one read, on
+// the failure path only).
 func (h *Handler) tagAuthFailure(r *http.Request, dir string, err error) {
 	if h.RequestLog == nil {
 		return
 	}
-	switch directory.KindOf(err) {
-	case directory.KindForbidden:
-		tagRequest(r, dir)
-	case directory.KindUnauthorized:
-		if _, err := h.Service.Store.GetDirectory(r.Context(), dir); err == nil {
-			tagRequest(r, dir)
-		}
+	if directory.KindOf(err) == directory.KindForbidden {
+		tagRefused(r, dir)
+		return
+	}
+	if _, err := h.Service.Store.GetDirectory(r.Context(), dir); err == nil {
+		tagRefused(r, dir)
 	}
 }
 
@@ -94,7 +103,7 @@ func (h *Handler) recordRequests(next http.Handler) http.Handler {
 		if body != nil {
 			e.RequestBody, e.RequestTruncated = string(body.buf), body.truncated
 		}
-		h.RequestLog.Record(e)
+		h.RequestLog.Record(e, tag.bodies)
 	})
 }
 

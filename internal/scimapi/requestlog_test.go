@@ -14,13 +14,13 @@ import (
 
 // newLoggedEnv is newEnv with the request log on; stop writes what is
 // queued and returns once the logger has stopped.
-func newLoggedEnv(t *testing.T) (e *env, stop func()) {
+func newLoggedEnv(t *testing.T, configure ...func(*scimapi.Handler)) (e *env, stop func()) {
 	t.Helper()
 	var l *directory.RequestLogger
-	e = newEnv(t, func(h *scimapi.Handler) {
+	e = newEnv(t, append([]func(*scimapi.Handler){func(h *scimapi.Handler) {
 		l = &directory.RequestLogger{Store: h.Service.Store, Logger: h.Service.Logger, IDs: h.Service.IDs, FlushEvery: 10 * time.Millisecond}
 		h.RequestLog = l
-	})
+	}}, configure...)...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- l.Run(ctx) }()

@@ -126,7 +126,7 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string) error {
 	})
 }
 
-const dirColumns = `id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members`
+const dirColumns = `id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members, request_log_bodies`
 
 // ListDirectories implements directory.Store.
 func (s *Store) ListDirectories(ctx context.Context, orgID, after string, limit int) ([]directory.Directory, error) {
@@ -153,7 +153,7 @@ func (s *Store) ListDirectories(ctx context.Context, orgID, after string, limit 
 		var d directory.Directory
 		var created, updated int64
 		var last sql.NullInt64
-		if err := rows.Scan(&d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers); err != nil {
+		if err := rows.Scan(&d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers, &d.Settings.RequestLogBodies); err != nil {
 			return nil, fmt.Errorf("listing directories: %w", err)
 		}
 		d.CreatedAt, d.UpdatedAt, d.LastRequestAt = fromMicros(created), fromMicros(updated), fromNullMicros(last)

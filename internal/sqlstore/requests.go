@@ -3,7 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -11,43 +13,146 @@ import (
 	"github.com/scimbridge/scimbridge/internal/directory"
 )
 
-// AppendRequests implements directory.Store. Entries of directories
-// deleted since their request are skipped, so that one of them does not
-// fail the whole batch.
+// requestsPerInsert is how many entries one INSERT statement carries
+// (16 parameters each, well within both databases' limits).
+const requestsPerInsert = 200
+
+// AppendRequests implements directory.Store: multi-row INSERTs (so that
+// PostgreSQL keeps up with a busy SCIM endpoint), then each directory's
+// usage row grows by the entries' sizes. Entries of directories deleted
+// since their request are skipped, so that one of them does not fail the
+// whole batch.
 func (s *Store) AppendRequests(ctx context.Context, entries []directory.RequestLog) error {
 	if len(entries) == 0 {
 		return nil
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		exists := map[string]bool{}
-		for _, e := range entries {
-			ok, seen := exists[e.DirectoryID]
+		type usage struct{ bytes, entries int64 }
+		used := map[string]*usage{}
+		kept := make([]*directory.RequestLog, 0, len(entries))
+		for i := range entries {
+			e := &entries[i]
+			u, seen := used[e.DirectoryID]
 			if !seen {
 				var n int
 				if err := s.txRow(ctx, tx, `SELECT count(*) FROM directories WHERE id = $1`, e.DirectoryID).Scan(&n); err != nil {
-					return fmt.Errorf("appending request log entry: %w", err)
+					return fmt.Errorf("appending request log entries: %w", err)
 				}
-				ok = n > 0
-				exists[e.DirectoryID] = ok
+				if n > 0 {
+					u = &usage{}
+				}
+				used[e.DirectoryID] = u
 			}
-			if !ok {
+			if u == nil {
 				continue
 			}
-			_, err := s.txExec(ctx, tx, `INSERT INTO scim_requests (id, directory_id, occurred_at, method, path, status, duration_us,
-				request_body, response_body, request_truncated, response_truncated, request_id, user_agent, remote_addr)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-				e.ID, e.DirectoryID, micros(e.OccurredAt), e.Method, e.Path, e.Status, e.Duration.Microseconds(),
-				e.RequestBody, e.ResponseBody, e.RequestTruncated, e.ResponseTruncated, e.RequestID, e.UserAgent, e.RemoteAddr)
-			if err != nil {
-				return fmt.Errorf("appending request log entry: %w", err)
+			u.bytes += e.Size()
+			u.entries++
+			kept = append(kept, e)
+		}
+		for start := 0; start < len(kept); start += requestsPerInsert {
+			chunk := kept[start:min(start+requestsPerInsert, len(kept))]
+			var b strings.Builder
+			b.WriteString(`INSERT INTO scim_requests (id, directory_id, occurred_at, method, path, status, duration_us,
+				request_body, response_body, request_truncated, response_truncated, request_id, user_agent, remote_addr,
+				metadata_only, repeats) VALUES `)
+			args := make([]any, 0, 16*len(chunk))
+			for i, e := range chunk {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("(" + placeholders(len(args)+1, 16) + ")")
+				args = append(args, e.ID, e.DirectoryID, micros(e.OccurredAt), e.Method, e.Path, e.Status, e.Duration.Microseconds(),
+					e.RequestBody, e.ResponseBody, e.RequestTruncated, e.ResponseTruncated, e.RequestID, e.UserAgent, e.RemoteAddr,
+					e.MetadataOnly, e.Repeats)
+			}
+			if _, err := s.txExec(ctx, tx, b.String(), args...); err != nil {
+				return fmt.Errorf("appending request log entries: %w", err)
+			}
+		}
+		// In directory order, so that concurrent batches of several
+		// processes lock the usage rows in the same order.
+		dirs := make([]string, 0, len(used))
+		for dir, u := range used {
+			if u != nil {
+				dirs = append(dirs, dir)
+			}
+		}
+		sort.Strings(dirs)
+		for _, dir := range dirs {
+			if _, err := s.txExec(ctx, tx, `INSERT INTO scim_request_usage (directory_id, bytes, entries) VALUES ($1, $2, $3)
+				ON CONFLICT (directory_id) DO UPDATE SET bytes = scim_request_usage.bytes + excluded.bytes,
+				entries = scim_request_usage.entries + excluded.entries`, dir, used[dir].bytes, used[dir].entries); err != nil {
+				return fmt.Errorf("appending request log entries: %w", err)
 			}
 		}
 		return nil
 	})
 }
 
+// requestSize is directory.RequestLog.Size in SQL, for entries being
+// deleted (RETURNING).
+func (s *Store) requestSize() string {
+	f := "length(CAST(%s AS BLOB))"
+	if s.postgres {
+		f = "octet_length(%s)"
+	}
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(directory.RequestOverhead))
+	for _, c := range []string{"id", "directory_id", "method", "path", "request_body", "response_body", "request_id", "user_agent", "remote_addr"} {
+		b.WriteString(" + " + fmt.Sprintf(f, c))
+	}
+	return b.String()
+}
+
+// deleteRequests runs one DELETE of request log entries that returns
+// their directory and size (a DELETE … RETURNING directory_id, size), and
+// takes what it deleted off the directories' usage rows, in the same
+// transaction. It returns how many entries it deleted.
+func (s *Store) deleteRequests(ctx context.Context, tx *sql.Tx, query string, args ...any) (int, error) {
+	rows, err := s.txRows(ctx, tx, query+` RETURNING directory_id, `+s.requestSize(), args...)
+	if err != nil {
+		return 0, err
+	}
+	type usage struct{ bytes, entries int64 }
+	freed := map[string]*usage{}
+	n := 0
+	for rows.Next() {
+		var dir string
+		var size int64
+		if err := rows.Scan(&dir, &size); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		u := freed[dir]
+		if u == nil {
+			u = &usage{}
+			freed[dir] = u
+		}
+		u.bytes += size
+		u.entries++
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	rows.Close()
+	dirs := make([]string, 0, len(freed))
+	for dir := range freed {
+		dirs = append(dirs, dir)
+	}
+	sort.Strings(dirs)
+	for _, dir := range dirs {
+		if _, err := s.txExec(ctx, tx, `UPDATE scim_request_usage SET bytes = bytes - $2, entries = entries - $3 WHERE directory_id = $1`,
+			dir, freed[dir].bytes, freed[dir].entries); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
 const requestColumns = `id, directory_id, occurred_at, method, path, status, duration_us, request_body, response_body,
-	request_truncated, response_truncated, request_id, user_agent, remote_addr`
+	request_truncated, response_truncated, request_id, user_agent, remote_addr, metadata_only, repeats`
 
 // ListRequests implements directory.Store.
 func (s *Store) ListRequests(ctx context.Context, directoryID string, q directory.RequestQuery) ([]directory.RequestLog, error) {
@@ -95,7 +200,7 @@ func (s *Store) ListRequests(ctx context.Context, directoryID string, q director
 		var e directory.RequestLog
 		var at, dur int64
 		if err := rows.Scan(&e.ID, &e.DirectoryID, &at, &e.Method, &e.Path, &e.Status, &dur, &e.RequestBody, &e.ResponseBody,
-			&e.RequestTruncated, &e.ResponseTruncated, &e.RequestID, &e.UserAgent, &e.RemoteAddr); err != nil {
+			&e.RequestTruncated, &e.ResponseTruncated, &e.RequestID, &e.UserAgent, &e.RemoteAddr, &e.MetadataOnly, &e.Repeats); err != nil {
 			return nil, fmt.Errorf("listing requests: %w", err)
 		}
 		e.OccurredAt, e.Duration = fromMicros(at), time.Duration(dur)*time.Microsecond
@@ -107,19 +212,125 @@ func (s *Store) ListRequests(ctx context.Context, directoryID string, q director
 	return out, nil
 }
 
-// PruneRequests implements directory.Store.
+// PruneRequests implements directory.Store, in chunks of pruneChunk
+// entries, one transaction each.
 func (s *Store) PruneRequests(ctx context.Context, before time.Time) (int, error) {
-	var n int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := s.txExec(ctx, tx, `DELETE FROM scim_requests WHERE occurred_at < $1`, micros(before))
+	total := 0
+	for {
+		var n int
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			var err error
+			n, err = s.deleteRequests(ctx, tx, `DELETE FROM scim_requests WHERE pk IN (SELECT pk FROM scim_requests
+				WHERE occurred_at < $1 ORDER BY occurred_at LIMIT $2)`, micros(before), pruneChunk)
+			if err != nil {
+				return fmt.Errorf("pruning request log: %w", err)
+			}
+			return nil
+		})
 		if err != nil {
-			return fmt.Errorf("pruning request log: %w", err)
+			return total, err
 		}
-		n, err = res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("pruning request log: %w", err)
+		total += n
+		if n < pruneChunk {
+			return total, nil
+		}
+	}
+}
+
+// PruneRequestsOverBudget implements directory.Store. A directory over
+// the budget is pruned to nine tenths of it, so that one that keeps
+// growing is not pruned on every call; the oldest entries go first, in
+// chunks of at most pruneChunk, one transaction each.
+func (s *Store) PruneRequestsOverBudget(ctx context.Context, maxBytes int64) (int, error) {
+	type over struct {
+		dir            string
+		bytes, entries int64
+	}
+	rows, err := s.readRows(ctx, `SELECT directory_id, bytes, entries FROM scim_request_usage WHERE bytes > $1 ORDER BY directory_id`, maxBytes)
+	if err != nil {
+		return 0, fmt.Errorf("pruning request log to its budget: %w", err)
+	}
+	var dirs []over
+	for rows.Next() {
+		var o over
+		if err := rows.Scan(&o.dir, &o.bytes, &o.entries); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("pruning request log to its budget: %w", err)
+		}
+		dirs = append(dirs, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("pruning request log to its budget: %w", err)
+	}
+	target := maxBytes - maxBytes/10
+	total := 0
+	for _, o := range dirs {
+		for o.bytes > target && o.entries > 0 {
+			// Entries to delete, from the average size: at least one,
+			// at most a chunk.
+			k := min(max((o.bytes-target)*o.entries/o.bytes+1, 1), pruneChunk)
+			var n int
+			err := s.tx(ctx, func(tx *sql.Tx) error {
+				var err error
+				n, err = s.deleteRequests(ctx, tx, `DELETE FROM scim_requests WHERE pk IN (SELECT pk FROM scim_requests
+					WHERE directory_id = $1 ORDER BY pk LIMIT $2)`, o.dir, k)
+				if err != nil {
+					return err
+				}
+				return s.txRow(ctx, tx, `SELECT bytes, entries FROM scim_request_usage WHERE directory_id = $1`, o.dir).Scan(&o.bytes, &o.entries)
+			})
+			if errors.Is(err, sql.ErrNoRows) {
+				break // the directory was deleted meanwhile
+			}
+			if err != nil {
+				return total, fmt.Errorf("pruning request log to its budget: %w", err)
+			}
+			total += n
+			if n == 0 {
+				break
+			}
+		}
+	}
+	return total, nil
+}
+
+// NoteRequestsDropped implements directory.Store.
+func (s *Store) NoteRequestsDropped(ctx context.Context, dropped map[string]int64, at time.Time) error {
+	dirs := make([]string, 0, len(dropped))
+	for dir := range dropped {
+		dirs = append(dirs, dir)
+	}
+	sort.Strings(dirs)
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, dir := range dirs {
+			if _, err := s.txExec(ctx, tx, `INSERT INTO scim_request_usage (directory_id, dropped, dropped_since)
+				SELECT id, $2, $3 FROM directories WHERE id = $1
+				ON CONFLICT (directory_id) DO UPDATE SET dropped = scim_request_usage.dropped + excluded.dropped,
+				dropped_since = COALESCE(scim_request_usage.dropped_since, excluded.dropped_since)`,
+				dir, dropped[dir], micros(at)); err != nil {
+				return fmt.Errorf("recording dropped request log entries: %w", err)
+			}
 		}
 		return nil
 	})
-	return int(n), err
+}
+
+// RequestLogStats implements directory.Store.
+func (s *Store) RequestLogStats(ctx context.Context, directoryID string) (directory.RequestLogStats, error) {
+	var st directory.RequestLogStats
+	var since sql.NullInt64
+	var exists int
+	err := s.readRow(ctx, `SELECT (SELECT count(*) FROM directories WHERE id = $1), COALESCE(u.bytes, 0), COALESCE(u.entries, 0),
+		COALESCE(u.dropped, 0), u.dropped_since
+		FROM (SELECT 1 AS one) o LEFT JOIN scim_request_usage u ON u.directory_id = $1`, directoryID).
+		Scan(&exists, &st.Bytes, &st.Entries, &st.Dropped, &since)
+	if err != nil {
+		return st, fmt.Errorf("reading request log stats: %w", err)
+	}
+	if exists == 0 {
+		return st, notFound("directory", directoryID)
+	}
+	st.DroppedSince = fromNullMicros(since)
+	return st, nil
 }

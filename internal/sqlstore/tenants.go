@@ -51,8 +51,8 @@ func (s *Store) CreateDirectory(ctx context.Context, d directory.Directory) erro
 		if n == 0 {
 			return notFound("organization", d.OrganizationID)
 		}
-		_, err := s.txExec(ctx, tx, `INSERT INTO directories (id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			d.ID, d.OrganizationID, d.Name, d.Provider, d.Enabled, micros(d.CreatedAt), micros(d.UpdatedAt), nullMicros(d.LastRequestAt), d.Settings.Strict, d.Settings.RejectUnknownMembers)
+		_, err := s.txExec(ctx, tx, `INSERT INTO directories (id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members, request_log_bodies) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			d.ID, d.OrganizationID, d.Name, d.Provider, d.Enabled, micros(d.CreatedAt), micros(d.UpdatedAt), nullMicros(d.LastRequestAt), d.Settings.Strict, d.Settings.RejectUnknownMembers, string(d.Settings.RequestLogBodies))
 		if err != nil {
 			return fmt.Errorf("creating directory: %w", err)
 		}
@@ -65,9 +65,9 @@ func (s *Store) GetDirectory(ctx context.Context, id string) (directory.Director
 	var d directory.Directory
 	var created, updated int64
 	var last sql.NullInt64
-	err := s.readRow(ctx, `SELECT id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members
+	err := s.readRow(ctx, `SELECT id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members, request_log_bodies
 		FROM directories WHERE id = $1`, id).
-		Scan(&d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers)
+		Scan(&d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers, &d.Settings.RequestLogBodies)
 	if err == sql.ErrNoRows {
 		return d, notFound("directory", id)
 	}
@@ -90,9 +90,9 @@ func (s *Store) UpdateDirectory(ctx context.Context, id string, now time.Time, f
 		var d directory.Directory
 		var created, updated int64
 		var last sql.NullInt64
-		err := s.txRow(ctx, tx, `SELECT id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members
+		err := s.txRow(ctx, tx, `SELECT id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members, request_log_bodies
 			FROM directories WHERE id = $1`+s.forUpdate(), id).
-			Scan(&d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers)
+			Scan(&d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers, &d.Settings.RequestLogBodies)
 		if err == sql.ErrNoRows {
 			return notFound("directory", id)
 		}
@@ -105,8 +105,8 @@ func (s *Store) UpdateDirectory(ctx context.Context, id string, now time.Time, f
 			return err
 		}
 		d.UpdatedAt = fromMicros(micros(now))
-		if _, err := s.txExec(ctx, tx, `UPDATE directories SET name = $2, provider = $3, enabled = $4, strict = $5, reject_unknown_members = $6, updated_at = $7 WHERE id = $1`,
-			id, d.Name, d.Provider, d.Enabled, d.Settings.Strict, d.Settings.RejectUnknownMembers, micros(now)); err != nil {
+		if _, err := s.txExec(ctx, tx, `UPDATE directories SET name = $2, provider = $3, enabled = $4, strict = $5, reject_unknown_members = $6, updated_at = $7, request_log_bodies = $8 WHERE id = $1`,
+			id, d.Name, d.Provider, d.Enabled, d.Settings.Strict, d.Settings.RejectUnknownMembers, micros(now), string(d.Settings.RequestLogBodies)); err != nil {
 			return fmt.Errorf("updating directory: %w", err)
 		}
 		out = d
@@ -198,10 +198,10 @@ func (s *Store) Credential(ctx context.Context, hash []byte) (directory.Token, d
 	var last sql.NullInt64
 	var t directory.Token
 	row := s.readRow(ctx, `SELECT t.id, t.directory_id, t.hash, t.suffix, t.created_at, t.expires_at, t.last_used_at, t.revoked_at,
-		d.id, d.organization_id, d.name, d.provider, d.enabled, d.created_at, d.updated_at, d.last_request_at, d.strict, d.reject_unknown_members
+		d.id, d.organization_id, d.name, d.provider, d.enabled, d.created_at, d.updated_at, d.last_request_at, d.strict, d.reject_unknown_members, d.request_log_bodies
 		FROM directory_tokens t JOIN directories d ON d.id = t.directory_id WHERE t.hash = $1`, hash)
 	t, err := scanToken(scanFunc(func(dest ...any) error {
-		return row.Scan(append(dest, &d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers)...)
+		return row.Scan(append(dest, &d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers, &d.Settings.RequestLogBodies)...)
 	}))
 	if err == sql.ErrNoRows {
 		return t, d, directory.Errorf(directory.KindNotFound, "token not found")

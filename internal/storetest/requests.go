@@ -16,6 +16,9 @@ func requestTests() []subtest {
 		{"RequestLogFilters", testRequestLogFilters},
 		{"RequestLogPrune", testRequestLogPrune},
 		{"RequestLogUnknownDirectory", testRequestLogUnknownDirectory},
+		{"RequestLogBudgetPrunesOldest", testRequestLogBudgetPrunesOldest},
+		{"RequestLogDropsCounted", testRequestLogDropsCounted},
+		{"RequestLogMetadataAndSummaries", testRequestLogMetadataAndSummaries},
 	}
 }
 
@@ -180,4 +183,97 @@ func testRequestLogUnknownDirectory(t *testing.T, s directory.Store) {
 	f := newFixture(t, s)
 	_, err := s.ListRequests(f.ctx, "dir_nope", directory.RequestQuery{})
 	wantNotFound(t, err, "ListRequests of an unknown directory")
+}
+
+// testRequestLogBudgetPrunesOldest: a directory whose log outgrows the
+// budget loses its oldest entries, down to nine tenths of the budget;
+// another directory within the budget keeps everything; the usage total
+// follows appends and both kinds of pruning exactly.
+func testRequestLogBudgetPrunesOldest(t *testing.T, s directory.Store) {
+	f := newFixture(t, s)
+	small := f.newDir()
+	es := f.appendRequests(f.dir.ID, 100)
+	f.appendRequests(small.ID, 3)
+	var size int64
+	for i := range es {
+		size += es[i].Size()
+	}
+	st, err := s.RequestLogStats(f.ctx, f.dir.ID)
+	if err != nil || st.Bytes != size || st.Entries != 100 {
+		t.Fatalf("RequestLogStats = %+v, %v; want %d bytes, 100 entries", st, err, size)
+	}
+	budget := size / 2
+	n, err := s.PruneRequestsOverBudget(f.ctx, budget)
+	if err != nil {
+		t.Fatalf("PruneRequestsOverBudget: %v", err)
+	}
+	got := f.listRequests(f.dir.ID, directory.RequestQuery{Limit: 1000})
+	if n != 100-len(got) {
+		t.Errorf("PruneRequestsOverBudget = %d, but %d of 100 entries are left", n, len(got))
+	}
+	var left int64
+	for i := range got {
+		left += got[i].Size()
+	}
+	if left > budget-budget/10 || left < budget-budget/10-2*es[0].Size() {
+		t.Errorf("%d bytes left, want just under nine tenths of the budget of %d", left, budget)
+	}
+	// The newest are the ones kept.
+	if d := diff(requestIDs(newestFirst(es))[:len(got)], requestIDs(got)); d != "" {
+		t.Errorf("kept entries are not the newest (-want +got):\n%s", d)
+	}
+	if st, _ := s.RequestLogStats(f.ctx, f.dir.ID); st.Bytes != left || st.Entries != int64(len(got)) {
+		t.Errorf("RequestLogStats after pruning = %+v, want %d bytes, %d entries", st, left, len(got))
+	}
+	if got := f.listRequests(small.ID, directory.RequestQuery{}); len(got) != 3 {
+		t.Errorf("a directory within the budget lost entries: %d left of 3", len(got))
+	}
+	// Pruning by age keeps the total right too.
+	f.clock.advance(time.Hour)
+	if _, err := s.PruneRequests(f.ctx, f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.RequestLogStats(f.ctx, f.dir.ID); st.Bytes != 0 || st.Entries != 0 {
+		t.Errorf("RequestLogStats after pruning everything = %+v, want zero", st)
+	}
+	if _, err := s.RequestLogStats(f.ctx, "dir_nope"); !directory.IsNotFound(err) {
+		t.Errorf("RequestLogStats(dir_nope) = %v, want not found", err)
+	}
+}
+
+// testRequestLogDropsCounted: drop counts add up per directory and keep
+// the time of the first drop; unknown directories are skipped.
+func testRequestLogDropsCounted(t *testing.T, s directory.Store) {
+	f := newFixture(t, s)
+	t1 := f.clock.Now()
+	if err := s.NoteRequestsDropped(f.ctx, map[string]int64{f.dir.ID: 5, "dir_nope": 7}, t1); err != nil {
+		t.Fatalf("NoteRequestsDropped: %v", err)
+	}
+	f.clock.advance(time.Minute)
+	if err := s.NoteRequestsDropped(f.ctx, map[string]int64{f.dir.ID: 2}, f.clock.Now()); err != nil {
+		t.Fatalf("NoteRequestsDropped: %v", err)
+	}
+	st, err := s.RequestLogStats(f.ctx, f.dir.ID)
+	if err != nil || st.Dropped != 7 || !st.DroppedSince.Equal(t1) {
+		t.Errorf("RequestLogStats = %+v, %v; want 7 dropped since %v", st, err, t1)
+	}
+	if st, err := s.RequestLogStats(f.ctx, f.newDir().ID); err != nil || st != (directory.RequestLogStats{}) {
+		t.Errorf("RequestLogStats of a new directory = %+v, %v; want zero", st, err)
+	}
+}
+
+// testRequestLogMetadataAndSummaries: the metadata-only mark and the
+// repeats of a summary entry are stored.
+func testRequestLogMetadataAndSummaries(t *testing.T, s directory.Store) {
+	f := newFixture(t, s)
+	es := []directory.RequestLog{
+		{ID: "req_a", DirectoryID: f.dir.ID, OccurredAt: f.clock.Now(), Method: "GET", Path: "/x", Status: 200, MetadataOnly: true},
+		{ID: "req_b", DirectoryID: f.dir.ID, OccurredAt: f.clock.Now(), Method: "GET", Path: "99 more", Status: 401, MetadataOnly: true, Repeats: 99},
+	}
+	if err := s.AppendRequests(f.ctx, es); err != nil {
+		t.Fatal(err)
+	}
+	if d := diff(newestFirst(es), f.listRequests(f.dir.ID, directory.RequestQuery{})); d != "" {
+		t.Errorf("ListRequests (-want +got):\n%s", d)
+	}
 }
