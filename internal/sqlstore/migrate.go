@@ -52,27 +52,20 @@ func migrations(dialect string) ([]migration, error) {
 		out = append(out, migration{version: v, name: strings.TrimSuffix(name, ".sql"), sql: string(b), checksum: hex.EncodeToString(sum[:])})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	// Numbers are unique and start at 1. A gap is allowed: numbers are
-	// reserved per feature branch, so 0007 can land before 0005 and 0006;
-	// Migrate applies whichever the database lacks, in order.
 	for i, m := range out {
-		if m.version < 1 || (i > 0 && m.version == out[i-1].version) {
-			return nil, fmt.Errorf("migration %s: version %d is not positive or not unique", m.name, m.version)
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
 		}
 	}
 	return out, nil
 }
 
-// latestVersion is the highest migration number of the dialect.
 func latestVersion(dialect string) (int, error) {
 	ms, err := migrations(dialect)
 	if err != nil {
 		return 0, err
 	}
-	if len(ms) == 0 {
-		return 0, nil
-	}
-	return ms[len(ms)-1].version, nil
+	return len(ms), nil
 }
 
 // Migrate applies the migrations the database lacks, each in its own
@@ -123,13 +116,9 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("migrate: reading schema_migrations: %w", err)
 	}
-	known := map[int]bool{}
-	for _, m := range ms {
-		known[m.version] = true
-	}
 	for v := range applied {
-		if !known[v] {
-			return 0, fmt.Errorf("migrate: database has migration %d, unknown to this binary (a newer one applied it; this one has up to %d): upgrade scimbridge", v, ms[len(ms)-1].version)
+		if v > len(ms) {
+			return 0, fmt.Errorf("migrate: database has migration %d, newer than this binary (%d): upgrade scimbridge", v, len(ms))
 		}
 	}
 	n := 0
