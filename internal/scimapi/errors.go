@@ -62,7 +62,11 @@ func classify(err error) problem {
 	var mbe *http.MaxBytesError
 	var de *directory.Error
 	var se *schema.Error
+	var oe *web.OverloadedError
 	switch {
+	case errors.As(err, &oe):
+		// RFC 7644 §3.12: 503 "Service Unavailable"; Retry-After is set.
+		return problem{status: http.StatusServiceUnavailable, detail: oe.Error()}
 	case errors.As(err, &he):
 		return problem{status: he.status, scimType: he.scimType, detail: he.detail, allow: he.allow}
 	case errors.As(err, &mbe):

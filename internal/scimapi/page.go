@@ -1,0 +1,174 @@
+package scimapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
+)
+
+// A list page is written while it is read: resources are fetched from the
+// store a few at a time, rendered one by one and written to the client, so
+// that what one list request holds in memory is one chunk of resources,
+// not the whole page. The page ends early when the next resource would
+// take the resources written past the page byte budget (RFC 7644 §3.4.2.4:
+// a service provider may return fewer results than count; itemsPerPage
+// says how many it returned, and clients ask for the next page by
+// startIndex). A page always holds at least one resource when any remain,
+// so paging always advances.
+
+// DefaultPageBytes is the default byte budget of one list page.
+const DefaultPageBytes = 8 << 20
+
+// Chunk sizes of the reads behind one page: the first read takes few
+// resources (at the largest sizes the limits allow, eight of them fill the
+// default budget); later reads take as many as the budget left is
+// expected to hold given the sizes seen so far, growing at most fourfold.
+const (
+	firstChunk = 8
+	maxGrowth  = 4
+)
+
+// listWriter writes a ListResponse (RFC 7644 §3.4.2) one resource at a
+// time. Its members are in the order schemas, totalResults, startIndex,
+// Resources, itemsPerPage: itemsPerPage is known only at the end (JSON
+// members are unordered, RFC 8259 §4).
+type listWriter struct {
+	w       http.ResponseWriter
+	budget  int
+	started bool
+	items   int   // resources written
+	bytes   int   // bytes of the resources written
+	full    bool  // the budget is reached: the page ends
+	err     error // the client stopped reading; nothing more can be sent
+}
+
+func newListWriter(w http.ResponseWriter, budget int) *listWriter {
+	return &listWriter{w: w, budget: budget}
+}
+
+// begin writes the status, the headers and the members before Resources.
+func (lw *listWriter) begin(total, startIndex int) {
+	if lw.started {
+		return
+	}
+	lw.started = true
+	h := lw.w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Cache-Control", "no-store")
+	lw.w.WriteHeader(http.StatusOK)
+	head := `{"schemas":["` + schema.ListResponseURN + `"],"totalResults":` + strconv.Itoa(total) +
+		`,"startIndex":` + strconv.Itoa(startIndex) + `,"Resources":[`
+	_, lw.err = lw.w.Write([]byte(head))
+}
+
+// add writes one resource and reports whether the page takes more.
+func (lw *listWriter) add(res object) bool {
+	if lw.full || lw.err != nil {
+		return false
+	}
+	b, err := marshal(res)
+	if err != nil {
+		lw.err = err
+		return false
+	}
+	if lw.items > 0 && lw.bytes+len(b) > lw.budget {
+		lw.full = true
+		return false
+	}
+	if lw.items > 0 {
+		if _, lw.err = lw.w.Write([]byte{','}); lw.err != nil {
+			return false
+		}
+	}
+	if _, lw.err = lw.w.Write(b); lw.err != nil {
+		return false
+	}
+	lw.items++
+	lw.bytes += len(b) + 1
+	return true
+}
+
+// more reports whether the page takes more resources.
+func (lw *listWriter) more() bool { return !lw.full && lw.err == nil }
+
+// end closes the document.
+func (lw *listWriter) end() error {
+	if lw.err != nil {
+		return lw.err
+	}
+	_, lw.err = lw.w.Write([]byte(`],"itemsPerPage":` + strconv.Itoa(lw.items) + "}\n"))
+	return lw.err
+}
+
+// nextChunk is how many resources the next read of a page takes: at most
+// want, at most maxGrowth times the previous read, and about as many as
+// the budget left holds at the average size written so far.
+func (lw *listWriter) nextChunk(prev, want int) int {
+	n := firstChunk
+	if prev > 0 {
+		n = prev * maxGrowth
+		if lw.items > 0 {
+			avg := max(lw.bytes/lw.items, 1)
+			n = min(n, max((lw.budget-lw.bytes)/avg+1, 1))
+		}
+	}
+	return max(min(n, want), 1)
+}
+
+// chunk reads and renders one read of a page.
+type chunk func(ctx context.Context, c *call, q directory.Query, p *projection) ([]object, int, error)
+
+// fill writes the resources q selects (from q.Offset, at most q.Limit)
+// into lw, reading them chunk by chunk. begin runs before the first
+// resource is written, with the total the first read counted (unless
+// q.SkipTotal). It returns the number of resources written; an error
+// after the first read ends the page early (logged), so that the page
+// sent stays a valid ListResponse.
+func (h *Handler) fill(ctx context.Context, c *call, read chunk, q directory.Query, p *projection, lw *listWriter, begin func(total int)) (int, error) {
+	written, prev := 0, 0
+	want := q.Limit
+	for first := true; want > 0 && lw.more(); first = false {
+		cq := q
+		cq.Offset = q.Offset + written
+		cq.Limit = lw.nextChunk(prev, want)
+		cq.SkipTotal = q.SkipTotal || !first
+		items, total, err := read(ctx, c, cq, p)
+		if err != nil {
+			if first {
+				return written, err
+			}
+			h.logger.WarnContext(ctx, "SCIM list page ended early: reading the next resources failed",
+				"directory_id", c.dir, "error", err)
+			return written, nil
+		}
+		if first {
+			begin(total)
+		}
+		for i := range items {
+			if !lw.add(items[i]) {
+				return written, nil
+			}
+			items[i] = nil // let the collector take what is written
+			written++
+		}
+		if len(items) < cq.Limit {
+			return written, nil // no more matches
+		}
+		prev = cq.Limit
+		want -= len(items)
+	}
+	if q.Limit <= 0 {
+		// count=0: totalResults only (RFC 7644 §3.4.2.4).
+		cq := q
+		cq.Limit = 0
+		_, total, err := read(ctx, c, cq, p)
+		if err != nil {
+			return 0, err
+		}
+		begin(total)
+	}
+	return written, nil
+}
