@@ -7,6 +7,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
+	"github.com/scimbridge/scimbridge/internal/web"
 )
 
 // A list page is written while it is read: resources are fetched from the
@@ -22,31 +23,19 @@ import (
 // DefaultPageBytes is the default byte budget of one list page.
 const DefaultPageBytes = 8 << 20
 
-// Chunk sizes of the reads behind one page: the first read takes few
-// resources (at the largest sizes the limits allow, eight of them fill the
-// default budget); later reads take as many as the budget left is
-// expected to hold given the sizes seen so far, growing at most fourfold.
-const (
-	firstChunk = 8
-	maxGrowth  = 4
-)
-
 // listWriter writes a ListResponse (RFC 7644 §3.4.2) one resource at a
 // time. Its members are in the order schemas, totalResults, startIndex,
 // Resources, itemsPerPage: itemsPerPage is known only at the end (JSON
 // members are unordered, RFC 8259 §4).
 type listWriter struct {
 	w       http.ResponseWriter
-	budget  int
+	budget  web.PageBudget
 	started bool
-	items   int   // resources written
-	bytes   int   // bytes of the resources written
-	full    bool  // the budget is reached: the page ends
 	err     error // the client stopped reading; nothing more can be sent
 }
 
 func newListWriter(w http.ResponseWriter, budget int) *listWriter {
-	return &listWriter{w: w, budget: budget}
+	return &listWriter{w: w, budget: web.PageBudget{Limit: budget}}
 }
 
 // begin writes the status, the headers and the members before Resources.
@@ -66,7 +55,7 @@ func (lw *listWriter) begin(total, startIndex int) {
 
 // add writes one resource and reports whether the page takes more.
 func (lw *listWriter) add(res object) bool {
-	if lw.full || lw.err != nil {
+	if !lw.more() {
 		return false
 	}
 	b, err := marshal(res)
@@ -74,11 +63,10 @@ func (lw *listWriter) add(res object) bool {
 		lw.err = err
 		return false
 	}
-	if lw.items > 0 && lw.bytes+len(b) > lw.budget {
-		lw.full = true
+	if !lw.budget.Fits(len(b) + 1) {
 		return false
 	}
-	if lw.items > 0 {
+	if lw.budget.Items > 0 {
 		if _, lw.err = lw.w.Write([]byte{','}); lw.err != nil {
 			return false
 		}
@@ -86,36 +74,20 @@ func (lw *listWriter) add(res object) bool {
 	if _, lw.err = lw.w.Write(b); lw.err != nil {
 		return false
 	}
-	lw.items++
-	lw.bytes += len(b) + 1
+	lw.budget.Add(len(b) + 1)
 	return true
 }
 
 // more reports whether the page takes more resources.
-func (lw *listWriter) more() bool { return !lw.full && lw.err == nil }
+func (lw *listWriter) more() bool { return !lw.budget.Full && lw.err == nil }
 
 // end closes the document.
 func (lw *listWriter) end() error {
 	if lw.err != nil {
 		return lw.err
 	}
-	_, lw.err = lw.w.Write([]byte(`],"itemsPerPage":` + strconv.Itoa(lw.items) + "}\n"))
+	_, lw.err = lw.w.Write([]byte(`],"itemsPerPage":` + strconv.Itoa(lw.budget.Items) + "}\n"))
 	return lw.err
-}
-
-// nextChunk is how many resources the next read of a page takes: at most
-// want, at most maxGrowth times the previous read, and about as many as
-// the budget left holds at the average size written so far.
-func (lw *listWriter) nextChunk(prev, want int) int {
-	n := firstChunk
-	if prev > 0 {
-		n = prev * maxGrowth
-		if lw.items > 0 {
-			avg := max(lw.bytes/lw.items, 1)
-			n = min(n, max((lw.budget-lw.bytes)/avg+1, 1))
-		}
-	}
-	return max(min(n, want), 1)
 }
 
 // chunk reads and renders one read of a page.
@@ -133,7 +105,7 @@ func (h *Handler) fill(ctx context.Context, c *call, read chunk, q directory.Que
 	for first := true; want > 0 && lw.more(); first = false {
 		cq := q
 		cq.Offset = q.Offset + written
-		cq.Limit = lw.nextChunk(prev, want)
+		cq.Limit = lw.budget.NextChunk(prev, want)
 		cq.SkipTotal = q.SkipTotal || !first
 		items, total, err := read(ctx, c, cq, p)
 		if err != nil {
