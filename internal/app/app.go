@@ -63,6 +63,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		IDs:                directory.IDs{Now: time.Now, Rand: rand.Reader},
 		Logger:             logger,
 		MaxPatchOperations: 1000,
+		Limits:             directory.Limits{MaxValueBytes: cfg.MaxValueBytes, MaxResourceBytes: cfg.MaxResourceBytes},
 	}
 	if st.Dialect() == "sqlite" {
 		// One process owns an SQLite database, so every token or directory
@@ -122,8 +123,17 @@ func (a *App) Close() error { return a.Store.Close() }
 // the management API and the Admin Portal.
 func (a *App) Handler() http.Handler {
 
-	scim := &scimapi.Handler{Service: a.Service, Logger: a.Logger, PublicURL: a.Config.PublicURL, RequestLog: a.RequestLog}
-	mgmt := &mgmtapi.Handler{Service: a.Service, Webhooks: a.Webhooks, Logger: a.Logger, PublicURL: a.Config.PublicURL, APIKey: a.Config.APIKey, Portal: a.Portal}
+	// One limiter for the SCIM surface and the management API: the cap
+	// bounds the memory of every request in flight together. Health
+	// probes and the portal are outside it.
+	var lim *web.Limiter
+	if a.Config.MaxInFlight > 0 {
+		lim = web.NewLimiter(a.Config.MaxInFlight, a.Config.InFlightWait)
+	}
+	scim := &scimapi.Handler{Service: a.Service, Logger: a.Logger, PublicURL: a.Config.PublicURL, RequestLog: a.RequestLog,
+		PageBytes: a.Config.ListPageBytes, Limiter: lim}
+	mgmt := &mgmtapi.Handler{Service: a.Service, Webhooks: a.Webhooks, Logger: a.Logger, PublicURL: a.Config.PublicURL, APIKey: a.Config.APIKey, Portal: a.Portal,
+		PageBytes: a.Config.ListPageBytes, Limiter: lim}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ok"})
@@ -212,13 +222,23 @@ func (a *App) serveWithLog(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// writeTimeout bounds the time from reading a request's headers to the end
+// of its response: a client that never reads its response is cut off then,
+// and what the response held is released.
+func (a *App) writeTimeout() time.Duration {
+	if a.Config.WriteTimeout > 0 {
+		return a.Config.WriteTimeout
+	}
+	return 60 * time.Second
+}
+
 // serveHTTP is Serve without the request log.
 func (a *App) serveHTTP(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      a.writeTimeout(),
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),

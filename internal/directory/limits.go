@@ -143,12 +143,12 @@ func (s *Service) checkSize(kind string, doc, old schema.Resource) error {
 			prev := measure(old, lim.MaxValueBytes)
 			had = make(map[string]bool, len(prev.oversized))
 			for _, o := range prev.oversized {
-				had[o.value] = true
+				had[o.path+"\x00"+o.value] = true
 			}
 		}
 		var worst *oversized
 		for i, o := range got.oversized {
-			if had[o.value] {
+			if had[o.path+"\x00"+o.value] {
 				continue
 			}
 			if worst == nil || len(o.value) > len(worst.value) || len(o.value) == len(worst.value) && o.path < worst.path {

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"sort"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 
