@@ -47,7 +47,7 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request) error {
 	// there is a next page.
 	buf := h.newPageBuf()
 	after, lastID, prev, more := p.after, "", 0, false
-	for !more && buf.len() < p.size {
+	for !more {
 		n := buf.budget.NextChunk(prev, p.size+1-buf.len())
 		pg, err := h.Service.Store.ListGroups(r.Context(), r.PathValue("dir_id"), directory.Query{Filter: f, After: after, Limit: n, SkipTotal: true})
 		if err != nil {

@@ -149,7 +149,7 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
 	// than the page tells whether there is a next page.
 	buf := h.newPageBuf()
 	after, lastID, prev, more := p.after, "", 0, false
-	for !more && buf.len() < p.size {
+	for !more {
 		n := buf.budget.NextChunk(prev, p.size+1-buf.len())
 		pg, err := h.Service.Store.ListUsers(r.Context(), dirID, directory.Query{Filter: f, MemberOf: p.v.Get("group_id"), After: after, Limit: n, SkipTotal: true})
 		if err != nil {

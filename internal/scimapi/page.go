@@ -1,7 +1,9 @@
 package scimapi
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -24,19 +26,44 @@ import (
 const DefaultPageBytes = 8 << 20
 
 // listWriter writes a ListResponse (RFC 7644 §3.4.2) one resource at a
-// time. Its members are in the order schemas, totalResults, startIndex,
-// Resources, itemsPerPage: itemsPerPage is known only at the end (JSON
-// members are unordered, RFC 8259 §4).
+// time, encoding each straight into the response. Its members are in the
+// order schemas, totalResults, startIndex, Resources, itemsPerPage:
+// itemsPerPage is known only at the end (JSON members are unordered,
+// RFC 8259 §4). A resource is written while the resources before it are
+// under the budget, so a page exceeds the budget by less than one
+// resource.
 type listWriter struct {
 	w       http.ResponseWriter
+	cw      countingWriter
+	bw      *bufio.Writer
+	enc     *encoder
 	budget  web.PageBudget
 	started bool
 	err     error // the client stopped reading; nothing more can be sent
 }
 
-func newListWriter(w http.ResponseWriter, budget int) *listWriter {
-	return &listWriter{w: w, budget: web.PageBudget{Limit: budget}}
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int
 }
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += n
+	return n, err
+}
+
+func newListWriter(w http.ResponseWriter, budget int) *listWriter {
+	lw := &listWriter{w: w, budget: web.PageBudget{Limit: budget}}
+	lw.cw.w = w
+	lw.bw = bufio.NewWriterSize(&lw.cw, 32<<10)
+	lw.enc = newEncoder(lw.bw)
+	return lw
+}
+
+// written is the number of bytes written so far.
+func (lw *listWriter) written() int { return lw.cw.n + lw.bw.Buffered() }
 
 // begin writes the status, the headers and the members before Resources.
 func (lw *listWriter) begin(total, startIndex int) {
@@ -48,33 +75,23 @@ func (lw *listWriter) begin(total, startIndex int) {
 	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", "no-store")
 	lw.w.WriteHeader(http.StatusOK)
-	head := `{"schemas":["` + schema.ListResponseURN + `"],"totalResults":` + strconv.Itoa(total) +
-		`,"startIndex":` + strconv.Itoa(startIndex) + `,"Resources":[`
-	_, lw.err = lw.w.Write([]byte(head))
+	_, lw.err = lw.bw.WriteString(`{"schemas":["` + schema.ListResponseURN + `"],"totalResults":` + strconv.Itoa(total) +
+		`,"startIndex":` + strconv.Itoa(startIndex) + `,"Resources":[`)
 }
 
 // add writes one resource and reports whether the page takes more.
 func (lw *listWriter) add(res object) bool {
-	if !lw.more() {
+	if !lw.more() || lw.budget.Reached() {
 		return false
 	}
-	b, err := marshal(res)
-	if err != nil {
-		lw.err = err
-		return false
-	}
-	if !lw.budget.Fits(len(b) + 1) {
-		return false
-	}
+	before := lw.written()
 	if lw.budget.Items > 0 {
-		if _, lw.err = lw.w.Write([]byte{','}); lw.err != nil {
-			return false
-		}
+		lw.bw.WriteByte(',')
 	}
-	if _, lw.err = lw.w.Write(b); lw.err != nil {
+	if lw.err = lw.enc.encode(res); lw.err != nil {
 		return false
 	}
-	lw.budget.Add(len(b) + 1)
+	lw.budget.Add(lw.written() - before)
 	return true
 }
 
@@ -86,7 +103,10 @@ func (lw *listWriter) end() error {
 	if lw.err != nil {
 		return lw.err
 	}
-	_, lw.err = lw.w.Write([]byte(`],"itemsPerPage":` + strconv.Itoa(lw.budget.Items) + "}\n"))
+	if _, lw.err = lw.bw.WriteString(`],"itemsPerPage":` + strconv.Itoa(lw.budget.Items) + "}\n"); lw.err != nil {
+		return lw.err
+	}
+	lw.err = lw.bw.Flush()
 	return lw.err
 }
 

@@ -2,8 +2,8 @@ package web
 
 // PageBudget bounds the bytes of one list page. A surface reads the items
 // of a page a chunk at a time (NextChunk says how many to read), asks Fits
-// before adding each encoded item, and ends the page early when an item
-// does not fit. The first item always fits, so paging always advances.
+// (or Reached, when it streams) before adding each item, and ends the page
+// early when an item does not fit. The first item always fits, so paging always advances.
 // What one list request holds in memory is then one chunk plus the page,
 // whatever the page size asked for and however large the items are.
 type PageBudget struct {
@@ -13,14 +13,16 @@ type PageBudget struct {
 	Full  bool // an item did not fit: the page ends
 }
 
-// Chunk sizes: the first read takes FirstChunk items (at the largest
-// resource size the default limits allow, eight of them fill the default
-// budget); later reads take about as many as the bytes left hold at the
-// average size seen so far, growing at most fourfold from one read to the
-// next.
+// Chunk sizes: the first read takes FirstChunk items; later reads take
+// about ChunkBytes of items at the average size seen so far (and no more
+// than the page's bytes left hold), growing at most eightfold from one read
+// to the next. A request that is blocked writing to a client that does not
+// read holds one chunk: at the largest resource size the default limits
+// allow (1 MiB), two resources.
 const (
-	FirstChunk  = 8
-	chunkGrowth = 4
+	FirstChunk  = 2
+	ChunkBytes  = 2 << 20
+	chunkGrowth = 8
 )
 
 // Fits reports whether an item of n bytes fits in the page; when it does
@@ -30,6 +32,17 @@ func (b *PageBudget) Fits(n int) bool {
 		b.Full = true
 	}
 	return !b.Full
+}
+
+// Reached reports whether the items added so far have reached the budget,
+// and sets Full if so. A surface that streams items, learning each one's
+// size only as it writes it, asks before each item; its pages exceed the
+// budget by less than one item.
+func (b *PageBudget) Reached() bool {
+	if b.Items > 0 && b.Bytes >= b.Limit {
+		b.Full = true
+	}
+	return b.Full
 }
 
 // Add counts an item of n bytes.
@@ -46,7 +59,7 @@ func (b *PageBudget) NextChunk(prev, want int) int {
 		n = prev * chunkGrowth
 		if b.Items > 0 {
 			avg := max(b.Bytes/b.Items, 1)
-			n = min(n, max((b.Limit-b.Bytes)/avg+1, 1))
+			n = min(n, max(ChunkBytes/avg, 1), max((b.Limit-b.Bytes)/avg+1, 1))
 		}
 	}
 	return max(min(n, want), 1)
