@@ -233,6 +233,31 @@ func TestListPageByteBudget(t *testing.T) {
 	}
 }
 
+// Membership (a group's members, a user's groups) does not count against
+// the page budget: Okta advances startIndex by count, so a page of groups
+// must not end early because the groups have many members.
+func TestListPageBudgetIgnoresMembership(t *testing.T) {
+	e := newEnv(t, func(h *scimapi.Handler) { h.PageBytes = 4 << 10 })
+	var users []string
+	for i := range 60 {
+		users = append(users, e.createUser(fmt.Sprintf("m%02d@example.com", i)))
+	}
+	for i := range 3 {
+		e.createGroup(fmt.Sprintf("Group %d", i), users...) // about 8 KiB of members each
+	}
+	r := e.do("GET", "Groups?count=100", nil).want(t, http.StatusOK)
+	if n := r.num("itemsPerPage"); n != 3 || len(r.raw) < 3*(8<<10) {
+		t.Fatalf("itemsPerPage %d (%d bytes), want all 3 groups with their members", n, len(r.raw))
+	}
+	// Users of three groups each: about 1 KiB of groups per user, 60 users
+	// of about 600 bytes of their own: the page ends at the budget of
+	// their own attributes only.
+	r = e.do("GET", "Users?count=100", nil).want(t, http.StatusOK)
+	if n := r.num("itemsPerPage"); n < 5 || n >= 60 {
+		t.Fatalf("users: itemsPerPage %d", n)
+	}
+}
+
 // When every slot of the limiter is taken, a request is answered 503 with
 // Retry-After and a SCIM error body; once a slot is free it is served.
 func TestInFlightLimit(t *testing.T) {

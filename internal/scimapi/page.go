@@ -31,7 +31,12 @@ const DefaultPageBytes = 8 << 20
 // itemsPerPage is known only at the end (JSON members are unordered,
 // RFC 8259 §4). A resource is written while the resources before it are
 // under the budget, so a page exceeds the budget by less than one
-// resource.
+// resource. The budget counts a resource's own attributes, not a group's
+// members nor a user's groups (rendered from membership rows, RFC 7643
+// §4.1.2, §4.2): Okta pages by adding count to startIndex rather than
+// itemsPerPage (idp-behaviour §10), so a page of ordinary groups must not
+// end early because the groups are large; memory stays bounded because
+// resources are read a few at a time and streamed.
 type listWriter struct {
 	w       http.ResponseWriter
 	cw      countingWriter
@@ -84,14 +89,32 @@ func (lw *listWriter) add(res object) bool {
 	if !lw.more() || lw.budget.Reached() {
 		return false
 	}
-	before := lw.written()
+	before, derived := lw.written(), 0
 	if lw.budget.Items > 0 {
 		lw.bw.WriteByte(',')
 	}
-	if lw.err = lw.enc.encode(res); lw.err != nil {
+	lw.bw.WriteByte('{')
+	for i, f := range res {
+		if i > 0 {
+			lw.bw.WriteByte(',')
+		}
+		if lw.err = lw.enc.scalar(f.key); lw.err != nil {
+			return false
+		}
+		lw.bw.WriteByte(':')
+		at := lw.written()
+		if lw.err = lw.enc.encode(f.value); lw.err != nil {
+			return false
+		}
+		if f.key == "members" || f.key == "groups" {
+			derived += lw.written() - at
+		}
+	}
+	if lw.err = lw.bw.WriteByte('}'); lw.err != nil {
 		return false
 	}
-	lw.budget.Add(lw.written() - before)
+	lw.budget.Add(lw.written() - before - derived)
+	lw.budget.AddExtra(derived)
 	return true
 }
 

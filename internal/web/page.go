@@ -9,7 +9,8 @@ package web
 type PageBudget struct {
 	Limit int  // bytes
 	Items int  // items added
-	Bytes int  // bytes added
+	Bytes int  // bytes added, counted against Limit
+	Extra int  // bytes written but not counted against Limit (AddExtra)
 	Full  bool // an item did not fit: the page ends
 }
 
@@ -51,6 +52,11 @@ func (b *PageBudget) Add(n int) {
 	b.Bytes += n
 }
 
+// AddExtra records n bytes of the items that do not count against the
+// budget but do count when sizing reads (NextChunk): what a read holds in
+// memory is all of it.
+func (b *PageBudget) AddExtra(n int) { b.Extra += n }
+
 // NextChunk is how many items the next read takes: at most want, given
 // that the previous read took prev (0 for the first read).
 func (b *PageBudget) NextChunk(prev, want int) int {
@@ -58,7 +64,7 @@ func (b *PageBudget) NextChunk(prev, want int) int {
 	if prev > 0 {
 		n = prev * chunkGrowth
 		if b.Items > 0 {
-			avg := max(b.Bytes/b.Items, 1)
+			avg := max((b.Bytes+b.Extra)/b.Items, 1)
 			n = min(n, max(ChunkBytes/avg, 1), max((b.Limit-b.Bytes)/avg+1, 1))
 		}
 	}
