@@ -291,3 +291,48 @@ func TestInFlightLimit(t *testing.T) {
 	release()
 	(<-done).want(t, http.StatusOK)
 }
+
+// A page is read in several chunks (two resources, then more); the page
+// is the same as one read would give, in every order.
+func TestListPageReadInChunks(t *testing.T) {
+	e := newEnv(t)
+	var ids []string
+	names := map[string]string{}
+	for i := range 40 {
+		name := fmt.Sprintf("u%02d@example.com", (i*17)%40) // creation order is not name order
+		id := e.createUser(name)
+		ids = append(ids, id)
+		names[id] = name
+	}
+	order := func(path string) []string {
+		r := e.do("GET", path, nil).want(t, http.StatusOK)
+		var got []string
+		for _, res := range r.resources() {
+			got = append(got, res["id"].(string))
+		}
+		return got
+	}
+	join := func(s []string) string { return strings.Join(s, ",") }
+	if got := order("Users?count=40"); join(got) != join(ids) {
+		t.Fatalf("creation order:\n got %v\nwant %v", got, ids)
+	}
+	if got := order("Users?startIndex=5&count=30"); join(got) != join(ids[4:34]) {
+		t.Fatalf("startIndex 5, count 30:\n got %v\nwant %v", got, ids[4:34])
+	}
+	rev := make([]string, len(ids))
+	for i, id := range ids {
+		rev[len(ids)-1-i] = id
+	}
+	if got := order("Users?count=40&sortOrder=descending"); join(got) != join(rev) {
+		t.Fatalf("descending creation order:\n got %v\nwant %v", got, rev)
+	}
+	got := order("Users?count=40&sortBy=userName&sortOrder=descending")
+	for i := 1; i < len(got); i++ {
+		if names[got[i-1]] < names[got[i]] {
+			t.Fatalf("sortBy userName descending: %s before %s", names[got[i-1]], names[got[i]])
+		}
+	}
+	if len(got) != 40 {
+		t.Fatalf("sortBy userName: %d users", len(got))
+	}
+}

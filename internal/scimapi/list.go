@@ -250,10 +250,10 @@ func buildQuery(rt *schema.ResourceType, lp listParams) (directory.Query, error)
 
 // users reads users and, with one query for all of them, their groups
 // when the projection renders them.
-func (h *Handler) users(ctx context.Context, c *call, q directory.Query, p *projection) ([]object, int, error) {
+func (h *Handler) users(ctx context.Context, c *call, q directory.Query, p *projection) (chunkRead, error) {
 	page, err := h.Service.Store.ListUsers(ctx, c.dir, q)
 	if err != nil {
-		return nil, 0, err
+		return chunkRead{}, err
 	}
 	var groups map[string][]directory.GroupRef
 	if len(page.Users) > 0 && p.wants("", "groups") {
@@ -262,22 +262,23 @@ func (h *Handler) users(ctx context.Context, c *call, q directory.Query, p *proj
 			ids[i] = u.ID
 		}
 		if groups, err = h.Service.Store.UserGroups(ctx, c.dir, ids); err != nil {
-			return nil, 0, err
+			return chunkRead{}, err
 		}
 	}
-	out := make([]object, 0, len(page.Users))
+	out := chunkRead{items: make([]object, 0, len(page.Users)), total: page.Total}
 	for _, u := range page.Users {
-		out = append(out, c.user(u, groups[u.ID], p))
+		out.items = append(out.items, c.user(u, groups[u.ID], p))
+		out.lastID = u.ID
 	}
-	return out, page.Total, nil
+	return out, nil
 }
 
 // groups reads groups and, with one query for all of them, their members
 // when the projection renders them.
-func (h *Handler) groups(ctx context.Context, c *call, q directory.Query, p *projection) ([]object, int, error) {
+func (h *Handler) groups(ctx context.Context, c *call, q directory.Query, p *projection) (chunkRead, error) {
 	page, err := h.Service.Store.ListGroups(ctx, c.dir, q)
 	if err != nil {
-		return nil, 0, err
+		return chunkRead{}, err
 	}
 	var members map[string][]directory.Member
 	if len(page.Groups) > 0 && p.wants("", "members") {
@@ -286,14 +287,15 @@ func (h *Handler) groups(ctx context.Context, c *call, q directory.Query, p *pro
 			ids[i] = g.ID
 		}
 		if members, err = h.Service.Store.MembersOf(ctx, c.dir, ids); err != nil {
-			return nil, 0, err
+			return chunkRead{}, err
 		}
 	}
-	out := make([]object, 0, len(page.Groups))
+	out := chunkRead{items: make([]object, 0, len(page.Groups)), total: page.Total}
 	for _, g := range page.Groups {
-		out = append(out, c.group(g, members[g.ID], p))
+		out.items = append(out.items, c.group(g, members[g.ID], p))
+		out.lastID = g.ID
 	}
-	return out, page.Total, nil
+	return out, nil
 }
 
 func (h *Handler) reader(rt *schema.ResourceType, c *call) chunk {

@@ -134,23 +134,36 @@ func (lw *listWriter) end() error {
 }
 
 // chunk reads and renders one read of a page.
-type chunk func(ctx context.Context, c *call, q directory.Query, p *projection) ([]object, int, error)
+type chunk func(ctx context.Context, c *call, q directory.Query, p *projection) (chunkRead, error)
+
+// chunkRead is what one read of a page returns.
+type chunkRead struct {
+	items  []object
+	lastID string // id of the last resource read
+	total  int    // matches, unless the query had SkipTotal
+}
 
 // fill writes the resources q selects (from q.Offset, at most q.Limit)
-// into lw, reading them chunk by chunk. begin runs before the first
-// resource is written, with the total the first read counted (unless
-// q.SkipTotal). It returns the number of resources written; an error
-// after the first read ends the page early (logged), so that the page
-// sent stays a valid ListResponse.
+// into lw, reading them chunk by chunk. In creation order (no sortBy) a
+// read after the first continues after the last resource read (keyset,
+// Query.After), so that the page is not shifted by concurrent writes and
+// no read walks the offset again; sorted lists read by offset. begin runs
+// before the first resource is written, with the total the first read
+// counted (unless q.SkipTotal). fill returns the number of resources
+// written; an error after the first read ends the page early (logged), so
+// that the page sent stays a valid ListResponse.
 func (h *Handler) fill(ctx context.Context, c *call, read chunk, q directory.Query, p *projection, lw *listWriter, begin func(total int)) (int, error) {
-	written, prev := 0, 0
+	written, prev, after := 0, 0, ""
 	want := q.Limit
 	for first := true; want > 0 && lw.more(); first = false {
 		cq := q
 		cq.Offset = q.Offset + written
+		if after != "" {
+			cq.Offset, cq.After = 0, after
+		}
 		cq.Limit = lw.budget.NextChunk(prev, want)
 		cq.SkipTotal = q.SkipTotal || !first
-		items, total, err := read(ctx, c, cq, p)
+		cr, err := read(ctx, c, cq, p)
 		if err != nil {
 			if first {
 				return written, err
@@ -160,30 +173,33 @@ func (h *Handler) fill(ctx context.Context, c *call, read chunk, q directory.Que
 			return written, nil
 		}
 		if first {
-			begin(total)
+			begin(cr.total)
 		}
-		for i := range items {
-			if !lw.add(items[i]) {
+		for i := range cr.items {
+			if !lw.add(cr.items[i]) {
 				return written, nil
 			}
-			items[i] = nil // let the collector take what is written
+			cr.items[i] = nil // let the collector take what is written
 			written++
 		}
-		if len(items) < cq.Limit {
+		if len(cr.items) < cq.Limit {
 			return written, nil // no more matches
 		}
+		if q.SortBy == nil {
+			after = cr.lastID
+		}
 		prev = cq.Limit
-		want -= len(items)
+		want -= len(cr.items)
 	}
 	if q.Limit <= 0 {
 		// count=0: totalResults only (RFC 7644 §3.4.2.4).
 		cq := q
 		cq.Limit = 0
-		_, total, err := read(ctx, c, cq, p)
+		cr, err := read(ctx, c, cq, p)
 		if err != nil {
 			return 0, err
 		}
-		begin(total)
+		begin(cr.total)
 	}
 	return written, nil
 }

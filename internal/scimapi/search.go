@@ -62,12 +62,12 @@ func (h *Handler) searchAll(w http.ResponseWriter, r *http.Request, c *call) err
 		}
 		cq := *queries[i]
 		cq.Limit = 0
-		_, n, err := h.reader(rt, c)(r.Context(), c, cq, nil)
+		cr, err := h.reader(rt, c)(r.Context(), c, cq, nil)
 		if err != nil {
 			return err
 		}
-		totals[i] = n
-		total += n
+		totals[i] = cr.total
+		total += cr.total
 	}
 	lw := newListWriter(w, h.lim.pageBytes)
 	lw.begin(total, lp.startIndex)
