@@ -44,10 +44,11 @@ type abuseConfig struct {
 	attackers, readers, users int
 	duration                  time.Duration
 	bin, database             string
+	serverArgs                []string // extra flags for scimbridge serve
 }
 
 func runAbuse(cfg abuseConfig) error {
-	b, stop, err := startServer(cfg.bin, cfg.database, true)
+	b, stop, err := startServer(cfg.bin, cfg.database, true, cfg.serverArgs...)
 	if err != nil {
 		return err
 	}
@@ -154,7 +155,7 @@ func runAbuse(cfg abuseConfig) error {
 }
 
 func runReads(cfg abuseConfig) error {
-	b, stop, err := startServer(cfg.bin, cfg.database, true)
+	b, stop, err := startServer(cfg.bin, cfg.database, true, cfg.serverArgs...)
 	if err != nil {
 		return err
 	}

@@ -7,12 +7,15 @@
 //	go run ./cmd/scimbridge-bench -users 100000 -members 50000 -clients 8
 //	go run ./cmd/scimbridge-bench -scenario roles
 //	go run ./cmd/scimbridge-bench -scenario webhooks -users 20000
+//	go run ./cmd/scimbridge-bench -scenario bigread
 //
 // The default scenario ("scim") times SCIM provisioning and reads; the
 // "roles" scenario (roles.go) times management API user pages and SCIM
 // reads during role mapping changes at 50,000 users; the "webhooks"
 // scenario (webhooks.go) times user creation with and without a webhook
-// endpoint and the worker's delivery rate to a loopback receiver.
+// endpoint and the worker's delivery rate to a loopback receiver; the
+// "bigread" scenario (bigread.go) measures the server's memory while
+// clients list users at the largest sizes the limits allow.
 //
 // The "abuse" and "reads" scenarios (abuse.go) measure the request log
 // under a failed-authentication flood and under successful reads.
@@ -51,37 +54,44 @@ func main() {
 	bin := flag.String("bin", "", "scimbridge binary (default: go build ./cmd/scimbridge)")
 	database := flag.String("database", "", "PostgreSQL URL to run against instead of SQLite")
 	noRequestLog := flag.Bool("no-request-log", false, "run the server with --request-log=false, to measure the request log's cost")
-	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration) or "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth)`)
+	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth) or "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold)`)
 	backlog := flag.Int("backlog", 20000, "webhooks scenario: events delivered as a backlog to measure the delivery rate")
+	var serveFlags []string
 	flag.Func("serve-flag", "an extra flag for `scimbridge serve`, e.g. -serve-flag=--request-log-reads-per-minute=0 (repeatable)", func(v string) error {
-		extraServeFlags = append(extraServeFlags, v)
+		serveFlags = append(serveFlags, v)
 		return nil
 	})
+	serverArgs := flag.String("server-args", "", "extra flags for scimbridge serve, space-separated (as -serve-flag, several at once)")
 	duration := flag.Duration("duration", time.Minute, "abuse and reads scenarios: how long the load runs")
+	bigUsers := flag.Int("big-users", 64, "bigread scenario: users of about 1 MiB to create")
+	rounds := flag.Int("rounds", 3, "bigread scenario: times each client reads every list")
+	nonReaders := flag.Int("nonreaders", 300, "bigread scenario: clients that send a list request and never read")
+	hold := flag.Duration("hold", 15*time.Second, "bigread scenario: how long the non-reading clients hold their connections")
 	flag.Parse()
+	serveFlags = append(serveFlags, strings.Fields(*serverArgs)...)
 	var err error
 	switch *scenario {
 	case "scim":
 		err = run(*users, *members, *clients, *samples, *bin, *database, !*noRequestLog)
 	case "roles":
 		err = runRoles(rolesConfig{users: 50000, groups: 200, clients: *clients, bin: *bin, database: *database, requestLog: !*noRequestLog})
+	case "bigread":
+		err = runBigRead(bigreadConfig{users: *bigUsers, clients: *clients, rounds: *rounds, nonReaders: *nonReaders, hold: *hold,
+			bin: *bin, database: *database, requestLog: !*noRequestLog, serverArgs: serveFlags})
 	case "webhooks":
 		err = runWebhooks(webhooksConfig{users: *users, backlog: *backlog, clients: *clients, bin: *bin, database: *database, requestLog: !*noRequestLog})
 	case "abuse":
-		err = runAbuse(abuseConfig{attackers: *clients, duration: *duration, bin: *bin, database: *database})
+		err = runAbuse(abuseConfig{attackers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
 	case "reads":
-		err = runReads(abuseConfig{users: *users, readers: *clients, duration: *duration, bin: *bin, database: *database})
+		err = runReads(abuseConfig{users: *users, readers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
 	default:
-		err = fmt.Errorf("unknown -scenario %q (want scim, roles, webhooks, abuse or reads)", *scenario)
+		err = fmt.Errorf("unknown -scenario %q (want scim, roles, webhooks, abuse, reads or bigread)", *scenario)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scimbridge-bench:", err)
 		os.Exit(1)
 	}
 }
-
-// extraServeFlags are passed to `scimbridge serve` (-serve-flag).
-var extraServeFlags []string
 
 type bench struct {
 	base, dir, token string
@@ -201,7 +211,7 @@ func run(nUsers, nMembers, clients, samples int, bin, database string, requestLo
 // free loopback port with a fresh data directory, waits until it is ready,
 // and creates an organization, a directory and a SCIM token through the
 // management API. stop shuts the server down and removes the data.
-func startServer(bin, database string, requestLog bool) (b *bench, stop func(), err error) {
+func startServer(bin, database string, requestLog bool, serverArgs ...string) (b *bench, stop func(), err error) {
 	tmp, err := os.MkdirTemp("", "scimbridge-bench-")
 	if err != nil {
 		return nil, nil, err
@@ -233,7 +243,7 @@ func startServer(bin, database string, requestLog bool) (b *bench, stop func(), 
 	key := "bench-" + randHex(16) + randHex(16)
 	cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", filepath.Join(tmp, "data"), "--log-level", "warn",
 		"--request-log="+strconv.FormatBool(requestLog))
-	cmd.Args = append(cmd.Args, extraServeFlags...)
+	cmd.Args = append(cmd.Args, serverArgs...)
 	cmd.Env = append(os.Environ(), "SCIMBRIDGE_API_KEY="+key)
 	if database != "" {
 		cmd.Env = append(cmd.Env, "SCIMBRIDGE_DATABASE="+database)
@@ -251,7 +261,7 @@ func startServer(bin, database string, requestLog bool) (b *bench, stop func(), 
 	if err := b.setup(key); err != nil {
 		return nil, nil, err
 	}
-	fmt.Printf("scimbridge-bench: server pid %d on %s, database %s, request log %v, extra flags %q\n", b.pid, addr, map[bool]string{true: "postgres", false: "sqlite (synchronous=FULL)"}[database != ""], requestLog, extraServeFlags)
+	fmt.Printf("scimbridge-bench: server pid %d on %s, database %s, request log %v, extra flags %q\n", b.pid, addr, map[bool]string{true: "postgres", false: "sqlite (synchronous=FULL)"}[database != ""], requestLog, serverArgs)
 	return b, stop, nil
 }
 

@@ -92,6 +92,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		IDs:                directory.IDs{Now: time.Now, Rand: rand.Reader},
 		Logger:             logger,
 		MaxPatchOperations: 1000,
+		Limits:             directory.Limits{MaxValueBytes: cfg.MaxValueBytes, MaxResourceBytes: cfg.MaxResourceBytes},
 	}
 	if st.Dialect() == "sqlite" {
 		// One process owns an SQLite database, so every token or directory
@@ -164,9 +165,18 @@ func (a *App) Close() error { return a.Store.Close() }
 // the management API and the Admin Portal.
 func (a *App) Handler() http.Handler {
 
+	// One limiter for the SCIM surface and the management API: the cap
+	// bounds the memory of every request in flight together. Health
+	// probes and the portal are outside it.
+	var lim *web.Limiter
+	if a.Config.MaxInFlight > 0 {
+		lim = web.NewLimiter(a.Config.MaxInFlight, a.Config.InFlightWait)
+	}
 	scim := &scimapi.Handler{Service: a.Service, Logger: a.Logger, PublicURL: a.Config.PublicURL, RequestLog: a.RequestLog,
-		AuthFailureRate: a.Config.AuthFailureRate, AuthFailureBurst: a.Config.AuthFailureBurst}
-	mgmt := &mgmtapi.Handler{Service: a.Service, Webhooks: a.Webhooks, Logger: a.Logger, PublicURL: a.Config.PublicURL, APIKey: a.Config.APIKey, Portal: a.Portal}
+		AuthFailureRate: a.Config.AuthFailureRate, AuthFailureBurst: a.Config.AuthFailureBurst,
+		PageBytes: a.Config.ListPageBytes, Limiter: lim}
+	mgmt := &mgmtapi.Handler{Service: a.Service, Webhooks: a.Webhooks, Logger: a.Logger, PublicURL: a.Config.PublicURL, APIKey: a.Config.APIKey, Portal: a.Portal,
+		PageBytes: a.Config.ListPageBytes, Limiter: lim}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ok"})
@@ -268,7 +278,11 @@ func (a *App) serveWithLog(ctx context.Context, ln net.Listener) error {
 
 // serveHTTP is Serve without the request log.
 func (a *App) serveHTTP(ctx context.Context, ln net.Listener) error {
-	lim := a.Limits.withDefaults()
+	lim := a.Limits
+	if lim.WriteTimeout == 0 {
+		lim.WriteTimeout = a.Config.WriteTimeout // --write-timeout
+	}
+	lim = lim.withDefaults()
 	srv := &http.Server{
 		Handler:           a.Handler(),
 		ReadHeaderTimeout: lim.ReadHeaderTimeout,

@@ -58,6 +58,20 @@ type Config struct {
 
 	ShutdownTimeout time.Duration
 
+	// Limits (docs/operations.md, "Limits: resource sizes, response pages
+	// and concurrency"). MaxValueBytes bounds each string value of a user
+	// or group, MaxResourceBytes a whole document (group members not
+	// counted); ListPageBytes is the byte budget of one list page;
+	// MaxInFlight caps the SCIM and management API requests in flight,
+	// a request beyond it waiting at most InFlightWait; WriteTimeout bounds
+	// the time to send a response.
+	MaxValueBytes    int
+	MaxResourceBytes int
+	ListPageBytes    int
+	MaxInFlight      int
+	InFlightWait     time.Duration
+	WriteTimeout     time.Duration
+
 	// Admin Portal (docs/portal.md). PortalFrameAncestors are the origins
 	// allowed to embed the portal in an iframe (none: it cannot be framed).
 	PortalFrameAncestors []string
@@ -76,6 +90,9 @@ type Config struct {
 	portalSessionIdle                   string
 	portalSessionMax                    string
 	apiKeyFileErr                       error
+	maxValueBytes, maxResourceBytes     string
+	listPageBytes, maxInFlight          string
+	inFlightWait, writeTimeout          string
 }
 
 // DatabaseDSN is what sqlstore.Open takes: the PostgreSQL URL, or the
@@ -118,6 +135,12 @@ func (c *Config) settings() []setting {
 		{"portal-accent", "SCIMBRIDGE_PORTAL_ACCENT", "#4f46e5", "Admin Portal accent colour, #rrggbb", &c.PortalAccent},
 		{"portal-session-idle", "SCIMBRIDGE_PORTAL_SESSION_IDLE", "30m", "an Admin Portal session unused this long ends", &c.portalSessionIdle},
 		{"portal-session-max", "SCIMBRIDGE_PORTAL_SESSION_MAX", "12h", "an Admin Portal session ends this long after it started", &c.portalSessionMax},
+		{"max-value-bytes", "SCIMBRIDGE_MAX_VALUE_BYTES", "64KiB", "largest string value of a user or group attribute (bytes, or KiB/MiB)", &c.maxValueBytes},
+		{"max-resource-bytes", "SCIMBRIDGE_MAX_RESOURCE_BYTES", "1MiB", "largest user or group document as JSON, group members not counted (bytes, or KiB/MiB)", &c.maxResourceBytes},
+		{"list-page-bytes", "SCIMBRIDGE_LIST_PAGE_BYTES", "8MiB", "byte budget of one list page (SCIM lists, API users, groups and events); a page ends early at it", &c.listPageBytes},
+		{"max-in-flight", "SCIMBRIDGE_MAX_IN_FLIGHT", "64", "SCIM and management API requests served at once; more wait --in-flight-wait, then get 503", &c.maxInFlight},
+		{"in-flight-wait", "SCIMBRIDGE_IN_FLIGHT_WAIT", "1s", "how long a request beyond --max-in-flight waits for a slot before 503", &c.inFlightWait},
+		{"write-timeout", "SCIMBRIDGE_WRITE_TIMEOUT", "60s", "time to send a response; a client that does not read is cut off after it", &c.writeTimeout},
 	}
 }
 
@@ -189,9 +212,9 @@ func (c *Config) Finish() error {
 		c.RequestLogRetention = d
 	}
 	if c.requestLogBudget != "" {
-		n, err := parseSize(c.requestLogBudget)
+		n, err := ParseBytes(c.requestLogBudget)
 		check(err != nil || n < 1<<20, "--request-log-budget (SCIMBRIDGE_REQUEST_LOG_BUDGET) must be a size of at least 1MiB such as 64MiB, got %q", c.requestLogBudget)
-		c.RequestLogBudget = n
+		c.RequestLogBudget = int64(n)
 	}
 	for _, v := range []struct {
 		name, val string
@@ -263,28 +286,86 @@ func (c *Config) Finish() error {
 		check(err != nil || v < time.Minute, "%s must be a duration of at least 1m such as 30m, got %q", d.name, d.val)
 		*d.dst = v
 	}
+	errs = append(errs, c.finishLimits()...)
 	return errors.Join(errs...)
 }
 
-// parseSize parses a byte count: a whole number with an optional KiB,
-// MiB or GiB suffix (or KB, MB, GB, taken as the same powers of 1024).
-func parseSize(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	mult := int64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   int64
-	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}, {"B", 1}} {
-		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
-			s, mult = strings.TrimSpace(rest), u.mult
-			break
+// finishLimits parses and checks the limit settings.
+func (c *Config) finishLimits() []error {
+	var errs []error
+	bytesSetting := func(name, val string, lo, hi int, dst *int) {
+		if val == "" {
+			return
 		}
+		n, err := ParseBytes(val)
+		if err != nil || n < lo || n > hi {
+			errs = append(errs, fmt.Errorf("%s must be a size from %s to %s such as 64KiB or 1MiB, got %q", name, formatBytes(lo), formatBytes(hi), val))
+			return
+		}
+		*dst = n
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || n > math.MaxInt64/mult {
-		return 0, fmt.Errorf("not a size: %q", s)
+	bytesSetting("--max-value-bytes (SCIMBRIDGE_MAX_VALUE_BYTES)", c.maxValueBytes, 1<<10, 256<<20, &c.MaxValueBytes)
+	bytesSetting("--max-resource-bytes (SCIMBRIDGE_MAX_RESOURCE_BYTES)", c.maxResourceBytes, 4<<10, 256<<20, &c.MaxResourceBytes)
+	bytesSetting("--list-page-bytes (SCIMBRIDGE_LIST_PAGE_BYTES)", c.listPageBytes, 64<<10, 1<<30, &c.ListPageBytes)
+	if c.MaxValueBytes > 0 && c.MaxResourceBytes > 0 && c.MaxValueBytes > c.MaxResourceBytes {
+		errs = append(errs, fmt.Errorf("--max-value-bytes (%d) must not be larger than --max-resource-bytes (%d)", c.MaxValueBytes, c.MaxResourceBytes))
 	}
-	return n * mult, nil
+	if c.maxInFlight != "" {
+		n, err := strconv.Atoi(c.maxInFlight)
+		if err != nil || n < 1 || n > 100000 {
+			errs = append(errs, fmt.Errorf("--max-in-flight (SCIMBRIDGE_MAX_IN_FLIGHT) must be an integer from 1 to 100000, got %q", c.maxInFlight))
+		}
+		c.MaxInFlight = n
+	}
+	for _, d := range []struct {
+		name, val string
+		lo, hi    time.Duration
+		dst       *time.Duration
+	}{
+		{"--in-flight-wait (SCIMBRIDGE_IN_FLIGHT_WAIT)", c.inFlightWait, 0, time.Minute, &c.InFlightWait},
+		{"--write-timeout (SCIMBRIDGE_WRITE_TIMEOUT)", c.writeTimeout, time.Second, time.Hour, &c.WriteTimeout},
+	} {
+		if d.val == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.val)
+		if err != nil || v < d.lo || v > d.hi {
+			errs = append(errs, fmt.Errorf("%s must be a duration from %s to %s, got %q", d.name, d.lo, d.hi, d.val))
+		}
+		*d.dst = v
+	}
+	return errs
+}
+
+// ParseBytes reads a size: a number of bytes, or a number followed by
+// KiB, MiB or GiB (also KB, MB, GB, K, M, G, meaning the same powers of
+// 1024).
+func ParseBytes(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	num := strings.TrimRight(s, "KMGiBkmgb")
+	unit := strings.ToLower(strings.TrimSpace(s[len(num):]))
+	n, err := strconv.Atoi(strings.TrimSpace(num))
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a size", s)
+	}
+	shift := map[string]int{"": 0, "b": 0, "k": 10, "kb": 10, "kib": 10, "m": 20, "mb": 20, "mib": 20, "g": 30, "gb": 30, "gib": 30}
+	sh, ok := shift[unit]
+	if !ok || n > (1<<40)>>sh {
+		return 0, fmt.Errorf("%q is not a size", s)
+	}
+	return n << sh, nil
+}
+
+func formatBytes(n int) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return strconv.Itoa(n>>30) + "GiB"
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.Itoa(n>>20) + "MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.Itoa(n>>10) + "KiB"
+	}
+	return strconv.Itoa(n)
 }
 
 // isHexColour reports whether s is #rgb or #rrggbb.

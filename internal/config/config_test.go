@@ -145,3 +145,42 @@ func TestPortalSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestLimits(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxValueBytes != 64<<10 || c.MaxResourceBytes != 1<<20 || c.ListPageBytes != 8<<20 ||
+		c.MaxInFlight != 64 || c.InFlightWait != time.Second || c.WriteTimeout != time.Minute {
+		t.Errorf("defaults: value %d, resource %d, page %d, in flight %d, wait %s, write %s",
+			c.MaxValueBytes, c.MaxResourceBytes, c.ListPageBytes, c.MaxInFlight, c.InFlightWait, c.WriteTimeout)
+	}
+	c, err = load(t, []string{"--max-value-bytes", "128KiB", "--list-page-bytes", "1048576"},
+		map[string]string{"SCIMBRIDGE_MAX_RESOURCE_BYTES": "2 MiB", "SCIMBRIDGE_MAX_IN_FLIGHT": "8", "SCIMBRIDGE_IN_FLIGHT_WAIT": "0s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MaxValueBytes != 128<<10 || c.MaxResourceBytes != 2<<20 || c.ListPageBytes != 1<<20 || c.MaxInFlight != 8 || c.InFlightWait != 0 {
+		t.Errorf("set: %+v", c)
+	}
+	_, err = load(t, []string{"--max-value-bytes", "2MiB", "--max-resource-bytes", "1MiB", "--list-page-bytes", "lots", "--max-in-flight", "0", "--write-timeout", "1ms"}, nil)
+	for _, want := range []string{"--max-value-bytes (2097152) must not be larger than --max-resource-bytes", "--list-page-bytes", "--max-in-flight", "--write-timeout"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v, want it to mention %q", err, want)
+		}
+	}
+}
+
+func TestParseBytes(t *testing.T) {
+	for in, want := range map[string]int{"0": 0, "512": 512, "64KiB": 64 << 10, "64k": 64 << 10, "1 MiB": 1 << 20, "8MB": 8 << 20, "1GiB": 1 << 30} {
+		if got, err := ParseBytes(in); err != nil || got != want {
+			t.Errorf("ParseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "x", "-1", "1TiB", "1.5MiB", "KiB"} {
+		if _, err := ParseBytes(in); err == nil {
+			t.Errorf("ParseBytes(%q): no error", in)
+		}
+	}
+}

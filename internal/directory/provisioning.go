@@ -120,6 +120,9 @@ func (s *Service) CreateUser(ctx context.Context, d Directory, raw map[string]an
 	if err := userFields(&u); err != nil {
 		return User{}, err
 	}
+	if err := s.checkSize("user", u.Doc, nil); err != nil {
+		return User{}, err
+	}
 	if err := s.Store.CreateUser(ctx, u); err != nil {
 		return User{}, err
 	}
@@ -153,6 +156,9 @@ func (s *Service) ReplaceUser(ctx context.Context, d Directory, id string, raw m
 		if equalDocs(u.Doc, next.Doc) {
 			return false, nil
 		}
+		if err := s.checkSize("user", next.Doc, u.Doc); err != nil {
+			return false, err
+		}
 		*u = next
 		return true, nil
 	})
@@ -182,6 +188,11 @@ func (s *Service) PatchUser(ctx context.Context, d Directory, id string, body []
 			return false, nil
 		}
 		if err := userFields(&next); err != nil {
+			return false, err
+		}
+		// The result of the patch must respect the limits, whatever the
+		// operations looked like.
+		if err := s.checkSize("user", next.Doc, u.Doc); err != nil {
 			return false, err
 		}
 		*u = next
@@ -282,6 +293,9 @@ func (s *Service) CreateGroup(ctx context.Context, d Directory, raw map[string]a
 	if err := groupFields(&g); err != nil {
 		return Group{}, err
 	}
+	if err := s.checkSize("group", g.Doc, nil); err != nil {
+		return Group{}, err
+	}
 	if err := s.checkMembers(ctx, d, members); err != nil {
 		return Group{}, err
 	}
@@ -325,6 +339,9 @@ func (s *Service) ReplaceGroup(ctx context.Context, d Directory, id string, raw 
 		}
 		if equalDocs(g.Doc, next.Doc) {
 			return false, changes, nil
+		}
+		if err := s.checkSize("group", next.Doc, g.Doc); err != nil {
+			return false, nil, err
 		}
 		*g = next
 		return true, changes, nil
@@ -383,6 +400,9 @@ func (s *Service) PatchGroup(ctx context.Context, d Directory, id string, body [
 			return false, changes, nil
 		}
 		if err := groupFields(&next); err != nil {
+			return false, nil, err
+		}
+		if err := s.checkSize("group", next.Doc, g.Doc); err != nil {
 			return false, nil, err
 		}
 		*g = next

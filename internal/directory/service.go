@@ -20,6 +20,8 @@ type Service struct {
 	// MaxPatchOperations caps the operations of one PATCH request (and is
 	// advertised as bulk.maxOperations).
 	MaxPatchOperations int
+	// Limits bound the size of user and group documents (limits.go).
+	Limits Limits
 	// AuthCache, when set, short-cuts repeated token lookups (see its doc
 	// for when that is correct).
 	AuthCache *AuthCache

@@ -69,18 +69,34 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) error {
 		}
 		q.After = n
 	}
-	es, err := h.Service.Store.ListEvents(r.Context(), q)
-	if err != nil {
-		return err
+	// Read a chunk at a time within the page byte budget (an event holds
+	// a whole user document, and its previous attributes); next_cursor
+	// continues after the last event returned.
+	buf := h.newPageBuf()
+	limit, cursor, prev := q.Limit, q.After, 0
+	for buf.len() < limit && !buf.budget.Full {
+		q.Limit = buf.budget.NextChunk(prev, limit-buf.len())
+		q.After = cursor
+		es, err := h.Service.Store.ListEvents(r.Context(), q)
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			ok, err := buf.add(e.Payload())
+			if err != nil {
+				return err
+			}
+			if !ok {
+				break
+			}
+			cursor = e.Position
+		}
+		if len(es) < q.Limit {
+			break
+		}
+		prev = q.Limit
 	}
-	out := eventsPage{Data: make([]directory.EventPayload, len(es)), NextCursor: strconv.FormatInt(q.After, 10)}
-	for i, e := range es {
-		out.Data[i] = e.Payload()
-	}
-	if len(es) > 0 {
-		out.NextCursor = strconv.FormatInt(es[len(es)-1].Position, 10)
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return buf.write(w, map[string]any{"next_cursor": strconv.FormatInt(cursor, 10)})
 }
 
 // getEvent is GET /api/v1/events/{event_id}.

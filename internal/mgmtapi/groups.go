@@ -42,15 +42,38 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pg, err := h.Service.Store.ListGroups(r.Context(), r.PathValue("dir_id"), directory.Query{Filter: f, After: p.after, Limit: p.size + 1, SkipTotal: true})
-	if err != nil {
-		return err
+	// Read a chunk at a time within the page byte budget (a group's
+	// document can be large); one item more than the page tells whether
+	// there is a next page.
+	buf := h.newPageBuf()
+	after, lastID, prev, more := p.after, "", 0, false
+	for !more {
+		n := buf.budget.NextChunk(prev, p.size+1-buf.len())
+		pg, err := h.Service.Store.ListGroups(r.Context(), r.PathValue("dir_id"), directory.Query{Filter: f, After: after, Limit: n, SkipTotal: true})
+		if err != nil {
+			return err
+		}
+		for _, g := range pg.Groups {
+			if buf.len() == p.size {
+				more = true
+				break
+			}
+			ok, err := buf.add(directory.NewGroupRecord(g, orgID))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				more = true
+				break
+			}
+			lastID = g.ID
+		}
+		if len(pg.Groups) < n {
+			break
+		}
+		after, prev = pg.Groups[len(pg.Groups)-1].ID, n
 	}
-	data := make([]any, 0, len(pg.Groups))
-	for _, g := range pg.Groups {
-		data = append(data, directory.NewGroupRecord(g, orgID))
-	}
-	return writePage(w, p.size, data, func(i int) string { return pg.Groups[i].ID })
+	return buf.write(w, map[string]any{"next_page_token": nextToken(more, lastID)})
 }
 
 // getGroup is GET /api/v1/directories/{dir_id}/groups/{group_id}, with its

@@ -23,6 +23,12 @@ type Handler struct {
 	APIKey    string // optional bootstrap key from configuration
 	// Portal creates Admin Portal links; nil answers its routes 404.
 	Portal *directory.Portal
+	// Limiter, when set, caps the requests in flight across the surfaces
+	// that share it; beyond it a request is answered 503 with Retry-After.
+	Limiter *web.Limiter
+	// PageBytes is the byte budget of one list page (pagination.go); 0
+	// takes DefaultPageBytes.
+	PageBytes int
 }
 
 // route is one entry of the route table: a ServeMux pattern and its handler.
@@ -104,7 +110,7 @@ func (h *Handler) Routes() http.Handler {
 	mux.Handle("/api/v1/", web.Adapt(h.writeError, h.authenticated(func(w http.ResponseWriter, r *http.Request) error {
 		return directory.Errorf(directory.KindNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)
 	})))
-	return web.Chain(mux, web.LimitHeaders(web.MaxHeaderBytes, h.writeError), web.Recover(h.Logger, h.writeError))
+	return web.Chain(mux, web.LimitHeaders(web.MaxHeaderBytes, h.writeError), web.Limit(h.Limiter, h.writeError), web.Recover(h.Logger, h.writeError))
 }
 
 func (h *Handler) authenticated(next web.HandlerFunc) web.HandlerFunc {
@@ -128,9 +134,12 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	var mbe *http.MaxBytesError
 	var hte *web.HeaderTooLargeError
 	gone, started := web.ClientGone(h.Logger, r, err)
+	var oe *web.OverloadedError
 	switch {
 	case started:
 		return // nothing more can be written; ClientGone logged it
+	case errors.As(err, &oe):
+		status, code, msg = http.StatusServiceUnavailable, "unavailable", oe.Error()
 	case errors.As(err, &hte):
 		status, code, msg = http.StatusRequestHeaderFieldsTooLarge, "header_too_large", hte.Error()
 	case gone:

@@ -29,7 +29,7 @@ type env struct {
 	svc *directory.Service
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, configure ...func(*mgmtapi.Handler)) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "db.sqlite"))
@@ -44,6 +44,9 @@ func newEnv(t *testing.T) *env {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	portal := &directory.Portal{Store: st, Orgs: st, IDs: svc.IDs, Config: directory.PortalConfig{IdleTimeout: time.Hour, MaxLifetime: 12 * time.Hour}}
 	h := &mgmtapi.Handler{Service: svc, Logger: svc.Logger, PublicURL: "https://scim.example.com", APIKey: bootstrapKey, Portal: portal}
+	for _, fn := range configure {
+		fn(h)
+	}
 	srv := httptest.NewServer(apitest.Validate(t, h.Routes()))
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, svc: svc}

@@ -1,13 +1,17 @@
 package mgmtapi
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/web"
 )
 
 // List page sizes of the management API.
@@ -119,4 +123,86 @@ func writePage(w http.ResponseWriter, size int, data []any, lastID func(i int) s
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	return writeJSON(w, http.StatusOK, map[string]any{"data": data, "next_page_token": next})
+}
+
+// DefaultPageBytes is the default byte budget of one list page of the
+// directory users, directory groups and the events feed, whose items can
+// be large (a user's raw attributes, an event's data): a page ends early
+// when the next item would take it past the budget, and its cursor
+// continues after the last item returned.
+const DefaultPageBytes = 8 << 20
+
+// pageBuf collects the encoded items of one list page within the byte
+// budget.
+type pageBuf struct {
+	budget web.PageBudget
+	items  []json.RawMessage
+}
+
+func (h *Handler) newPageBuf() *pageBuf {
+	limit := h.PageBytes
+	if limit <= 0 {
+		limit = DefaultPageBytes
+	}
+	return &pageBuf{budget: web.PageBudget{Limit: limit}}
+}
+
+// add encodes v and keeps it when it fits; false: the page is full and v
+// was not kept.
+func (b *pageBuf) add(v any) (bool, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return false, err
+	}
+	if !b.budget.Fits(len(raw) + 1) {
+		return false, nil
+	}
+	b.budget.Add(len(raw) + 1)
+	b.items = append(b.items, raw)
+	return true, nil
+}
+
+func (b *pageBuf) len() int { return len(b.items) }
+
+// write writes the page as {"data": […], members…}.
+func (b *pageBuf) write(w http.ResponseWriter, members map[string]any) error {
+	var out bytes.Buffer
+	out.Grow(b.budget.Bytes + 64)
+	out.WriteString(`{"data":[`)
+	for i, raw := range b.items {
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		out.Write(raw)
+	}
+	out.WriteByte(']')
+	keys := make([]string, 0, len(members))
+	for k := range members {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v, err := json.Marshal(members[k])
+		if err != nil {
+			return err
+		}
+		out.WriteString(`,"` + k + `":`)
+		out.Write(v)
+	}
+	out.WriteString("}\n")
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(out.Bytes())
+	return err
+}
+
+// nextToken is the next_page_token of a page whose last item is lastID:
+// null when there is no next page.
+func nextToken(more bool, lastID string) any {
+	if !more {
+		return nil
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(lastID))
 }

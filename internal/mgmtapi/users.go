@@ -144,32 +144,55 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	dirID := r.PathValue("dir_id")
-	pg, err := h.Service.Store.ListUsers(r.Context(), dirID, directory.Query{Filter: f, MemberOf: p.v.Get("group_id"), After: p.after, Limit: p.size + 1, SkipTotal: true})
-	if err != nil {
-		return err
-	}
-	ids := make([]string, len(pg.Users))
-	for i, u := range pg.Users {
-		ids[i] = u.ID
-	}
-	groups, err := h.Service.Store.UserGroups(r.Context(), dirID, ids)
-	if err != nil {
-		return err
-	}
-	roles, err := h.Service.EffectiveRoles(r.Context(), orgID, dirID, ids)
-	if err != nil {
-		return err
-	}
-	data := make([]any, 0, len(pg.Users))
-	for _, u := range pg.Users {
-		eff := roles[u.ID]
-		out, err := userOut(u, orgID, groups[u.ID], &eff, detail != nil && *detail)
+	withDetail := detail != nil && *detail
+	// Read a chunk at a time within the page byte budget; one item more
+	// than the page tells whether there is a next page.
+	buf := h.newPageBuf()
+	after, lastID, prev, more := p.after, "", 0, false
+	for !more {
+		n := buf.budget.NextChunk(prev, p.size+1-buf.len())
+		pg, err := h.Service.Store.ListUsers(r.Context(), dirID, directory.Query{Filter: f, MemberOf: p.v.Get("group_id"), After: after, Limit: n, SkipTotal: true})
 		if err != nil {
 			return err
 		}
-		data = append(data, out)
+		ids := make([]string, len(pg.Users))
+		for i, u := range pg.Users {
+			ids[i] = u.ID
+		}
+		groups, err := h.Service.Store.UserGroups(r.Context(), dirID, ids)
+		if err != nil {
+			return err
+		}
+		roles, err := h.Service.EffectiveRoles(r.Context(), orgID, dirID, ids)
+		if err != nil {
+			return err
+		}
+		for _, u := range pg.Users {
+			if buf.len() == p.size {
+				more = true
+				break
+			}
+			eff := roles[u.ID]
+			out, err := userOut(u, orgID, groups[u.ID], &eff, withDetail)
+			if err != nil {
+				return err
+			}
+			ok, err := buf.add(out)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				more = true
+				break
+			}
+			lastID = u.ID
+		}
+		if len(pg.Users) < n {
+			break
+		}
+		after, prev = ids[len(ids)-1], n
 	}
-	return writePage(w, p.size, data, func(i int) string { return ids[i] })
+	return buf.write(w, map[string]any{"next_page_token": nextToken(more, lastID)})
 }
 
 // getUser is GET /api/v1/directories/{dir_id}/users/{user_id}.

@@ -67,7 +67,11 @@ func classify(err error) problem {
 	var de *directory.Error
 	var se *schema.Error
 	var hte *web.HeaderTooLargeError
+	var oe *web.OverloadedError
 	switch {
+	case errors.As(err, &oe):
+		// RFC 7644 §3.12: 503 "Service Unavailable"; Retry-After is set.
+		return problem{status: http.StatusServiceUnavailable, detail: oe.Error()}
 	case errors.As(err, &hte):
 		// RFC 6585 §5; RFC 7644 defines no scimType for it.
 		return problem{status: http.StatusRequestHeaderFieldsTooLarge, detail: hte.Error()}

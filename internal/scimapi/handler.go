@@ -47,6 +47,12 @@ type Handler struct {
 	MaxResults          int   // filter.maxResults: the largest page served
 	BulkMaxOperations   int   // bulk.maxOperations
 	BulkMaxPayloadBytes int64 // bulk.maxPayloadSize
+	// PageBytes is the byte budget of one list page (page.go); 0 takes
+	// DefaultPageBytes.
+	PageBytes int
+	// Limiter, when set, caps the requests in flight across the surfaces
+	// that share it; beyond it a request is answered 503 with Retry-After.
+	Limiter *web.Limiter
 	// RequestLog, when set, records requests to each directory's endpoint
 	// (see recordRequests for which ones); nil: no request log.
 	RequestLog *directory.RequestLogger
@@ -76,6 +82,7 @@ type limits struct {
 	results      int
 	bulkOps      int
 	bulkBytes    int64
+	pageBytes    int
 	failureDelay time.Duration
 }
 
@@ -90,7 +97,10 @@ func (h *Handler) setup() {
 		if h.schemas == nil {
 			h.schemas = schema.New()
 		}
-		h.lim = limits{body: h.MaxBodyBytes, results: h.MaxResults, bulkOps: h.BulkMaxOperations, bulkBytes: h.BulkMaxPayloadBytes}
+		h.lim = limits{body: h.MaxBodyBytes, results: h.MaxResults, bulkOps: h.BulkMaxOperations, bulkBytes: h.BulkMaxPayloadBytes, pageBytes: h.PageBytes}
+		if h.lim.pageBytes <= 0 {
+			h.lim.pageBytes = DefaultPageBytes
+		}
 		if h.lim.body <= 0 {
 			h.lim.body = DefaultMaxBodyBytes
 		}
@@ -181,7 +191,7 @@ func (h *Handler) Routes() http.Handler {
 	// Everything else under the prefix: 405 or 404, as SCIM errors.
 	mux.Handle(prefix, web.Adapt(h.writeError, h.noRoute(mux)))
 
-	return web.Chain(mux, ensureRequestID, web.LimitHeaders(web.MaxHeaderBytes, h.writeError), h.recordRequests, web.Recover(h.logger, h.writeError), h.canonicalPath)
+	return web.Chain(mux, ensureRequestID, web.LimitHeaders(web.MaxHeaderBytes, h.writeError), web.Limit(h.Limiter, h.writeError), h.recordRequests, web.Recover(h.logger, h.writeError), h.canonicalPath)
 }
 
 // authenticated checks the directory token (RFC 7644 §2) before fn runs.

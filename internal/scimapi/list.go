@@ -11,6 +11,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scim/filter"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
+	"github.com/scimbridge/scimbridge/internal/web"
 )
 
 // listParams are the query parameters of RFC 7644 §3.4.2 (GET), or the
@@ -247,12 +248,12 @@ func buildQuery(rt *schema.ResourceType, lp listParams) (directory.Query, error)
 	return q, nil
 }
 
-// users reads a page of users and, with one query for the whole page,
-// their groups when the projection renders them.
-func (h *Handler) users(ctx context.Context, c *call, q directory.Query, p *projection) ([]any, int, error) {
+// users reads users and, with one query for all of them, their groups
+// when the projection renders them.
+func (h *Handler) users(ctx context.Context, c *call, q directory.Query, p *projection) (chunkRead, error) {
 	page, err := h.Service.Store.ListUsers(ctx, c.dir, q)
 	if err != nil {
-		return nil, 0, err
+		return chunkRead{}, err
 	}
 	var groups map[string][]directory.GroupRef
 	if len(page.Users) > 0 && p.wants("", "groups") {
@@ -261,22 +262,23 @@ func (h *Handler) users(ctx context.Context, c *call, q directory.Query, p *proj
 			ids[i] = u.ID
 		}
 		if groups, err = h.Service.Store.UserGroups(ctx, c.dir, ids); err != nil {
-			return nil, 0, err
+			return chunkRead{}, err
 		}
 	}
-	out := make([]any, 0, len(page.Users))
+	out := chunkRead{items: make([]object, 0, len(page.Users)), total: page.Total}
 	for _, u := range page.Users {
-		out = append(out, c.user(u, groups[u.ID], p))
+		out.items = append(out.items, c.user(u, groups[u.ID], p))
+		out.lastID = u.ID
 	}
-	return out, page.Total, nil
+	return out, nil
 }
 
-// groups reads a page of groups and, with one query for the whole page,
-// their members when the projection renders them.
-func (h *Handler) groups(ctx context.Context, c *call, q directory.Query, p *projection) ([]any, int, error) {
+// groups reads groups and, with one query for all of them, their members
+// when the projection renders them.
+func (h *Handler) groups(ctx context.Context, c *call, q directory.Query, p *projection) (chunkRead, error) {
 	page, err := h.Service.Store.ListGroups(ctx, c.dir, q)
 	if err != nil {
-		return nil, 0, err
+		return chunkRead{}, err
 	}
 	var members map[string][]directory.Member
 	if len(page.Groups) > 0 && p.wants("", "members") {
@@ -285,37 +287,46 @@ func (h *Handler) groups(ctx context.Context, c *call, q directory.Query, p *pro
 			ids[i] = g.ID
 		}
 		if members, err = h.Service.Store.MembersOf(ctx, c.dir, ids); err != nil {
-			return nil, 0, err
+			return chunkRead{}, err
 		}
 	}
-	out := make([]any, 0, len(page.Groups))
+	out := chunkRead{items: make([]object, 0, len(page.Groups)), total: page.Total}
 	for _, g := range page.Groups {
-		out = append(out, c.group(g, members[g.ID], p))
+		out.items = append(out.items, c.group(g, members[g.ID], p))
+		out.lastID = g.ID
 	}
-	return out, page.Total, nil
+	return out, nil
 }
 
-// fetcher reads one page of one resource type.
-type fetcher func(ctx context.Context, c *call, q directory.Query, p *projection) ([]any, int, error)
-
-func (h *Handler) fetcher(rt *schema.ResourceType, c *call) fetcher {
+func (h *Handler) reader(rt *schema.ResourceType, c *call) chunk {
 	if rt == c.types.Group {
 		return h.groups
 	}
 	return h.users
 }
 
-// list answers a query on one resource type (RFC 7644 §3.4.2).
+// list answers a query on one resource type (RFC 7644 §3.4.2), within the
+// page byte budget (page.go).
 func (h *Handler) list(w http.ResponseWriter, r *http.Request, c *call, rt *schema.ResourceType, lp listParams) error {
 	q, err := buildQuery(rt, lp)
 	if err != nil {
 		return err
 	}
-	items, total, err := h.fetcher(rt, c)(r.Context(), c, q, newProjection(rt, lp.attributes, lp.excluded))
-	if err != nil {
-		return err
+	lw := newListWriter(w, h.lim.pageBytes)
+	begin := func(total int) { lw.begin(total, lp.startIndex) }
+	if _, err := h.fill(r.Context(), c, h.reader(rt, c), q, newProjection(rt, lp.attributes, lp.excluded), lw, begin); err != nil {
+		return err // nothing was written yet
 	}
-	return writeList(w, total, lp.startIndex, items)
+	return h.endList(r, lw)
+}
+
+// endList closes a list page. A client that stopped reading gets nothing
+// more (its connection is closed by the server's write timeout).
+func (h *Handler) endList(r *http.Request, lw *listWriter) error {
+	if err := lw.end(); err != nil {
+		h.logger.DebugContext(r.Context(), "SCIM list response not sent whole", "request_id", web.RequestID(r.Context()), "error", err)
+	}
+	return nil
 }
 
 // listUsers is GET /Users.

@@ -3,6 +3,8 @@ package scimapi
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"sort"
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
@@ -29,57 +31,119 @@ func (o object) MarshalJSON() ([]byte, error) { return marshal(o) }
 // encoders, and no re-validation of nested Marshaler output.
 func marshal(v any) ([]byte, error) {
 	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := encodeValue(&b, enc, v); err != nil {
+	if err := newEncoder(&b).encode(v); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
 }
 
-func encodeList[T any](b *bytes.Buffer, enc *json.Encoder, list []T) error {
-	b.WriteByte('[')
-	for i, e := range list {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		if err := encodeValue(b, enc, e); err != nil {
-			return err
-		}
-	}
-	b.WriteByte(']')
-	return nil
+// jsonOut is where an encoder writes: a bytes.Buffer, or a bufio.Writer
+// in front of a response (list pages are streamed, page.go).
+type jsonOut interface {
+	io.Writer
+	io.ByteWriter
 }
 
-func encodeValue(b *bytes.Buffer, enc *json.Encoder, v any) error {
-	switch x := v.(type) {
-	case object:
-		b.WriteByte('{')
-		for i, f := range x {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			if err := encodeValue(b, enc, f.key); err != nil {
-				return err
-			}
-			b.WriteByte(':')
-			if err := encodeValue(b, enc, f.value); err != nil {
-				return err
-			}
+// encoder writes JSON values to out. Objects, lists and maps are walked
+// here, so that streaming a resource never holds more than its largest
+// scalar value in an extra buffer; maps are written in sorted key order,
+// as encoding/json writes them.
+type encoder struct {
+	out     jsonOut
+	buf     *bytes.Buffer // out, when it is a bytes.Buffer
+	scratch bytes.Buffer  // scalars, when out is a stream
+	enc     *json.Encoder
+}
+
+func newEncoder(out jsonOut) *encoder {
+	e := &encoder{out: out}
+	if b, ok := out.(*bytes.Buffer); ok {
+		e.buf = b
+		e.enc = json.NewEncoder(b)
+	} else {
+		e.enc = json.NewEncoder(&e.scratch)
+	}
+	e.enc.SetEscapeHTML(false)
+	return e
+}
+
+func encodeList[T any](e *encoder, list []T) error {
+	if err := e.out.WriteByte('['); err != nil {
+		return err
+	}
+	for i, v := range list {
+		if i > 0 {
+			e.out.WriteByte(',')
 		}
-		b.WriteByte('}')
-		return nil
-	case []object:
-		return encodeList(b, enc, x)
-	case []any:
-		return encodeList(b, enc, x)
-	default:
-		if err := enc.Encode(x); err != nil {
+		if err := e.encode(v); err != nil {
 			return err
 		}
-		b.Truncate(b.Len() - 1) // Encode's newline
+	}
+	return e.out.WriteByte(']')
+}
+
+func (e *encoder) encode(v any) error {
+	switch x := v.(type) {
+	case object:
+		e.out.WriteByte('{')
+		for i, f := range x {
+			if i > 0 {
+				e.out.WriteByte(',')
+			}
+			if err := e.scalar(f.key); err != nil {
+				return err
+			}
+			e.out.WriteByte(':')
+			if err := e.encode(f.value); err != nil {
+				return err
+			}
+		}
+		return e.out.WriteByte('}')
+	case []object:
+		return encodeList(e, x)
+	case []any:
+		return encodeList(e, x)
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		e.out.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				e.out.WriteByte(',')
+			}
+			if err := e.scalar(k); err != nil {
+				return err
+			}
+			e.out.WriteByte(':')
+			if err := e.encode(x[k]); err != nil {
+				return err
+			}
+		}
+		return e.out.WriteByte('}')
+	default:
+		return e.scalar(x)
+	}
+}
+
+// scalar writes a value encoding/json encodes, without the newline
+// json.Encoder adds.
+func (e *encoder) scalar(v any) error {
+	if e.buf != nil {
+		if err := e.enc.Encode(v); err != nil {
+			return err
+		}
+		e.buf.Truncate(e.buf.Len() - 1)
 		return nil
 	}
+	e.scratch.Reset()
+	if err := e.enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := e.out.Write(e.scratch.Bytes()[:e.scratch.Len()-1])
+	return err
 }
 
 // timestamp renders a time as RFC 3339 in UTC (RFC 7643 §2.3.5).

@@ -53,22 +53,44 @@ func (h *Handler) searchAll(w http.ResponseWriter, r *http.Request, c *call) err
 	if !sortKnown {
 		return unknownSort(lp.sortBy)
 	}
-	offset, limit, total := lp.startIndex-1, lp.count, 0
-	var items []any
+	// totalResults comes before Resources: count both types first.
+	totals := make([]int, len(types))
+	total := 0
+	for i, rt := range types {
+		if queries[i] == nil {
+			continue
+		}
+		cq := *queries[i]
+		cq.Limit = 0
+		cr, err := h.reader(rt, c)(r.Context(), c, cq, nil)
+		if err != nil {
+			return err
+		}
+		totals[i] = cr.total
+		total += cr.total
+	}
+	lw := newListWriter(w, h.lim.pageBytes)
+	lw.begin(total, lp.startIndex)
+	offset, limit := lp.startIndex-1, lp.count
 	for i, rt := range types {
 		q := queries[i]
 		if q == nil {
 			continue
 		}
-		q.Offset, q.Limit = offset, limit
-		page, n, err := h.fetcher(rt, c)(r.Context(), c, *q, newProjection(rt, lp.attributes, lp.excluded))
-		if err != nil {
-			return err
+		if limit <= 0 {
+			break
 		}
-		items = append(items, page...)
-		total += n
-		limit -= len(page)
-		offset = max(offset-n, 0)
+		q.Offset, q.Limit, q.SkipTotal = offset, limit, true
+		n, err := h.fill(r.Context(), c, h.reader(rt, c), *q, newProjection(rt, lp.attributes, lp.excluded), lw, func(int) {})
+		if err != nil {
+			h.logger.WarnContext(r.Context(), "SCIM search page ended early: reading resources failed", "directory_id", c.dir, "error", err)
+			break
+		}
+		if !lw.more() {
+			break
+		}
+		limit -= n
+		offset = max(offset-totals[i], 0)
 	}
-	return writeList(w, total, lp.startIndex, items)
+	return h.endList(r, lw)
 }
