@@ -320,11 +320,13 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, c *call, rt *sche
 	return h.endList(r, lw)
 }
 
-// endList closes a list page. A client that stopped reading gets nothing
-// more (its connection is closed by the server's write timeout).
+// endList closes a list page. A client that stopped reading (the write
+// timed out, or it closed the connection) gets nothing more: the error
+// writer logs it once as a client that went away and writes no second
+// status line.
 func (h *Handler) endList(r *http.Request, lw *listWriter) error {
 	if err := lw.end(); err != nil {
-		h.logger.DebugContext(r.Context(), "SCIM list response not sent whole", "request_id", web.RequestID(r.Context()), "error", err)
+		return &web.ClientGoneError{Err: err, Started: true}
 	}
 	return nil
 }
