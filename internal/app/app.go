@@ -39,6 +39,8 @@ type App struct {
 	WebhookWorker *webhook.Worker
 	// Portal issues Admin Portal links and sessions.
 	Portal *directory.Portal
+	// Metrics is the Prometheus registry served at /metrics (metrics.go).
+	Metrics *Metrics
 
 	// Limits are the HTTP server's timeouts; zero fields take the
 	// defaults (see Limits). Set them before Serve.
@@ -111,6 +113,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 			Redactor: directory.Redactor{Literals: nonEmpty(cfg.APIKey)}, Budget: cfg.RequestLogBudget,
 			RefusedPerMinute: cfg.RequestLogRefusedPerMinute, ReadsPerMinute: cfg.RequestLogReadsPerMinute}
 	}
+	a.setupMetrics()
 	a.portal, err = portal.New(portal.Handler{
 		Service: svc, Portal: a.Portal, Logger: logger, PublicURL: cfg.PublicURL,
 		Branding:          portal.Branding{Name: cfg.PortalName, LogoURL: cfg.PortalLogoURL, Accent: cfg.PortalAccent},
@@ -191,6 +194,7 @@ func (a *App) Handler() http.Handler {
 		}
 		web.WriteJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ready"})
 	})
+	mux.Handle("GET /metrics", a.metricsWithKey())
 	mux.Handle("/api/v1/", mgmt.Routes())
 	mux.Handle("/portal/", web.LimitHeaders(web.MaxHeaderBytes, plainError)(a.portal.Routes()))
 	scimRoutes := scim.Routes()
@@ -204,7 +208,7 @@ func (a *App) Handler() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
-	return web.Chain(root, web.WithRequestID, web.SecurityHeaders, web.AccessLog(a.Logger, time.Now))
+	return a.Metrics.instrument(web.Chain(root, web.WithRequestID, web.SecurityHeaders, web.AccessLog(a.Logger, time.Now)))
 }
 
 // plainError answers requests outside the surfaces (the Admin Portal's
@@ -227,6 +231,7 @@ func (a *App) ServeWithDebug(ctx context.Context, ln, dln net.Listener) error {
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.Handle("GET /metrics", a.Metrics.handler()) // no auth: dln is private to the host
 	dsrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go dsrv.Serve(dln)
 	a.Logger.Info("pprof listening", "addr", dln.Addr().String())
