@@ -41,6 +41,8 @@ type App struct {
 	Portal *directory.Portal
 	// Metrics is the Prometheus registry served at /metrics (metrics.go).
 	Metrics *Metrics
+	// Audit records administrative changes (GET /api/v1/audit_log).
+	Audit *directory.AuditLog
 
 	// Limits are the HTTP server's timeouts; zero fields take the
 	// defaults (see Limits). Set them before Serve.
@@ -114,11 +116,13 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 			RefusedPerMinute: cfg.RequestLogRefusedPerMinute, ReadsPerMinute: cfg.RequestLogReadsPerMinute}
 	}
 	a.setupMetrics()
+	a.Audit = &directory.AuditLog{Store: st, IDs: svc.IDs, Logger: logger}
 	a.portal, err = portal.New(portal.Handler{
 		Service: svc, Portal: a.Portal, Logger: logger, PublicURL: cfg.PublicURL,
 		Branding:          portal.Branding{Name: cfg.PortalName, LogoURL: cfg.PortalLogoURL, Accent: cfg.PortalAccent},
 		FrameAncestors:    cfg.PortalFrameAncestors,
 		RequestLogEnabled: a.RequestLog != nil,
+		Audit:             a.Audit,
 	})
 	if err != nil {
 		st.Close()
@@ -179,7 +183,7 @@ func (a *App) Handler() http.Handler {
 		AuthFailureRate: a.Config.AuthFailureRate, AuthFailureBurst: a.Config.AuthFailureBurst,
 		PageBytes: a.Config.ListPageBytes, Limiter: lim}
 	mgmt := &mgmtapi.Handler{Service: a.Service, Webhooks: a.Webhooks, Logger: a.Logger, PublicURL: a.Config.PublicURL, APIKey: a.Config.APIKey, Portal: a.Portal,
-		PageBytes: a.Config.ListPageBytes, Limiter: lim}
+		PageBytes: a.Config.ListPageBytes, Limiter: lim, Audit: a.Audit}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ok"})
