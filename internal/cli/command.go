@@ -58,6 +58,7 @@ func commands() []command {
 		eventsCommand(),
 		webhooksCommand(),
 		portalLinkCommand(),
+		auditLogCommand(),
 	}
 }
 
