@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/client"
+	"github.com/scimbridge/scimbridge/internal/app"
+	"github.com/scimbridge/scimbridge/internal/directory"
 )
 
 func auditLogCommand() command {
@@ -70,4 +72,11 @@ func auditLogList(a *apiCmd) apiFunc {
 			}
 		})
 	}
+}
+
+// recordLocal records a change made by a local command (it reaches the
+// database directly, not through the management API) in the audit log.
+func recordLocal(ctx context.Context, a *app.App, command, action, targetType, targetID string) {
+	a.Audit.Record(ctx, directory.AuditEntry{ActorType: "cli", ActorID: "", Action: action, Method: "CLI",
+		Route: "scimbridge " + command, TargetType: targetType, TargetID: targetID, Status: 0, SourceIP: "local"})
 }

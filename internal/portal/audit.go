@@ -54,6 +54,9 @@ func (h *Handler) audited(pattern string, rules map[string]auditRule, next web.H
 		if err != nil || rec.Status >= 400 {
 			return err
 		}
+		if pattern == "POST /portal/roles" && r.PostForm.Get("action") != "save" {
+			return nil // a preview changes nothing
+		}
 		s := sessionOf(r.Context())
 		if rule.param != "" {
 			target = r.PathValue(rule.param)
