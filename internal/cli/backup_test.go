@@ -25,14 +25,14 @@ import (
 
 // backupServer serves the data directory dir on a real listener (with the
 // webhook worker) until the returned stop is called.
-func backupServer(t *testing.T, dir string) (a *app.App, base string, stop func()) {
+func backupServer(t *testing.T, dir, database string) (a *app.App, base string, stop func()) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base = "http://" + ln.Addr().String()
-	cfg := config.Config{DataDir: dir, Addr: ln.Addr().String(), PublicURL: base, APIKey: strings.Repeat("k", 40),
+	cfg := config.Config{DataDir: dir, Database: database, Addr: ln.Addr().String(), PublicURL: base, APIKey: strings.Repeat("k", 40),
 		LogLevel: "warn", LogFormat: "text", ShutdownTimeout: 10 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err = app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -60,9 +60,63 @@ func backupServer(t *testing.T, dir string) (a *app.App, base string, stop func(
 // `scimbridge restore` into a fresh data directory (refusing one in use)
 // serves it: the feed is gapless and webhook deliveries resume.
 func TestBackupUnderLoadAndRestore(t *testing.T) {
-	ctx := context.Background()
 	dirA := filepath.Join(t.TempDir(), "a")
-	a, base, stopA := backupServer(t, dirA)
+	dirB := filepath.Join(t.TempDir(), "b")
+	snap := filepath.Join(t.TempDir(), "snap.db")
+	var out, errb bytes.Buffer
+	env := Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+	ctx := context.Background()
+	backupScenario(t, dirA, dirB, "", "", func() {
+		if code := Run(ctx, []string{"backup", "--to", snap, "--data-dir", dirA}, env); code != 0 {
+			t.Fatalf("backup: exit %d: %s", code, errb.String())
+		}
+	}, func() {
+		if !strings.Contains(out.String(), "secret.key") {
+			t.Errorf("backup output does not mention secret.key: %s", out.String())
+		}
+		// Restoring over the database in use is refused.
+		errb.Reset()
+		if code := Run(ctx, []string{"restore", "--from", snap, "--data-dir", dirA}, env); code != 1 || !strings.Contains(errb.String(), "exists") {
+			t.Errorf("restore over an existing database: exit %d: %s", code, errb.String())
+		}
+		errb.Reset()
+		if code := Run(ctx, []string{"restore", "--from", snap, "--data-dir", dirB}, env); code != 0 {
+			t.Fatalf("restore: exit %d: %s", code, errb.String())
+		}
+	}, func() map[string]bool {
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(dirB, "scimbridge.db")+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		return userNames(t, db)
+	})
+}
+
+// userNames returns the userNames stored in db.
+func userNames(t *testing.T, db *sql.DB) map[string]bool {
+	have := map[string]bool{}
+	rows, err := db.Query(`SELECT user_name FROM users`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		have[n] = true
+	}
+	return have
+}
+
+// backupScenario serves dirA (database dbA), creates users with 8 writers,
+// runs backup while they write, stops, runs restore, reads the restored
+// users with restored, and serves dirB (database dbB): every write
+// acknowledged before the backup started is there, the feed is gapless and
+// webhook deliveries resume.
+func backupScenario(t *testing.T, dirA, dirB, dbA, dbB string, backup, restore func(), restored func() map[string]bool) {
+	ctx := context.Background()
+	a, base, stopA := backupServer(t, dirA, dbA)
 
 	var rmu sync.Mutex
 	received := map[string]bool{} // event ids delivered
@@ -141,31 +195,16 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 	amu.Lock()
 	before := append([]string(nil), acked...)
 	amu.Unlock()
-	snap := filepath.Join(t.TempDir(), "snap.db")
-	var out, errb bytes.Buffer
-	env := Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
-	if code := Run(ctx, []string{"backup", "--to", snap, "--data-dir", dirA}, env); code != 0 {
-		t.Fatalf("backup: exit %d: %s", code, errb.String())
-	}
+	backup()
 	close(stopWriters)
 	wg.Wait()
 	stopA()
-	if !strings.Contains(out.String(), "secret.key") {
-		t.Errorf("backup output does not mention secret.key: %s", out.String())
-	}
-
-	// Restoring over the database in use is refused.
-	errb.Reset()
-	if code := Run(ctx, []string{"restore", "--from", snap, "--data-dir", dirA}, env); code != 1 || !strings.Contains(errb.String(), "exists") {
-		t.Errorf("restore over an existing database: exit %d: %s", code, errb.String())
-	}
-	dirB := filepath.Join(t.TempDir(), "b")
-	errb.Reset()
-	if code := Run(ctx, []string{"restore", "--from", snap, "--data-dir", dirB}, env); code != 0 {
-		t.Fatalf("restore: exit %d: %s", code, errb.String())
-	}
+	restore()
 	key, err := os.ReadFile(filepath.Join(dirA, "secret.key"))
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dirB, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dirB, "secret.key"), key, 0o600); err != nil {
@@ -173,22 +212,7 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 	}
 
 	// Every write acknowledged before the backup started is in it.
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(dirB, "scimbridge.db")+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	have := map[string]bool{}
-	rows, err := db.Query(`SELECT user_name FROM users`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rows.Next() {
-		var n string
-		rows.Scan(&n)
-		have[n] = true
-	}
-	rows.Close()
-	db.Close()
+	have := restored()
 	missing := 0
 	for _, n := range before {
 		if !have[n] {
@@ -201,7 +225,7 @@ func TestBackupUnderLoadAndRestore(t *testing.T) {
 	t.Logf("acknowledged before backup: %d; in snapshot: %d; acknowledged in all: %d", len(before), len(have), len(acked))
 
 	// The restored server serves a gapless feed and delivers webhooks.
-	b, baseB, _ := backupServer(t, dirB)
+	b, baseB, _ := backupServer(t, dirB, dbB)
 	cb := client.New(baseB, b.Config.APIKey)
 	var seqs []int64
 	var ids []string
