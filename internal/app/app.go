@@ -39,6 +39,10 @@ type App struct {
 	WebhookWorker *webhook.Worker
 	// Portal issues Admin Portal links and sessions.
 	Portal *directory.Portal
+	// Metrics is the Prometheus registry served at /metrics (metrics.go).
+	Metrics *Metrics
+	// Audit records administrative changes (GET /api/v1/audit_log).
+	Audit *directory.AuditLog
 
 	// Limits are the HTTP server's timeouts; zero fields take the
 	// defaults (see Limits). Set them before Serve.
@@ -111,11 +115,14 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 			Redactor: directory.Redactor{Literals: nonEmpty(cfg.APIKey)}, Budget: cfg.RequestLogBudget,
 			RefusedPerMinute: cfg.RequestLogRefusedPerMinute, ReadsPerMinute: cfg.RequestLogReadsPerMinute}
 	}
+	a.setupMetrics()
+	a.Audit = &directory.AuditLog{Store: st, IDs: svc.IDs, Logger: logger}
 	a.portal, err = portal.New(portal.Handler{
 		Service: svc, Portal: a.Portal, Logger: logger, PublicURL: cfg.PublicURL,
 		Branding:          portal.Branding{Name: cfg.PortalName, LogoURL: cfg.PortalLogoURL, Accent: cfg.PortalAccent},
 		FrameAncestors:    cfg.PortalFrameAncestors,
 		RequestLogEnabled: a.RequestLog != nil,
+		Audit:             a.Audit,
 	})
 	if err != nil {
 		st.Close()
@@ -176,7 +183,7 @@ func (a *App) Handler() http.Handler {
 		AuthFailureRate: a.Config.AuthFailureRate, AuthFailureBurst: a.Config.AuthFailureBurst,
 		PageBytes: a.Config.ListPageBytes, Limiter: lim}
 	mgmt := &mgmtapi.Handler{Service: a.Service, Webhooks: a.Webhooks, Logger: a.Logger, PublicURL: a.Config.PublicURL, APIKey: a.Config.APIKey, Portal: a.Portal,
-		PageBytes: a.Config.ListPageBytes, Limiter: lim}
+		PageBytes: a.Config.ListPageBytes, Limiter: lim, Audit: a.Audit}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ok"})
@@ -191,6 +198,7 @@ func (a *App) Handler() http.Handler {
 		}
 		web.WriteJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ready"})
 	})
+	mux.Handle("GET /metrics", a.metricsWithKey())
 	mux.Handle("/api/v1/", mgmt.Routes())
 	mux.Handle("/portal/", web.LimitHeaders(web.MaxHeaderBytes, plainError)(a.portal.Routes()))
 	scimRoutes := scim.Routes()
@@ -204,7 +212,7 @@ func (a *App) Handler() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
-	return web.Chain(root, web.WithRequestID, web.SecurityHeaders, web.AccessLog(a.Logger, time.Now))
+	return a.Metrics.instrument(web.Chain(root, web.WithRequestID, web.SecurityHeaders, web.AccessLog(a.Logger, time.Now)))
 }
 
 // plainError answers requests outside the surfaces (the Admin Portal's
@@ -227,6 +235,7 @@ func (a *App) ServeWithDebug(ctx context.Context, ln, dln net.Listener) error {
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.Handle("GET /metrics", a.Metrics.handler()) // no auth: dln is private to the host
 	dsrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go dsrv.Serve(dln)
 	a.Logger.Info("pprof listening", "addr", dln.Addr().String())

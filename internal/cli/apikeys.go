@@ -55,6 +55,7 @@ func apikeysCreate(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	recordLocal(ctx, a, "apikeys create", "api_key.create", "api_key", k.ID)
 	fmt.Fprintf(env.Stderr, "Created API key %s (%s). This is the only time the key is shown:\n", k.ID, k.Name)
 	fmt.Fprintln(env.Stdout, secret)
 	return nil
@@ -98,6 +99,7 @@ func apikeysRevoke(ctx context.Context, args []string, env Env) error {
 	if err := a.Store.RevokeAPIKey(ctx, id, time.Now()); err != nil {
 		return err
 	}
+	recordLocal(ctx, a, "apikeys revoke", "api_key.revoke", "api_key", id)
 	fmt.Fprintf(env.Stdout, "revoked %s\n", id)
 	return nil
 }

@@ -42,6 +42,8 @@ func commands() []command {
 	return []command{
 		{name: "serve", flagsHint: "[flags]", summary: "run the server (SQLite in ./scimbridge-data by default)", local: serve},
 		{name: "migrate", flagsHint: "[flags]", summary: "apply database migrations and exit", local: migrate},
+		{name: "backup", flagsHint: "--to FILE [flags]", summary: "write a consistent snapshot of the SQLite database, while serving", local: backupCmd},
+		{name: "restore", flagsHint: "--from FILE [flags]", summary: "put a backup in place as the database of a stopped server", local: restoreCmd},
 		apikeysCommand(),
 		{name: "simulate", flagsHint: "--idp I --endpoint URL --token T",
 			summary: "drive a SCIM endpoint the way an IdP does, then verify it", local: simulateCmd},
@@ -56,6 +58,7 @@ func commands() []command {
 		eventsCommand(),
 		webhooksCommand(),
 		portalLinkCommand(),
+		auditLogCommand(),
 	}
 }
 

@@ -118,7 +118,7 @@ func (c *Config) settings() []setting {
 		{"public-url", "SCIMBRIDGE_PUBLIC_URL", "", "public base URL used in endpoint URLs (default http://<addr>)", &c.PublicURL},
 		{"log-level", "SCIMBRIDGE_LOG_LEVEL", "info", "log level: debug, info, warn or error", &c.LogLevel},
 		{"log-format", "SCIMBRIDGE_LOG_FORMAT", "text", "log format: text or json", &c.LogFormat},
-		{"debug-addr", "SCIMBRIDGE_DEBUG_ADDR", "", "if set, serve Go's pprof profiles on this address (keep it private)", &c.DebugAddr},
+		{"debug-addr", "SCIMBRIDGE_DEBUG_ADDR", "", "if set, serve Go's pprof profiles and /metrics without authentication on this address (keep it private)", &c.DebugAddr},
 		{"request-log", "SCIMBRIDGE_REQUEST_LOG", "true", "record every SCIM request (redacted) in the request log: true or false", &c.requestLog},
 		{"request-log-retention", "SCIMBRIDGE_REQUEST_LOG_RETENTION", "720h", "how long request log entries are kept, e.g. 720h", &c.requestLogRetention},
 		{"request-log-budget", "SCIMBRIDGE_REQUEST_LOG_BUDGET", "64MiB", "largest request log per directory (oldest entries pruned first), e.g. 64MiB", &c.requestLogBudget},

@@ -29,6 +29,9 @@ type Handler struct {
 	// PageBytes is the byte budget of one list page (pagination.go); 0
 	// takes DefaultPageBytes.
 	PageBytes int
+	// Audit records every change (audit.go); nil records nothing and
+	// answers the audit log's route 404.
+	Audit *directory.AuditLog
 }
 
 // route is one entry of the route table: a ServeMux pattern and its handler.
@@ -89,6 +92,8 @@ func (h *Handler) routeTable() []route {
 		{"GET /api/v1/organizations/{org_id}/portal_links", h.listPortalLinks},
 		{"DELETE /api/v1/organizations/{org_id}/portal_links/{link_id}", h.revokePortalLink},
 		{"GET /api/v1/openapi.yaml", h.openAPIDocument},
+		// The audit log of changes (audit.go).
+		{"GET /api/v1/audit_log", h.listAuditLog},
 	}
 }
 
@@ -104,8 +109,9 @@ func (h *Handler) routeList() []string {
 // Routes returns the handler for everything under /api/v1/.
 func (h *Handler) Routes() http.Handler {
 	mux := http.NewServeMux()
+	rules := auditRules()
 	for _, rt := range h.routeTable() {
-		mux.Handle(rt.pattern, web.Adapt(h.writeError, h.authenticated(checkText(rt.pattern, rt.fn))))
+		mux.Handle(rt.pattern, web.Adapt(h.writeError, h.authenticated(h.audited(rt.pattern, rules, checkText(rt.pattern, rt.fn)))))
 	}
 	mux.Handle("/api/v1/", web.Adapt(h.writeError, h.authenticated(func(w http.ResponseWriter, r *http.Request) error {
 		return directory.Errorf(directory.KindNotFound, "no such endpoint: %s %s", r.Method, r.URL.Path)

@@ -35,6 +35,9 @@ type Handler struct {
 	FrameAncestors []string
 	// RequestLogEnabled says whether the SCIM request log is recorded.
 	RequestLogEnabled bool
+	// Audit records every change made in the portal (audit.go); nil
+	// records nothing.
+	Audit *directory.AuditLog
 
 	pages  pages
 	guides map[string]template.HTML // rendered setup guides by file name (docs/idp)
@@ -115,10 +118,11 @@ func (h *Handler) routeTable() []route {
 // Routes returns the handler for everything under /portal/.
 func (h *Handler) Routes() http.Handler {
 	mux := http.NewServeMux()
+	rules := auditRules()
 	mux.Handle("GET /portal/open", web.Adapt(h.renderError, h.open))
 	mux.Handle("GET /portal/static/{file}", web.Adapt(h.renderError, h.static))
 	for _, rt := range h.routeTable() {
-		mux.Handle(rt.pattern, web.Adapt(h.renderError, h.authenticated(checkText(rt.pattern, rt.fn))))
+		mux.Handle(rt.pattern, web.Adapt(h.renderError, h.authenticated(h.audited(rt.pattern, rules, checkText(rt.pattern, rt.fn)))))
 	}
 	mux.Handle("/portal/", web.Adapt(h.renderError, func(w http.ResponseWriter, r *http.Request) error {
 		return directory.Errorf(directory.KindNotFound, "There is no page at this address.")

@@ -74,6 +74,7 @@ func (h *Handler) configure(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	noteTarget(r.Context(), d.ID)
 	h.Logger.InfoContext(r.Context(), "portal: directory configured", "request_id", web.RequestID(r.Context()),
 		"organization_id", d.OrganizationID, "directory_id", d.ID, "provider", d.Provider, "token_id", t.ID)
 	return h.renderDirectory(w, r, d, secret)
@@ -185,10 +186,11 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	_, secret, err := h.Service.CreateToken(r.Context(), d.ID, timeZero)
+	t, secret, err := h.Service.CreateToken(r.Context(), d.ID, timeZero)
 	if err != nil {
 		return err
 	}
+	noteTarget(r.Context(), t.ID)
 	return h.renderDirectory(w, r, d, secret)
 }
 

@@ -31,6 +31,8 @@ type batcher struct {
 	cur, pending []eventRow
 	dirs         map[string]dirInfo
 	flushEvents  func(ctx context.Context, tx *sql.Tx, rows []eventRow) error
+	// observe, when set, hears each batch's size (metrics.go).
+	observe func(n int)
 }
 
 type job struct {
@@ -99,6 +101,9 @@ func (b *batcher) run(batch []*job) {
 	err, failed := b.runTx(batch, results, false)
 	if err == nil && failed && len(batch) > 1 {
 		err, _ = b.runTx(batch, results, true)
+	}
+	if b.observe != nil && err == nil {
+		b.observe(len(batch))
 	}
 	for i, j := range batch {
 		if err != nil {

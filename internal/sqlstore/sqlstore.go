@@ -38,6 +38,8 @@ type Store struct {
 	// each open transaction holds (dirlock.go).
 	dirLocks keyedLocks
 	txState  sync.Map // *sql.Tx → *txLocks
+
+	observer observerBox // metrics.go
 }
 
 var _ directory.Store = (*Store)(nil)
@@ -208,6 +210,7 @@ func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.pgTx(ctx, fn)
 		if attempt < 4 && retryable(err) && ctx.Err() == nil {
+			s.noteTxRetry()
 			continue
 		}
 		return refusedValue(err)

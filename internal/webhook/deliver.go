@@ -97,6 +97,9 @@ func (w *Worker) deliverRun(ctx context.Context, run directory.DeliveryRun) bool
 	}
 	var done []int64
 	for _, r := range results {
+		if w.OnAttempt != nil {
+			w.OnAttempt(outcomeName(r.Status))
+		}
 		if r.Status != directory.DeliveryPending {
 			done = append(done, positionOf(run, r.Attempt.DeliveryID))
 		}
@@ -214,4 +217,12 @@ func (w *Worker) maybeDisable(ctx context.Context, id string) {
 		return
 	}
 	w.Logger.WarnContext(ctx, "webhook endpoint disabled", "endpoint_id", id, "reason", reason)
+}
+
+// outcomeName names an attempt's outcome for OnAttempt.
+func outcomeName(status string) string {
+	if status == directory.DeliveryPending {
+		return "retrying"
+	}
+	return status
 }

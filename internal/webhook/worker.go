@@ -71,6 +71,10 @@ type Worker struct {
 	// (default 1 h).
 	Retention  time.Duration
 	PruneEvery time.Duration
+	// OnAttempt, when set, hears the outcome of every recorded attempt:
+	// "succeeded", "retrying" (failed, another attempt is scheduled) or
+	// "failed" (given up). The app counts them (metrics).
+	OnAttempt func(outcome string)
 
 	bodies bodyCache
 }
