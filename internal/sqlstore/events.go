@@ -212,10 +212,10 @@ func positionOfEventID(id string) (int64, bool) {
 	return int64(lo), true
 }
 
-// AppendNotice appends an event that belongs to no directory (for example
+// appendNotice appends an event that belongs to no directory (for example
 // webhook_endpoint.disabled) to tx. It has no sequence; the store gives it
 // its id (e.ID is ignored).
-func (s *Store) AppendNotice(ctx context.Context, tx *txn, e directory.Event) error {
+func (s *Store) appendNotice(ctx context.Context, tx *txn, e directory.Event) error {
 	r := eventRow{orgID: e.OrganizationID, at: e.OccurredAt.UTC().Truncate(time.Microsecond), typ: e.Type, data: e.Data, previous: e.Previous}
 	if len(r.data) == 0 {
 		r.data = []byte("{}")

@@ -181,7 +181,7 @@ func (s *Store) DisableWebhookEndpoint(ctx context.Context, id, reason string, n
 			}
 			return nil
 		}
-		return s.AppendNotice(ctx, tx, notice)
+		return s.appendNotice(ctx, tx, notice)
 	})
 }
 
