@@ -78,7 +78,8 @@ func (l Limits) withDefaults() Limits {
 
 // Open opens and migrates the database and builds the service.
 func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
-	st, err := sqlstore.Open(ctx, cfg.DatabaseDSN())
+	schemas := schema.New()
+	st, err := sqlstore.OpenWith(ctx, cfg.DatabaseDSN(), sqlstore.Options{Schemas: schemas})
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +93,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 	}
 	svc := &directory.Service{
 		Store:              st,
-		Schemas:            schema.New(),
+		Schemas:            schemas,
 		IDs:                directory.IDs{Now: time.Now, Rand: rand.Reader},
 		Logger:             logger,
 		MaxPatchOperations: 1000,

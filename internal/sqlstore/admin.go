@@ -85,8 +85,8 @@ func (s *Store) ListOrganizations(ctx context.Context, q directory.OrgQuery) ([]
 // UpdateOrganization implements directory.Store.
 func (s *Store) UpdateOrganization(ctx context.Context, id string, now time.Time, fn func(*directory.Organization) error) (directory.Organization, error) {
 	var out directory.Organization
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		o, err := scanOrganization(s.txRow(ctx, tx, `SELECT `+orgColumns+` FROM organizations WHERE id = $1`+s.forUpdate(), id))
+	err := s.tx(ctx, func(tx *txn) error {
+		o, err := scanOrganization(s.txRow(ctx, tx, `SELECT `+orgColumns+` FROM organizations WHERE id = $1`+s.d.forUpdate(), id))
 		if err == sql.ErrNoRows {
 			return notFound("organization", id)
 		}
@@ -114,7 +114,7 @@ func (s *Store) UpdateOrganization(ctx context.Context, id string, now time.Time
 // DeleteOrganization implements directory.Store: its directories and
 // everything in them go with it (ON DELETE CASCADE), in one transaction.
 func (s *Store) DeleteOrganization(ctx context.Context, id string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		res, err := s.txExec(ctx, tx, `DELETE FROM organizations WHERE id = $1`, id)
 		if err != nil {
 			return fmt.Errorf("deleting organization: %w", err)
@@ -168,7 +168,7 @@ func (s *Store) ListDirectories(ctx context.Context, orgID, after string, limit 
 // DeleteDirectory implements directory.Store: users, groups, memberships,
 // tokens and the request log go with it (ON DELETE CASCADE).
 func (s *Store) DeleteDirectory(ctx context.Context, id string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		res, err := s.txExec(ctx, tx, `DELETE FROM directories WHERE id = $1`, id)
 		if err != nil {
 			return fmt.Errorf("deleting directory: %w", err)

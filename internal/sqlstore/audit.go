@@ -16,7 +16,7 @@ const auditColumns = `id, occurred_at, actor_type, actor_id, organization_id, ac
 
 // RecordAudit stores one audit entry.
 func (s *Store) RecordAudit(ctx context.Context, e directory.AuditEntry) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		_, err := s.txExec(ctx, tx, `INSERT INTO audit_log (`+auditColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 			e.ID, micros(e.OccurredAt), e.ActorType, e.ActorID, e.OrganizationID, e.Action, e.Method, e.Route,
 			e.TargetType, e.TargetID, e.Status, e.SourceIP, e.RequestID)

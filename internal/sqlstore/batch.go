@@ -30,14 +30,14 @@ type batcher struct {
 	// before the commit.
 	cur, pending []eventRow
 	dirs         map[string]dirInfo
-	flushEvents  func(ctx context.Context, tx *sql.Tx, rows []eventRow) error
+	flushEvents  func(ctx context.Context, tx *txn, rows []eventRow) error
 	// observe, when set, hears each batch's size (metrics.go).
 	observe func(n int)
 }
 
 type job struct {
 	ctx  context.Context
-	fn   func(*sql.Tx) error
+	fn   func(*txn) error
 	done chan error    // the job's result
 	lead chan struct{} // closed when this job's goroutine must lead
 }
@@ -45,7 +45,7 @@ type job struct {
 // maxBatch bounds how many writes share one commit.
 const maxBatch = 256
 
-func (b *batcher) do(ctx context.Context, fn func(*sql.Tx) error) error {
+func (b *batcher) do(ctx context.Context, fn func(*txn) error) error {
 	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1), lead: make(chan struct{})}
 	b.mu.Lock()
 	b.queue = append(b.queue, j)
@@ -121,10 +121,11 @@ func (b *batcher) runTx(batch []*job, results []error, savepoints bool) (err err
 	// The transaction must outlive any one request's context: it carries
 	// other requests' writes too.
 	ctx := context.WithoutCancel(batch[0].ctx)
-	tx, err := b.db.BeginTx(ctx, nil)
+	sqlTx, err := b.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err), false
 	}
+	tx := &txn{Tx: sqlTx}
 	b.pending, b.dirs = b.pending[:0], nil
 	for i, j := range batch {
 		if err := j.ctx.Err(); err != nil {

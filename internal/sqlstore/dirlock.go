@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"sync"
 )
 
@@ -59,33 +58,8 @@ func (k *keyedLocks) lock(ctx context.Context, key string) (func(), error) {
 	}
 }
 
-// txLocks are the in-memory locks one PostgreSQL transaction holds, released
-// when it ends.
-type txLocks struct {
-	held    map[string]bool
-	release []func()
-}
-
 // holdDirectory takes, for the rest of tx, the process's lock on a
-// directory's writers (PostgreSQL only; SQLite has one writer). Taking it
-// again in the same transaction is a no-op.
-func (s *Store) holdDirectory(ctx context.Context, tx *sql.Tx, dirID string) error {
-	if !s.postgres {
-		return nil
-	}
-	v, ok := s.txState.Load(tx)
-	if !ok {
-		return nil // not a transaction of s.tx (no release point): rely on the row lock
-	}
-	st := v.(*txLocks)
-	if st.held[dirID] {
-		return nil
-	}
-	unlock, err := s.dirLocks.lock(ctx, dirID)
-	if err != nil {
-		return err
-	}
-	st.held[dirID] = true
-	st.release = append(st.release, unlock)
-	return nil
+// directory's writers (PostgreSQL only; SQLite has one writer).
+func (s *Store) holdDirectory(ctx context.Context, tx *txn, dirID string) error {
+	return s.d.holdDirectory(ctx, tx, dirID)
 }

@@ -58,42 +58,29 @@ type eventRow struct {
 // directory's writers before any of them locks a user, group or membership
 // row, so no two can wait for each other's rows (taking it last let a
 // cascade delete and a membership change deadlock), and their events are
-// numbered in commit order.
-//
-// On SQLite the single writer needs no lock, and the sequence is given when
-// the group commit writes the batch's events (batcher.flushEvents), so this
-// only needs the organization and default role, read once per batch.
-func (s *Store) openEvents(ctx context.Context, tx *sql.Tx, dirID string) (*eventWriter, error) {
+// numbered in commit order. On SQLite the single writer needs no lock and
+// events are numbered at commit (dialect_sqlite.go).
+func (s *Store) openEvents(ctx context.Context, tx *txn, dirID string) (*eventWriter, error) {
 	w := &eventWriter{dirID: dirID, at: s.clock().UTC().Truncate(time.Microsecond)}
-	if !s.postgres {
-		if info, ok := s.batch.dirs[dirID]; ok {
-			w.orgID, w.def = info.orgID, info.def
-			return w, nil
-		}
-	}
-	if err := s.holdDirectory(ctx, tx, dirID); err != nil {
+	if err := s.d.openEvents(ctx, tx, w); err != nil {
 		return nil, err
 	}
-	seq := `d.event_seq`
-	if !s.postgres {
-		seq = `0` // SQLite numbers events at commit (numberEvents)
-	}
+	return w, nil
+}
+
+// readEventDirectory reads, with the directory row locked, the directory's
+// organization, its default role and, as seq, its last event sequence.
+func (s *Store) readEventDirectory(ctx context.Context, tx *txn, w *eventWriter, seq string) error {
 	err := s.txRow(ctx, tx, `SELECT d.organization_id, `+seq+`,
 		COALESCE((SELECT o.default_role FROM organization_roles o WHERE o.organization_id = d.organization_id), (SELECT r.key FROM roles r WHERE r.is_default), '')
-		FROM directories d WHERE d.id = $1`+s.forUpdate(), dirID).Scan(&w.orgID, &w.seq, &w.def)
+		FROM directories d WHERE d.id = $1`+s.d.forUpdate(), w.dirID).Scan(&w.orgID, &w.seq, &w.def)
 	if err == sql.ErrNoRows {
-		return nil, notFound("directory", dirID)
+		return notFound("directory", w.dirID)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading event sequence: %w", err)
+		return fmt.Errorf("reading event sequence: %w", err)
 	}
-	if !s.postgres {
-		if s.batch.dirs == nil {
-			s.batch.dirs = map[string]dirInfo{}
-		}
-		s.batch.dirs[dirID] = dirInfo{orgID: w.orgID, def: w.def}
-	}
-	return w, nil
+	return nil
 }
 
 // dirInfo is what openEvents reads of a directory, cached for one SQLite
@@ -134,89 +121,16 @@ func (w *eventWriter) add(specs ...directory.EventSpec) error {
 const eventsPerInsert = 64
 
 // flushEvents writes the queued events and the directory's new last
-// sequence. On SQLite it hands them to the group commit, which writes the
-// events of every write of the batch that succeeded at once, just before
-// committing (batcher.flushEvents): one INSERT and one sequence update per
-// batch instead of per write.
-func (s *Store) flushEvents(ctx context.Context, tx *sql.Tx, w *eventWriter) error {
+// sequence (on SQLite: hands them to the group commit).
+func (s *Store) flushEvents(ctx context.Context, tx *txn, w *eventWriter) error {
 	if w == nil || len(w.rows) == 0 {
 		return nil
 	}
-	if !s.postgres {
-		s.batch.cur = append(s.batch.cur, w.rows...)
-		w.rows = w.rows[:0]
-		return nil
-	}
-	if len(w.rows) <= eventsPerInsert {
-		// One round trip: the INSERT rides in a CTE of the counter UPDATE.
-		query, args := s.insertEventsQuery(w.rows)
-		args = append(args, w.dirID, w.seq)
-		n := len(args)
-		if _, err := s.txExec(ctx, tx, fmt.Sprintf(`WITH ins AS (%s) UPDATE directories SET event_seq = $%d WHERE id = $%d`, query, n, n-1), args...); err != nil {
-			return fmt.Errorf("appending events: %w", err)
-		}
-		w.rows = w.rows[:0]
-		return nil
-	}
-	if err := s.insertEvents(ctx, tx, w.rows); err != nil {
-		return err
-	}
-	if _, err := s.txExec(ctx, tx, `UPDATE directories SET event_seq = $2 WHERE id = $1`, w.dirID, w.seq); err != nil {
-		return fmt.Errorf("appending events: %w", err)
-	}
-	w.rows = w.rows[:0]
-	return nil
-}
-
-// numberEvents gives the rows of one SQLite batch their sequences, after
-// each directory's last, and stores the directories' new last sequences.
-func (s *Store) numberEvents(ctx context.Context, tx *sql.Tx, rows []eventRow) error {
-	last := map[string]int64{}
-	var order []string
-	for _, r := range rows {
-		if _, ok := last[r.dirID]; !ok {
-			last[r.dirID] = 0
-			order = append(order, r.dirID)
-		}
-	}
-	// A directory's last sequence is that of its newest event (pruning
-	// keeps each directory's newest event), read through events_directory:
-	// no counter row to rewrite on every commit.
-	// Positions are given here, explicitly, after the newest (pruning keeps
-	// the newest event, so a position is never given twice). One statement
-	// reads the last position and the first directory's last sequence (a
-	// batch is usually of one directory).
-	var pos int64
-	for i, id := range order {
-		var seq int64
-		var err error
-		if i == 0 {
-			err = s.txRow(ctx, tx, `SELECT COALESCE((SELECT MAX(position) FROM events), 0),
-				COALESCE((SELECT sequence FROM events WHERE directory_id = $1 ORDER BY position DESC LIMIT 1), 0)`, id).Scan(&pos, &seq)
-		} else {
-			err = s.txRow(ctx, tx, `SELECT COALESCE((SELECT sequence FROM events WHERE directory_id = $1 ORDER BY position DESC LIMIT 1), 0)`, id).Scan(&seq)
-		}
-		if err != nil {
-			return fmt.Errorf("reading event sequence: %w", err)
-		}
-		last[id] = seq // "" (notices) reads 0 and is never used
-	}
-	for i := range rows {
-		if rows[i].dirID != "" {
-			last[rows[i].dirID]++
-			rows[i].seq = last[rows[i].dirID]
-		}
-		pos++
-		rows[i].pos = pos
-	}
-	if err := s.insertEvents(ctx, tx, rows); err != nil {
-		return err
-	}
-	return nil
+	return s.d.flushEvents(ctx, tx, w)
 }
 
 // insertEvents inserts numbered rows, several per statement.
-func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, rows []eventRow) error {
+func (s *Store) insertEvents(ctx context.Context, tx *txn, rows []eventRow) error {
 	for start := 0; start < len(rows); start += eventsPerInsert {
 		query, args := s.insertEventsQuery(rows[start:min(start+eventsPerInsert, len(rows))])
 		if _, err := s.txExec(ctx, tx, query, args...); err != nil {
@@ -230,13 +144,8 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, rows []eventRow) e
 // with its arguments.
 func (s *Store) insertEventsQuery(chunk []eventRow) (string, []any) {
 	var b strings.Builder
-	cols := 10
-	if s.postgres {
-		b.WriteString(`INSERT INTO events (id, type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous) VALUES `)
-	} else {
-		cols = 11
-		b.WriteString(`INSERT INTO events (position, id, type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous) VALUES `)
-	}
+	head, cols := s.d.insertEventsHead()
+	b.WriteString(head)
 	args := make([]any, 0, cols*len(chunk)+2)
 	for i, r := range chunk {
 		if i > 0 {
@@ -247,18 +156,12 @@ func (s *Store) insertEventsQuery(chunk []eventRow) (string, []any) {
 		if r.previous != nil {
 			prev = string(r.previous)
 		}
-		var id string
-		if s.postgres {
-			id = eventID(r.at, r.dirID, r.seq)
-		} else {
-			id = positionEventID(r.at, r.pos)
-			args = append(args, r.pos)
-		}
 		var seq any
 		if r.dirID != "" {
 			seq = r.seq
 		}
-		args = append(args, id, r.typ, micros(r.at), r.orgID, nullString(r.dirID), seq,
+		args = s.d.eventArgs(args, r)
+		args = append(args, r.typ, micros(r.at), r.orgID, nullString(r.dirID), seq,
 			nullString(r.subject), nullString(r.member), string(r.data), prev)
 	}
 	return b.String(), args
@@ -309,19 +212,15 @@ func positionOfEventID(id string) (int64, bool) {
 	return int64(lo), true
 }
 
-// AppendNotice appends an event that belongs to no directory (for example
+// appendNotice appends an event that belongs to no directory (for example
 // webhook_endpoint.disabled) to tx. It has no sequence; the store gives it
 // its id (e.ID is ignored).
-func (s *Store) AppendNotice(ctx context.Context, tx *sql.Tx, e directory.Event) error {
+func (s *Store) appendNotice(ctx context.Context, tx *txn, e directory.Event) error {
 	r := eventRow{orgID: e.OrganizationID, at: e.OccurredAt.UTC().Truncate(time.Microsecond), typ: e.Type, data: e.Data, previous: e.Previous}
 	if len(r.data) == 0 {
 		r.data = []byte("{}")
 	}
-	if !s.postgres {
-		s.batch.cur = append(s.batch.cur, r)
-		return nil
-	}
-	return s.insertEvents(ctx, tx, []eventRow{r})
+	return s.d.appendNotice(ctx, tx, r)
 }
 
 // ---- Reading the feed. ----
@@ -352,10 +251,8 @@ const defaultEventLimit = 100
 
 // ListEvents implements directory.EventLog.
 func (s *Store) ListEvents(ctx context.Context, q directory.EventQuery) ([]directory.Event, error) {
-	if s.postgres {
-		if err := s.seal(ctx); err != nil {
-			return nil, err
-		}
+	if err := s.d.sealed(ctx); err != nil {
+		return nil, err
 	}
 	args := []any{q.After}
 	cond := `position > $1`
@@ -365,11 +262,7 @@ func (s *Store) ListEvents(ctx context.Context, q directory.EventQuery) ([]direc
 			return nil, fmt.Errorf("listing events: %w", err)
 		}
 		args = append(args, string(list))
-		if s.postgres {
-			cond += fmt.Sprintf(` AND type IN (SELECT jsonb_array_elements_text($%d::jsonb))`, len(args))
-		} else {
-			cond += fmt.Sprintf(` AND type IN (SELECT value FROM json_each($%d))`, len(args))
-		}
+		cond += ` AND type IN (` + s.d.jsonStrings(fmt.Sprintf("$%d", len(args))) + `)`
 	}
 	if q.OrganizationID != "" {
 		// No index on organization_id (one less b-tree for every write to
@@ -385,15 +278,7 @@ func (s *Store) ListEvents(ctx context.Context, q directory.EventQuery) ([]direc
 	from := `events`
 	if q.Subject != "" {
 		args = append(args, q.Subject)
-		if s.postgres {
-			// One index scan per column, united: with the OR, PostgreSQL's
-			// generic plan walked events_position through every event
-			// (90 ms at 150,000 events) instead of the two indexes.
-			from = fmt.Sprintf(`(SELECT * FROM events WHERE subject_id = $%[1]d UNION ALL
-				SELECT * FROM events WHERE member_id = $%[1]d AND subject_id IS DISTINCT FROM $%[1]d) AS events`, len(args))
-		} else {
-			cond += fmt.Sprintf(` AND (subject_id = $%d OR member_id = $%d)`, len(args), len(args))
-		}
+		from, cond = s.d.subjectEvents(from, cond, len(args))
 	}
 	limit := q.Limit
 	if limit <= 0 {
@@ -421,18 +306,12 @@ func (s *Store) ListEvents(ctx context.Context, q directory.EventQuery) ([]direc
 
 // GetEvent implements directory.EventLog.
 func (s *Store) GetEvent(ctx context.Context, id string) (directory.Event, error) {
-	if s.postgres {
-		if err := s.seal(ctx); err != nil {
-			return directory.Event{}, err
-		}
+	if err := s.d.sealed(ctx); err != nil {
+		return directory.Event{}, err
 	}
-	query, args := `SELECT `+eventColumns+` FROM events WHERE id = $1`, []any{id}
-	if !s.postgres {
-		pos, ok := positionOfEventID(id)
-		if !ok {
-			return directory.Event{}, notFound("event", id)
-		}
-		query, args = `SELECT `+eventColumns+` FROM events WHERE position = $1 AND id = $2`, []any{pos, id}
+	query, args, ok := s.d.eventByID(id)
+	if !ok {
+		return directory.Event{}, notFound("event", id)
 	}
 	e, err := scanEvent(s.readRow(ctx, query, args...))
 	if err == sql.ErrNoRows {
@@ -446,77 +325,21 @@ func (s *Store) GetEvent(ctx context.Context, id string) (directory.Event, error
 
 // LastEventPosition implements directory.EventLog.
 func (s *Store) LastEventPosition(ctx context.Context) (int64, error) {
-	query := `SELECT COALESCE(MAX(position), 0) FROM events`
-	if s.postgres {
-		if err := s.seal(ctx); err != nil {
-			return 0, err
-		}
-		query = `SELECT last_position FROM event_feed WHERE id = 1`
+	if err := s.d.sealed(ctx); err != nil {
+		return 0, err
 	}
 	var n int64
-	if err := s.readRow(ctx, query).Scan(&n); err != nil {
+	if err := s.readRow(ctx, s.d.lastPositionQuery()).Scan(&n); err != nil {
 		return 0, fmt.Errorf("reading the last event position: %w", err)
 	}
 	return n, nil
-}
-
-// sealBatch bounds how many events one sealing statement numbers.
-const sealBatch = 10000
-
-// seal gives positions to the committed events that have none (PostgreSQL
-// only), in one transaction holding the event_feed row lock:
-//   - sealers run one at a time, each numbering after the last position
-//     the previous one gave, and a sealer's positions become visible all
-//     at once when it commits; so positions become visible in increasing
-//     order and a reader that has seen position p will never see a new
-//     event at or below p;
-//   - within a directory, events were inserted in sequence order under the
-//     directory row lock, so their pk order is their sequence order, and
-//     numbering by pk keeps positions in sequence order.
-func (s *Store) seal(ctx context.Context) error {
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sealing events: %w", err)
-	}
-	defer tx.Rollback()
-	var last int64
-	if err := tx.QueryRowContext(ctx, `SELECT last_position FROM event_feed WHERE id = 1 FOR UPDATE`).Scan(&last); err != nil {
-		return fmt.Errorf("sealing events: %w", err)
-	}
-	total := int64(0)
-	for {
-		res, err := tx.ExecContext(ctx, `UPDATE events e SET position = $1 + t.rn
-			FROM (SELECT pk, row_number() OVER (ORDER BY pk) AS rn FROM events WHERE position IS NULL ORDER BY pk LIMIT $2) t
-			WHERE e.pk = t.pk`, last+total, sealBatch)
-		if err != nil {
-			return fmt.Errorf("sealing events: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("sealing events: %w", err)
-		}
-		total += n
-		if n < sealBatch {
-			break
-		}
-	}
-	if total == 0 {
-		return nil // nothing to seal: the rollback releases the lock
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE event_feed SET last_position = $1 WHERE id = 1`, last+total); err != nil {
-		return fmt.Errorf("sealing events: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sealing events: %w", err)
-	}
-	return nil
 }
 
 // ---- Rendering records inside a transaction. ----
 
 type queryFunc func(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 
-func (s *Store) txQuery(tx *sql.Tx) queryFunc {
+func (s *Store) txQuery(tx *txn) queryFunc {
 	return func(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 		return s.txRows(ctx, tx, query, args...)
 	}
@@ -526,7 +349,7 @@ func (s *Store) txQuery(tx *sql.Tx) queryFunc {
 // effective roles as tx sees them. Events carry the normalized user, not
 // the SCIM document (GET the user with include_detail=true for that): the
 // document would double what every event stores, and the write path's cost.
-func (s *Store) userRecords(ctx context.Context, tx *sql.Tx, w *eventWriter, users []directory.User) ([]directory.UserRecord, error) {
+func (s *Store) userRecords(ctx context.Context, tx *txn, w *eventWriter, users []directory.User) ([]directory.UserRecord, error) {
 	ids := make([]string, len(users))
 	for i, u := range users {
 		ids[i] = u.ID
@@ -550,7 +373,7 @@ func (s *Store) userRecords(ctx context.Context, tx *sql.Tx, w *eventWriter, use
 // ---- Role changes. ----
 
 // groupGrants returns the roles a group maps to.
-func (s *Store) groupGrants(ctx context.Context, tx *sql.Tx, groupPK int64) ([]directory.RoleGrant, error) {
+func (s *Store) groupGrants(ctx context.Context, tx *txn, groupPK int64) ([]directory.RoleGrant, error) {
 	rows, err := s.txRows(ctx, tx, `SELECT role_key, priority FROM role_mappings WHERE group_pk = $1`, groupPK)
 	if err != nil {
 		return nil, fmt.Errorf("reading group mappings: %w", err)
@@ -571,7 +394,7 @@ func (s *Store) groupGrants(ctx context.Context, tx *sql.Tx, groupPK int64) ([]d
 // effective roles changed because their membership of one mapped group
 // changed: was and is say, per user id, whether it was a member before
 // the transaction and is one now. Other groups' grants are read once.
-func (s *Store) membershipRoleEvents(ctx context.Context, tx *sql.Tx, w *eventWriter, groupPK int64, gg []directory.RoleGrant, was, is map[string]bool) error {
+func (s *Store) membershipRoleEvents(ctx context.Context, tx *txn, w *eventWriter, groupPK int64, gg []directory.RoleGrant, was, is map[string]bool) error {
 	if len(gg) == 0 || len(was) == 0 {
 		return nil
 	}
@@ -589,7 +412,7 @@ func (s *Store) membershipRoleEvents(ctx context.Context, tx *sql.Tx, w *eventWr
 
 // roleEvents appends a user_updated event for each listed user (which must
 // exist), whose effective roles were before[id].
-func (s *Store) roleEvents(ctx context.Context, tx *sql.Tx, w *eventWriter, ids []string, before map[string]directory.Effective) error {
+func (s *Store) roleEvents(ctx context.Context, tx *txn, w *eventWriter, ids []string, before map[string]directory.Effective) error {
 	const chunk = 500
 	for start := 0; start < len(ids); start += chunk {
 		part := ids[start:min(start+chunk, len(ids))]
@@ -611,7 +434,7 @@ func (s *Store) roleEvents(ctx context.Context, tx *sql.Tx, w *eventWriter, ids 
 }
 
 // usersByID loads the listed users of a directory in tx, in id order.
-func (s *Store) usersByID(ctx context.Context, tx *sql.Tx, dirID string, ids []string) ([]directory.User, error) {
+func (s *Store) usersByID(ctx context.Context, tx *txn, dirID string, ids []string) ([]directory.User, error) {
 	list, err := json.Marshal(ids)
 	if err != nil {
 		return nil, fmt.Errorf("loading users: %w", err)
@@ -633,7 +456,7 @@ func (s *Store) usersByID(ctx context.Context, tx *sql.Tx, dirID string, ids []s
 }
 
 // snapshotRoles reads what decides a directory's effective roles.
-func (s *Store) snapshotRoles(ctx context.Context, tx *sql.Tx, dirID string) (directory.RoleSnapshot, error) {
+func (s *Store) snapshotRoles(ctx context.Context, tx *txn, dirID string) (directory.RoleSnapshot, error) {
 	var snap directory.RoleSnapshot
 	err := s.txRow(ctx, tx, `SELECT COALESCE((SELECT o.default_role FROM organization_roles o WHERE o.organization_id = d.organization_id), (SELECT r.key FROM roles r WHERE r.is_default), '')
 		FROM directories d WHERE d.id = $1`, dirID).Scan(&snap.Default)
@@ -670,7 +493,7 @@ func (s *Store) snapshotRoles(ctx context.Context, tx *sql.Tx, dirID string) (di
 // change commits between the two snapshots (it would be reported twice).
 // Callers lock any group rows they need before calling (PutRoleMappings),
 // keeping the directory rows the last locks taken.
-func (s *Store) withRoleEvents(ctx context.Context, tx *sql.Tx, dirIDs []string, mutate func() error) error {
+func (s *Store) withRoleEvents(ctx context.Context, tx *txn, dirIDs []string, mutate func() error) error {
 	dirIDs = append([]string(nil), dirIDs...)
 	sort.Strings(dirIDs)
 	for _, id := range dirIDs {
@@ -678,7 +501,7 @@ func (s *Store) withRoleEvents(ctx context.Context, tx *sql.Tx, dirIDs []string,
 			return err
 		}
 		var one int
-		if err := s.txRow(ctx, tx, `SELECT 1 FROM directories WHERE id = $1`+s.forUpdate(), id).Scan(&one); err != nil && err != sql.ErrNoRows {
+		if err := s.txRow(ctx, tx, `SELECT 1 FROM directories WHERE id = $1`+s.d.forUpdate(), id).Scan(&one); err != nil && err != sql.ErrNoRows {
 			return fmt.Errorf("locking directory: %w", err)
 		}
 	}
@@ -693,9 +516,7 @@ func (s *Store) withRoleEvents(ctx context.Context, tx *sql.Tx, dirIDs []string,
 	if err := mutate(); err != nil {
 		return err
 	}
-	if !s.postgres {
-		s.batch.dirs = nil // the default role may have changed
-	}
+	s.d.forgetDirectories() // the default role may have changed
 	for i, dirID := range dirIDs {
 		after, err := s.snapshotRoles(ctx, tx, dirID)
 		if err != nil {
@@ -725,7 +546,7 @@ func (s *Store) withRoleEvents(ctx context.Context, tx *sql.Tx, dirIDs []string,
 	return nil
 }
 
-func (s *Store) allUserIDs(ctx context.Context, tx *sql.Tx, dirID string) ([]string, error) {
+func (s *Store) allUserIDs(ctx context.Context, tx *txn, dirID string) ([]string, error) {
 	rows, err := s.txRows(ctx, tx, `SELECT id FROM users WHERE directory_id = $1`, dirID)
 	if err != nil {
 		return nil, fmt.Errorf("listing users: %w", err)
@@ -738,7 +559,7 @@ func (s *Store) allUserIDs(ctx context.Context, tx *sql.Tx, dirID string) ([]str
 }
 
 // directoriesWhere returns the ids of the directories a query selects.
-func (s *Store) directoriesWhere(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+func (s *Store) directoriesWhere(ctx context.Context, tx *txn, query string, args ...any) ([]string, error) {
 	rows, err := s.txRows(ctx, tx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("listing directories: %w", err)

@@ -18,8 +18,8 @@ import (
 func compileStores() map[string]*Store {
 	sch := schema.New()
 	return map[string]*Store{
-		"sqlite":   {schemas: sch},
-		"postgres": {postgres: true, schemas: sch},
+		"sqlite":   {d: &sqliteDialect{}, schemas: sch},
+		"postgres": {d: &postgresDialect{}, schemas: sch},
 	}
 }
 

@@ -59,7 +59,7 @@ func (s *Store) CreateGroup(ctx context.Context, g directory.Group, members []st
 		return nil, err
 	}
 	var unknown []string
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *txn) error {
 		w, err := s.openEvents(ctx, tx, g.DirectoryID)
 		if err != nil {
 			return err
@@ -121,23 +121,14 @@ func (s *Store) GetGroup(ctx context.Context, directoryID, id string) (directory
 func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now time.Time, fn func(*directory.Group) (bool, []directory.MemberChange, error)) (directory.Group, []string, error) {
 	var out directory.Group
 	var unknown []string
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *txn) error {
 		unknown = nil
 		w, err := s.openEvents(ctx, tx, directoryID)
 		if err != nil {
 			return err
 		}
-		var pk int64
-		row := s.txRow(ctx, tx, `SELECT g.pk, `+groupColumns+` FROM groups g WHERE g.id = $1 AND g.directory_id = $2`+s.forUpdate(), id, directoryID)
-		g, raw, err := scanGroupRaw(scanFunc(func(dest ...any) error { return row.Scan(append([]any{&pk}, dest...)...) }))
-		if err == sql.ErrNoRows {
-			return notFound("group", id)
-		}
+		pk, g, before, err := s.groupForUpdate(ctx, tx, directoryID, id)
 		if err != nil {
-			return fmt.Errorf("reading group: %w", err)
-		}
-		before := g
-		if before.Doc, err = decodeDoc(raw); err != nil {
 			return err
 		}
 		docChanged, changes, err := fn(&g)
@@ -164,31 +155,12 @@ func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now tim
 				is[m.id] = member
 			}
 		}
-		var deltas []directory.MemberDelta
-		for _, c := range changes {
-			var u []string
-			var added, removed []memberRef
-			switch c.Kind {
-			case directory.AddMembers:
-				u, added, err = s.addMembers(ctx, tx, directoryID, pk, c.IDs)
-			case directory.RemoveMembers:
-				removed, err = s.removeMembers(ctx, tx, directoryID, pk, c.IDs)
-			case directory.ReplaceMembers:
-				u, added, removed, err = s.replaceMembers(ctx, tx, directoryID, pk, c.IDs)
-			}
-			if err != nil {
-				return err
-			}
-			unknown = append(unknown, u...)
-			note(removed, false)
-			note(added, true)
-			deltas = append(deltas, directory.MemberDelta{Added: false, Members: briefs(removed)}, directory.MemberDelta{Added: true, Members: briefs(added)})
+		u, deltas, err := s.applyMemberChanges(ctx, tx, directoryID, pk, changes, note)
+		if err != nil {
+			return err
 		}
-		membersChanged := false
-		for _, d := range deltas {
-			membersChanged = membersChanged || len(d.Members) > 0
-		}
-		if !docChanged && !membersChanged {
+		unknown = u
+		if !docChanged && !anyMembers(deltas) {
 			out = g
 			return nil
 		}
@@ -221,6 +193,64 @@ func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now tim
 		return s.flushEvents(ctx, tx, w)
 	})
 	return out, unknown, err
+}
+
+// groupForUpdate reads a group, locked for update, with its primary key;
+// before is a copy of it that does not share its document.
+func (s *Store) groupForUpdate(ctx context.Context, tx *txn, directoryID, id string) (pk int64, g, before directory.Group, err error) {
+	row := s.txRow(ctx, tx, `SELECT g.pk, `+groupColumns+` FROM groups g WHERE g.id = $1 AND g.directory_id = $2`+s.d.forUpdate(), id, directoryID)
+	g, raw, err := scanGroupRaw(scanFunc(func(dest ...any) error { return row.Scan(append([]any{&pk}, dest...)...) }))
+	if err == sql.ErrNoRows {
+		return 0, g, g, notFound("group", id)
+	}
+	if err != nil {
+		return 0, g, g, fmt.Errorf("reading group: %w", err)
+	}
+	before = g
+	if before.Doc, err = decodeDoc(raw); err != nil {
+		return 0, g, g, err
+	}
+	return pk, g, before, nil
+}
+
+// applyMemberChanges applies a PATCH's membership changes to group pk in
+// order, calling note with the user members each removed and added. It
+// returns the ids it did not find and the deltas for the group's event.
+func (s *Store) applyMemberChanges(ctx context.Context, tx *txn, directoryID string, pk int64, changes []directory.MemberChange,
+	note func(ms []memberRef, member bool)) ([]string, []directory.MemberDelta, error) {
+	var unknown []string
+	var deltas []directory.MemberDelta
+	for _, c := range changes {
+		var u []string
+		var added, removed []memberRef
+		var err error
+		switch c.Kind {
+		case directory.AddMembers:
+			u, added, err = s.addMembers(ctx, tx, directoryID, pk, c.IDs)
+		case directory.RemoveMembers:
+			removed, err = s.removeMembers(ctx, tx, directoryID, pk, c.IDs)
+		case directory.ReplaceMembers:
+			u, added, removed, err = s.replaceMembers(ctx, tx, directoryID, pk, c.IDs)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		unknown = append(unknown, u...)
+		note(removed, false)
+		note(added, true)
+		deltas = append(deltas, directory.MemberDelta{Added: false, Members: briefs(removed)}, directory.MemberDelta{Added: true, Members: briefs(added)})
+	}
+	return unknown, deltas, nil
+}
+
+// anyMembers reports whether any delta lists a member.
+func anyMembers(deltas []directory.MemberDelta) bool {
+	for _, d := range deltas {
+		if len(d.Members) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 type scanFunc func(dest ...any) error
@@ -257,7 +287,7 @@ const (
 // addMembers inserts membership rows for the ids that name users or groups
 // of the directory (a group never contains itself) and returns the ids that
 // name nothing, and the members whose rows were inserted.
-func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, directoryID string, groupPK int64, ids []string) ([]string, []memberRef, error) {
+func (s *Store) addMembers(ctx context.Context, tx *txn, directoryID string, groupPK int64, ids []string) ([]string, []memberRef, error) {
 	if len(ids) == 0 {
 		return nil, nil, nil
 	}
@@ -299,7 +329,7 @@ func (s *Store) addMembers(ctx context.Context, tx *sql.Tx, directoryID string, 
 	return unknown, added, nil
 }
 
-func (s *Store) removeMembers(ctx context.Context, tx *sql.Tx, directoryID string, groupPK int64, ids []string) ([]memberRef, error) {
+func (s *Store) removeMembers(ctx context.Context, tx *txn, directoryID string, groupPK int64, ids []string) ([]memberRef, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -312,7 +342,7 @@ func (s *Store) removeMembers(ctx context.Context, tx *sql.Tx, directoryID strin
 
 // deleteMembers deletes the group's membership rows whose member is (op
 // "IN") or is not (op "NOT IN") named in the JSON array list.
-func (s *Store) deleteMembers(ctx context.Context, tx *sql.Tx, directoryID string, groupPK int64, list, op string) ([]memberRef, error) {
+func (s *Store) deleteMembers(ctx context.Context, tx *txn, directoryID string, groupPK int64, list, op string) ([]memberRef, error) {
 	rows, err := s.txRows(ctx, tx, `DELETE FROM group_members WHERE group_pk = $1
 		AND user_pk `+op+` (SELECT u.pk FROM `+s.joinIDs("$3", "users", "u")+` AND u.directory_id = $2)`+returnUser, groupPK, directoryID, list)
 	if err != nil {
@@ -336,7 +366,7 @@ func (s *Store) deleteMembers(ctx context.Context, tx *sql.Tx, directoryID strin
 // replaceMembers makes the membership exactly ids: it deletes the rows not
 // in ids and inserts the missing ones, so a full-list resend that changes
 // little writes little.
-func (s *Store) replaceMembers(ctx context.Context, tx *sql.Tx, directoryID string, groupPK int64, ids []string) ([]string, []memberRef, []memberRef, error) {
+func (s *Store) replaceMembers(ctx context.Context, tx *txn, directoryID string, groupPK int64, ids []string) ([]string, []memberRef, []memberRef, error) {
 	list, err := json.Marshal(ids)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("replacing members: %w", err)
@@ -357,13 +387,13 @@ func (s *Store) replaceMembers(ctx context.Context, tx *sql.Tx, directoryID stri
 
 // DeleteGroup implements directory.Store.
 func (s *Store) DeleteGroup(ctx context.Context, directoryID, id string, check func(version int64) error) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		w, err := s.openEvents(ctx, tx, directoryID)
 		if err != nil {
 			return err
 		}
 		var pk int64
-		row := s.txRow(ctx, tx, `SELECT g.pk, `+groupColumns+` FROM groups g WHERE g.id = $1 AND g.directory_id = $2`+s.forDelete(), id, directoryID)
+		row := s.txRow(ctx, tx, `SELECT g.pk, `+groupColumns+` FROM groups g WHERE g.id = $1 AND g.directory_id = $2`+s.d.forDelete(), id, directoryID)
 		g, err := scanGroup(scanFunc(func(dest ...any) error { return row.Scan(append([]any{&pk}, dest...)...) }))
 		if err == sql.ErrNoRows {
 			return notFound("group", id)

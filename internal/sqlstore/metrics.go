@@ -34,8 +34,8 @@ func (b *observerBox) get() Observer {
 // Call it before serving.
 func (s *Store) SetObserver(o Observer) {
 	s.observer.v.Store(&o)
-	if s.batch != nil {
-		s.batch.observe = o.BatchCommitted
+	if d, ok := s.d.(*sqliteDialect); ok {
+		d.batch.observe = o.BatchCommitted
 	}
 }
 
@@ -48,10 +48,7 @@ func (s *Store) noteTxRetry() {
 // PoolStats returns the connection pools' statistics by name: "read" and
 // "write" on SQLite, one "pool" on PostgreSQL.
 func (s *Store) PoolStats() map[string]sql.DBStats {
-	if s.postgres {
-		return map[string]sql.DBStats{"pool": s.read.Stats()}
-	}
-	return map[string]sql.DBStats{"read": s.read.Stats(), "write": s.write.Stats()}
+	return s.d.poolStats()
 }
 
 // EndpointBacklog is one webhook endpoint's undelivered work.

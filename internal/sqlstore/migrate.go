@@ -82,13 +82,11 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("migrate: %w", err)
 	}
 	defer conn.Close()
-	if s.postgres {
-		// An arbitrary constant: scimbridge's migration lock.
-		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(7382610551)`); err != nil {
-			return 0, fmt.Errorf("migrate: taking lock: %w", err)
-		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(7382610551)`)
+	unlock, err := s.d.lockMigrations(ctx, conn)
+	if err != nil {
+		return 0, err
 	}
+	defer unlock()
 	create := `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,

@@ -26,7 +26,7 @@ func scanPortalLink(row interface{ Scan(...any) error }) (directory.PortalLink, 
 
 // CreatePortalLink implements directory.PortalStore.
 func (s *Store) CreatePortalLink(ctx context.Context, l directory.PortalLink) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		var n int
 		if err := s.txRow(ctx, tx, `SELECT count(*) FROM organizations WHERE id = $1`, l.OrganizationID).Scan(&n); err != nil {
 			return fmt.Errorf("creating portal link: %w", err)
@@ -75,7 +75,7 @@ func (s *Store) ListPortalLinks(ctx context.Context, orgID string) ([]directory.
 
 // RevokePortalLink implements directory.PortalStore.
 func (s *Store) RevokePortalLink(ctx context.Context, orgID, id string, at time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		var n int
 		if err := s.txRow(ctx, tx, `SELECT count(*) FROM portal_links WHERE id = $1 AND organization_id = $2`, id, orgID).Scan(&n); err != nil {
 			return fmt.Errorf("revoking portal link: %w", err)
@@ -97,7 +97,7 @@ func (s *Store) RevokePortalLink(ctx context.Context, orgID, id string, at time.
 // update makes the first use exclusive across processes.
 func (s *Store) MarkPortalLinkUsed(ctx context.Context, id string, at time.Time) (bool, error) {
 	var first bool
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *txn) error {
 		res, err := s.txExec(ctx, tx, `UPDATE portal_links SET used_at = $2 WHERE id = $1 AND used_at IS NULL`, id, micros(at))
 		if err != nil {
 			return fmt.Errorf("marking portal link used: %w", err)
@@ -116,7 +116,7 @@ const portalSessionColumns = `hash, organization_id, link_id, return_url, create
 
 // CreatePortalSession implements directory.PortalStore.
 func (s *Store) CreatePortalSession(ctx context.Context, ps directory.PortalSession) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		if _, err := s.txExec(ctx, tx, `DELETE FROM portal_sessions WHERE expires_at < $1`, micros(ps.CreatedAt)); err != nil {
 			return fmt.Errorf("pruning portal sessions: %w", err)
 		}
@@ -150,7 +150,7 @@ func (s *Store) PortalSessionByHash(ctx context.Context, hash []byte) (directory
 
 // TouchPortalSession implements directory.PortalStore.
 func (s *Store) TouchPortalSession(ctx context.Context, hash []byte, at time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		if _, err := s.txExec(ctx, tx, `UPDATE portal_sessions SET last_seen_at = $2 WHERE hash = $1`, hash, micros(at)); err != nil {
 			return fmt.Errorf("touching portal session: %w", err)
 		}
@@ -160,7 +160,7 @@ func (s *Store) TouchPortalSession(ctx context.Context, hash []byte, at time.Tim
 
 // DeletePortalSession implements directory.PortalStore.
 func (s *Store) DeletePortalSession(ctx context.Context, hash []byte) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		if _, err := s.txExec(ctx, tx, `DELETE FROM portal_sessions WHERE hash = $1`, hash); err != nil {
 			return fmt.Errorf("ending portal session: %w", err)
 		}

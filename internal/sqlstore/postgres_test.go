@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"math/rand/v2"
 	"testing"
 
@@ -98,7 +97,7 @@ func TestPostgresDeadlockRetried(t *testing.T) {
 	ready, proceed := make(chan struct{}), make(chan struct{})
 	var once [2]bool
 	lock := func(i int, first, second string) error {
-		return s.tx(ctx, func(tx *sql.Tx) error {
+		return s.tx(ctx, func(tx *txn) error {
 			runs[i]++
 			if _, err := tx.ExecContext(ctx, `SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE`, first); err != nil {
 				return err

@@ -26,7 +26,7 @@ func (s *Store) AppendRequests(ctx context.Context, entries []directory.RequestL
 	if len(entries) == 0 {
 		return nil
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		type usage struct{ bytes, entries int64 }
 		used := map[string]*usage{}
 		kept := make([]*directory.RequestLog, 0, len(entries))
@@ -93,14 +93,10 @@ func (s *Store) AppendRequests(ctx context.Context, entries []directory.RequestL
 // requestSize is directory.RequestLog.Size in SQL, for entries being
 // deleted (RETURNING).
 func (s *Store) requestSize() string {
-	f := "length(CAST(%s AS BLOB))"
-	if s.postgres {
-		f = "octet_length(%s)"
-	}
 	var b strings.Builder
 	b.WriteString(strconv.Itoa(directory.RequestOverhead))
 	for _, c := range []string{"id", "directory_id", "method", "path", "request_body", "response_body", "request_id", "user_agent", "remote_addr"} {
-		b.WriteString(" + " + fmt.Sprintf(f, c))
+		b.WriteString(" + " + s.d.octetLength(c))
 	}
 	return b.String()
 }
@@ -109,7 +105,7 @@ func (s *Store) requestSize() string {
 // their directory and size (a DELETE … RETURNING directory_id, size), and
 // takes what it deleted off the directories' usage rows, in the same
 // transaction. It returns how many entries it deleted.
-func (s *Store) deleteRequests(ctx context.Context, tx *sql.Tx, query string, args ...any) (int, error) {
+func (s *Store) deleteRequests(ctx context.Context, tx *txn, query string, args ...any) (int, error) {
 	rows, err := s.txRows(ctx, tx, query+` RETURNING directory_id, `+s.requestSize(), args...)
 	if err != nil {
 		return 0, err
@@ -218,7 +214,7 @@ func (s *Store) PruneRequests(ctx context.Context, before time.Time) (int, error
 	total := 0
 	for {
 		var n int
-		err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := s.tx(ctx, func(tx *txn) error {
 			var err error
 			n, err = s.deleteRequests(ctx, tx, `DELETE FROM scim_requests WHERE pk IN (SELECT pk FROM scim_requests
 				WHERE occurred_at < $1 ORDER BY occurred_at LIMIT $2)`, micros(before), pruneChunk)
@@ -271,7 +267,7 @@ func (s *Store) PruneRequestsOverBudget(ctx context.Context, maxBytes int64) (in
 			// at most a chunk.
 			k := min(max((o.bytes-target)*o.entries/o.bytes+1, 1), pruneChunk)
 			var n int
-			err := s.tx(ctx, func(tx *sql.Tx) error {
+			err := s.tx(ctx, func(tx *txn) error {
 				var err error
 				n, err = s.deleteRequests(ctx, tx, `DELETE FROM scim_requests WHERE pk IN (SELECT pk FROM scim_requests
 					WHERE directory_id = $1 ORDER BY pk LIMIT $2)`, o.dir, k)
@@ -302,7 +298,7 @@ func (s *Store) NoteRequestsDropped(ctx context.Context, dropped map[string]int6
 		dirs = append(dirs, dir)
 	}
 	sort.Strings(dirs)
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		for _, dir := range dirs {
 			if _, err := s.txExec(ctx, tx, `INSERT INTO scim_request_usage (directory_id, dropped, dropped_since)
 				SELECT id, $2, $3 FROM directories WHERE id = $1

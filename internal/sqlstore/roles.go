@@ -57,7 +57,7 @@ func (s *Store) GetRole(ctx context.Context, key string) (directory.Role, error)
 
 // CreateRole implements directory.Store.
 func (s *Store) CreateRole(ctx context.Context, r directory.Role) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		create := func() error {
 			if r.Default {
 				if err := s.unsetDefault(ctx, tx, r.Key); err != nil {
@@ -86,7 +86,7 @@ func (s *Store) CreateRole(ctx context.Context, r directory.Role) error {
 	})
 }
 
-func (s *Store) unsetDefault(ctx context.Context, tx *sql.Tx, except string) error {
+func (s *Store) unsetDefault(ctx context.Context, tx *txn, except string) error {
 	if _, err := s.txExec(ctx, tx, `UPDATE roles SET is_default = FALSE WHERE is_default AND key <> $1`, except); err != nil {
 		return fmt.Errorf("unsetting the default role: %w", err)
 	}
@@ -96,8 +96,8 @@ func (s *Store) unsetDefault(ctx context.Context, tx *sql.Tx, except string) err
 // UpdateRole implements directory.Store.
 func (s *Store) UpdateRole(ctx context.Context, key string, fn func(*directory.Role) error) (directory.Role, error) {
 	var out directory.Role
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		r, err := scanRole(s.txRow(ctx, tx, `SELECT `+roleColumns+` FROM roles WHERE key = $1`+s.forUpdate(), key).Scan)
+	err := s.tx(ctx, func(tx *txn) error {
+		r, err := scanRole(s.txRow(ctx, tx, `SELECT `+roleColumns+` FROM roles WHERE key = $1`+s.d.forUpdate(), key).Scan)
 		if err == sql.ErrNoRows {
 			return notFound("role", key)
 		}
@@ -141,7 +141,7 @@ func (s *Store) UpdateRole(ctx context.Context, key string, fn func(*directory.R
 
 // DeleteRole implements directory.Store.
 func (s *Store) DeleteRole(ctx context.Context, key string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		// Its mappings and the organization defaults naming it go with it.
 		dirs, err := s.directoriesWhere(ctx, tx, dirsUsingRole, key)
 		if err != nil {
@@ -177,7 +177,7 @@ func (s *Store) DeleteRole(ctx context.Context, key string) error {
 
 // SetOrganizationDefaultRole implements directory.Store.
 func (s *Store) SetOrganizationDefaultRole(ctx context.Context, orgID, role string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		var n int
 		if err := s.txRow(ctx, tx, `SELECT count(*) FROM organizations WHERE id = $1`, orgID).Scan(&n); err != nil {
 			return fmt.Errorf("setting default role: %w", err)
@@ -193,7 +193,7 @@ func (s *Store) SetOrganizationDefaultRole(ctx context.Context, orgID, role stri
 	})
 }
 
-func (s *Store) setOrgDefault(ctx context.Context, tx *sql.Tx, orgID, role string) error {
+func (s *Store) setOrgDefault(ctx context.Context, tx *txn, orgID, role string) error {
 	{
 		if role == "" {
 			if _, err := s.txExec(ctx, tx, `DELETE FROM organization_roles WHERE organization_id = $1`, orgID); err != nil {
@@ -202,7 +202,7 @@ func (s *Store) setOrgDefault(ctx context.Context, tx *sql.Tx, orgID, role strin
 			return nil
 		}
 		var key string
-		err := s.txRow(ctx, tx, `SELECT key FROM roles WHERE key = $1`+s.lockShare(), role).Scan(&key)
+		err := s.txRow(ctx, tx, `SELECT key FROM roles WHERE key = $1`+s.d.forKeyShare(), role).Scan(&key)
 		if err == sql.ErrNoRows {
 			return directory.Errorf(directory.KindInvalid, "role %q does not exist", role)
 		}
@@ -264,7 +264,7 @@ func (s *Store) RoleMappings(ctx context.Context, directoryID string) ([]directo
 // PutRoleMappings implements directory.Store. It writes as many rows as
 // there are mappings, never one per affected user.
 func (s *Store) PutRoleMappings(ctx context.Context, directoryID string, ms []directory.RoleMapping) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		// The directory row first, like every write of the directory
 		// (openEvents), then the groups.
 		if _, err := s.openEvents(ctx, tx, directoryID); err != nil {
@@ -274,7 +274,7 @@ func (s *Store) PutRoleMappings(ctx context.Context, directoryID string, ms []di
 		for i, m := range ms {
 			// KEY SHARE: the group cannot be deleted before the mapping
 			// is written.
-			err := s.txRow(ctx, tx, `SELECT pk FROM groups WHERE id = $1 AND directory_id = $2`+s.lockShare(), m.GroupID, directoryID).Scan(&pks[i])
+			err := s.txRow(ctx, tx, `SELECT pk FROM groups WHERE id = $1 AND directory_id = $2`+s.d.forKeyShare(), m.GroupID, directoryID).Scan(&pks[i])
 			if err == sql.ErrNoRows {
 				return directory.Errorf(directory.KindInvalid, "group %q is not a group of directory %s", m.GroupID, directoryID)
 			}
@@ -282,7 +282,7 @@ func (s *Store) PutRoleMappings(ctx context.Context, directoryID string, ms []di
 				return fmt.Errorf("replacing role mappings: %w", err)
 			}
 			var key string
-			err = s.txRow(ctx, tx, `SELECT key FROM roles WHERE key = $1`+s.lockShare(), m.Role).Scan(&key)
+			err = s.txRow(ctx, tx, `SELECT key FROM roles WHERE key = $1`+s.d.forKeyShare(), m.Role).Scan(&key)
 			if err == sql.ErrNoRows {
 				return directory.Errorf(directory.KindInvalid, "role %q does not exist", m.Role)
 			}
@@ -294,7 +294,7 @@ func (s *Store) PutRoleMappings(ctx context.Context, directoryID string, ms []di
 	})
 }
 
-func (s *Store) writeMappings(ctx context.Context, tx *sql.Tx, directoryID string, ms []directory.RoleMapping, pks []int64) error {
+func (s *Store) writeMappings(ctx context.Context, tx *txn, directoryID string, ms []directory.RoleMapping, pks []int64) error {
 	{
 		if _, err := s.txExec(ctx, tx, `DELETE FROM role_mappings WHERE directory_id = $1`, directoryID); err != nil {
 			return fmt.Errorf("replacing role mappings: %w", err)
@@ -316,15 +316,6 @@ func (s *Store) writeMappings(ctx context.Context, tx *sql.Tx, directoryID strin
 	}
 }
 
-// lockShare locks a row that a new row is about to reference, on PostgreSQL,
-// so that it cannot be deleted before the transaction commits.
-func (s *Store) lockShare() string {
-	if s.postgres {
-		return ` FOR KEY SHARE`
-	}
-	return ``
-}
-
 // UserRoles implements directory.Store: one query for a page of users,
 // looking each user up by its unique id and following the indexes
 // group_members_user and role_mappings' primary key.
@@ -343,15 +334,10 @@ func (s *Store) userRoles(ctx context.Context, query queryFunc, directoryID stri
 	if err != nil {
 		return nil, fmt.Errorf("reading user roles: %w", err)
 	}
+	from, cond := s.d.idsFrom("$2", "users", "u", "") // see joinIDs
 	q := `SELECT u.id, rm.role_key, rm.priority
-		FROM json_each($2) AS j CROSS JOIN users u JOIN group_members gm ON gm.user_pk = u.pk JOIN role_mappings rm ON rm.group_pk = gm.group_pk
-		WHERE u.id = j.value AND u.directory_id = $1 AND gm.group_pk <> $3`
-	if s.postgres { // see joinIDs for why the ids are looked up behind a fence
-		q = `SELECT u.id, rm.role_key, rm.priority
-		FROM (SELECT * FROM users WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) OFFSET 0) AS u
-		JOIN group_members gm ON gm.user_pk = u.pk JOIN role_mappings rm ON rm.group_pk = gm.group_pk
-		WHERE u.directory_id = $1 AND gm.group_pk <> $3`
-	}
+		FROM ` + from + ` JOIN group_members gm ON gm.user_pk = u.pk JOIN role_mappings rm ON rm.group_pk = gm.group_pk
+		WHERE ` + cond + ` AND u.directory_id = $1 AND gm.group_pk <> $3`
 	rows, err := query(ctx, q, directoryID, string(ids), exceptGroup)
 	if err != nil {
 		return nil, fmt.Errorf("reading user roles: %w", err)

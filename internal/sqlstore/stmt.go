@@ -98,7 +98,7 @@ func (c *stmtCache) close() {
 
 func (s *Store) readRow(ctx context.Context, query string, args ...any) *sql.Row {
 	query = s.q(query)
-	if st := s.readStmts.get(ctx, query); st != nil {
+	if st := s.d.readStmt(ctx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return s.read.QueryRowContext(ctx, query, args...)
@@ -106,21 +106,21 @@ func (s *Store) readRow(ctx context.Context, query string, args ...any) *sql.Row
 
 func (s *Store) readRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	query = s.q(query)
-	if st := s.readStmts.get(ctx, query); st != nil {
+	if st := s.d.readStmt(ctx, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return s.read.QueryContext(ctx, query, args...)
 }
 
 // txStmt returns the cached statement bound to tx, or nil.
-func (s *Store) txStmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
-	if st := s.writeStmts.get(ctx, query); st != nil {
+func (s *Store) txStmt(ctx context.Context, tx *txn, query string) *sql.Stmt {
+	if st := s.d.writeStmt(ctx, query); st != nil {
 		return tx.StmtContext(ctx, st)
 	}
 	return nil
 }
 
-func (s *Store) txRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+func (s *Store) txRow(ctx context.Context, tx *txn, query string, args ...any) *sql.Row {
 	query = s.q(query)
 	if st := s.txStmt(ctx, tx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
@@ -128,7 +128,7 @@ func (s *Store) txRow(ctx context.Context, tx *sql.Tx, query string, args ...any
 	return tx.QueryRowContext(ctx, query, args...)
 }
 
-func (s *Store) txRows(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+func (s *Store) txRows(ctx context.Context, tx *txn, query string, args ...any) (*sql.Rows, error) {
 	query = s.q(query)
 	if st := s.txStmt(ctx, tx, query); st != nil {
 		return st.QueryContext(ctx, args...)
@@ -136,7 +136,7 @@ func (s *Store) txRows(ctx context.Context, tx *sql.Tx, query string, args ...an
 	return tx.QueryContext(ctx, query, args...)
 }
 
-func (s *Store) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+func (s *Store) txExec(ctx context.Context, tx *txn, query string, args ...any) (sql.Result, error) {
 	query = s.q(query)
 	if st := s.txStmt(ctx, tx, query); st != nil {
 		return st.ExecContext(ctx, args...)

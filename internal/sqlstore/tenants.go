@@ -11,7 +11,7 @@ import (
 
 // CreateOrganization implements directory.Store.
 func (s *Store) CreateOrganization(ctx context.Context, o directory.Organization) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		_, err := s.txExec(ctx, tx, `INSERT INTO organizations (id, name, external_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)`,
 			o.ID, o.Name, nullString(o.ExternalID), micros(o.CreatedAt), micros(o.UpdatedAt))
 		if isUnique(err) {
@@ -43,7 +43,7 @@ func (s *Store) GetOrganization(ctx context.Context, id string) (directory.Organ
 
 // CreateDirectory implements directory.Store.
 func (s *Store) CreateDirectory(ctx context.Context, d directory.Directory) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		var n int
 		if err := s.txRow(ctx, tx, `SELECT count(*) FROM organizations WHERE id = $1`, d.OrganizationID).Scan(&n); err != nil {
 			return fmt.Errorf("creating directory: %w", err)
@@ -81,7 +81,7 @@ func (s *Store) GetDirectory(ctx context.Context, id string) (directory.Director
 // UpdateDirectory implements directory.Store.
 func (s *Store) UpdateDirectory(ctx context.Context, id string, now time.Time, fn func(*directory.Directory) error) (directory.Directory, error) {
 	var out directory.Directory
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *txn) error {
 		// The process's writer lock first, like every write of the
 		// directory (dirlock.go).
 		if err := s.holdDirectory(ctx, tx, id); err != nil {
@@ -91,7 +91,7 @@ func (s *Store) UpdateDirectory(ctx context.Context, id string, now time.Time, f
 		var created, updated int64
 		var last sql.NullInt64
 		err := s.txRow(ctx, tx, `SELECT id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members, request_log_bodies
-			FROM directories WHERE id = $1`+s.forUpdate(), id).
+			FROM directories WHERE id = $1`+s.d.forUpdate(), id).
 			Scan(&d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers, &d.Settings.RequestLogBodies)
 		if err == sql.ErrNoRows {
 			return notFound("directory", id)
@@ -142,7 +142,7 @@ func (s *Store) CountDirectory(ctx context.Context, id string) (users, groups in
 
 // TouchDirectory implements directory.Store.
 func (s *Store) TouchDirectory(ctx context.Context, id string, at time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		_, err := s.txExec(ctx, tx, `UPDATE directories SET last_request_at = $2 WHERE id = $1 AND (last_request_at IS NULL OR last_request_at < $2)`, id, micros(at))
 		if err != nil {
 			return fmt.Errorf("touching directory: %w", err)
@@ -166,7 +166,7 @@ func scanToken(row interface{ Scan(...any) error }) (directory.Token, error) {
 
 // CreateToken implements directory.Store.
 func (s *Store) CreateToken(ctx context.Context, t directory.Token) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		_, err := s.txExec(ctx, tx, `INSERT INTO directory_tokens (`+tokenColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			t.ID, t.DirectoryID, t.Hash, t.Suffix, micros(t.CreatedAt), nullMicros(t.ExpiresAt), nullMicros(t.LastUsedAt), nullMicros(t.RevokedAt))
 		if isUnique(err) {
@@ -233,7 +233,7 @@ func (s *Store) ListTokens(ctx context.Context, directoryID string) ([]directory
 
 // RevokeToken implements directory.Store.
 func (s *Store) RevokeToken(ctx context.Context, directoryID, tokenID string, at time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		res, err := s.txExec(ctx, tx, `UPDATE directory_tokens SET revoked_at = COALESCE(revoked_at, $3) WHERE id = $1 AND directory_id = $2`, tokenID, directoryID, micros(at))
 		if err != nil {
 			return fmt.Errorf("revoking token: %w", err)
@@ -247,7 +247,7 @@ func (s *Store) RevokeToken(ctx context.Context, directoryID, tokenID string, at
 
 // TouchToken implements directory.Store.
 func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		_, err := s.txExec(ctx, tx, `UPDATE directory_tokens SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`, id, micros(at))
 		if err != nil {
 			return fmt.Errorf("touching token: %w", err)
@@ -271,7 +271,7 @@ func scanAPIKey(row interface{ Scan(...any) error }) (directory.APIKey, error) {
 
 // CreateAPIKey implements directory.Store.
 func (s *Store) CreateAPIKey(ctx context.Context, k directory.APIKey) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		_, err := s.txExec(ctx, tx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 			k.ID, k.Name, k.Hash, k.Suffix, micros(k.CreatedAt), nullMicros(k.LastUsedAt), nullMicros(k.RevokedAt))
 		if isUnique(err) {
@@ -316,7 +316,7 @@ func (s *Store) ListAPIKeys(ctx context.Context) ([]directory.APIKey, error) {
 
 // RevokeAPIKey implements directory.Store.
 func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		res, err := s.txExec(ctx, tx, `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1`, id, micros(at))
 		if err != nil {
 			return fmt.Errorf("revoking API key: %w", err)
@@ -330,7 +330,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 
 // TouchAPIKey implements directory.Store.
 func (s *Store) TouchAPIKey(ctx context.Context, id string, at time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		_, err := s.txExec(ctx, tx, `UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)`, id, micros(at))
 		if err != nil {
 			return fmt.Errorf("touching API key: %w", err)

@@ -96,7 +96,7 @@ func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		w, err := s.openEvents(ctx, tx, u.DirectoryID)
 		if err != nil {
 			return err
@@ -141,12 +141,12 @@ func (s *Store) GetUser(ctx context.Context, directoryID, id string) (directory.
 // UpdateUser implements directory.Store.
 func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time.Time, fn func(*directory.User) (bool, error)) (directory.User, error) {
 	var out directory.User
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *txn) error {
 		w, err := s.openEvents(ctx, tx, directoryID)
 		if err != nil {
 			return err
 		}
-		u, raw, err := scanUserRaw(s.txRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.forUpdate(), id, directoryID))
+		u, raw, err := scanUserRaw(s.txRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.d.forUpdate(), id, directoryID))
 		if err == sql.ErrNoRows {
 			return notFound("user", id)
 		}
@@ -193,7 +193,7 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 
 // userUpdatedEvent appends the user_updated event of an attribute change:
 // the user's groups and roles are the same before and after.
-func (s *Store) userUpdatedEvent(ctx context.Context, tx *sql.Tx, w *eventWriter, before, after directory.User, doc string) error {
+func (s *Store) userUpdatedEvent(ctx context.Context, tx *txn, w *eventWriter, before, after directory.User, doc string) error {
 	groups, err := s.userGroups(ctx, s.txQuery(tx), w.dirID, []string{after.ID})
 	if err != nil {
 		return err
@@ -218,13 +218,13 @@ func (s *Store) userUpdatedEvent(ctx context.Context, tx *sql.Tx, w *eventWriter
 // DeleteUser implements directory.Store. Memberships go with the user
 // (ON DELETE CASCADE).
 func (s *Store) DeleteUser(ctx context.Context, directoryID, id string, check func(version int64) error) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		w, err := s.openEvents(ctx, tx, directoryID)
 		if err != nil {
 			return err
 		}
 		// FOR UPDATE (not NO KEY): the row is about to be deleted.
-		u, err := scanUser(s.txRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.forDelete(), id, directoryID))
+		u, err := scanUser(s.txRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.d.forDelete(), id, directoryID))
 		if err == sql.ErrNoRows {
 			return notFound("user", id)
 		}
@@ -271,10 +271,7 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 		lo := schema.FoldString(q.Search)
 		args = append(args, lo, lo+maxRune)
 		a, b := len(args)-1, len(args)
-		userName := "user_name_fold"
-		if s.postgres {
-			userName += ` COLLATE "C"` // indexed so by users_user_name_c
-		}
+		userName := s.d.bytewise("user_name_fold") // indexed so by users_user_name_c on PostgreSQL
 		// One indexed range scan per column, united: an OR of the ranges
 		// made SQLite walk the directory in pk order instead.
 		var parts []string
@@ -340,17 +337,11 @@ func (s *Store) userGroups(ctx context.Context, query queryFunc, directoryID str
 	if err != nil {
 		return nil, fmt.Errorf("listing user groups: %w", err)
 	}
+	from, cond := s.d.idsFrom("$2", "users", "u", "") // see joinIDs
 	q := `SELECT u.id, g.id, g.display_name
-		FROM json_each($2) AS j CROSS JOIN users u JOIN group_members gm ON gm.user_pk = u.pk JOIN groups g ON g.pk = gm.group_pk
-		WHERE u.id = j.value AND u.directory_id = $1
+		FROM ` + from + ` JOIN group_members gm ON gm.user_pk = u.pk JOIN groups g ON g.pk = gm.group_pk
+		WHERE ` + cond + ` AND u.directory_id = $1
 		ORDER BY u.pk, g.pk`
-	if s.postgres { // see joinIDs for why the ids are looked up behind a fence
-		q = `SELECT u.id, g.id, g.display_name
-		FROM (SELECT * FROM users WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text($2::jsonb))) OFFSET 0) AS u
-		JOIN group_members gm ON gm.user_pk = u.pk JOIN groups g ON g.pk = gm.group_pk
-		WHERE u.directory_id = $1
-		ORDER BY u.pk, g.pk`
-	}
 	rows, err := query(ctx, q, directoryID, string(ids))
 	if err != nil {
 		return nil, fmt.Errorf("listing user groups: %w", err)
@@ -367,37 +358,12 @@ func (s *Store) userGroups(ctx context.Context, query queryFunc, directoryID str
 	return out, rows.Err()
 }
 
-// forUpdate locks the row read in an update transaction on PostgreSQL;
-// SQLite has a single writer and needs no row locks. NO KEY UPDATE: the
-// row's key never changes, and the weaker lock does not block the KEY SHARE
-// locks that foreign-key checks take when members are inserted (FOR UPDATE
-// made two groups nesting each other concurrently deadlock).
-func (s *Store) forUpdate() string {
-	if s.postgres {
-		return ` FOR NO KEY UPDATE`
-	}
-	return ``
-}
-
-// forDelete locks, on PostgreSQL, a row the transaction will delete.
-func (s *Store) forDelete() string {
-	if s.postgres {
-		return ` FOR UPDATE`
-	}
-	return ``
-}
-
 // joinIDs returns a FROM-clause fragment that yields the rows of table,
 // aliased alias, whose id is in the JSON array of strings bound at param,
 // ending in a WHERE condition the caller extends with AND. It is written
-// per dialect so that each planner looks every id up by its unique index,
-// whatever the sizes of the directories and whatever its statistics say:
-//   - SQLite: the array is the outer loop of a CROSS JOIN, which SQLite
-//     never reorders (an IN (subquery) made it scan the directory);
-//   - PostgreSQL: the ids are looked up in a subquery behind an OFFSET 0
-//     fence, so the caller's directory_id condition filters the few rows
-//     found instead of steering the plan to the (directory_id, pk) index
-//     (a new, small-looking directory made it scan 20,000 rows).
+// per dialect (idsFrom) so that each planner looks every id up by its
+// unique index, whatever the sizes of the directories and whatever its
+// statistics say.
 func (s *Store) joinIDs(param, table, alias string) string {
 	return s.joinIDsLock(param, table, alias, "")
 }
@@ -411,8 +377,6 @@ func (s *Store) joinIDsLocked(param, table, alias string) string {
 }
 
 func (s *Store) joinIDsLock(param, table, alias, lock string) string {
-	if s.postgres {
-		return `(SELECT * FROM ` + table + ` WHERE id = ANY(ARRAY(SELECT jsonb_array_elements_text(` + param + `::jsonb))) OFFSET 0` + lock + `) AS ` + alias + ` WHERE TRUE`
-	}
-	return `json_each(` + param + `) AS j CROSS JOIN ` + table + ` ` + alias + ` WHERE ` + alias + `.id = j.value`
+	from, cond := s.d.idsFrom(param, table, alias, lock)
+	return from + ` WHERE ` + cond
 }

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -50,7 +49,7 @@ func (s *Store) deleteInChunks(ctx context.Context, what, query string, args ...
 	total := 0
 	for {
 		var n int64
-		err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := s.tx(ctx, func(tx *txn) error {
 			res, err := s.txExec(ctx, tx, query, args...)
 			if err != nil {
 				return fmt.Errorf("%s: %w", what, err)

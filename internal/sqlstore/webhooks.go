@@ -63,7 +63,7 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, e directory.WebhookEn
 	if err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		_, err := s.txExec(ctx, tx, `INSERT INTO webhook_endpoints (`+endpointColumns+`)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 			e.ID, e.URL, e.Description, jsonList(e.EventTypes), jsonList(e.OrganizationIDs), e.Enabled, e.Secret,
@@ -125,8 +125,8 @@ func (s *Store) ListWebhookEndpoints(ctx context.Context, after string, limit in
 // UpdateWebhookEndpoint implements directory.WebhookStore.
 func (s *Store) UpdateWebhookEndpoint(ctx context.Context, id string, now time.Time, fn func(*directory.WebhookEndpoint) error) (directory.WebhookEndpoint, error) {
 	var out directory.WebhookEndpoint
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		e, err := scanEndpoint(s.txRow(ctx, tx, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE id = $1`+s.forUpdate(), id))
+	err := s.tx(ctx, func(tx *txn) error {
+		e, err := scanEndpoint(s.txRow(ctx, tx, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE id = $1`+s.d.forUpdate(), id))
 		if err == sql.ErrNoRows {
 			return notFound("webhook endpoint", id)
 		}
@@ -154,7 +154,7 @@ func (s *Store) UpdateWebhookEndpoint(ctx context.Context, id string, now time.T
 
 // DeleteWebhookEndpoint implements directory.WebhookStore.
 func (s *Store) DeleteWebhookEndpoint(ctx context.Context, id string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		res, err := s.txExec(ctx, tx, `DELETE FROM webhook_endpoints WHERE id = $1`, id)
 		if err != nil {
 			return fmt.Errorf("deleting webhook endpoint: %w", err)
@@ -169,7 +169,7 @@ func (s *Store) DeleteWebhookEndpoint(ctx context.Context, id string) error {
 // DisableWebhookEndpoint implements directory.WebhookStore. An endpoint
 // already disabled is left as it is, and no notice is written.
 func (s *Store) DisableWebhookEndpoint(ctx context.Context, id, reason string, now time.Time, notice directory.Event) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		res, err := s.txExec(ctx, tx, `UPDATE webhook_endpoints SET enabled = $2, disabled_reason = $3, updated_at = $4
 			WHERE id = $1 AND enabled`, id, false, reason, micros(now))
 		if err != nil {
@@ -181,11 +181,11 @@ func (s *Store) DisableWebhookEndpoint(ctx context.Context, id, reason string, n
 			}
 			return nil
 		}
-		return s.AppendNotice(ctx, tx, notice)
+		return s.appendNotice(ctx, tx, notice)
 	})
 }
 
-func (s *Store) txEndpointExists(ctx context.Context, tx *sql.Tx, id string) (bool, error) {
+func (s *Store) txEndpointExists(ctx context.Context, tx *txn, id string) (bool, error) {
 	var n int
 	if err := s.txRow(ctx, tx, `SELECT count(*) FROM webhook_endpoints WHERE id = $1`, id).Scan(&n); err != nil {
 		return false, fmt.Errorf("reading webhook endpoint: %w", err)
@@ -236,21 +236,10 @@ func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (directory.
 	return d, nil
 }
 
-// rowsPerStatement is how many rows one multi-row statement carries.
-// SQLite looks numbered parameters up in a list, so long statements cost
-// more per row than short prepared ones; PostgreSQL saves round trips with
-// long ones.
-func (s *Store) rowsPerStatement() int {
-	if s.postgres {
-		return 200
-	}
-	return 16
-}
-
 // txExisting returns which of the delivery ids exist.
-func (s *Store) txExisting(ctx context.Context, tx *sql.Tx, ids []string) (map[string]bool, error) {
+func (s *Store) txExisting(ctx context.Context, tx *txn, ids []string) (map[string]bool, error) {
 	out := make(map[string]bool, len(ids))
-	for chunk := range slices.Chunk(ids, s.rowsPerStatement()) {
+	for chunk := range slices.Chunk(ids, s.d.rowsPerStatement()) {
 		args := make([]any, len(chunk))
 		for i, id := range chunk {
 			args[i] = id
@@ -276,9 +265,9 @@ func (s *Store) txExisting(ctx context.Context, tx *sql.Tx, ids []string) (map[s
 }
 
 // insertAttempts logs attempts in multi-row statements.
-func (s *Store) insertAttempts(ctx context.Context, tx *sql.Tx, as []directory.WebhookAttempt) error {
+func (s *Store) insertAttempts(ctx context.Context, tx *txn, as []directory.WebhookAttempt) error {
 	const cols = 6
-	for chunk := range slices.Chunk(as, s.rowsPerStatement()) {
+	for chunk := range slices.Chunk(as, s.d.rowsPerStatement()) {
 		var b strings.Builder
 		b.WriteString(`INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, latency_us, response_body, error) VALUES `)
 		args := make([]any, 0, len(chunk)*cols)
@@ -297,9 +286,9 @@ func (s *Store) insertAttempts(ctx context.Context, tx *sql.Tx, as []directory.W
 }
 
 // insertDeliveries inserts ds in multi-row statements.
-func (s *Store) insertDeliveries(ctx context.Context, tx *sql.Tx, ds []directory.WebhookDelivery) error {
+func (s *Store) insertDeliveries(ctx context.Context, tx *txn, ds []directory.WebhookDelivery) error {
 	const cols = 13
-	chunk := s.rowsPerStatement()
+	chunk := s.d.rowsPerStatement()
 	for len(ds) > 0 {
 		n := min(len(ds), chunk)
 		var b strings.Builder
@@ -327,7 +316,7 @@ func (s *Store) insertDeliveries(ctx context.Context, tx *sql.Tx, ds []directory
 
 // FanOut implements directory.WebhookStore.
 func (s *Store) FanOut(ctx context.Context, endpointID string, from, to int64, ds []directory.WebhookDelivery) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		res, err := s.txExec(ctx, tx, `UPDATE webhook_endpoints SET fanout_position = $3 WHERE id = $1 AND fanout_position = $2`,
 			endpointID, from, to)
 		if err != nil {
@@ -345,26 +334,16 @@ func (s *Store) FanOut(ctx context.Context, endpointID string, from, to int64, d
 
 // EnqueueDeliveries implements directory.WebhookStore.
 func (s *Store) EnqueueDeliveries(ctx context.Context, ds []directory.WebhookDelivery) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return s.insertDeliveries(ctx, tx, ds) })
+	return s.tx(ctx, func(tx *txn) error { return s.insertDeliveries(ctx, tx, ds) })
 }
 
 // ClaimDeliveries implements directory.WebhookStore.
 func (s *Store) ClaimDeliveries(ctx context.Context, r directory.ClaimRequest) ([]directory.DeliveryRun, error) {
-	if !s.postgres {
-		// On SQLite a claim takes the single writer, which SCIM writes
-		// wait for: look on a read connection first whether anything is
-		// due at all.
-		var n int
-		err := s.readRow(ctx, `SELECT count(*) FROM (`+s.claimableHeads()+`) t`, micros(r.Now), 1).Scan(&n)
-		if err != nil {
-			return nil, fmt.Errorf("finding due webhook deliveries: %w", err)
-		}
-		if n == 0 {
-			return nil, nil
-		}
+	if due, err := s.d.anythingDue(ctx, micros(r.Now)); err != nil || !due {
+		return nil, err
 	}
 	var runs []directory.DeliveryRun
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *txn) error {
 		runs = nil
 		var err error
 		runs, err = s.claim(ctx, tx, r)
@@ -383,58 +362,15 @@ func (s *Store) ClaimDeliveries(ctx context.Context, r directory.ClaimRequest) (
 // claimableHeads returns a query of the stream heads claimable at $1
 // (columns d.id, d.endpoint_id, d.directory_id), oldest due first, at most
 // $2: pending deliveries of enabled endpoints, due and not leased, with no
-// older pending delivery in their stream.
-//
-// PostgreSQL checks every due pending delivery for an older one in its
-// stream, and locks the heads it returns (FOR UPDATE SKIP LOCKED, so
-// concurrent claimers pass over each other's). On SQLite, where claims are
-// serialized by the single writer, that check would cost a lookup per
-// pending delivery, which a large backlog (an endpoint back after an
-// outage) makes slow; instead the query walks the streams, one index seek
-// each (a recursive "loose index scan" over webhook_deliveries_stream), and
-// takes each stream's first pending delivery.
-func (s *Store) claimableHeads() string {
-	if s.postgres {
-		return `SELECT d.id, d.endpoint_id, d.directory_id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-	WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1) AND e.enabled
-	AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.status = 'pending' AND p.endpoint_id = d.endpoint_id
-		AND p.directory_id = d.directory_id AND (p.sequence < d.sequence OR (p.sequence = d.sequence AND p.pk < d.pk)))
-	ORDER BY d.next_attempt_at, d.pk LIMIT $2 FOR UPDATE OF d SKIP LOCKED`
-	}
-	// Each step goes to the next directory of the same endpoint, or to the
-	// first directory of the next endpoint: index seeks on
-	// (endpoint_id = ?, directory_id > ?) and (endpoint_id > ?).
-	return `WITH RECURSIVE streams(endpoint_id, directory_id) AS (
-		SELECT * FROM (SELECT endpoint_id, directory_id FROM webhook_deliveries WHERE status = 'pending'
-			ORDER BY endpoint_id, directory_id LIMIT 1)
-		UNION ALL
-		SELECT
-			CASE WHEN EXISTS (SELECT 1 FROM webhook_deliveries n WHERE n.status = 'pending'
-					AND n.endpoint_id = s.endpoint_id AND n.directory_id > s.directory_id)
-				THEN s.endpoint_id
-				ELSE (SELECT n.endpoint_id FROM webhook_deliveries n WHERE n.status = 'pending'
-					AND n.endpoint_id > s.endpoint_id ORDER BY n.endpoint_id LIMIT 1) END,
-			COALESCE(
-				(SELECT n.directory_id FROM webhook_deliveries n WHERE n.status = 'pending'
-					AND n.endpoint_id = s.endpoint_id AND n.directory_id > s.directory_id ORDER BY n.directory_id LIMIT 1),
-				(SELECT n.directory_id FROM webhook_deliveries n WHERE n.status = 'pending'
-					AND n.endpoint_id = (SELECT m.endpoint_id FROM webhook_deliveries m WHERE m.status = 'pending'
-						AND m.endpoint_id > s.endpoint_id ORDER BY m.endpoint_id LIMIT 1)
-					ORDER BY n.directory_id LIMIT 1))
-		FROM streams s WHERE s.endpoint_id IS NOT NULL)
-	SELECT d.id, d.endpoint_id, d.directory_id FROM streams s
-	JOIN webhook_deliveries d ON d.pk = (SELECT p.pk FROM webhook_deliveries p WHERE p.status = 'pending'
-		AND p.endpoint_id = s.endpoint_id AND p.directory_id = s.directory_id ORDER BY p.sequence, p.pk LIMIT 1)
-	JOIN webhook_endpoints e ON e.id = d.endpoint_id
-	WHERE e.enabled AND d.next_attempt_at <= $1 AND (d.lease_until IS NULL OR d.lease_until < $1)
-	ORDER BY d.next_attempt_at, d.pk LIMIT $2`
-}
+// older pending delivery in their stream. Each dialect finds them its own
+// way (claimableHeads in dialect_*.go).
+func (s *Store) claimableHeads() string { return s.d.claimableHeads() }
 
 type streamHead struct {
 	id, endpointID, directoryID string
 }
 
-func (s *Store) claim(ctx context.Context, tx *sql.Tx, r directory.ClaimRequest) ([]directory.DeliveryRun, error) {
+func (s *Store) claim(ctx context.Context, tx *txn, r directory.ClaimRequest) ([]directory.DeliveryRun, error) {
 	// A head is a pending delivery, due and not leased, of an enabled
 	// endpoint, with no older pending delivery in its stream. More than
 	// MaxRuns are read so that heads of endpoints at their cap can be
@@ -489,13 +425,13 @@ func (s *Store) claim(ctx context.Context, tx *sql.Tx, r directory.ClaimRequest)
 
 // claimRun leases the head h and the pending deliveries after it in its
 // stream, stopping before one not due yet or leased by someone else.
-func (s *Store) claimRun(ctx context.Context, tx *sql.Tx, r directory.ClaimRequest, h streamHead) ([]directory.WebhookDelivery, error) {
+func (s *Store) claimRun(ctx context.Context, tx *txn, r directory.ClaimRequest, h streamHead) ([]directory.WebhookDelivery, error) {
 	limit := max(r.RunLength, 1)
 	// Bodies are not read here: the writer is held, and rendering them
 	// can wait until after the commit (loadPayloads).
 	rows, err := s.txRows(ctx, tx, `SELECT id, endpoint_id, event_id, event_type, position, directory_id, sequence, status,
 		attempts, next_attempt_at, created_at, updated_at, lease_until FROM webhook_deliveries
-		WHERE endpoint_id = $1 AND directory_id = $2 AND status = 'pending' ORDER BY sequence, pk LIMIT $3`+s.forUpdate(),
+		WHERE endpoint_id = $1 AND directory_id = $2 AND status = 'pending' ORDER BY sequence, pk LIMIT $3`+s.d.forUpdate(),
 		h.endpointID, h.directoryID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("claiming webhook deliveries: %w", err)
@@ -578,11 +514,7 @@ func (s *Store) loadPayloads(ctx context.Context, runs []directory.DeliveryRun, 
 
 // RecordDeliveries implements directory.WebhookStore.
 func (s *Store) RecordDeliveries(ctx context.Context, owner string, now time.Time, results []directory.DeliveryResult, release []string) error {
-	type streak struct {
-		succeeded    bool
-		firstFailure time.Time // first failure after the last success in results
-	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		// Deliveries deleted meanwhile (with their endpoint) are skipped.
 		ids := make([]string, len(results))
 		for i, res := range results {
@@ -624,32 +556,11 @@ func (s *Store) RecordDeliveries(ctx context.Context, owner string, now time.Tim
 		if err := s.insertAttempts(ctx, tx, attempts); err != nil {
 			return err
 		}
-		for chunk := range slices.Chunk(succeeded, s.rowsPerStatement()) {
-			args := []any{micros(now), owner}
-			for _, id := range chunk {
-				args = append(args, id)
-			}
-			if _, err := s.txExec(ctx, tx, `UPDATE webhook_deliveries SET status = 'succeeded', attempts = attempts + 1, next_attempt_at = $1,
-				lease_owner = NULL, lease_until = NULL, updated_at = $1 WHERE status = 'pending' AND (lease_owner = $2 OR lease_owner IS NULL) AND id IN (`+
-				placeholders(3, len(chunk))+`)`, args...); err != nil {
-				return fmt.Errorf("recording webhook deliveries: %w", err)
-			}
+		if err := s.markSucceeded(ctx, tx, owner, now, succeeded); err != nil {
+			return err
 		}
-		for _, id := range order {
-			st := streaks[id]
-			var err error
-			if st.succeeded {
-				if st.firstFailure.IsZero() {
-					_, err = s.txExec(ctx, tx, `UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, id)
-				} else {
-					_, err = s.txExec(ctx, tx, `UPDATE webhook_endpoints SET failing_since = $2 WHERE id = $1`, id, micros(st.firstFailure))
-				}
-			} else {
-				_, err = s.txExec(ctx, tx, `UPDATE webhook_endpoints SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL`, id, micros(st.firstFailure))
-			}
-			if err != nil {
-				return fmt.Errorf("recording webhook endpoint failures: %w", err)
-			}
+		if err := s.recordStreaks(ctx, tx, streaks, order); err != nil {
+			return err
 		}
 		if len(release) > 0 {
 			args := []any{owner}
@@ -663,6 +574,51 @@ func (s *Store) RecordDeliveries(ctx context.Context, owner string, now time.Tim
 		}
 		return nil
 	})
+}
+
+// streak is what one RecordDeliveries call saw of an endpoint.
+type streak struct {
+	succeeded    bool
+	firstFailure time.Time // first failure after the last success in results
+}
+
+// markSucceeded marks the listed deliveries succeeded, unless another
+// owner leased them meanwhile.
+func (s *Store) markSucceeded(ctx context.Context, tx *txn, owner string, now time.Time, succeeded []string) error {
+	for chunk := range slices.Chunk(succeeded, s.d.rowsPerStatement()) {
+		args := []any{micros(now), owner}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		if _, err := s.txExec(ctx, tx, `UPDATE webhook_deliveries SET status = 'succeeded', attempts = attempts + 1, next_attempt_at = $1,
+			lease_owner = NULL, lease_until = NULL, updated_at = $1 WHERE status = 'pending' AND (lease_owner = $2 OR lease_owner IS NULL) AND id IN (`+
+			placeholders(3, len(chunk))+`)`, args...); err != nil {
+			return fmt.Errorf("recording webhook deliveries: %w", err)
+		}
+	}
+	return nil
+}
+
+// recordStreaks updates the endpoints' failing_since from their streaks,
+// in order.
+func (s *Store) recordStreaks(ctx context.Context, tx *txn, streaks map[string]*streak, order []string) error {
+	for _, id := range order {
+		st := streaks[id]
+		var err error
+		if st.succeeded {
+			if st.firstFailure.IsZero() {
+				_, err = s.txExec(ctx, tx, `UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL`, id)
+			} else {
+				_, err = s.txExec(ctx, tx, `UPDATE webhook_endpoints SET failing_since = $2 WHERE id = $1`, id, micros(st.firstFailure))
+			}
+		} else {
+			_, err = s.txExec(ctx, tx, `UPDATE webhook_endpoints SET failing_since = $2 WHERE id = $1 AND failing_since IS NULL`, id, micros(st.firstFailure))
+		}
+		if err != nil {
+			return fmt.Errorf("recording webhook endpoint failures: %w", err)
+		}
+	}
+	return nil
 }
 
 // ListWebhookDeliveries implements directory.WebhookStore.
@@ -762,7 +718,7 @@ func (s *Store) GetWebhookDelivery(ctx context.Context, endpointID, id string) (
 
 // RetryWebhookDelivery implements directory.WebhookStore.
 func (s *Store) RetryWebhookDelivery(ctx context.Context, endpointID, id string, now time.Time) (directory.WebhookDelivery, error) {
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *txn) error {
 		res, err := s.txExec(ctx, tx, `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = $3,
 			lease_owner = NULL, lease_until = NULL, updated_at = $3 WHERE id = $1 AND endpoint_id = $2`, id, endpointID, micros(now))
 		if err != nil {

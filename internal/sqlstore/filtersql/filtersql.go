@@ -1,4 +1,7 @@
-package sqlstore
+// Package filtersql compiles resolved SCIM filters (RFC 7644 §3.4.2.2) and
+// sort orders (§3.4.2.3) into SQL conditions and ORDER BY lists for the
+// store's tables, on SQLite or PostgreSQL. It runs no queries.
+package filtersql
 
 import (
 	"fmt"
@@ -26,7 +29,7 @@ import (
 // conditions under a NOT are wrapped in COALESCE(…, FALSE).
 
 type compiler struct {
-	s     *Store
+	d     Dialect
 	rt    *schema.ResourceType
 	alias string
 	args  []any
@@ -37,13 +40,13 @@ func invalidFilter(format string, args ...any) error {
 	return &directory.Error{Kind: directory.KindInvalid, ScimType: schema.ErrInvalidFilter, Message: fmt.Sprintf(format, args...)}
 }
 
-// compileWhere compiles e for the table aliased alias; parameters start at
-// $first. An empty condition means "all rows".
-func (s *Store) compileWhere(rt *schema.ResourceType, alias string, e filter.Expr, first int) (string, []any, error) {
+// Where compiles e for the table aliased alias (users u or groups g);
+// parameters start at $first. An empty condition means "all rows".
+func Where(d Dialect, rt *schema.ResourceType, alias string, e filter.Expr, first int) (string, []any, error) {
 	if e == nil {
 		return "", nil, nil
 	}
-	c := &compiler{s: s, rt: rt, alias: alias, next: first}
+	c := &compiler{d: d, rt: rt, alias: alias, next: first}
 	sql, err := c.expr(e, false)
 	if err != nil {
 		return "", nil, err
@@ -145,7 +148,7 @@ func (c *compiler) target(p schema.Path) (target, error) {
 		c.rt.ID == "Group" && p.URN == "" && p.Name == "members":
 		t.relation, t.sub = p.Name, p.Sub
 	case r.Attr.MultiValued:
-		t.multi, t.sub = c.s.jsonArray(a+".doc_fold", p.URN, p.Name), p.Sub
+		t.multi, t.sub = c.d.jsonArray(a+".doc_fold", p.URN, p.Name), p.Sub
 	default:
 		keys := []string{p.Name}
 		if p.URN != "" {
@@ -154,7 +157,7 @@ func (c *compiler) target(p schema.Path) (target, error) {
 		if p.Sub != "" {
 			keys = append(keys, p.Sub)
 		}
-		t.col = c.s.jsonText(a+".doc_fold", keys...)
+		t.col = c.d.jsonText(a+".doc_fold", keys...)
 	}
 	return t, nil
 }
@@ -169,7 +172,7 @@ func (c *compiler) literal(t target, v filter.Value) (any, bool, error) {
 		if v.Kind != filter.BoolValue {
 			return nil, false, nil
 		}
-		return c.s.jsonBool(v.Bool, t.col != "" && strings.HasSuffix(t.col, ".active")), true, nil
+		return c.d.jsonBool(v.Bool, t.col != "" && strings.HasSuffix(t.col, ".active")), true, nil
 	case schema.DateTime:
 		if v.Kind != filter.StringValue {
 			return nil, false, nil
@@ -188,10 +191,8 @@ func (c *compiler) literal(t target, v filter.Value) (any, bool, error) {
 		if v.Kind != filter.StringValue {
 			return nil, false, nil
 		}
-		if c.s.postgres && strings.IndexByte(v.Str, 0) >= 0 {
-			// PostgreSQL text cannot hold NUL, so no stored value
-			// matches; sending it would fail the whole query.
-			return nil, false, nil
+		if !c.d.storable(v.Str) {
+			return nil, false, nil // no stored value can match
 		}
 		s := v.Str
 		if !a.CaseExact {
@@ -211,8 +212,8 @@ func (c *compiler) cmp(x string, op filter.Op, t target, lit any) (string, error
 		if t.leaf.Type == schema.Boolean {
 			return "", invalidFilter("%s is not defined for boolean %q", op, t.leaf.Name)
 		}
-		if _, isStr := lit.(string); isStr && c.s.postgres {
-			return x + ` COLLATE "C" ` + sym + " " + c.param(lit), nil
+		if _, isStr := lit.(string); isStr {
+			return c.d.bytewise(x) + " " + sym + " " + c.param(lit), nil
 		}
 		return x + " " + sym + " " + c.param(lit), nil
 	case filter.Co, filter.Sw, filter.Ew:
@@ -224,19 +225,13 @@ func (c *compiler) cmp(x string, op filter.Op, t target, lit any) (string, error
 			return x + " IS NOT NULL", nil
 		}
 		p := c.param(s)
-		switch {
-		case op == filter.Co && c.s.postgres:
-			return "strpos(" + x + ", " + p + ") > 0", nil
-		case op == filter.Co:
-			return "instr(" + x + ", " + p + ") > 0", nil
-		case op == filter.Sw && c.s.postgres:
-			return "left(" + x + ", length(" + p + ")) = " + p, nil
-		case op == filter.Sw:
-			return "substr(" + x + ", 1, length(" + p + ")) = " + p, nil
-		case c.s.postgres:
-			return "right(" + x + ", length(" + p + ")) = " + p, nil
+		switch op {
+		case filter.Co:
+			return c.d.contains(x, p), nil
+		case filter.Sw:
+			return c.d.startsWith(x, p), nil
 		default:
-			return "substr(" + x + ", -length(" + p + ")) = " + p, nil
+			return c.d.endsWith(x, p), nil
 		}
 	}
 	return "", invalidFilter("operator %q is not supported", op)
@@ -292,11 +287,11 @@ func (c *compiler) compare(x *filter.Compare, negated bool) (string, error) {
 		if t.sub == "" {
 			return "", invalidFilter("compare a sub-attribute of %q, e.g. %s.value", t.attr.Name, t.attr.Name)
 		}
-		el, err := c.cmp(c.s.elemText(t.sub), x.Op, t, lit)
+		el, err := c.cmp(c.d.elemText(t.sub), x.Op, t, lit)
 		if err != nil {
 			return "", err
 		}
-		return c.s.exists(t.multi, el), nil
+		return c.d.exists(t.multi, el), nil
 	}
 }
 
@@ -316,9 +311,9 @@ func (c *compiler) reached(p schema.Path) (string, error) {
 	case t.relation != "":
 		return c.relation(t, func(func(string) (string, *schema.Attribute, error)) (string, error) { return "(1 = 1)", nil })
 	case t.sub == "":
-		return c.s.exists(t.multi, "(1 = 1)"), nil
+		return c.d.exists(t.multi, "(1 = 1)"), nil
 	default:
-		return c.s.exists(t.multi, "("+c.s.elemText(t.sub)+" IS NOT NULL)"), nil
+		return c.d.exists(t.multi, "("+c.d.elemText(t.sub)+" IS NOT NULL)"), nil
 	}
 }
 
@@ -343,10 +338,10 @@ func (c *compiler) present(p schema.Path, negated bool) (string, error) {
 	case t.relation != "":
 		return c.relation(t, func(func(string) (string, *schema.Attribute, error)) (string, error) { return "(1 = 1)", nil })
 	case t.sub == "":
-		return c.s.exists(t.multi, "(1 = 1)"), nil
+		return c.d.exists(t.multi, "(1 = 1)"), nil
 	default:
-		e := c.s.elemText(t.sub)
-		return c.s.exists(t.multi, "("+e+" IS NOT NULL AND "+e+" <> '')"), nil
+		e := c.d.elemText(t.sub)
+		return c.d.exists(t.multi, "("+e+" IS NOT NULL AND "+e+" <> '')"), nil
 	}
 }
 
@@ -368,12 +363,12 @@ func (c *compiler) valuePath(v *filter.ValuePath) (string, error) {
 		if sa == nil {
 			return "", nil, invalidFilter("%q has no sub-attribute %q", t.attr.Name, p.Sub)
 		}
-		return c.s.elemText(sa.Name), sa, nil
+		return c.d.elemText(sa.Name), sa, nil
 	})
 	if err != nil {
 		return "", err
 	}
-	return c.s.exists(t.multi, cond), nil
+	return c.d.exists(t.multi, cond), nil
 }
 
 // singleValuePath compiles attr[filter] on a single-valued complex
@@ -392,7 +387,7 @@ func (c *compiler) singleValuePath(v *filter.ValuePath, t target) (string, error
 		if v.Attr.URN != "" {
 			keys = []string{v.Attr.URN, v.Attr.Name, sa.Name}
 		}
-		return c.s.jsonText(c.alias+".doc_fold", keys...), sa, nil
+		return c.d.jsonText(c.alias+".doc_fold", keys...), sa, nil
 	})
 	if err != nil {
 		return "", err
@@ -517,9 +512,9 @@ func (c *compiler) relation(t target, body func(col func(sub string) (string, *s
 	return "(" + strings.Join(parts, " OR ") + ")", nil
 }
 
-// orderBy returns the ORDER BY list for q: the sort attribute with nulls
+// OrderBy returns the ORDER BY list for q: the sort attribute with nulls
 // last (RFC 7644 §3.4.2.3), then creation order so that pages are stable.
-func (s *Store) orderBy(rt *schema.ResourceType, alias string, q directory.Query) (string, error) {
+func OrderBy(d Dialect, rt *schema.ResourceType, alias string, q directory.Query) (string, error) {
 	dir := " ASC"
 	if q.Descending {
 		dir = " DESC"
@@ -528,7 +523,7 @@ func (s *Store) orderBy(rt *schema.ResourceType, alias string, q directory.Query
 		return alias + ".pk" + dir, nil
 	}
 	p := *q.SortBy
-	c := &compiler{s: s, rt: rt, alias: alias}
+	c := &compiler{d: d, rt: rt, alias: alias}
 	t, err := c.target(p)
 	if err != nil {
 		return "", err
@@ -546,112 +541,12 @@ func (s *Store) orderBy(rt *schema.ResourceType, alias string, q directory.Query
 		if t.attr.Sub(sub) == nil {
 			return "", invalidFilter("cannot sort by %q", p.String())
 		}
-		x = s.firstElemText(alias+".doc_fold", p.URN, p.Name, sub)
+		x = d.firstElemText(alias+".doc_fold", p.URN, p.Name, sub)
 	default:
 		return "", invalidFilter("cannot sort by %q", p.String())
 	}
-	if s.postgres {
-		x += ` COLLATE "C"`
-		if strings.HasSuffix(t.col, ".active") || t.isTime {
-			x = strings.TrimSuffix(x, ` COLLATE "C"`)
-		}
+	if !strings.HasSuffix(t.col, ".active") && !t.isTime {
+		x = d.bytewise(x)
 	}
 	return "(" + x + ") IS NULL, " + x + dir + ", " + alias + ".pk" + dir, nil
 }
-
-// --- dialect-specific JSON access ---
-
-// jsonText returns a SQL expression for the text of doc at keys (NULL when
-// absent). Keys come from the schema, never from requests.
-func (s *Store) jsonText(doc string, keys ...string) string {
-	if s.postgres {
-		var b strings.Builder
-		b.WriteString(doc)
-		for i, k := range keys {
-			if i == len(keys)-1 {
-				b.WriteString(" ->> ")
-			} else {
-				b.WriteString(" -> ")
-			}
-			b.WriteString(sqlString(k))
-		}
-		return "(" + b.String() + ")"
-	}
-	return "json_extract(" + doc + ", " + sqlString(jsonPath(keys...)) + ")"
-}
-
-// jsonArray returns the JSON array of a multi-valued attribute.
-func (s *Store) jsonArray(doc, urn, name string) string {
-	keys := []string{name}
-	if urn != "" {
-		keys = []string{urn, name}
-	}
-	if s.postgres {
-		x := doc
-		for _, k := range keys {
-			x += " -> " + sqlString(k)
-		}
-		return x
-	}
-	return doc + "\x00" + sqlString(jsonPath(keys...)) // split by exists
-}
-
-func (s *Store) firstElemText(doc, urn, name, sub string) string {
-	keys := []string{name}
-	if urn != "" {
-		keys = []string{urn, name}
-	}
-	if s.postgres {
-		x := doc
-		for _, k := range keys {
-			x += " -> " + sqlString(k)
-		}
-		return "(" + x + " -> 0 ->> " + sqlString(sub) + ")"
-	}
-	return "json_extract(" + doc + ", " + sqlString(jsonPath(keys...)+"[0]."+quoteKey(sub)) + ")"
-}
-
-// exists renders EXISTS over the elements of a JSON array, each bound as e.
-func (s *Store) exists(array, cond string) string {
-	if s.postgres {
-		return "EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(" + array + ") = 'array' THEN " + array + " END) AS e(v) WHERE jsonb_typeof(e.v) = 'object' AND " + cond + ")"
-	}
-	doc, path, _ := strings.Cut(array, "\x00")
-	return "EXISTS (SELECT 1 FROM json_each(" + doc + ", " + path + ") AS e WHERE e.type = 'object' AND " + cond + ")"
-}
-
-// elemText is the text of sub-attribute sub of the current element e.
-func (s *Store) elemText(sub string) string {
-	if s.postgres {
-		return "(e.v ->> " + sqlString(sub) + ")"
-	}
-	return "json_extract(e.value, " + sqlString("$."+quoteKey(sub)) + ")"
-}
-
-// jsonBool is the parameter a boolean is compared with: a column holds a
-// boolean (PostgreSQL) or 0/1 (SQLite); JSON text holds "true"/"false" on
-// PostgreSQL and 0/1 from json_extract on SQLite.
-func (s *Store) jsonBool(b bool, column bool) any {
-	if s.postgres && !column {
-		return strconv.FormatBool(b)
-	}
-	if !s.postgres {
-		if b {
-			return 1
-		}
-		return 0
-	}
-	return b
-}
-
-func jsonPath(keys ...string) string {
-	p := "$"
-	for _, k := range keys {
-		p += "." + quoteKey(k)
-	}
-	return p
-}
-
-func quoteKey(k string) string { return `"` + k + `"` }
-
-func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
