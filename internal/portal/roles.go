@@ -63,14 +63,14 @@ func (h *Handler) roleForm(r *http.Request, d directory.Directory, submitted []d
 	seen := map[string]bool{}
 	var groups []directory.Group
 	for _, id := range order {
-		g, err := h.Service.Store.GetGroup(ctx, d.ID, id)
+		g, err := h.Service.Read().GetGroup(ctx, d.ID, id)
 		if err != nil {
 			return data, nil, err
 		}
 		seen[id] = true
 		groups = append(groups, g)
 	}
-	gp, err := h.Service.Store.ListGroups(ctx, d.ID, directory.Query{Limit: maxRoleRows + 1, SkipTotal: true})
+	gp, err := h.Service.Read().ListGroups(ctx, d.ID, directory.Query{Limit: maxRoleRows + 1, SkipTotal: true})
 	if err != nil {
 		return data, nil, err
 	}
@@ -91,7 +91,7 @@ func (h *Handler) roleForm(r *http.Request, d directory.Directory, submitted []d
 		data.Rows = append(data.Rows, row)
 	}
 	// The default role and how many users get it: those in no mapped group.
-	global, override, err := h.Service.Store.DefaultRoles(ctx, d.OrganizationID)
+	global, override, err := h.Service.Read().DefaultRoles(ctx, d.OrganizationID)
 	if err != nil {
 		return data, nil, err
 	}
@@ -100,11 +100,11 @@ func (h *Handler) roleForm(r *http.Request, d directory.Directory, submitted []d
 		def = global
 	}
 	data.DefaultRole = data.Names[def]
-	total, _, err := h.Service.Store.CountDirectory(ctx, d.ID)
+	total, _, err := h.Service.Read().CountDirectory(ctx, d.ID)
 	if err != nil {
 		return data, nil, err
 	}
-	members, err := h.Service.Store.MembersOf(ctx, d.ID, order)
+	members, err := h.Service.Read().MembersOf(ctx, d.ID, order)
 	if err != nil {
 		return data, nil, err
 	}

@@ -1,0 +1,106 @@
+package sqlstore
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/scim/filter"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
+)
+
+// queryWhere translates a directory.Query's selection (its Filter and its
+// typed fields) into the WHERE condition of ListUsers (users, alias u) or
+// ListGroups (groups, alias g). $1 is the directory id; the returned args
+// start with it. This is the one place the typed fields become SQL.
+func (s *Store) queryWhere(users bool, directoryID string, q directory.Query) (string, []any, error) {
+	rt, alias := s.schemas.Group, "g"
+	if users {
+		rt, alias = s.schemas.User, "u"
+	}
+	e, err := typedFilter(rt, users, q)
+	if err != nil {
+		return "", nil, err
+	}
+	where, args, err := s.compileWhere(rt, alias, e, 2)
+	if err != nil {
+		return "", nil, err
+	}
+	args = append([]any{directoryID}, args...)
+	cond := alias + `.directory_id = $1`
+	if where != "" {
+		cond += ` AND (` + where + `)`
+	}
+	if users && q.MemberOf != "" {
+		args = append(args, q.MemberOf)
+		cond += fmt.Sprintf(` AND u.pk IN (SELECT gm.user_pk FROM group_members gm JOIN groups mg ON mg.pk = gm.group_pk WHERE mg.id = $%d AND mg.directory_id = $1)`, len(args))
+	}
+	if q.Search != "" {
+		lo := schema.FoldString(q.Search)
+		args = append(args, lo, lo+maxRune)
+		cond += s.searchCond(users, len(args)-1, len(args))
+	}
+	return cond, args, nil
+}
+
+// searchCond is Query.Search: a bytewise range [$a, $b) on folded columns.
+func (s *Store) searchCond(users bool, a, b int) string {
+	if !users {
+		// groups_display_name indexes it on SQLite; on PostgreSQL the
+		// column's collation is not bytewise, so the range is compared in
+		// "C" over the directory's groups.
+		col := "g.display_name_fold"
+		if s.postgres {
+			col += ` COLLATE "C"`
+		}
+		return fmt.Sprintf(` AND %[3]s >= $%[1]d AND %[3]s < $%[2]d`, a, b, col)
+	}
+	userName := "user_name_fold"
+	if s.postgres {
+		userName += ` COLLATE "C"` // indexed so by users_user_name_c
+	}
+	// One indexed range scan per column, united: an OR of the ranges
+	// made SQLite walk the directory in pk order instead.
+	var parts []string
+	for _, col := range []string{userName, "email_fold", "display_fold", "family_fold"} {
+		parts = append(parts, fmt.Sprintf(`SELECT pk FROM users WHERE directory_id = $1 AND %[3]s >= $%[1]d AND %[3]s < $%[2]d`, a, b, col))
+	}
+	return ` AND u.pk IN (` + strings.Join(parts, ` UNION `) + `)`
+}
+
+// typedFilter ANDs q.Filter with the filters that Active, Email,
+// UpdatedAfter and HasMember stand for, resolved against rt.
+func typedFilter(rt *schema.ResourceType, users bool, q directory.Query) (filter.Expr, error) {
+	var terms []filter.Expr
+	str := func(name, sub string, op filter.Op, v string) filter.Expr {
+		return &filter.Compare{Path: schema.Path{Name: name, Sub: sub}, Op: op, Value: filter.Value{Kind: filter.StringValue, Str: v}}
+	}
+	if !q.UpdatedAfter.IsZero() {
+		terms = append(terms, str("meta", "lastModified", filter.Gt, q.UpdatedAfter.UTC().Format(time.RFC3339Nano)))
+	}
+	if users && q.Active != nil {
+		terms = append(terms, &filter.Compare{Path: schema.Path{Name: "active"}, Op: filter.Eq, Value: filter.Value{Kind: filter.BoolValue, Bool: *q.Active}})
+	}
+	if users && q.Email != "" {
+		terms = append(terms, str("emails", "value", filter.Eq, q.Email))
+	}
+	if !users && q.HasMember != "" {
+		terms = append(terms, str("members", "value", filter.Eq, q.HasMember))
+	}
+	if len(terms) == 0 {
+		return q.Filter, nil
+	}
+	e := terms[0]
+	for _, t := range terms[1:] {
+		e = &filter.Logical{Op: filter.And, Left: e, Right: t}
+	}
+	e, err := filter.Resolve(rt, e)
+	if err != nil {
+		return nil, err
+	}
+	if q.Filter != nil {
+		e = &filter.Logical{Op: filter.And, Left: q.Filter, Right: e}
+	}
+	return e, nil
+}
