@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,13 +40,35 @@ func (s *Store) queryWhere(users bool, directoryID string, q directory.Query) (s
 	if q.Search != "" {
 		lo := schema.FoldString(q.Search)
 		args = append(args, lo, lo+maxRune)
-		cond += s.searchCond(users, len(args)-1, len(args))
+		a, b := len(args)-1, len(args)
+		var tail string
+		if users && searchOnly(q) {
+			// The page is the first Limit matches after the cursor: each
+			// range scan keeps only those (a top-N), instead of every match
+			// (10,000 for a one-letter-and-digit prefix at 50,000 users).
+			if q.After != "" {
+				args = append(args, q.After)
+				tail = fmt.Sprintf(` AND pk > (SELECT pk FROM users WHERE id = $%d AND directory_id = $1)`, len(args))
+			}
+			args = append(args, q.Limit)
+			tail += fmt.Sprintf(` ORDER BY pk LIMIT $%d`, len(args))
+		}
+		cond += s.searchCond(users, a, b, tail)
 	}
 	return cond, args, nil
 }
 
+// searchOnly reports whether Search (and a cursor) is all that q selects
+// by, in creation order, with a page limit: then a page is the first Limit
+// matches of the search alone.
+func searchOnly(q directory.Query) bool {
+	return q.Filter == nil && q.Active == nil && q.Email == "" && q.UpdatedAfter.IsZero() && q.MemberOf == "" &&
+		q.SortBy == nil && q.Offset == 0 && q.Limit > 0 && q.SkipTotal
+}
+
 // searchCond is Query.Search: a bytewise range [$a, $b) on folded columns.
-func (s *Store) searchCond(users bool, a, b int) string {
+// For users, each column's range scan ends with tail (a top-N, or "").
+func (s *Store) searchCond(users bool, a, b int, tail string) string {
 	if !users {
 		// groups_display_name indexes it on SQLite; on PostgreSQL the
 		// column's collation is not bytewise, so the range is compared in
@@ -64,7 +87,11 @@ func (s *Store) searchCond(users bool, a, b int) string {
 	// made SQLite walk the directory in pk order instead.
 	var parts []string
 	for _, col := range []string{userName, "email_fold", "display_fold", "family_fold"} {
-		parts = append(parts, fmt.Sprintf(`SELECT pk FROM users WHERE directory_id = $1 AND %[3]s >= $%[1]d AND %[3]s < $%[2]d`, a, b, col))
+		part := fmt.Sprintf(`SELECT pk FROM users WHERE directory_id = $1 AND %[3]s >= $%[1]d AND %[3]s < $%[2]d`, a, b, col)
+		if tail != "" {
+			part = `SELECT pk FROM (` + part + tail + `) AS s` + strconv.Itoa(len(parts))
+		}
+		parts = append(parts, part)
 	}
 	return ` AND u.pk IN (` + strings.Join(parts, ` UNION `) + `)`
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +58,13 @@ func testUserTypedQuery(t *testing.T, s directory.Store) {
 		}
 		if pg.Total != len(tc.want) {
 			t.Errorf("%s: total %d, want %d", tc.name, pg.Total, len(tc.want))
+		}
+	}
+	// A search alone, page by page without totals (the management API's q).
+	for after, want := range map[string]string{"": ann.ID, ann.ID: cat.ID, cat.ID: ""} {
+		got := userIDs(list(directory.Query{Search: "ANN", After: after, Limit: 1, SkipTotal: true}).Users)
+		if d := diff(want, strings.Join(got, "")); d != "" {
+			t.Errorf("search ann after %q, limit 1 (-want +got):\n%s", after, d)
 		}
 	}
 	// The typed fields compose with keyset pages and group membership.
