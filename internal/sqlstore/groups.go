@@ -413,17 +413,9 @@ func (s *Store) DeleteGroup(ctx context.Context, directoryID, id string, check f
 // ListGroups implements directory.Store.
 func (s *Store) ListGroups(ctx context.Context, directoryID string, q directory.Query) (directory.GroupPage, error) {
 	var page directory.GroupPage
-	cond, args, err := s.queryWhere(false, directoryID, q)
+	cond, args, err := s.queryWhere(ctx, false, directoryID, q)
 	if err != nil {
 		return page, err
-	}
-	if q.After != "" {
-		c, a, err := s.keyset(ctx, directoryID, "groups", "g", "group", q, len(args)+1)
-		if err != nil {
-			return page, err
-		}
-		cond += c
-		args = append(args, a)
 	}
 	if !q.SkipTotal {
 		if err := s.readRow(ctx, `SELECT count(*) FROM groups g WHERE `+cond, args...).Scan(&page.Total); err != nil {

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,12 +14,13 @@ import (
 
 // queryWhere translates a directory.Query's selection (its Filter and its
 // typed fields) into the WHERE condition of ListUsers (users, alias u) or
-// ListGroups (groups, alias g). $1 is the directory id; the returned args
-// start with it. This is the one place the typed fields become SQL.
-func (s *Store) queryWhere(users bool, directoryID string, q directory.Query) (string, []any, error) {
-	rt, alias := s.schemas.Group, "g"
+// ListGroups (groups, alias g), with the page cursor (Query.After). $1 is
+// the directory id; the returned args start with it. This is the one place
+// the typed fields become SQL.
+func (s *Store) queryWhere(ctx context.Context, users bool, directoryID string, q directory.Query) (string, []any, error) {
+	rt, alias, table, kind := s.schemas.Group, "g", "groups", "group"
 	if users {
-		rt, alias = s.schemas.User, "u"
+		rt, alias, table, kind = s.schemas.User, "u", "users", "user"
 	}
 	e, err := typedFilter(rt, users, q)
 	if err != nil {
@@ -37,6 +39,16 @@ func (s *Store) queryWhere(users bool, directoryID string, q directory.Query) (s
 		args = append(args, q.MemberOf)
 		cond += fmt.Sprintf(` AND u.pk IN (SELECT gm.user_pk FROM group_members gm JOIN groups mg ON mg.pk = gm.group_pk WHERE mg.id = $%d AND mg.directory_id = $1)`, len(args))
 	}
+	var afterPK int // the cursor's parameter, 0: none
+	if q.After != "" {
+		c, pk, err := s.keyset(ctx, directoryID, table, alias, kind, q, len(args)+1)
+		if err != nil {
+			return "", nil, err
+		}
+		cond += c
+		args = append(args, pk)
+		afterPK = len(args)
+	}
 	if q.Search != "" {
 		lo := schema.FoldString(q.Search)
 		args = append(args, lo, lo+maxRune)
@@ -46,9 +58,12 @@ func (s *Store) queryWhere(users bool, directoryID string, q directory.Query) (s
 			// The page is the first Limit matches after the cursor: each
 			// range scan keeps only those (a top-N), instead of every match
 			// (10,000 for a one-letter-and-digit prefix at 50,000 users).
-			if q.After != "" {
-				args = append(args, q.After)
-				tail = fmt.Sprintf(` AND pk > (SELECT pk FROM users WHERE id = $%d AND directory_id = $1)`, len(args))
+			if afterPK != 0 {
+				// +pk: a condition for the range scan to check, not an
+				// index to walk (walking (directory_id, pk) from the
+				// cursor read every later user's row for the three
+				// columns with no match).
+				tail = fmt.Sprintf(` AND +pk > $%d`, afterPK)
 			}
 			args = append(args, q.Limit)
 			tail += fmt.Sprintf(` ORDER BY pk LIMIT $%d`, len(args))
@@ -63,7 +78,7 @@ func (s *Store) queryWhere(users bool, directoryID string, q directory.Query) (s
 // matches of the search alone.
 func searchOnly(q directory.Query) bool {
 	return q.Filter == nil && q.Active == nil && q.Email == "" && q.UpdatedAfter.IsZero() && q.MemberOf == "" &&
-		q.SortBy == nil && q.Offset == 0 && q.Limit > 0 && q.SkipTotal
+		q.SortBy == nil && !q.Descending && q.Offset == 0 && q.Limit > 0 && q.SkipTotal
 }
 
 // searchCond is Query.Search: a bytewise range [$a, $b) on folded columns.

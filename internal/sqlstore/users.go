@@ -253,17 +253,9 @@ func (s *Store) DeleteUser(ctx context.Context, directoryID, id string, check fu
 // ListUsers implements directory.Store.
 func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Query) (directory.UserPage, error) {
 	var page directory.UserPage
-	cond, args, err := s.queryWhere(true, directoryID, q)
+	cond, args, err := s.queryWhere(ctx, true, directoryID, q)
 	if err != nil {
 		return page, err
-	}
-	if q.After != "" {
-		c, a, err := s.keyset(ctx, directoryID, "users", "u", "user", q, len(args)+1)
-		if err != nil {
-			return page, err
-		}
-		cond += c
-		args = append(args, a)
 	}
 	if !q.SkipTotal {
 		if err := s.readRow(ctx, `SELECT count(*) FROM users u WHERE `+cond, args...).Scan(&page.Total); err != nil {
