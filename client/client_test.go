@@ -259,7 +259,7 @@ func TestUsersGroupsAndRequests(t *testing.T) {
 		{"active", client.ListUsersOptions{Active: &yes}, 4},
 		{"group", client.ListUsersOptions{GroupID: f.groupID}, 3},
 		{"email", client.ListUsersOptions{Email: "USER03@acme.test"}, 1},
-		{"q", client.ListUsersOptions{Q: "Given0"}, 7},
+		{"q", client.ListUsersOptions{Q: "USER0"}, 7}, // a prefix of the user name (the portal's search)
 		{"updated_after", client.ListUsersOptions{UpdatedAfter: time.Now().Add(time.Hour)}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,7 +15,7 @@ type ListUsersOptions struct {
 	UpdatedAfter  time.Time // changed after this instant
 	Active        *bool     // only active (or inactive) users
 	Email         string    // exact email, case-insensitive
-	Q             string    // free text over user name, display name, names and emails
+	Q             string    // search: case-insensitive prefix of user name, email, display or family name
 	IncludeDetail bool      // also return RawAttributes
 	PageSize      int       // 1 to 100; 0 means the server's default
 	PageToken     string    // from the previous page
@@ -78,7 +78,7 @@ func (c *Client) GetUser(ctx context.Context, dirID, userID string, includeDetai
 type ListGroupsOptions struct {
 	UserID       string    // groups the user is a direct member of
 	UpdatedAfter time.Time // changed after this instant
-	Q            string    // free text over the group name
+	Q            string    // search: case-insensitive prefix of the group name
 	PageSize     int
 	PageToken    string
 }

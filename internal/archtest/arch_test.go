@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -53,9 +54,10 @@ var rules = []rule{
 	{pkg: "internal/sqlstore", internal: []string{"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch",
 		"internal/sqlstore/filtersql"}, external: []string{pgx, sqlite, xsync}, note: "the only package with database drivers"},
 	{pkg: "internal/scimapi", internal: []string{"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch", "internal/web"}},
-	{pkg: "internal/mgmtapi", internal: []string{"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/web", "docs"}},
-	{pkg: "internal/portal", internal: []string{"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/web", "docs"},
-		external: []string{goldmark}},
+	{pkg: "internal/mgmtapi", internal: []string{"internal/directory", "internal/scim/schema", "internal/web", "docs"},
+		note: "selects with `directory.Query`'s typed fields, not the SCIM filter language"},
+	{pkg: "internal/portal", internal: []string{"internal/directory", "internal/scim/schema", "internal/web", "docs"},
+		external: []string{goldmark}, note: "selects with `directory.Query`'s typed fields, not the SCIM filter language"},
 	{pkg: "internal/webhook", internal: []string{"internal/directory"}, external: []string{xsync}, note: "no surface, no store"},
 	{pkg: "internal/app", internal: []string{"internal/config", "internal/directory", "internal/scim/schema", "internal/web", "internal/scimapi",
 		"internal/mgmtapi", "internal/portal", "internal/sqlstore", "internal/webhook", "docs"}, external: []string{prom, xsync},
@@ -315,4 +317,48 @@ func TestArchitectureDocMatchesRules(t *testing.T) {
 		t.Errorf("docs/architecture.md's dependency table differs from internal/archtest's rules; run\n"+
 			"  SCIMBRIDGE_UPDATE_DOCS=1 go test ./internal/archtest/\nwant:\n%s", want)
 	}
+}
+
+// surfaces read the store only through the domain: directory.Reader
+// (Service.Read) for reads, Service methods for writes.
+var surfaces = []string{"internal/mgmtapi", "internal/portal", "internal/scimapi"}
+
+// TestSurfacesReadThroughTheDomain fails on a `Service.Store.` in the
+// production code of a surface.
+func TestSurfacesReadThroughTheDomain(t *testing.T) {
+	for _, dir := range surfaces {
+		files, err := filepath.Glob(filepath.Join("..", "..", dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) == 0 {
+			t.Fatalf("no Go files in %s", dir)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			if err := storeUses(f); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+}
+
+// storeUses reports the lines of a file that reach Service.Store.
+func storeUses(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var bad []string
+	for i, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, "Service.Store.") {
+			bad = append(bad, fmt.Sprintf("%s:%d", filepath.ToSlash(path), i+1))
+		}
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("a surface reaches the store past the domain (use Service.Read() or a Service method): %s", strings.Join(bad, ", "))
+	}
+	return nil
 }

@@ -186,11 +186,28 @@ type Query struct {
 	// Same as the filter `groups.value eq "id"`, planned from the
 	// membership rows.
 	MemberOf string
-	// Search, when set (ListUsers only), keeps users whose userName,
-	// primary email, display name or family name starts with it, compared
-	// case-insensitively: a prefix match on indexed columns, fast at any
-	// directory size.
+	// Search, when set, is the one search meaning of every surface: it
+	// keeps users whose userName, primary email, display name or family
+	// name starts with it, and groups whose displayName starts with it,
+	// compared case-insensitively (folded as schema.FoldString): a prefix
+	// match on indexed columns, fast at any directory size.
 	Search string
+
+	// The typed fields below are ANDed with Filter and with each other;
+	// the zero value of each selects everything.
+
+	// Active, when set (ListUsers only), keeps users whose active
+	// attribute equals it (as the filter `active eq true|false`).
+	Active *bool
+	// Email, when set (ListUsers only), keeps users with an email of this
+	// value, compared case-insensitively (as `emails.value eq "..."`).
+	Email string
+	// UpdatedAfter, when set, keeps resources last modified strictly
+	// after it (as `meta.lastModified gt "..."`).
+	UpdatedAfter time.Time
+	// HasMember, when set (ListGroups only), keeps the groups of which the
+	// user with this id is a direct member (as `members.value eq "id"`).
+	HasMember string
 }
 
 // UserPage is a page of users and the total that match the query.

@@ -329,16 +329,27 @@ func TestDirectoryUsers(t *testing.T) {
 		{"active=true", []string{w.alice.ID, w.carl.ID}},
 		{"email=ALICE@acme.test", []string{w.alice.ID}},
 		{"email=c2@x.test", []string{w.carl.ID}},
+		// q is the portal's search: a case-insensitive prefix of the user
+		// name, the email the record shows (email), the display name or the
+		// family name; not a substring, not the given name.
 		{"q=liddell", []string{w.alice.ID}},
-		{"q=ROBERT", []string{w.bob.ID}},
-		{"q=acme.test", all},
-		{"q=x.test", []string{w.carl.ID}},
+		{"q=MARLEY", []string{w.bob.ID}},
+		{"q=" + url.QueryEscape("alice l"), []string{w.alice.ID}},
+		{"q=alice.home", nil}, // only the email the record shows as email
+		{"q=c1@X", []string{w.carl.ID}},
+		{"q=%20bob%20", []string{w.bob.ID}},
+		{"q=ROBERT", nil},
+		{"q=acme.test", nil},
+		{"q=x.test", nil},
 		{"q=" + url.QueryEscape(`a" or "1`), nil},
 		{"updated_after=2000-01-01T00:00:00Z", all},
 		{"updated_after=2999-01-01T00:00:00Z", nil},
 		{"updated_after=" + url.QueryEscape(w.bob.UpdatedAt.Format(time.RFC3339Nano)), []string{w.carl.ID}},
-		{"active=true&q=acme", []string{w.alice.ID, w.carl.ID}},
-		{"active=false&q=acme", []string{w.bob.ID}},
+		{"active=true&q=c", []string{w.carl.ID}},
+		{"active=true&q=b", nil},
+		{"active=false&q=b", []string{w.bob.ID}},
+		{"active=true&email=c2@x.test&updated_after=2000-01-01T00:00:00Z&q=carl", []string{w.carl.ID}},
+		{"group_id=" + w.eng.ID + "&q=bob", []string{w.bob.ID}},
 	} {
 		if got := w.ids(base+"?"+tc.q, 1); !same(got, tc.want...) {
 			t.Errorf("?%s: %v, want %v", tc.q, got, tc.want)
@@ -378,7 +389,9 @@ func TestDirectoryGroups(t *testing.T) {
 		{"user_id=" + w.bob.ID, []string{w.eng.ID}},
 		{"user_id=" + w.carl.ID, nil},
 		{"q=ENGIN", []string{w.eng.ID}},
-		{"q=ation", []string{w.ops.ID}},
+		{"q=ation", nil}, // a prefix, not a substring
+		{"q=oper", []string{w.ops.ID}},
+		{"user_id=" + w.alice.ID + "&q=o", []string{w.ops.ID}},
 		{"updated_after=2000-01-01T00:00:00Z", []string{w.eng.ID, w.ops.ID}},
 		{"updated_after=2999-01-01T00:00:00%2B02:00", nil},
 	} {

@@ -24,7 +24,8 @@ import (
 // into SQLite through the store, then measures
 // GET /api/v1/directories/{dir}/users?page_size=100 at the server (the
 // handler, no network): the first page, a deep page (after user 40,000) by
-// page_token, and a free-text q search.
+// page_token, and q searches (a prefix with 10,000 matches from user 40,000
+// on, and one with 10 matches).
 //
 //	go test ./internal/mgmtapi -run '^$' -bench ListUsers -benchtime 200x
 func BenchmarkListUsers(b *testing.B) {
@@ -100,6 +101,7 @@ func BenchmarkListUsers(b *testing.B) {
 		{"DeepPage", base + "&page_token=" + deep},
 		{"GroupFilter", base + "&group_id=" + groupID(b, st, d.ID)},
 		{"Search", base + "&q=family4"},
+		{"SearchFew", base + "&q=USER4321"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var total time.Duration

@@ -57,7 +57,7 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) error {
 	case "":
 	case "latest":
 		// Start from now: no events, and the cursor of the newest one.
-		last, err := h.Service.Store.LastEventPosition(r.Context())
+		last, err := h.Service.Read().LastEventPosition(r.Context())
 		if err != nil {
 			return err
 		}
@@ -77,7 +77,7 @@ func (h *Handler) listEvents(w http.ResponseWriter, r *http.Request) error {
 	for buf.len() < limit && !buf.budget.Full {
 		q.Limit = buf.budget.NextChunk(prev, limit-buf.len())
 		q.After = cursor
-		es, err := h.Service.Store.ListEvents(r.Context(), q)
+		es, err := h.Service.Read().ListEvents(r.Context(), q)
 		if err != nil {
 			return err
 		}
@@ -104,7 +104,7 @@ func (h *Handler) getEvent(w http.ResponseWriter, r *http.Request) error {
 	if _, err := queryParams(r); err != nil {
 		return err
 	}
-	e, err := h.Service.Store.GetEvent(r.Context(), r.PathValue("event_id"))
+	e, err := h.Service.Read().GetEvent(r.Context(), r.PathValue("event_id"))
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
-	"github.com/scimbridge/scimbridge/internal/scim/filter"
 )
 
 // listGroups is GET /api/v1/directories/{dir_id}/groups.
@@ -14,29 +13,15 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var terms []filter.Expr
-	if u := p.v.Get("user_id"); u != "" {
-		if err := checkID("user_id", u, directory.PrefixUser); err != nil {
-			return err
-		}
-		terms = append(terms, cmp("members", "value", filter.Eq, u))
-	}
-	ua, err := updatedAfter(p.v.Get("updated_after"))
-	if err != nil {
+	q := directory.Query{SkipTotal: true, HasMember: p.v.Get("user_id")}
+	if err := checkID("user_id", q.HasMember, directory.PrefixUser); err != nil {
 		return err
 	}
-	terms = append(terms, ua)
-	if q := strings.TrimSpace(p.v.Get("q")); q != "" {
-		if len(q) > 200 {
-			return directory.Errorf(directory.KindInvalid, "q must be at most 200 characters")
-		}
-		terms = append(terms, cmp("displayName", "", filter.Co, q))
+	if q.UpdatedAfter, err = updatedAfter(p.v.Get("updated_after")); err != nil {
+		return err
 	}
-	f := and(terms...)
-	if f != nil {
-		if f, err = filter.Resolve(h.Service.Schemas.Group, f); err != nil {
-			return err
-		}
+	if q.Search, err = search(p); err != nil {
+		return err
 	}
 	orgID, err := h.dirOrg(r)
 	if err != nil {
@@ -49,7 +34,8 @@ func (h *Handler) listGroups(w http.ResponseWriter, r *http.Request) error {
 	after, lastID, prev, more := p.after, "", 0, false
 	for !more {
 		n := buf.budget.NextChunk(prev, p.size+1-buf.len())
-		pg, err := h.Service.Store.ListGroups(r.Context(), r.PathValue("dir_id"), directory.Query{Filter: f, After: after, Limit: n, SkipTotal: true})
+		q.After, q.Limit = after, n
+		pg, err := h.Service.Read().ListGroups(r.Context(), r.PathValue("dir_id"), q)
 		if err != nil {
 			return err
 		}
@@ -87,11 +73,11 @@ func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	dirID, id := r.PathValue("dir_id"), r.PathValue("group_id")
-	g, err := h.Service.Store.GetGroup(r.Context(), dirID, id)
+	g, err := h.Service.Read().GetGroup(r.Context(), dirID, id)
 	if err != nil {
 		return err
 	}
-	n, err := h.Service.Store.CountMembers(r.Context(), dirID, id)
+	n, err := h.Service.Read().CountMembers(r.Context(), dirID, id)
 	if err != nil {
 		return err
 	}
@@ -111,7 +97,7 @@ func (h *Handler) listMembers(w http.ResponseWriter, r *http.Request) error {
 	if p.after != "" && !strings.HasPrefix(p.after, directory.PrefixUser+"_") && !strings.HasPrefix(p.after, directory.PrefixGroup+"_") {
 		return directory.Errorf(directory.KindInvalid, "page_token is not valid: pass the next_page_token of a previous page as is")
 	}
-	ms, err := h.Service.Store.ListMembers(r.Context(), r.PathValue("dir_id"), r.PathValue("group_id"), p.after, p.size+1)
+	ms, err := h.Service.Read().ListMembers(r.Context(), r.PathValue("dir_id"), r.PathValue("group_id"), p.after, p.size+1)
 	if err != nil {
 		return err
 	}

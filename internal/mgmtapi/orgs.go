@@ -18,7 +18,7 @@ func (h *Handler) listOrganizations(w http.ResponseWriter, r *http.Request) erro
 	if _, ok := p.v["external_id"]; ok && q.ExternalID == "" {
 		return directory.Errorf(directory.KindInvalid, "external_id must not be empty")
 	}
-	os, err := h.Service.Store.ListOrganizations(r.Context(), q)
+	os, err := h.Service.Read().ListOrganizations(r.Context(), q)
 	if err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func (h *Handler) listDirectories(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	ds, err := h.Service.Store.ListDirectories(r.Context(), r.PathValue("org_id"), p.after, p.size+1)
+	ds, err := h.Service.Read().ListDirectories(r.Context(), r.PathValue("org_id"), p.after, p.size+1)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (h *Handler) deleteDirectory(w http.ResponseWriter, r *http.Request) error 
 
 // fullDirectoryOut renders a directory with its counts and setup state.
 func (h *Handler) fullDirectoryOut(r *http.Request, d directory.Directory) (map[string]any, error) {
-	users, groups, err := h.Service.Store.CountDirectory(r.Context(), d.ID)
+	users, groups, err := h.Service.Read().CountDirectory(r.Context(), d.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func (h *Handler) setupState(r *http.Request, d directory.Directory) (string, er
 	if !d.LastRequestAt.IsZero() {
 		return "connected", nil
 	}
-	ts, err := h.Service.Store.ListTokens(r.Context(), d.ID)
+	ts, err := h.Service.Read().ListTokens(r.Context(), d.ID)
 	if err != nil {
 		return "", err
 	}

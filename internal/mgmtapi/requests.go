@@ -108,7 +108,7 @@ func (h *Handler) listRequests(w http.ResponseWriter, r *http.Request) error {
 	}
 	limit := q.Limit
 	q.Limit++ // one more, to know whether there is a next page
-	es, err := h.Service.Store.ListRequests(r.Context(), r.PathValue("dir_id"), q)
+	es, err := h.Service.Read().ListRequests(r.Context(), r.PathValue("dir_id"), q)
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func (h *Handler) listRequests(w http.ResponseWriter, r *http.Request) error {
 	for _, e := range es {
 		data = append(data, requestOut(e))
 	}
-	st, err := h.Service.Store.RequestLogStats(r.Context(), r.PathValue("dir_id"))
+	st, err := h.Service.Read().RequestLogStats(r.Context(), r.PathValue("dir_id"))
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func (h *Handler) createOrganization(w http.ResponseWriter, r *http.Request) err
 }
 
 func (h *Handler) getOrganization(w http.ResponseWriter, r *http.Request) error {
-	o, err := h.Service.Store.GetOrganization(r.Context(), r.PathValue("org_id"))
+	o, err := h.Service.Read().GetOrganization(r.Context(), r.PathValue("org_id"))
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (h *Handler) updateDirectory(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (h *Handler) getDirectory(w http.ResponseWriter, r *http.Request) error {
-	d, err := h.Service.Store.GetDirectory(r.Context(), r.PathValue("dir_id"))
+	d, err := h.Service.Read().GetDirectory(r.Context(), r.PathValue("dir_id"))
 	if err != nil {
 		return err
 	}
@@ -189,10 +189,10 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
 
 func (h *Handler) listTokens(w http.ResponseWriter, r *http.Request) error {
 	dirID := r.PathValue("dir_id")
-	if _, err := h.Service.Store.GetDirectory(r.Context(), dirID); err != nil {
+	if _, err := h.Service.Read().GetDirectory(r.Context(), dirID); err != nil {
 		return err
 	}
-	ts, err := h.Service.Store.ListTokens(r.Context(), dirID)
+	ts, err := h.Service.Read().ListTokens(r.Context(), dirID)
 	if err != nil {
 		return err
 	}

@@ -175,7 +175,7 @@ func (h *Handler) setOrganizationDefaultRole(w http.ResponseWriter, r *http.Requ
 	if err := h.Service.SetOrganizationDefaultRole(r.Context(), orgID, role); err != nil {
 		return err
 	}
-	global, override, err := h.Service.Store.DefaultRoles(r.Context(), orgID)
+	global, override, err := h.Service.Read().DefaultRoles(r.Context(), orgID)
 	if err != nil {
 		return err
 	}

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
-	"github.com/scimbridge/scimbridge/internal/scim/filter"
-	"github.com/scimbridge/scimbridge/internal/scim/schema"
 )
 
 // userOut renders a directory user with its normalized fields (the one
@@ -27,43 +25,26 @@ func userOut(u directory.User, orgID string, groups []directory.GroupRef, eff *d
 	return out, nil
 }
 
-// and joins filter expressions; nil terms are skipped.
-func and(es ...filter.Expr) filter.Expr {
-	var out filter.Expr
-	for _, e := range es {
-		switch {
-		case e == nil:
-		case out == nil:
-			out = e
-		default:
-			out = &filter.Logical{Op: filter.And, Left: out, Right: e}
-		}
-	}
-	return out
-}
-
-func or(es ...filter.Expr) filter.Expr {
-	out := es[0]
-	for _, e := range es[1:] {
-		out = &filter.Logical{Op: filter.Or, Left: out, Right: e}
-	}
-	return out
-}
-
-func cmp(name, sub string, op filter.Op, s string) filter.Expr {
-	return &filter.Compare{Path: schema.Path{Name: name, Sub: sub}, Op: op, Value: filter.Value{Kind: filter.StringValue, Str: s}}
-}
-
-// updatedAfter parses an RFC 3339 updated_after into a filter.
-func updatedAfter(s string) (filter.Expr, error) {
+// updatedAfter parses an RFC 3339 updated_after; "" is the zero time.
+func updatedAfter(s string) (time.Time, error) {
 	if s == "" {
-		return nil, nil
+		return time.Time{}, nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return nil, directory.Errorf(directory.KindInvalid, "updated_after must be an RFC 3339 time such as 2030-01-02T15:04:05Z, got %q", s)
+		return time.Time{}, directory.Errorf(directory.KindInvalid, "updated_after must be an RFC 3339 time such as 2030-01-02T15:04:05Z, got %q", s)
 	}
-	return cmp("meta", "lastModified", filter.Gt, t.UTC().Format(time.RFC3339Nano)), nil
+	return t, nil
+}
+
+// search reads q: the one search meaning, a case-insensitive prefix
+// (directory.Query.Search).
+func search(p page) (string, error) {
+	q := strings.TrimSpace(p.v.Get("q"))
+	if len(q) > 200 {
+		return "", directory.Errorf(directory.KindInvalid, "q must be at most 200 characters")
+	}
+	return q, nil
 }
 
 func checkID(name, value, prefix string) error {
@@ -73,52 +54,29 @@ func checkID(name, value, prefix string) error {
 	return nil
 }
 
-// userFilter builds the SCIM filter for the list parameters.
-func (h *Handler) userFilter(p page) (filter.Expr, error) {
+// userQuery reads the list parameters into a query (without paging).
+func userQuery(p page) (directory.Query, error) {
 	v := p.v
-	var terms []filter.Expr
-	if g := v.Get("group_id"); g != "" {
-		if err := checkID("group_id", g, directory.PrefixGroup); err != nil {
-			return nil, err
-		}
+	var q directory.Query
+	if err := checkID("group_id", v.Get("group_id"), directory.PrefixGroup); err != nil {
+		return q, err
 	}
-	ua, err := updatedAfter(v.Get("updated_after"))
-	if err != nil {
-		return nil, err
+	q.MemberOf = v.Get("group_id")
+	var err error
+	if q.UpdatedAfter, err = updatedAfter(v.Get("updated_after")); err != nil {
+		return q, err
 	}
-	terms = append(terms, ua)
-	active, err := boolParam(v, "active")
-	if err != nil {
-		return nil, err
+	if q.Active, err = boolParam(v, "active"); err != nil {
+		return q, err
 	}
-	if active != nil {
-		terms = append(terms, &filter.Compare{Path: schema.Path{Name: "active"}, Op: filter.Eq, Value: filter.Value{Kind: filter.BoolValue, Bool: *active}})
-	}
-	if e := v.Get("email"); e != "" {
-		terms = append(terms, cmp("emails", "value", filter.Eq, e))
-	}
-	if q := strings.TrimSpace(v.Get("q")); q != "" {
-		if len(q) > 200 {
-			return nil, directory.Errorf(directory.KindInvalid, "q must be at most 200 characters")
-		}
-		terms = append(terms, or(
-			cmp("userName", "", filter.Co, q),
-			cmp("displayName", "", filter.Co, q),
-			cmp("emails", "value", filter.Co, q),
-			cmp("name", "givenName", filter.Co, q),
-			cmp("name", "familyName", filter.Co, q),
-		))
-	}
-	e := and(terms...)
-	if e == nil {
-		return nil, nil
-	}
-	return filter.Resolve(h.Service.Schemas.User, e)
+	q.Email = v.Get("email")
+	q.Search, err = search(p)
+	return q, err
 }
 
 // dirOrg returns the directory's organization id, or KindNotFound.
 func (h *Handler) dirOrg(r *http.Request) (string, error) {
-	d, err := h.Service.Store.GetDirectory(r.Context(), r.PathValue("dir_id"))
+	d, err := h.Service.Read().GetDirectory(r.Context(), r.PathValue("dir_id"))
 	if err != nil {
 		return "", err
 	}
@@ -135,10 +93,11 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f, err := h.userFilter(p)
+	q, err := userQuery(p)
 	if err != nil {
 		return err
 	}
+	q.SkipTotal = true
 	orgID, err := h.dirOrg(r)
 	if err != nil {
 		return err
@@ -151,7 +110,8 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
 	after, lastID, prev, more := p.after, "", 0, false
 	for !more {
 		n := buf.budget.NextChunk(prev, p.size+1-buf.len())
-		pg, err := h.Service.Store.ListUsers(r.Context(), dirID, directory.Query{Filter: f, MemberOf: p.v.Get("group_id"), After: after, Limit: n, SkipTotal: true})
+		q.After, q.Limit = after, n
+		pg, err := h.Service.Read().ListUsers(r.Context(), dirID, q)
 		if err != nil {
 			return err
 		}
@@ -159,7 +119,7 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
 		for i, u := range pg.Users {
 			ids[i] = u.ID
 		}
-		groups, err := h.Service.Store.UserGroups(r.Context(), dirID, ids)
+		groups, err := h.Service.Read().UserGroups(r.Context(), dirID, ids)
 		if err != nil {
 			return err
 		}
@@ -210,11 +170,11 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	dirID := r.PathValue("dir_id")
-	u, err := h.Service.Store.GetUser(r.Context(), dirID, r.PathValue("user_id"))
+	u, err := h.Service.Read().GetUser(r.Context(), dirID, r.PathValue("user_id"))
 	if err != nil {
 		return err
 	}
-	groups, err := h.Service.Store.UserGroups(r.Context(), dirID, []string{u.ID})
+	groups, err := h.Service.Read().UserGroups(r.Context(), dirID, []string{u.ID})
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
-	"github.com/scimbridge/scimbridge/internal/scim/filter"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 )
 
@@ -147,7 +146,7 @@ func (h *Handler) latestEvents(ctx context.Context, q directory.EventQuery, n in
 	if q.Subject != "" {
 		q.DirectoryID, q.OrganizationID = "", ""
 	}
-	last, err := h.Service.Store.LastEventPosition(ctx)
+	last, err := h.Service.Read().LastEventPosition(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +160,7 @@ func (h *Handler) latestEvents(ctx context.Context, q directory.EventQuery, n in
 		q.After = from
 		for reads := 0; reads < 200; reads++ {
 			q.Limit = batch
-			es, err := h.Service.Store.ListEvents(ctx, q)
+			es, err := h.Service.Read().ListEvents(ctx, q)
 			if err != nil {
 				return nil, err
 			}
@@ -217,7 +216,7 @@ func (h *Handler) resolveSubject(ctx context.Context, d directory.Directory, who
 	if strings.HasPrefix(who, directory.PrefixUser+"_") || strings.HasPrefix(who, directory.PrefixGroup+"_") {
 		return who, nil
 	}
-	pg, err := h.Service.Store.ListUsers(ctx, d.ID, directory.Query{Search: who, Limit: 20, SkipTotal: true})
+	pg, err := h.Service.Read().ListUsers(ctx, d.ID, directory.Query{Search: who, Limit: 20, SkipTotal: true})
 	if err != nil {
 		return "", err
 	}
@@ -226,16 +225,25 @@ func (h *Handler) resolveSubject(ctx context.Context, d directory.Directory, who
 			return u.ID, nil
 		}
 	}
-	e, err := filter.Resolve(h.Service.Schemas.Group, &filter.Compare{Path: schema.Path{Name: "displayName"}, Op: filter.Eq, Value: filter.Value{Kind: filter.StringValue, Str: who}})
-	if err != nil {
-		return "", err
-	}
-	gp, err := h.Service.Store.ListGroups(ctx, d.ID, directory.Query{Filter: e, Limit: 1, SkipTotal: true})
-	if err != nil {
-		return "", err
-	}
-	if len(gp.Groups) == 1 {
-		return gp.Groups[0].ID, nil
+	// Group names are unique folded (RFC 7643 §4.1.1 caseExact false
+	// applies to displayName here too): the exact name is among the
+	// prefix matches.
+	want := schema.FoldString(who)
+	q := directory.Query{Search: who, Limit: 100, SkipTotal: true}
+	for {
+		gp, err := h.Service.Read().ListGroups(ctx, d.ID, q)
+		if err != nil {
+			return "", err
+		}
+		for _, g := range gp.Groups {
+			if schema.FoldString(g.DisplayName) == want {
+				return g.ID, nil
+			}
+		}
+		if len(gp.Groups) < q.Limit {
+			break
+		}
+		q.After = gp.Groups[len(gp.Groups)-1].ID
 	}
 	return "", nil
 }
@@ -328,11 +336,11 @@ func (h *Handler) requestsTab(w http.ResponseWriter, r *http.Request) error {
 	if data.Failures {
 		q.MinStatus = 400
 	}
-	es, err := h.Service.Store.ListRequests(r.Context(), d.ID, q)
+	es, err := h.Service.Read().ListRequests(r.Context(), d.ID, q)
 	if err != nil {
 		return err
 	}
-	if data.Stats, err = h.Service.Store.RequestLogStats(r.Context(), d.ID); err != nil {
+	if data.Stats, err = h.Service.Read().RequestLogStats(r.Context(), d.ID); err != nil {
 		return err
 	}
 	if len(es) > pageSize {

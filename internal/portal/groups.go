@@ -63,7 +63,7 @@ func (h *Handler) groupsTab(w http.ResponseWriter, r *http.Request) error {
 	if err := checkID(after, directory.PrefixGroup); err != nil {
 		return err
 	}
-	pg, err := h.Service.Store.ListGroups(r.Context(), d.ID, directory.Query{After: after, Limit: pageSize + 1, SkipTotal: after != ""})
+	pg, err := h.Service.Read().ListGroups(r.Context(), d.ID, directory.Query{After: after, Limit: pageSize + 1, SkipTotal: after != ""})
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (h *Handler) groupsTab(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	for _, g := range gs {
-		n, err := h.Service.Store.CountMembers(r.Context(), d.ID, g.ID)
+		n, err := h.Service.Read().CountMembers(r.Context(), d.ID, g.ID)
 		if err != nil {
 			return err
 		}
@@ -100,7 +100,7 @@ func (h *Handler) groupPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	g, err := h.Service.Store.GetGroup(r.Context(), d.ID, r.PathValue("group_id"))
+	g, err := h.Service.Read().GetGroup(r.Context(), d.ID, r.PathValue("group_id"))
 	if directory.IsNotFound(err) {
 		return directory.Errorf(directory.KindNotFound, "This group does not exist in the directory. It may have been deleted by your identity provider.")
 	}
@@ -111,11 +111,11 @@ func (h *Handler) groupPage(w http.ResponseWriter, r *http.Request) error {
 	if len(after) > 64 {
 		return directory.Errorf(directory.KindInvalid, "%q is not a valid id.", after)
 	}
-	n, err := h.Service.Store.CountMembers(r.Context(), d.ID, g.ID)
+	n, err := h.Service.Read().CountMembers(r.Context(), d.ID, g.ID)
 	if err != nil {
 		return err
 	}
-	ms, err := h.Service.Store.ListMembers(r.Context(), d.ID, g.ID, after, pageSize+1)
+	ms, err := h.Service.Read().ListMembers(r.Context(), d.ID, g.ID, after, pageSize+1)
 	if err != nil {
 		return err
 	}

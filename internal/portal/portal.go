@@ -218,7 +218,7 @@ func (h *Handler) authenticated(next web.HandlerFunc) web.HandlerFunc {
 			}
 			return err
 		}
-		org, err := h.Service.Store.GetOrganization(r.Context(), ps.OrganizationID)
+		org, err := h.Service.Read().GetOrganization(r.Context(), ps.OrganizationID)
 		if err != nil {
 			return err
 		}
@@ -315,7 +315,7 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 // organizations reveal nothing.
 func (h *Handler) dir(ctx context.Context, id string) (directory.Directory, error) {
 	s := sessionOf(ctx)
-	d, err := h.Service.Store.GetDirectory(ctx, id)
+	d, err := h.Service.Read().GetDirectory(ctx, id)
 	if (err == nil && d.OrganizationID != s.OrganizationID) || directory.IsNotFound(err) {
 		return directory.Directory{}, directory.Errorf(directory.KindNotFound, "This directory does not exist in your organization.")
 	}
@@ -324,7 +324,7 @@ func (h *Handler) dir(ctx context.Context, id string) (directory.Directory, erro
 
 // dirs returns the organization's directories (at most 100).
 func (h *Handler) dirs(ctx context.Context) ([]directory.Directory, error) {
-	return h.Service.Store.ListDirectories(ctx, sessionOf(ctx).OrganizationID, "", 100)
+	return h.Service.Read().ListDirectories(ctx, sessionOf(ctx).OrganizationID, "", 100)
 }
 
 // selectedDir picks the directory a tab shows: ?dir= when given (it must

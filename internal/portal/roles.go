@@ -1,6 +1,7 @@
 package portal
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,6 +53,22 @@ func (h *Handler) roleForm(r *http.Request, d directory.Directory, submitted []d
 	if submitted != nil {
 		ms = submitted
 	}
+	order, err := h.roleRows(ctx, d, ms, &data)
+	if err != nil {
+		return data, nil, err
+	}
+	def, users, err := h.defaultRoleUsers(ctx, d, order)
+	if err != nil {
+		return data, nil, err
+	}
+	data.DefaultRole, data.DefaultUsers = data.Names[def], users
+	return data, stored, nil
+}
+
+// roleRows fills data's rows from the mappings ms: the mapped groups
+// first, in mapping order, then other groups up to maxRoleRows. It returns
+// the mapped groups' ids.
+func (h *Handler) roleRows(ctx context.Context, d directory.Directory, ms []directory.RoleMapping, data *rolesData) ([]string, error) {
 	byGroup := map[string][]directory.RoleMapping{}
 	var order []string
 	for _, m := range ms {
@@ -63,16 +80,16 @@ func (h *Handler) roleForm(r *http.Request, d directory.Directory, submitted []d
 	seen := map[string]bool{}
 	var groups []directory.Group
 	for _, id := range order {
-		g, err := h.Service.Store.GetGroup(ctx, d.ID, id)
+		g, err := h.Service.Read().GetGroup(ctx, d.ID, id)
 		if err != nil {
-			return data, nil, err
+			return nil, err
 		}
 		seen[id] = true
 		groups = append(groups, g)
 	}
-	gp, err := h.Service.Store.ListGroups(ctx, d.ID, directory.Query{Limit: maxRoleRows + 1, SkipTotal: true})
+	gp, err := h.Service.Read().ListGroups(ctx, d.ID, directory.Query{Limit: maxRoleRows + 1, SkipTotal: true})
 	if err != nil {
-		return data, nil, err
+		return nil, err
 	}
 	if len(gp.Groups) > maxRoleRows {
 		data.Truncated = true
@@ -90,34 +107,37 @@ func (h *Handler) roleForm(r *http.Request, d directory.Directory, submitted []d
 		}
 		data.Rows = append(data.Rows, row)
 	}
-	// The default role and how many users get it: those in no mapped group.
-	global, override, err := h.Service.Store.DefaultRoles(ctx, d.OrganizationID)
+	return order, nil
+}
+
+// defaultRoleUsers returns the key of the directory's default role and
+// how many users get it: those in none of the mapped groups.
+func (h *Handler) defaultRoleUsers(ctx context.Context, d directory.Directory, mapped []string) (string, int, error) {
+	global, override, err := h.Service.Read().DefaultRoles(ctx, d.OrganizationID)
 	if err != nil {
-		return data, nil, err
+		return "", 0, err
 	}
 	def := override
 	if def == "" {
 		def = global
 	}
-	data.DefaultRole = data.Names[def]
-	total, _, err := h.Service.Store.CountDirectory(ctx, d.ID)
+	total, _, err := h.Service.Read().CountDirectory(ctx, d.ID)
 	if err != nil {
-		return data, nil, err
+		return "", 0, err
 	}
-	members, err := h.Service.Store.MembersOf(ctx, d.ID, order)
+	members, err := h.Service.Read().MembersOf(ctx, d.ID, mapped)
 	if err != nil {
-		return data, nil, err
+		return "", 0, err
 	}
-	mapped := map[string]bool{}
+	inMapped := map[string]bool{}
 	for _, list := range members {
 		for _, m := range list {
 			if m.Type == directory.MemberUser {
-				mapped[m.ID] = true
+				inMapped[m.ID] = true
 			}
 		}
 	}
-	data.DefaultUsers = total - len(mapped)
-	return data, stored, nil
+	return def, total - len(inMapped), nil
 }
 
 // rolesTab is GET /portal/roles.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
-	"github.com/scimbridge/scimbridge/internal/scim/filter"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 )
 
@@ -72,16 +71,12 @@ func (h *Handler) usersTab(w http.ResponseWriter, r *http.Request) error {
 	switch data.Status {
 	case "":
 	case "active", "inactive":
-		e := &filter.Compare{Path: schema.Path{Name: "active"}, Op: filter.Eq, Value: filter.Value{Kind: filter.BoolValue, Bool: data.Status == "active"}}
-		f, err := filter.Resolve(h.Service.Schemas.User, e)
-		if err != nil {
-			return err
-		}
-		q.Filter = f
+		active := data.Status == "active"
+		q.Active = &active
 	default:
 		return directory.Errorf(directory.KindInvalid, "Status must be active or inactive.")
 	}
-	pg, err := h.Service.Store.ListUsers(r.Context(), d.ID, q)
+	pg, err := h.Service.Read().ListUsers(r.Context(), d.ID, q)
 	if err != nil {
 		return err
 	}
@@ -102,7 +97,7 @@ func (h *Handler) usersTab(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	gp, err := h.Service.Store.ListGroups(r.Context(), d.ID, directory.Query{Limit: 200, SkipTotal: true})
+	gp, err := h.Service.Read().ListGroups(r.Context(), d.ID, directory.Query{Limit: 200, SkipTotal: true})
 	if err != nil {
 		return err
 	}
@@ -117,7 +112,7 @@ func (h *Handler) userRows(r *http.Request, d directory.Directory, users []direc
 	for i, u := range users {
 		ids[i] = u.ID
 	}
-	groups, err := h.Service.Store.UserGroups(r.Context(), d.ID, ids)
+	groups, err := h.Service.Read().UserGroups(r.Context(), d.ID, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +155,7 @@ func (h *Handler) userPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	u, err := h.Service.Store.GetUser(r.Context(), d.ID, r.PathValue("user_id"))
+	u, err := h.Service.Read().GetUser(r.Context(), d.ID, r.PathValue("user_id"))
 	if directory.IsNotFound(err) {
 		return directory.Errorf(directory.KindNotFound, "This user does not exist in the directory. It may have been deleted by your identity provider.")
 	}

@@ -126,20 +126,42 @@ func (c *call) bulkTarget(p string) (*schema.ResourceType, string, error) {
 
 // runOp runs one operation.
 func (h *Handler) runOp(r *http.Request, c *call, op bulkOp, ids map[string]string) *bulkResult {
+	rt, id, obj, err := c.opTarget(op, ids)
+	if err != nil {
+		return h.failed(r, c, op, err)
+	}
+	status, resID, version, err := h.applyOp(r, c, op, rt == c.types.User, id, obj)
+	if err != nil {
+		return h.failed(r, c, op, err)
+	}
+	if op.method == http.MethodPost && op.bulkID != "" {
+		ids[op.bulkID] = resID
+	}
+	res := &bulkResult{Method: op.method, BulkID: op.bulkID, Status: strconv.Itoa(status), Location: c.location(rt, resID)}
+	if version > 0 {
+		res.Version = directory.ETag(version)
+	}
+	return res
+}
+
+// opTarget resolves an operation's bulkId references (RFC 7644 §3.7.2) and
+// returns its resource type, the id in its path ("" for POST) and its
+// data, checking that the method and the path's shape go together.
+func (c *call) opTarget(op bulkOp, ids map[string]string) (*schema.ResourceType, string, map[string]any, error) {
 	if op.err != nil {
-		return h.failed(r, c, op, op.err)
+		return nil, "", nil, op.err
 	}
 	path, err := replaceRefs(op.path, ids)
 	if err != nil {
-		return h.failed(r, c, op, err)
+		return nil, "", nil, err
 	}
 	data, err := replaceRefs(op.data, ids)
 	if err != nil {
-		return h.failed(r, c, op, err)
+		return nil, "", nil, err
 	}
 	rt, id, err := c.bulkTarget(path.(string))
 	if err != nil {
-		return h.failed(r, c, op, err)
+		return nil, "", nil, err
 	}
 	obj, _ := data.(map[string]any)
 	var shapeOK bool
@@ -150,80 +172,48 @@ func (h *Handler) runOp(r *http.Request, c *call, op bulkOp, ids map[string]stri
 		shapeOK = id != ""
 	}
 	if !shapeOK {
-		return h.failed(r, c, op, invalid(schema.ErrInvalidValue, "bulk operation %q %q is not supported: POST takes /Users or /Groups; PUT, PATCH and DELETE take /Users/{id} or /Groups/{id}", op.method, op.path))
+		return nil, "", nil, invalid(schema.ErrInvalidValue, "bulk operation %q %q is not supported: POST takes /Users or /Groups; PUT, PATCH and DELETE take /Users/{id} or /Groups/{id}", op.method, op.path)
 	}
 	if obj == nil && op.method != http.MethodDelete {
-		return h.failed(r, c, op, invalid(schema.ErrInvalidSyntax, "bulk operation %s %s needs a \"data\" object", op.method, op.path))
+		return nil, "", nil, invalid(schema.ErrInvalidSyntax, "bulk operation %s %s needs a \"data\" object", op.method, op.path)
 	}
+	return rt, id, obj, nil
+}
+
+// applyOp performs a resolved operation through the Service and returns
+// the response status, the resource's id and its new version (0: none).
+func (h *Handler) applyOp(r *http.Request, c *call, op bulkOp, isUser bool, id string, obj map[string]any) (int, string, int64, error) {
 	ctx := r.Context()
-	res := &bulkResult{Method: op.method, BulkID: op.bulkID}
-	done := func(status int, resID string, version int64) *bulkResult {
-		res.Status = strconv.Itoa(status)
-		res.Location = c.location(rt, resID)
-		if version > 0 {
-			res.Version = directory.ETag(version)
-		}
-		return res
-	}
-	isUser := rt == c.types.User
 	switch op.method {
 	case http.MethodPost:
-		var newID string
-		var version int64
 		if isUser {
 			u, err := h.Service.CreateUser(ctx, c.d, obj)
-			if err != nil {
-				return h.failed(r, c, op, err)
-			}
-			newID, version = u.ID, u.Version
-		} else {
-			g, err := h.Service.CreateGroup(ctx, c.d, obj)
-			if err != nil {
-				return h.failed(r, c, op, err)
-			}
-			newID, version = g.ID, g.Version
+			return http.StatusCreated, u.ID, u.Version, err
 		}
-		if op.bulkID != "" {
-			ids[op.bulkID] = newID
-		}
-		return done(http.StatusCreated, newID, version)
+		g, err := h.Service.CreateGroup(ctx, c.d, obj)
+		return http.StatusCreated, g.ID, g.Version, err
 	case http.MethodPut:
 		version, err := h.replace(r, c, isUser, id, obj, op.version)
-		if err != nil {
-			return h.failed(r, c, op, err)
-		}
-		return done(http.StatusOK, id, version)
+		return http.StatusOK, id, version, err
 	case http.MethodPatch:
 		body, err := json.Marshal(obj)
 		if err != nil {
-			return h.failed(r, c, op, err)
+			return 0, "", 0, err
 		}
-		status := http.StatusOK
-		var version int64
 		if isUser {
 			u, err := h.Service.PatchUser(ctx, c.d, id, body, op.version)
-			if err != nil {
-				return h.failed(r, c, op, err)
-			}
-			version = u.Version
-		} else {
-			g, err := h.Service.PatchGroup(ctx, c.d, id, body, op.version)
-			if err != nil {
-				return h.failed(r, c, op, err)
-			}
-			status, version = http.StatusNoContent, g.Version
+			return http.StatusOK, id, u.Version, err
 		}
-		return done(status, id, version)
+		g, err := h.Service.PatchGroup(ctx, c.d, id, body, op.version)
+		return http.StatusNoContent, id, g.Version, err
 	default: // DELETE
+		var err error
 		if isUser {
 			err = h.Service.DeleteUser(ctx, c.d, id, op.version)
 		} else {
 			err = h.Service.DeleteGroup(ctx, c.d, id, op.version)
 		}
-		if err != nil {
-			return h.failed(r, c, op, err)
-		}
-		return done(http.StatusNoContent, id, 0)
+		return http.StatusNoContent, id, 0, err
 	}
 }
 

@@ -14,7 +14,7 @@ func (h *Handler) groupMembers(ctx context.Context, c *call, id string, p *proje
 	if !p.wants("", "members") {
 		return nil, nil
 	}
-	m, err := h.Service.Store.MembersOf(ctx, c.dir, []string{id})
+	m, err := h.Service.Read().MembersOf(ctx, c.dir, []string{id})
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request, c *call) e
 
 // getGroup is GET /Groups/{id} (RFC 7644 §3.4.1), with If-None-Match.
 func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request, c *call) error {
-	g, err := h.Service.Store.GetGroup(r.Context(), c.dir, r.PathValue("id"))
+	g, err := h.Service.Read().GetGroup(r.Context(), c.dir, r.PathValue("id"))
 	if err != nil {
 		return err
 	}

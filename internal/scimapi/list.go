@@ -251,7 +251,7 @@ func buildQuery(rt *schema.ResourceType, lp listParams) (directory.Query, error)
 // users reads users and, with one query for all of them, their groups
 // when the projection renders them.
 func (h *Handler) users(ctx context.Context, c *call, q directory.Query, p *projection) (chunkRead, error) {
-	page, err := h.Service.Store.ListUsers(ctx, c.dir, q)
+	page, err := h.Service.Read().ListUsers(ctx, c.dir, q)
 	if err != nil {
 		return chunkRead{}, err
 	}
@@ -261,7 +261,7 @@ func (h *Handler) users(ctx context.Context, c *call, q directory.Query, p *proj
 		for i, u := range page.Users {
 			ids[i] = u.ID
 		}
-		if groups, err = h.Service.Store.UserGroups(ctx, c.dir, ids); err != nil {
+		if groups, err = h.Service.Read().UserGroups(ctx, c.dir, ids); err != nil {
 			return chunkRead{}, err
 		}
 	}
@@ -276,7 +276,7 @@ func (h *Handler) users(ctx context.Context, c *call, q directory.Query, p *proj
 // groups reads groups and, with one query for all of them, their members
 // when the projection renders them.
 func (h *Handler) groups(ctx context.Context, c *call, q directory.Query, p *projection) (chunkRead, error) {
-	page, err := h.Service.Store.ListGroups(ctx, c.dir, q)
+	page, err := h.Service.Read().ListGroups(ctx, c.dir, q)
 	if err != nil {
 		return chunkRead{}, err
 	}
@@ -286,7 +286,7 @@ func (h *Handler) groups(ctx context.Context, c *call, q directory.Query, p *pro
 		for i, g := range page.Groups {
 			ids[i] = g.ID
 		}
-		if members, err = h.Service.Store.MembersOf(ctx, c.dir, ids); err != nil {
+		if members, err = h.Service.Read().MembersOf(ctx, c.dir, ids); err != nil {
 			return chunkRead{}, err
 		}
 	}

@@ -58,7 +58,7 @@ func (h *Handler) tagAuthFailure(r *http.Request, dir string, err error) {
 		tagRefused(r, dir)
 		return
 	}
-	if _, err := h.Service.Store.GetDirectory(r.Context(), dir); err == nil {
+	if _, err := h.Service.Read().GetDirectory(r.Context(), dir); err == nil {
 		tagRefused(r, dir)
 	}
 }

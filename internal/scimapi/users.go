@@ -20,7 +20,7 @@ func (h *Handler) userGroups(ctx context.Context, c *call, id string, p *project
 	if !p.wants("", "groups") {
 		return nil, nil
 	}
-	m, err := h.Service.Store.UserGroups(ctx, c.dir, []string{id})
+	m, err := h.Service.Read().UserGroups(ctx, c.dir, []string{id})
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +56,7 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c *call) er
 // getUser is GET /Users/{id} (RFC 7644 §3.4.1), with If-None-Match
 // (RFC 7644 §3.14).
 func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, c *call) error {
-	u, err := h.Service.Store.GetUser(r.Context(), c.dir, r.PathValue("id"))
+	u, err := h.Service.Read().GetUser(r.Context(), c.dir, r.PathValue("id"))
 	if err != nil {
 		return err
 	}

@@ -443,22 +443,9 @@ func (s *Store) DeleteGroup(ctx context.Context, directoryID, id string, check f
 // ListGroups implements directory.Store.
 func (s *Store) ListGroups(ctx context.Context, directoryID string, q directory.Query) (directory.GroupPage, error) {
 	var page directory.GroupPage
-	where, args, err := s.compileWhere(s.schemas.Group, "g", q.Filter, 2)
+	cond, args, err := s.queryWhere(ctx, false, directoryID, q)
 	if err != nil {
 		return page, err
-	}
-	args = append([]any{directoryID}, args...)
-	cond := `g.directory_id = $1`
-	if where != "" {
-		cond += ` AND (` + where + `)`
-	}
-	if q.After != "" {
-		c, a, err := s.keyset(ctx, directoryID, "groups", "g", "group", q, len(args)+1)
-		if err != nil {
-			return page, err
-		}
-		cond += c
-		args = append(args, a)
 	}
 	if !q.SkipTotal {
 		if err := s.readRow(ctx, `SELECT count(*) FROM groups g WHERE `+cond, args...).Scan(&page.Total); err != nil {

@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
@@ -254,39 +253,9 @@ func (s *Store) DeleteUser(ctx context.Context, directoryID, id string, check fu
 // ListUsers implements directory.Store.
 func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Query) (directory.UserPage, error) {
 	var page directory.UserPage
-	where, args, err := s.compileWhere(s.schemas.User, "u", q.Filter, 2)
+	cond, args, err := s.queryWhere(ctx, true, directoryID, q)
 	if err != nil {
 		return page, err
-	}
-	args = append([]any{directoryID}, args...)
-	cond := `u.directory_id = $1`
-	if where != "" {
-		cond += ` AND (` + where + `)`
-	}
-	if q.MemberOf != "" {
-		args = append(args, q.MemberOf)
-		cond += fmt.Sprintf(` AND u.pk IN (SELECT gm.user_pk FROM group_members gm JOIN groups mg ON mg.pk = gm.group_pk WHERE mg.id = $%d AND mg.directory_id = $1)`, len(args))
-	}
-	if q.Search != "" {
-		lo := schema.FoldString(q.Search)
-		args = append(args, lo, lo+maxRune)
-		a, b := len(args)-1, len(args)
-		userName := s.d.bytewise("user_name_fold") // indexed so by users_user_name_c on PostgreSQL
-		// One indexed range scan per column, united: an OR of the ranges
-		// made SQLite walk the directory in pk order instead.
-		var parts []string
-		for _, col := range []string{userName, "email_fold", "display_fold", "family_fold"} {
-			parts = append(parts, fmt.Sprintf(`SELECT pk FROM users WHERE directory_id = $1 AND %[3]s >= $%[1]d AND %[3]s < $%[2]d`, a, b, col))
-		}
-		cond += ` AND u.pk IN (` + strings.Join(parts, ` UNION `) + `)`
-	}
-	if q.After != "" {
-		c, a, err := s.keyset(ctx, directoryID, "users", "u", "user", q, len(args)+1)
-		if err != nil {
-			return page, err
-		}
-		cond += c
-		args = append(args, a)
 	}
 	if !q.SkipTotal {
 		if err := s.readRow(ctx, `SELECT count(*) FROM users u WHERE `+cond, args...).Scan(&page.Total); err != nil {
