@@ -262,7 +262,6 @@ func RunFilterDifferential(t *testing.T, newStore func(t *testing.T) directory.S
 
 	sch := schema.New()
 	users, groups := renderAll(t, f, data)
-	placeholders := data.placeholders()
 	label := map[string]string{}
 	for _, u := range data.users {
 		label[u.ID] = u.UserName
@@ -271,62 +270,8 @@ func RunFilterDifferential(t *testing.T, newStore func(t *testing.T) directory.S
 		label[g.ID] = g.DisplayName
 	}
 
-	nontrivial := 0
-	check := func(t *testing.T, rt *schema.ResourceType, text string, docs []map[string]any) {
-		t.Helper()
-		expanded := placeholders.Replace(text)
-		e, err := parseFilter(rt, expanded)
-		if err != nil {
-			t.Errorf("filter %s: %v", text, err)
-			return
-		}
-		// (a) the store.
-		q := directory.Query{Filter: e, Limit: 100000}
-		var got []string
-		var total int
-		if rt.ID == "User" {
-			var p directory.UserPage
-			p, err = s.ListUsers(f.ctx, f.dir.ID, q)
-			got, total = userIDs(p.Users), p.Total
-		} else {
-			var p directory.GroupPage
-			p, err = s.ListGroups(f.ctx, f.dir.ID, q)
-			got, total = groupIDs(p.Groups), p.Total
-		}
-		if err != nil {
-			var de *directory.Error
-			if reason, ok := unsupportedFilters[text]; ok && errors.As(err, &de) && de.ScimType == schema.ErrInvalidFilter {
-				t.Logf("filter %s: rejected as listed unsupported (%s): %v", text, reason, err)
-				return
-			}
-			t.Errorf("filter %s: the store failed: %v", text, err)
-			return
-		}
-		if total != len(got) {
-			t.Errorf("filter %s: Total %d but %d resources", text, total, len(got))
-		}
-		// (b) filter.Eval over the rendered documents.
-		var want []string
-		for _, doc := range docs {
-			if filter.Eval(rt, e, doc) {
-				want = append(want, doc["id"].(string))
-			}
-		}
-		if len(want) > 0 && len(want) < len(docs) {
-			nontrivial++
-		}
-		name := func(ids []string) []string {
-			out := make([]string, len(ids))
-			for i, id := range ids {
-				out[i] = label[id] + " (" + id + ")"
-			}
-			sort.Strings(out)
-			return out
-		}
-		if d := diff(name(want), name(got)); d != "" {
-			t.Errorf("filter %s\n  resolved: %s\n  store and filter.Eval disagree (-Eval +store):\n%s", text, filter.Format(e), d)
-		}
-	}
+	c := &diffChecker{s: s, f: f, placeholders: data.placeholders(), label: label}
+	check := c.check
 	t.Run("Users", func(t *testing.T) {
 		for _, text := range userFilters {
 			check(t, sch.User, text, users)
@@ -340,10 +285,82 @@ func RunFilterDifferential(t *testing.T, newStore func(t *testing.T) directory.S
 	// Guard against a vacuous test: most filters must select some but not
 	// all resources.
 	total := len(userFilters) + len(groupFilters)
-	t.Logf("%d users, %d groups, %d filters, %d of them selecting some but not all", len(users), len(groups), total, nontrivial)
-	if nontrivial < total*2/3 {
-		t.Errorf("only %d of %d filters selected some but not all resources: the data set no longer exercises them", nontrivial, total)
+	t.Logf("%d users, %d groups, %d filters, %d of them selecting some but not all", len(users), len(groups), total, c.nontrivial)
+	if c.nontrivial < total*2/3 {
+		t.Errorf("only %d of %d filters selected some but not all resources: the data set no longer exercises them", c.nontrivial, total)
 	}
+}
+
+// diffChecker compares, for one filter, what the store selects with what
+// filter.Eval selects.
+type diffChecker struct {
+	s            directory.Store
+	f            *fixture
+	placeholders *strings.Replacer
+	label        map[string]string // id → userName or displayName
+	nontrivial   int               // filters selecting some but not all
+}
+
+func (c *diffChecker) check(t *testing.T, rt *schema.ResourceType, text string, docs []map[string]any) {
+	t.Helper()
+	t.Helper()
+	expanded := c.placeholders.Replace(text)
+	e, err := parseFilter(rt, expanded)
+	if err != nil {
+		t.Errorf("filter %s: %v", text, err)
+		return
+	}
+	// (a) the store.
+	got, total, err := c.selectInStore(rt, e)
+	if err != nil {
+		var de *directory.Error
+		if reason, ok := unsupportedFilters[text]; ok && errors.As(err, &de) && de.ScimType == schema.ErrInvalidFilter {
+			t.Logf("filter %s: rejected as listed unsupported (%s): %v", text, reason, err)
+			return
+		}
+		t.Errorf("filter %s: the store failed: %v", text, err)
+		return
+	}
+	if total != len(got) {
+		t.Errorf("filter %s: Total %d but %d resources", text, total, len(got))
+	}
+	// (b) filter.Eval over the rendered documents.
+	var want []string
+	for _, doc := range docs {
+		if filter.Eval(rt, e, doc) {
+			want = append(want, doc["id"].(string))
+		}
+	}
+	if len(want) > 0 && len(want) < len(docs) {
+		c.nontrivial++
+	}
+	name := func(ids []string) []string {
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			out[i] = c.label[id] + " (" + id + ")"
+		}
+		sort.Strings(out)
+		return out
+	}
+	if d := diff(name(want), name(got)); d != "" {
+		t.Errorf("filter %s\n  resolved: %s\n  store and filter.Eval disagree (-Eval +store):\n%s", text, filter.Format(e), d)
+	}
+}
+
+// selectInStore lists the resources of type rt that e selects, and the
+// Total the store reports.
+func (c *diffChecker) selectInStore(rt *schema.ResourceType, e filter.Expr) (got []string, total int, err error) {
+	q := directory.Query{Filter: e, Limit: 100000}
+	if rt.ID == "User" {
+		var p directory.UserPage
+		p, err = c.s.ListUsers(c.f.ctx, c.f.dir.ID, q)
+		got, total = userIDs(p.Users), p.Total
+	} else {
+		var p directory.GroupPage
+		p, err = c.s.ListGroups(c.f.ctx, c.f.dir.ID, q)
+		got, total = groupIDs(p.Groups), p.Total
+	}
+	return got, total, err
 }
 
 // renderAll reads every user and group of the fixture's directory back from
