@@ -99,7 +99,7 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	}
 	res := make(chan result, 1)
 	go func() {
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := freshClient().Do(req)
 		if err != nil {
 			res <- result{err: err}
 			return

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"net"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -49,7 +50,10 @@ func (w *watchedListener) reset() {
 }
 
 // waitRead waits until the server has read part of a request since the
-// last reset: the connection is then in flight, and Shutdown waits for it.
+// last reset. On a new connection (see freshClient) the request is then in
+// flight and Shutdown waits for it: a connection that is not yet active is
+// closed as idle only after 5 s. (A reused keep-alive connection would
+// not do: it counts as idle until the server has parsed the headers.)
 func (w *watchedListener) waitRead(t *testing.T) {
 	t.Helper()
 	w.wait(t, "the server to read the request", func() bool { return w.read > 0 })
@@ -94,4 +98,10 @@ func (c *watchedConn) Read(p []byte) (int, error) {
 		c.w.mu.Unlock()
 	}
 	return n, err
+}
+
+// freshClient is a client whose requests go out on a connection of their
+// own, never on one kept alive by an earlier request.
+func freshClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 }

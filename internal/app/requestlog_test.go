@@ -61,7 +61,7 @@ func TestRequestLogFlushedOnShutdown(t *testing.T) {
 	req.Header.Set("Content-Type", "application/scim+json")
 	res := make(chan int, 1)
 	go func() {
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := freshClient().Do(req)
 		if err != nil {
 			res <- -1
 			return
