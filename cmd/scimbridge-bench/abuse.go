@@ -64,21 +64,60 @@ func runAbuse(cfg abuseConfig) error {
 	attack := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: cfg.attackers}}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.duration)
 	defer cancel()
-	var mu sync.Mutex
-	statuses := map[int]int{}
-	var sent atomic.Int64
-	var wg sync.WaitGroup
-	for c := 0; c < cfg.attackers; c++ {
-		wg.Add(1)
+	fl := &flood{}
+	fl.attack(ctx, cfg.attackers, attack, target, huge)
+	lc := &legitClient{}
+	done := lc.run(ctx, b)
+	statuses, sent, wg := fl.statuses, &fl.sent, &fl.wg
+	start := time.Now()
+	<-ctx.Done()
+	wg.Wait()
+	if err := <-done; err != nil {
+		return err
+	}
+	el := time.Since(start)
+	lat, peakRSS := lc.lat, max(lc.peakRSS, b.rssKB())
+	time.Sleep(2 * time.Second) // the request log's last flush and summaries
+	size1, err := b.dbSize()
+	if err != nil {
+		return err
+	}
+	var codes []string
+	for k, v := range statuses {
+		codes = append(codes, fmt.Sprintf("%d×%d", v, k))
+	}
+	sort.Strings(codes)
+	fmt.Printf("attackers: %d requests in %.0fs (%.0f/s), answers %s\n", sent.Load(), el.Seconds(), float64(sent.Load())/el.Seconds(), strings.Join(codes, ", "))
+	report("legitimate POST /Users during the flood", lat)
+	growth := size1 - size0
+	fmt.Printf("database growth: %s in %.0fs = %s per minute; server memory during the flood: peak RSS sampled %.0f MB; now %s\n",
+		mb(growth), el.Seconds(), mb(int64(float64(growth)*60/el.Seconds())), float64(peakRSS)/1024, b.memory())
+	return b.printLogState()
+}
+
+// flood is the attackers: wrong tokens, a 30 KB query string and
+// User-Agent, as fast as the server answers.
+type flood struct {
+	mu       sync.Mutex
+	statuses map[int]int // answers by status; -1: transport errors
+	sent     atomic.Int64
+	wg       sync.WaitGroup
+}
+
+// attack starts the attackers; they stop when ctx is done (wait on f.wg).
+func (f *flood) attack(ctx context.Context, attackers int, attack *http.Client, target, huge string) {
+	f.statuses = map[int]int{}
+	for c := 0; c < attackers; c++ {
+		f.wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer f.wg.Done()
 			local := map[int]int{}
 			defer func() {
-				mu.Lock()
+				f.mu.Lock()
 				for k, v := range local {
-					statuses[k] += v
+					f.statuses[k] += v
 				}
-				mu.Unlock()
+				f.mu.Unlock()
 			}()
 			for ctx.Err() == nil {
 				req, _ := http.NewRequestWithContext(ctx, "GET", target, nil)
@@ -94,13 +133,23 @@ func runAbuse(cfg abuseConfig) error {
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 				local[resp.StatusCode]++
-				sent.Add(1)
+				f.sent.Add(1)
 			}
 		}()
 	}
-	// The legitimate client, and a sampler of the server's memory.
-	var lat []time.Duration
-	var peakRSS int64
+}
+
+// legitClient is the legitimate client, and a sampler of the server's
+// memory.
+type legitClient struct {
+	lat     []time.Duration
+	peakRSS int64
+}
+
+// run starts the client; it stops when ctx is done and then sends its
+// error (nil if none) on the channel returned; read lat and peakRSS only
+// after that.
+func (l *legitClient) run(ctx context.Context, b *bench) <-chan error {
 	done := make(chan error, 1)
 	go func() {
 		// An IdP pushing users at a steady pace: legitRate creates a
@@ -121,37 +170,14 @@ func runAbuse(cfg abuseConfig) error {
 				done <- err
 				return
 			}
-			lat = append(lat, time.Since(t))
+			l.lat = append(l.lat, time.Since(t))
 			if i%20 == 0 {
-				peakRSS = max(peakRSS, b.rssKB())
+				l.peakRSS = max(l.peakRSS, b.rssKB())
 			}
 		}
 		done <- nil
 	}()
-	start := time.Now()
-	<-ctx.Done()
-	wg.Wait()
-	if err := <-done; err != nil {
-		return err
-	}
-	el := time.Since(start)
-	peakRSS = max(peakRSS, b.rssKB())
-	time.Sleep(2 * time.Second) // the request log's last flush and summaries
-	size1, err := b.dbSize()
-	if err != nil {
-		return err
-	}
-	var codes []string
-	for k, v := range statuses {
-		codes = append(codes, fmt.Sprintf("%d×%d", v, k))
-	}
-	sort.Strings(codes)
-	fmt.Printf("attackers: %d requests in %.0fs (%.0f/s), answers %s\n", sent.Load(), el.Seconds(), float64(sent.Load())/el.Seconds(), strings.Join(codes, ", "))
-	report("legitimate POST /Users during the flood", lat)
-	growth := size1 - size0
-	fmt.Printf("database growth: %s in %.0fs = %s per minute; server memory during the flood: peak RSS sampled %.0f MB; now %s\n",
-		mb(growth), el.Seconds(), mb(int64(float64(growth)*60/el.Seconds())), float64(peakRSS)/1024, b.memory())
-	return b.printLogState()
+	return done
 }
 
 func runReads(cfg abuseConfig) error {

@@ -52,55 +52,10 @@ func runBigRead(c bigreadConfig) error {
 	}
 	fmt.Printf("fill: %d users of about 1 MiB in %.1fs; server %s\n", c.users, time.Since(start).Seconds(), b.memory())
 
-	var pages, bytesRead, largest atomic.Int64
-	count := func(n int) {
-		pages.Add(1)
-		bytesRead.Add(int64(n))
-		for {
-			l := largest.Load()
-			if int64(n) <= l || largest.CompareAndSwap(l, int64(n)) {
-				return
-			}
-		}
-	}
-	phase := func(name string, run func() error) error {
-		pages.Store(0)
-		bytesRead.Store(0)
-		largest.Store(0)
-		t := time.Now()
-		peak, err := b.watchRSS(run)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		fmt.Printf("%-58s %5.1fs, %4d responses, %6.1f MiB read, largest response %5.1f MiB; server peak RSS %4d MiB\n",
-			name+":", time.Since(t).Seconds(), pages.Load(), float64(bytesRead.Load())/(1<<20), float64(largest.Load())/(1<<20), peak>>10)
-		return nil
-	}
-
+	m := &readMeter{b: b}
+	count, phase := m.count, m.phase
 	err = phase(fmt.Sprintf("%d concurrent SCIM lists (GET /Users?count=1000)", c.clients), func() error {
-		return parallel(c.clients, c.clients, func(int) error {
-			for range c.rounds {
-				for startIndex := 1; ; {
-					status, body, err := b.do("GET", fmt.Sprintf("/scim/v2/%s/Users?count=1000&startIndex=%d", b.dir, startIndex), nil, b.token)
-					if err != nil {
-						return err
-					}
-					if status != 200 {
-						return fmt.Errorf("GET /Users: %d %.300s", status, body)
-					}
-					count(len(body))
-					var page struct{ TotalResults, ItemsPerPage int }
-					if err := json.Unmarshal(body, &page); err != nil {
-						return err
-					}
-					startIndex += page.ItemsPerPage
-					if page.ItemsPerPage == 0 || startIndex > page.TotalResults {
-						break
-					}
-				}
-			}
-			return nil
-		})
+		return parallel(c.clients, c.clients, func(int) error { return b.scimListAll(c.rounds, count) })
 	})
 	if err != nil {
 		return err
@@ -139,6 +94,65 @@ func runBigRead(c bigreadConfig) error {
 		fmt.Printf("non-reading clients: status lines read after %s: %v\n", c.hold, statuses)
 	}
 	fmt.Printf("server at end: %s\n", b.memory())
+	return nil
+}
+
+// readMeter counts what a phase of the big-read benchmark read.
+type readMeter struct {
+	b                         *bench
+	pages, bytesRead, largest atomic.Int64
+}
+
+// count records one response of n bytes.
+func (m *readMeter) count(n int) {
+	m.pages.Add(1)
+	m.bytesRead.Add(int64(n))
+	for {
+		l := m.largest.Load()
+		if int64(n) <= l || m.largest.CompareAndSwap(l, int64(n)) {
+			return
+		}
+	}
+}
+
+// phase runs one phase and reports what it read and the server's peak RSS.
+func (m *readMeter) phase(name string, run func() error) error {
+	m.pages.Store(0)
+	m.bytesRead.Store(0)
+	m.largest.Store(0)
+	t := time.Now()
+	peak, err := m.b.watchRSS(run)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	fmt.Printf("%-58s %5.1fs, %4d responses, %6.1f MiB read, largest response %5.1f MiB; server peak RSS %4d MiB\n",
+		name+":", time.Since(t).Seconds(), m.pages.Load(), float64(m.bytesRead.Load())/(1<<20), float64(m.largest.Load())/(1<<20), peak>>10)
+	return nil
+}
+
+// scimListAll pages through every user over SCIM, 1,000 at a time, rounds
+// times.
+func (b *bench) scimListAll(rounds int, count func(int)) error {
+	for range rounds {
+		for startIndex := 1; ; {
+			status, body, err := b.do("GET", fmt.Sprintf("/scim/v2/%s/Users?count=1000&startIndex=%d", b.dir, startIndex), nil, b.token)
+			if err != nil {
+				return err
+			}
+			if status != 200 {
+				return fmt.Errorf("GET /Users: %d %.300s", status, body)
+			}
+			count(len(body))
+			var page struct{ TotalResults, ItemsPerPage int }
+			if err := json.Unmarshal(body, &page); err != nil {
+				return err
+			}
+			startIndex += page.ItemsPerPage
+			if page.ItemsPerPage == 0 || startIndex > page.TotalResults {
+				break
+			}
+		}
+	}
 	return nil
 }
 

@@ -110,6 +110,43 @@ func run(nUsers, nMembers, clients, samples int, bin, database string, requestLo
 	defer stop()
 
 	// 1. Create users from concurrent clients.
+	ids, err := b.createUsersMeasured(nUsers, clients)
+	if err != nil {
+		return err
+	}
+	rssAfterCreate := b.memory()
+
+	// 2. Filter by userName, the query every IdP makes before creating.
+	lat, err := b.sample(samples, func(i int) (string, string, []byte, int) {
+		n := (i * 7919) % nUsers
+		q := url.QueryEscape(fmt.Sprintf(`userName eq "User.%07d@Example.com"`, n))
+		return "GET", "/Users?filter=" + q, nil, 200
+	})
+	if err != nil {
+		return err
+	}
+	report("GET /Users?filter=userName eq", lat)
+
+	// 3. GET by id.
+	lat, err = b.sample(samples, func(i int) (string, string, []byte, int) {
+		return "GET", "/Users/" + ids[(i*104729)%nUsers], nil, 200
+	})
+	if err != nil {
+		return err
+	}
+	report("GET /Users/{id}", lat)
+
+	if err := b.membership(ids, nMembers, samples); err != nil {
+		return err
+	}
+	rss := b.memory()
+	fmt.Printf("server memory: after creating users %s; at end %s\n", rssAfterCreate, rss)
+	return nil
+}
+
+// createUsersMeasured creates n users from concurrent clients and reports
+// the rate and the server's CPU per user.
+func (b *bench) createUsersMeasured(nUsers, clients int) ([]string, error) {
 	ids := make([]string, nUsers)
 	cpu0 := b.cpu()
 	start := time.Now()
@@ -137,34 +174,19 @@ func run(nUsers, nMembers, clients, samples int, bin, database string, requestLo
 	wg.Wait()
 	close(errc)
 	if err := <-errc; err != nil {
-		return err
+		return nil, err
 	}
 	el := time.Since(start)
 	serverCPU := b.cpu() - cpu0
 	fmt.Printf("create users: %d users, %d clients, %.1fs, %.0f users/s; server CPU %.0f µs per user (%.0f users/s per core)\n",
 		nUsers, clients, el.Seconds(), float64(nUsers)/el.Seconds(), serverCPU.Seconds()*1e6/float64(nUsers), float64(nUsers)/serverCPU.Seconds())
-	rssAfterCreate := b.memory()
+	return ids, nil
+}
 
-	// 2. Filter by userName, the query every IdP makes before creating.
-	lat, err := b.sample(samples, func(i int) (string, string, []byte, int) {
-		n := (i * 7919) % nUsers
-		q := url.QueryEscape(fmt.Sprintf(`userName eq "User.%07d@Example.com"`, n))
-		return "GET", "/Users?filter=" + q, nil, 200
-	})
-	if err != nil {
-		return err
-	}
-	report("GET /Users?filter=userName eq", lat)
-
-	// 3. GET by id.
-	lat, err = b.sample(samples, func(i int) (string, string, []byte, int) {
-		return "GET", "/Users/" + ids[(i*104729)%nUsers], nil, 200
-	})
-	if err != nil {
-		return err
-	}
-	report("GET /Users/{id}", lat)
-
+// membership measures adding one member to a group of nMembers members
+// and to a small one.
+func (b *bench) membership(ids []string, nMembers, samples int) error {
+	nUsers := len(ids)
 	// 4. Group membership: one group with nMembers members, one empty.
 	big, err := b.createGroup("Everyone")
 	if err != nil {
@@ -192,7 +214,7 @@ func run(nUsers, nMembers, clients, samples int, bin, database string, requestLo
 			return "PATCH", "/Groups/" + group, []byte(body), 204
 		})
 	}
-	lat, err = sampleAdd(big, nMembers)
+	lat, err := sampleAdd(big, nMembers)
 	if err != nil {
 		return err
 	}
@@ -202,8 +224,6 @@ func run(nUsers, nMembers, clients, samples int, bin, database string, requestLo
 		return err
 	}
 	report("PATCH add 1 member to a small group", lat)
-	rss := b.memory()
-	fmt.Printf("server memory: after creating users %s; at end %s\n", rssAfterCreate, rss)
 	return nil
 }
 

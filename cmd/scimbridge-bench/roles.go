@@ -45,10 +45,39 @@ func runRoles(c rolesConfig) error {
 		return err
 	}
 	fmt.Printf("create users: %d users, %d clients, %.1fs\n", c.users, c.clients, time.Since(start).Seconds())
+	r := &rolesRun{b: b, c: c, ids: ids}
+	for _, step := range []func() error{r.groups, r.mappings, r.pages, r.reads, r.check} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
+// rolesRun is one run of the roles benchmark, step by step.
+type rolesRun struct {
+	b        *bench
+	c        rolesConfig
+	ids      []string // the users
+	everyone string   // the group holding every user
+	others   []string // the groups splitting the users between them
+	base     []mappingJSON
+	changing int // users whose role the Everyone mapping changes
+}
+
+// withEveryone is the baseline mappings plus Everyone → role (none if "").
+func (r *rolesRun) withEveryone(role string) []mappingJSON {
+	if role == "" {
+		return r.base
+	}
+	return append(append([]mappingJSON{}, r.base...), mappingJSON{GroupID: r.everyone, Role: role, Priority: 100})
+}
+
+func (r *rolesRun) groups() error {
+	b, c, ids := r.b, r.c, r.ids
 	// 2. Groups: "Everyone" holds every user; the other groups split the
 	// users between them (user i is in group i mod (groups-1)).
-	start = time.Now()
+	start := time.Now()
 	everyone, err := b.createGroup("Everyone")
 	if err != nil {
 		return err
@@ -84,18 +113,20 @@ func runRoles(c rolesConfig) error {
 	fmt.Printf("groups: %d groups (Everyone: %d members, %d others: ~%d each), %d PATCHes of ≤1000 members, %.1fs\n",
 		c.groups, len(ids), len(others), len(ids)/len(others), len(batches), time.Since(start).Seconds())
 
+	r.everyone, r.others = everyone, others
+	return nil
+}
+
+func (r *rolesRun) mappings() error {
+	b, c, others := r.b, r.c, r.others
 	// Baseline mappings: every other group maps to "member" at priority 1;
 	// the measured changes add, flip and remove Everyone at priority 100.
 	base := make([]mappingJSON, 0, c.groups)
 	for _, g := range others {
 		base = append(base, mappingJSON{GroupID: g, Role: "member", Priority: 1})
 	}
-	withEveryone := func(role string) []mappingJSON {
-		if role == "" {
-			return base
-		}
-		return append(append([]mappingJSON{}, base...), mappingJSON{GroupID: everyone, Role: role, Priority: 100})
-	}
+	r.base = base
+	withEveryone := r.withEveryone
 	if _, err := b.putMappings(withEveryone("")); err != nil {
 		return err
 	}
@@ -108,6 +139,12 @@ func runRoles(c rolesConfig) error {
 	}
 	fmt.Printf("mappings: %d groups -> member; preview of Everyone -> admin (priority 100): %d users would change role\n", len(base), preview.UsersChangingRole)
 
+	r.changing = preview.UsersChangingRole
+	return nil
+}
+
+func (r *rolesRun) pages() error {
+	b, ids := r.b, r.ids
 	// 3. Management API: first page, then every page by page_token.
 	path := "/api/v1/directories/" + b.dir + "/users?page_size=100"
 	var first []time.Duration
@@ -154,6 +191,11 @@ func runRoles(c rolesConfig) error {
 	report("  pages 2-51 by page_token", deep50)
 	report(fmt.Sprintf("  pages 2-%d (all %d users)", len(deep)+1, seen), deep)
 
+	return nil
+}
+
+func (r *rolesRun) reads() error {
+	b, c, ids, base, withEveryone := r.b, r.c, r.ids, r.base, r.withEveryone
 	// 4. SCIM GETs from c.clients clients: a control window, then a window
 	// during which the Everyone mapping is set to member, to admin and
 	// removed, 10 times over.
@@ -190,7 +232,7 @@ func runRoles(c rolesConfig) error {
 	}
 	sortDur(puts)
 	fmt.Printf("PUT role_mappings (%d mappings, %d users change): n=%d back to back over %.2fs, median %.1f ms  p90 %.1f ms  max %.1f ms; server CPU meanwhile (PUTs and reads): %.2fs\n",
-		len(base)+1, preview.UsersChangingRole, len(puts), putTo.Sub(putFrom).Seconds(), ms(quant(puts, .5)), ms(quant(puts, .9)), ms(puts[len(puts)-1]), putCPU.Seconds())
+		len(base)+1, r.changing, len(puts), putTo.Sub(putFrom).Seconds(), ms(quant(puts, .5)), ms(quant(puts, .9)), ms(puts[len(puts)-1]), putCPU.Seconds())
 	var inside []timed
 	for _, r := range during {
 		if !r.at.Before(putFrom) && r.at.Before(putTo) {
@@ -200,6 +242,11 @@ func runRoles(c rolesConfig) error {
 	reportReads("SCIM GETs started while PUTs ran", inside)
 	reportReads("SCIM GETs, whole window (1 s before/after)", during)
 
+	return nil
+}
+
+func (r *rolesRun) check() error {
+	b, ids := r.b, r.ids
 	// After the last round Everyone is unmapped: check one user's role.
 	var u struct {
 		Role  string   `json:"role"`

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/scimbridge/scimbridge/internal/config"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/mgmtapi"
@@ -238,10 +240,14 @@ func (a *App) ServeWithDebug(ctx context.Context, ln, dln net.Listener) error {
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.Handle("GET /metrics", a.Metrics.handler()) // no auth: dln is private to the host
 	dsrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go dsrv.Serve(dln)
 	a.Logger.Info("pprof listening", "addr", dln.Addr().String())
-	defer dsrv.Close()
-	return a.Serve(ctx, ln)
+	return a.serve(ctx, ln, func(g *errgroup.Group) (stop func()) {
+		g.Go(func() error {
+			dsrv.Serve(dln) // returns http.ErrServerClosed once closed
+			return nil
+		})
+		return func() { dsrv.Close() }
+	})
 }
 
 // Serve serves on ln and runs the webhook worker until ctx is cancelled,
@@ -249,41 +255,51 @@ func (a *App) ServeWithDebug(ctx context.Context, ln, dln net.Listener) error {
 // shutdown timeout), then the request log writes what it still holds; the
 // worker records what it sent and releases the rest.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {
-	wctx, stopWorker := context.WithCancel(ctx)
-	defer stopWorker()
-	workerDone := make(chan error, 1)
-	go func() {
-		err := a.WebhookWorker.Run(wctx)
-		if err != nil {
-			a.Logger.Error("webhook worker stopped: webhooks are not delivered", "error", err)
-		}
-		workerDone <- err
-	}()
-	err := a.serveWithLog(ctx, ln)
-	stopWorker()
-	if werr := <-workerDone; werr != nil {
-		err = errors.Join(err, fmt.Errorf("webhook worker: %w", werr))
-	}
-	return err
+	return a.serve(ctx, ln, nil)
 }
 
-// serveWithLog is Serve without the webhook worker.
-func (a *App) serveWithLog(ctx context.Context, ln net.Listener) error {
-	if a.RequestLog == nil {
-		return a.serveHTTP(ctx, ln)
-	}
-	// The request log outlives the HTTP server: it is stopped only after
-	// the last request has finished, so that it records that one too.
+// serve is Serve; extra, if not nil, starts more goroutines in the group
+// and returns how to stop them once the HTTP server has shut down.
+//
+// The HTTP server runs on the calling goroutine; the webhook worker, the
+// request log and the extras run in one errgroup, joined before serve
+// returns. The worker stops with ctx, as the server starts to drain. The
+// request log outlives the HTTP server: it is stopped only after the last
+// request has finished, so that it records that one too. A goroutine's
+// failure does not stop the others (a stopped webhook worker is logged,
+// the server goes on serving), so every error is kept and joined.
+func (a *App) serve(ctx context.Context, ln net.Listener, extra func(*errgroup.Group) (stop func())) error {
+	wctx, stopWorker := context.WithCancel(ctx)
+	defer stopWorker()
 	lctx, stopLog := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopLog()
-	logDone := make(chan error, 1)
-	go func() { logDone <- a.RequestLog.Run(lctx) }()
-	err := a.serveHTTP(ctx, ln)
-	stopLog()
-	if lerr := <-logDone; lerr != nil {
-		err = errors.Join(err, fmt.Errorf("request log: %w", lerr))
+	var g errgroup.Group
+	var workerErr, logErr error
+	g.Go(func() error {
+		if err := a.WebhookWorker.Run(wctx); err != nil {
+			a.Logger.Error("webhook worker stopped: webhooks are not delivered", "error", err)
+			workerErr = fmt.Errorf("webhook worker: %w", err)
+		}
+		return nil
+	})
+	if a.RequestLog != nil {
+		g.Go(func() error {
+			if err := a.RequestLog.Run(lctx); err != nil {
+				logErr = fmt.Errorf("request log: %w", err)
+			}
+			return nil
+		})
 	}
-	return err
+	stopExtra := func() {}
+	if extra != nil {
+		stopExtra = extra(&g)
+	}
+	err := a.serveHTTP(ctx, ln)
+	stopWorker()
+	stopLog()
+	stopExtra()
+	g.Wait() // the goroutines return nil; their errors are joined below
+	return errors.Join(err, logErr, workerErr)
 }
 
 // serveHTTP is Serve without the request log.

@@ -84,7 +84,7 @@ func provision(t testing.TB, a *app.App, base string) (string, string) {
 // is still arriving, stops the server, then finishes the body: the request
 // must complete and its write must be stored.
 func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
-	a, base, cancel, done := start(t)
+	a, base, cancel, done, ln := startWatched(t, false)
 	ctx := context.Background()
 	org, err := a.Service.CreateOrganization(ctx, "Acme", "")
 	if err != nil {
@@ -99,7 +99,7 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	}
 	res := make(chan result, 1)
 	go func() {
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := freshClient().Do(req)
 		if err != nil {
 			res <- result{err: err}
 			return
@@ -108,9 +108,9 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 		res <- result{status: resp.StatusCode}
 	}()
 	pw.Write([]byte(`{"provider":`))
-	time.Sleep(200 * time.Millisecond) // the request is now in flight
+	ln.waitRead(t) // the request is in flight
 	cancel()
-	time.Sleep(200 * time.Millisecond) // shutdown has begun
+	ln.waitClosed(t) // shutdown has begun
 	pw.Write([]byte(`"okta","name":"late"}`))
 	pw.Close()
 	r := <-res

@@ -21,7 +21,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/internal/app"
 	"github.com/scimbridge/scimbridge/internal/config"
-	"github.com/scimbridge/scimbridge/internal/testpg"
+	"github.com/scimbridge/scimbridge/internal/testenv"
 )
 
 // TestEventFeedProperty is the events feed's contract, end to end over
@@ -36,7 +36,7 @@ func TestEventFeedProperty(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			cfg := config.Config{DataDir: t.TempDir()}
 			if backend == "postgres" {
-				cfg.Database = testpg.Schema(t)
+				cfg.Database = testenv.PostgresURL(t)
 			}
 			for seed := int64(1); seed <= 3; seed++ {
 				t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { feedProperty(t, cfg, seed) })

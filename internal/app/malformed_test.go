@@ -22,6 +22,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/internal/app"
 	"github.com/scimbridge/scimbridge/internal/config"
+	"github.com/scimbridge/scimbridge/internal/testenv"
 	"github.com/scimbridge/scimbridge/internal/testpg"
 )
 
@@ -56,7 +57,7 @@ func TestMalformedInputCorpus(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			cfg := config.Config{DataDir: t.TempDir(), APIKey: strings.Repeat("k", 40)}
 			if backend == "postgres" {
-				cfg.Database = testpg.Schema(t)
+				cfg.Database = testenv.PostgresURL(t)
 			}
 			statuses[backend] = runCorpus(t, cfg, corpus)
 		})

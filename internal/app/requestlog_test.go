@@ -20,11 +20,20 @@ import (
 // startLogged is startB with the request log set as given.
 func startLogged(t testing.TB, requestLog bool) (*app.App, string, context.CancelFunc, chan error) {
 	t.Helper()
+	a, base, cancel, done, _ := startWatched(t, requestLog)
+	return a, base, cancel, done
+}
+
+// startWatched is startLogged, also returning the listener the server
+// runs on, which reports what the server does with connections.
+func startWatched(t testing.TB, requestLog bool) (*app.App, string, context.CancelFunc, chan error, *watchedListener) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	ln := watch(tcp)
 	base := "http://" + ln.Addr().String()
 	cfg := config.Config{DataDir: filepath.Join(t.TempDir(), "data"), Addr: ln.Addr().String(), PublicURL: base,
 		APIKey: strings.Repeat("k", 40), LogLevel: "warn", LogFormat: "text", ShutdownTimeout: 10 * time.Second,
@@ -36,22 +45,23 @@ func startLogged(t testing.TB, requestLog bool) (*app.App, string, context.Cance
 	t.Cleanup(func() { a.Close() })
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln) }()
-	return a, base, cancel, done
+	return a, base, cancel, done, ln
 }
 
 // TestRequestLogFlushedOnShutdown checks the shutdown order: a SCIM request
 // still in flight when shutdown begins finishes, and the request log writes
 // its entry before Serve returns.
 func TestRequestLogFlushedOnShutdown(t *testing.T) {
-	a, base, cancel, done := startLogged(t, true)
+	a, base, cancel, done, ln := startWatched(t, true)
 	scim, token := provision(t, a, base)
+	ln.reset() // provision's own requests do not count
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest("POST", scim+"/Users", pr)
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/scim+json")
 	res := make(chan int, 1)
 	go func() {
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := freshClient().Do(req)
 		if err != nil {
 			res <- -1
 			return
@@ -60,9 +70,9 @@ func TestRequestLogFlushedOnShutdown(t *testing.T) {
 		res <- resp.StatusCode
 	}()
 	pw.Write([]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],`))
-	time.Sleep(200 * time.Millisecond)
+	ln.waitRead(t) // the request is in flight
 	cancel()
-	time.Sleep(200 * time.Millisecond)
+	ln.waitClosed(t) // shutdown has begun
 	pw.Write([]byte(`"userName":"late@example.com","password":"Late-Secret-1"}`))
 	pw.Close()
 	if status := <-res; status != 201 {

@@ -15,7 +15,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/app"
 	"github.com/scimbridge/scimbridge/internal/config"
 	"github.com/scimbridge/scimbridge/internal/directory"
-	"github.com/scimbridge/scimbridge/internal/testpg"
+	"github.com/scimbridge/scimbridge/internal/testenv"
 )
 
 // TestRequestLogStoresUnstorableText sends SCIM requests whose raw query
@@ -30,7 +30,7 @@ func TestRequestLogStoresUnstorableText(t *testing.T) {
 			cfg := config.Config{DataDir: filepath.Join(t.TempDir(), "data"), APIKey: strings.Repeat("k", 40),
 				LogLevel: "warn", LogFormat: "text", ShutdownTimeout: 10 * time.Second, RequestLog: true, RequestLogRetention: time.Hour}
 			if backend == "postgres" {
-				cfg.Database = testpg.Schema(t)
+				cfg.Database = testenv.PostgresURL(t)
 			}
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {

@@ -3,6 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -35,14 +39,35 @@ func TestEventsTail(t *testing.T) {
 	dir := jsonField(t, env, "id", "directories", "create", org, "--provider", "okta")
 	mustRun(t, env, "directories", "disable", dir) // before the tail starts: not shown
 
+	// The tail talks to the server through a proxy that reports when the
+	// tail's first request (reading the newest cursor) has been answered:
+	// a change made after that is after the cursor.
+	target, err := url.Parse(env["SCIMBRIDGE_SERVER"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	answered := make(chan struct{})
+	var once sync.Once
+	rp := httputil.NewSingleHostReverseProxy(target)
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rp.ServeHTTP(w, r)
+		once.Do(func() { close(answered) })
+	}))
+	defer proxy.Close()
+	tailEnv := map[string]string{"SCIMBRIDGE_SERVER": proxy.URL, "SCIMBRIDGE_API_KEY": env["SCIMBRIDGE_API_KEY"]}
+
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errb lockedBuffer
 	done := make(chan int)
 	go func() {
-		done <- Run(ctx, []string{"events", "tail", "--poll", "20ms"}, Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }})
+		done <- Run(ctx, []string{"events", "tail", "--poll", "20ms"}, Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return tailEnv[k] }})
 	}()
-	time.Sleep(200 * time.Millisecond) // the tail has read the latest cursor
+	select {
+	case <-answered:
+	case code := <-done:
+		t.Fatalf("events tail exited %d before reading the feed: %s", code, errb.String())
+	}
 	mustRun(t, env, "directories", "enable", dir)
 	deadline := time.Now().Add(5 * time.Second)
 	for !strings.Contains(out.String(), "organization.directory_enabled") && time.Now().Before(deadline) {

@@ -174,15 +174,31 @@ func (c *Config) Finish() error {
 		c.PublicURL = "http://" + c.Addr
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
-	var errs []error
-	check := func(bad bool, format string, args ...any) {
-		if bad {
-			errs = append(errs, fmt.Errorf(format, args...))
-		}
-	}
+	var p problems
 	if c.apiKeyFileErr != nil {
-		errs = append(errs, c.apiKeyFileErr)
+		p = append(p, c.apiKeyFileErr)
 	}
+	c.finishServer(&p)
+	c.finishRequestLog(&p)
+	c.finishEvents(&p)
+	c.finishPortal(&p)
+	p = append(p, c.finishLimits()...)
+	return errors.Join(p...)
+}
+
+// problems collects what Finish finds wrong.
+type problems []error
+
+// check records the problem if bad.
+func (p *problems) check(bad bool, format string, args ...any) {
+	if bad {
+		*p = append(*p, fmt.Errorf(format, args...))
+	}
+}
+
+// finishServer validates the database, addresses, logging and API key.
+func (c *Config) finishServer(p *problems) {
+	check := p.check
 	check(c.Database == "" && c.DataDir == "", "--data-dir (SCIMBRIDGE_DATA_DIR) must not be empty when no --database is set")
 	if c.Database != "" {
 		u, err := url.Parse(c.Database)
@@ -201,6 +217,12 @@ func (c *Config) Finish() error {
 	check(!oneOf(c.LogLevel, "debug", "info", "warn", "error"), "--log-level (SCIMBRIDGE_LOG_LEVEL) must be debug, info, warn or error, got %q", c.LogLevel)
 	check(!oneOf(c.LogFormat, "text", "json"), "--log-format (SCIMBRIDGE_LOG_FORMAT) must be text or json, got %q", c.LogFormat)
 	check(c.APIKey != "" && len(c.APIKey) < 32, "SCIMBRIDGE_API_KEY must be at least 32 characters")
+}
+
+// finishRequestLog validates the request log's and the failed-auth
+// limiter's settings.
+func (c *Config) finishRequestLog(p *problems) {
+	check := p.check
 	if c.requestLog != "" {
 		on, err := strconv.ParseBool(c.requestLog)
 		check(err != nil, "--request-log (SCIMBRIDGE_REQUEST_LOG) must be true or false, got %q", c.requestLog)
@@ -243,6 +265,12 @@ func (c *Config) Finish() error {
 			c.AuthFailureRate = -1
 		}
 	}
+}
+
+// finishEvents fills the secret key's path and validates the event feed's
+// and webhooks' settings.
+func (c *Config) finishEvents(p *problems) {
+	check := p.check
 	if c.SecretKeyFile == "" {
 		c.SecretKeyFile = filepath.Join(c.DataDir, "secret.key")
 	}
@@ -256,6 +284,11 @@ func (c *Config) Finish() error {
 		check(err != nil || d < time.Hour, "--webhook-disable-after (SCIMBRIDGE_WEBHOOK_DISABLE_AFTER) must be a duration of at least 1h such as 120h, got %q", c.webhookDisableAfter)
 		c.WebhookDisableAfter = d
 	}
+}
+
+// finishPortal validates the Admin Portal's settings.
+func (c *Config) finishPortal(p *problems) {
+	check := p.check
 	c.PortalFrameAncestors = nil
 	for _, o := range strings.FieldsFunc(c.portalFrameAncestors, func(r rune) bool { return r == ',' || r == ' ' }) {
 		u, err := url.Parse(o)
@@ -286,8 +319,6 @@ func (c *Config) Finish() error {
 		check(err != nil || v < time.Minute, "%s must be a duration of at least 1m such as 30m, got %q", d.name, d.val)
 		*d.dst = v
 	}
-	errs = append(errs, c.finishLimits()...)
-	return errors.Join(errs...)
 }
 
 // finishLimits parses and checks the limit settings.

@@ -4,17 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"io"
-	"log/slog"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
-	"github.com/scimbridge/scimbridge/internal/scim/schema"
-	"github.com/scimbridge/scimbridge/internal/sqlstore"
+	"github.com/scimbridge/scimbridge/internal/testenv"
 )
 
 type clock struct{ t time.Time }
@@ -23,18 +19,11 @@ func (c *clock) Now() time.Time { return c.t }
 
 func newService(t *testing.T) (*directory.Service, *clock) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "db.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := testenv.Store(t)
 	c := &clock{t: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
-	return &directory.Service{Store: st, Schemas: schema.New(), IDs: directory.IDs{Now: c.Now, Rand: rand.Reader},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, c
+	svc := testenv.Service(st)
+	svc.IDs.Now = c.Now
+	return svc, c
 }
 
 func TestIDsSortByTimeAndLookRight(t *testing.T) {

@@ -2,12 +2,8 @@ package directory_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
-	"io"
-	"log/slog"
 	mrand "math/rand/v2"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +11,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 	"github.com/scimbridge/scimbridge/internal/sqlstore"
-	"github.com/scimbridge/scimbridge/internal/testpg"
+	"github.com/scimbridge/scimbridge/internal/testenv"
 )
 
 // randomText returns exactly n bytes of random letters from several
@@ -43,21 +39,14 @@ func randomText(r *mrand.Rand, n int) string {
 func TestIdentifierLimit(t *testing.T) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
-			dsn := filepath.Join(t.TempDir(), "db.sqlite")
+			var st *sqlstore.Store
 			if backend == "postgres" {
-				dsn = testpg.Schema(t)
+				st = testenv.PostgresStore(t)
+			} else {
+				st = testenv.Store(t)
 			}
-			ctx := context.Background()
-			st, err := sqlstore.Open(ctx, dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			if _, err := st.Migrate(ctx); err != nil {
-				t.Fatal(err)
-			}
-			svc := &directory.Service{Store: st, Schemas: schema.New(), IDs: directory.IDs{Now: (&clock{t: time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)}).Now, Rand: rand.Reader},
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			svc := testenv.Service(st)
+			svc.IDs.Now = (&clock{t: time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)}).Now
 			identifierLimit(t, svc)
 		})
 	}

@@ -23,7 +23,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/internal/app"
 	"github.com/scimbridge/scimbridge/internal/config"
-	"github.com/scimbridge/scimbridge/internal/testpg"
+	"github.com/scimbridge/scimbridge/internal/testenv"
 )
 
 // fixtureRoot is testdata/idp, relative to this package.
@@ -164,7 +164,7 @@ func TestIdPFixtures(t *testing.T) {
 			})
 			t.Run("postgres", func(t *testing.T) {
 				t.Parallel()
-				replay(t, sc, config.Config{DataDir: t.TempDir(), Database: testpg.Schema(t)})
+				replay(t, sc, config.Config{DataDir: t.TempDir(), Database: testenv.PostgresURL(t)})
 			})
 		})
 	}

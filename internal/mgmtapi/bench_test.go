@@ -2,22 +2,17 @@ package mgmtapi_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/mgmtapi"
-	"github.com/scimbridge/scimbridge/internal/scim/schema"
-	"github.com/scimbridge/scimbridge/internal/sqlstore"
+	"github.com/scimbridge/scimbridge/internal/testenv"
 )
 
 // BenchmarkListUsers loads 50,000 users and 200 groups (250 members each)
@@ -31,16 +26,8 @@ import (
 func BenchmarkListUsers(b *testing.B) {
 	const users, groups = 50000, 200
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, filepath.Join(b.TempDir(), "db.sqlite"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	svc := &directory.Service{Store: st, Schemas: schema.New(), IDs: directory.IDs{Now: time.Now, Rand: rand.Reader},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	st := testenv.Store(b)
+	svc := testenv.Service(st)
 	org, err := svc.CreateOrganization(ctx, "Acme", "")
 	if err != nil {
 		b.Fatal(err)

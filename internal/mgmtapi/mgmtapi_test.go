@@ -3,13 +3,10 @@ package mgmtapi_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +14,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/apitest"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/mgmtapi"
-	"github.com/scimbridge/scimbridge/internal/scim/schema"
-	"github.com/scimbridge/scimbridge/internal/sqlstore"
+	"github.com/scimbridge/scimbridge/internal/testenv"
 )
 
 const bootstrapKey = "test-bootstrap-key-0123456789abcdef0123"
@@ -31,17 +27,8 @@ type env struct {
 
 func newEnv(t *testing.T, configure ...func(*mgmtapi.Handler)) *env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "db.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	svc := &directory.Service{Store: st, Schemas: schema.New(), IDs: directory.IDs{Now: time.Now, Rand: rand.Reader},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	st := testenv.Store(t)
+	svc := testenv.Service(st)
 	portal := &directory.Portal{Store: st, Orgs: st, IDs: svc.IDs, Config: directory.PortalConfig{IdleTimeout: time.Hour, MaxLifetime: 12 * time.Hour}}
 	h := &mgmtapi.Handler{Service: svc, Logger: svc.Logger, PublicURL: "https://scim.example.com", APIKey: bootstrapKey, Portal: portal}
 	for _, fn := range configure {

@@ -2,24 +2,18 @@ package mgmtapi
 
 import (
 	"bytes"
-	"context"
-	"crypto/rand"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/scimbridge/scimbridge/docs"
 	"github.com/scimbridge/scimbridge/internal/apitest"
-	"github.com/scimbridge/scimbridge/internal/directory"
-	"github.com/scimbridge/scimbridge/internal/scim/schema"
-	"github.com/scimbridge/scimbridge/internal/sqlstore"
+	"github.com/scimbridge/scimbridge/internal/testenv"
 )
 
 var pathParam = regexp.MustCompile(`\{[^}]*\}`)
@@ -82,17 +76,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // TestOpenAPIServed checks GET /api/v1/openapi.yaml returns the file, and
 // only with an API key.
 func TestOpenAPIServed(t *testing.T) {
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "db.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := testenv.Store(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := &directory.Service{Store: st, Schemas: schema.New(), IDs: directory.IDs{Now: time.Now, Rand: rand.Reader}, Logger: logger}
+	svc := testenv.Service(st)
 	const key = "test-bootstrap-key-0123456789abcdef0123"
 	srv := httptest.NewServer(apitest.Validate(t, (&Handler{Service: svc, Logger: logger, APIKey: key}).Routes()))
 	t.Cleanup(srv.Close)

@@ -2,21 +2,15 @@ package mgmtapi_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/scimbridge/scimbridge/internal/apitest"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/mgmtapi"
-	"github.com/scimbridge/scimbridge/internal/scim/schema"
-	"github.com/scimbridge/scimbridge/internal/sqlstore"
+	"github.com/scimbridge/scimbridge/internal/testenv"
 )
 
 // reverseBox "seals" by reversing bytes: enough to check that the API
@@ -36,18 +30,9 @@ func reversed(p []byte) []byte {
 
 func newWebhookEnv(t *testing.T) (*env, *directory.WebhookService) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "db.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ids := directory.IDs{Now: time.Now, Rand: rand.Reader}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := &directory.Service{Store: st, Schemas: schema.New(), IDs: ids, Logger: logger}
+	st := testenv.Store(t)
+	svc := testenv.Service(st)
+	ids, logger := svc.IDs, svc.Logger
 	wh := &directory.WebhookService{Store: st, Events: st, Secrets: reverseBox{}, IDs: ids, Logger: logger}
 	h := &mgmtapi.Handler{Service: svc, Webhooks: wh, Logger: logger, PublicURL: "https://scim.example.com", APIKey: bootstrapKey}
 	srv := httptest.NewServer(apitest.Validate(t, h.Routes()))

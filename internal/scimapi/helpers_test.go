@@ -3,13 +3,11 @@ package scimapi_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +19,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 	"github.com/scimbridge/scimbridge/internal/scimapi"
 	"github.com/scimbridge/scimbridge/internal/sqlstore"
+	"github.com/scimbridge/scimbridge/internal/testenv"
 )
 
 // env is one SCIM server over a real SQLite store, with one organization,
@@ -109,24 +108,13 @@ func (s *syncBuffer) String() string {
 func newEnv(t *testing.T, configure ...func(*scimapi.Handler)) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "db.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	st := testenv.Store(t)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	calls := &countingStore{Store: st}
-	svc := &directory.Service{
-		Store:              calls,
-		Schemas:            schema.New(),
-		IDs:                directory.IDs{Now: time.Now, Rand: rand.Reader},
-		Logger:             logger,
-		MaxPatchOperations: 1000,
-	}
+	svc := testenv.Service(calls)
+	svc.Logger = logger
+	svc.MaxPatchOperations = 1000
 	org, err := svc.CreateOrganization(ctx, "Acme", "")
 	if err != nil {
 		t.Fatal(err)

@@ -45,7 +45,26 @@ func openPostgresTest(t *testing.T, dsn string, migrate bool) *Store {
 // newPostgresStore returns a fresh, migrated store in its own schema.
 func newPostgresStore(t *testing.T) directory.Store {
 	t.Helper()
-	return openPostgresTest(t, newPostgresSchema(t), true)
+	return openPostgresTest(t, newPostgresMigrated(t), false)
+}
+
+// newPostgresMigrated returns a DSN whose search_path is a migrated schema
+// holding exactly what a freshly migrated one holds (testpg resets and
+// reuses schemas: migrating one per test is what made the suite slow).
+func newPostgresMigrated(t *testing.T) string {
+	t.Helper()
+	return testpg.Migrated(t, "sqlstore", migratePostgres)
+}
+
+// migratePostgres migrates the database at url (testpg's template).
+func migratePostgres(ctx context.Context, url string) error {
+	s, err := Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	_, err = s.Migrate(ctx)
+	return err
 }
 
 func TestPostgres(t *testing.T) {
@@ -61,9 +80,9 @@ func TestPostgresFilterDifferential(t *testing.T) {
 // TestPostgresConcurrentStores races two Store values, each with its own
 // connection pool as two scimbridge processes would have, on one schema.
 func TestPostgresConcurrentStores(t *testing.T) {
-	dsn := newPostgresSchema(t)
-	a := openPostgresTest(t, dsn, true)
-	b := openPostgresTest(t, dsn, true)
+	dsn := newPostgresMigrated(t)
+	a := openPostgresTest(t, dsn, false)
+	b := openPostgresTest(t, dsn, false)
 	storetest.RunConcurrency(t, a, b)
 }
 
@@ -86,7 +105,7 @@ func TestPostgresSearchPath(t *testing.T) {
 // opposite orders deadlock; PostgreSQL aborts one, and the store runs it
 // again instead of returning the error.
 func TestPostgresDeadlockRetried(t *testing.T) {
-	s := openPostgresTest(t, newPostgresSchema(t), true)
+	s := openPostgresTest(t, newPostgresMigrated(t), false)
 	ctx := context.Background()
 	for _, id := range []string{"org_a", "org_b"} {
 		if err := s.CreateOrganization(ctx, directory.Organization{ID: id, Name: id}); err != nil {
@@ -133,7 +152,7 @@ func TestPostgresDeadlockRetried(t *testing.T) {
 // directory.KindInvalid, not as an internal error.
 func TestPostgresRefusedValuesAreInvalid(t *testing.T) {
 	ctx := context.Background()
-	s := openPostgresTest(t, newPostgresSchema(t), true)
+	s := openPostgresTest(t, newPostgresMigrated(t), false)
 	// Random letters do not compress, so the index entry stays too large.
 	r := rand.New(rand.NewPCG(1, 2))
 	long := make([]byte, 3000)

@@ -262,7 +262,6 @@ func RunFilterDifferential(t *testing.T, newStore func(t *testing.T) directory.S
 
 	sch := schema.New()
 	users, groups := renderAll(t, f, data)
-	placeholders := data.placeholders()
 	label := map[string]string{}
 	for _, u := range data.users {
 		label[u.ID] = u.UserName
@@ -271,62 +270,8 @@ func RunFilterDifferential(t *testing.T, newStore func(t *testing.T) directory.S
 		label[g.ID] = g.DisplayName
 	}
 
-	nontrivial := 0
-	check := func(t *testing.T, rt *schema.ResourceType, text string, docs []map[string]any) {
-		t.Helper()
-		expanded := placeholders.Replace(text)
-		e, err := parseFilter(rt, expanded)
-		if err != nil {
-			t.Errorf("filter %s: %v", text, err)
-			return
-		}
-		// (a) the store.
-		q := directory.Query{Filter: e, Limit: 100000}
-		var got []string
-		var total int
-		if rt.ID == "User" {
-			var p directory.UserPage
-			p, err = s.ListUsers(f.ctx, f.dir.ID, q)
-			got, total = userIDs(p.Users), p.Total
-		} else {
-			var p directory.GroupPage
-			p, err = s.ListGroups(f.ctx, f.dir.ID, q)
-			got, total = groupIDs(p.Groups), p.Total
-		}
-		if err != nil {
-			var de *directory.Error
-			if reason, ok := unsupportedFilters[text]; ok && errors.As(err, &de) && de.ScimType == schema.ErrInvalidFilter {
-				t.Logf("filter %s: rejected as listed unsupported (%s): %v", text, reason, err)
-				return
-			}
-			t.Errorf("filter %s: the store failed: %v", text, err)
-			return
-		}
-		if total != len(got) {
-			t.Errorf("filter %s: Total %d but %d resources", text, total, len(got))
-		}
-		// (b) filter.Eval over the rendered documents.
-		var want []string
-		for _, doc := range docs {
-			if filter.Eval(rt, e, doc) {
-				want = append(want, doc["id"].(string))
-			}
-		}
-		if len(want) > 0 && len(want) < len(docs) {
-			nontrivial++
-		}
-		name := func(ids []string) []string {
-			out := make([]string, len(ids))
-			for i, id := range ids {
-				out[i] = label[id] + " (" + id + ")"
-			}
-			sort.Strings(out)
-			return out
-		}
-		if d := diff(name(want), name(got)); d != "" {
-			t.Errorf("filter %s\n  resolved: %s\n  store and filter.Eval disagree (-Eval +store):\n%s", text, filter.Format(e), d)
-		}
-	}
+	c := &diffChecker{s: s, f: f, placeholders: data.placeholders(), label: label}
+	check := c.check
 	t.Run("Users", func(t *testing.T) {
 		for _, text := range userFilters {
 			check(t, sch.User, text, users)
@@ -340,10 +285,82 @@ func RunFilterDifferential(t *testing.T, newStore func(t *testing.T) directory.S
 	// Guard against a vacuous test: most filters must select some but not
 	// all resources.
 	total := len(userFilters) + len(groupFilters)
-	t.Logf("%d users, %d groups, %d filters, %d of them selecting some but not all", len(users), len(groups), total, nontrivial)
-	if nontrivial < total*2/3 {
-		t.Errorf("only %d of %d filters selected some but not all resources: the data set no longer exercises them", nontrivial, total)
+	t.Logf("%d users, %d groups, %d filters, %d of them selecting some but not all", len(users), len(groups), total, c.nontrivial)
+	if c.nontrivial < total*2/3 {
+		t.Errorf("only %d of %d filters selected some but not all resources: the data set no longer exercises them", c.nontrivial, total)
 	}
+}
+
+// diffChecker compares, for one filter, what the store selects with what
+// filter.Eval selects.
+type diffChecker struct {
+	s            directory.Store
+	f            *fixture
+	placeholders *strings.Replacer
+	label        map[string]string // id → userName or displayName
+	nontrivial   int               // filters selecting some but not all
+}
+
+func (c *diffChecker) check(t *testing.T, rt *schema.ResourceType, text string, docs []map[string]any) {
+	t.Helper()
+	t.Helper()
+	expanded := c.placeholders.Replace(text)
+	e, err := parseFilter(rt, expanded)
+	if err != nil {
+		t.Errorf("filter %s: %v", text, err)
+		return
+	}
+	// (a) the store.
+	got, total, err := c.selectInStore(rt, e)
+	if err != nil {
+		var de *directory.Error
+		if reason, ok := unsupportedFilters[text]; ok && errors.As(err, &de) && de.ScimType == schema.ErrInvalidFilter {
+			t.Logf("filter %s: rejected as listed unsupported (%s): %v", text, reason, err)
+			return
+		}
+		t.Errorf("filter %s: the store failed: %v", text, err)
+		return
+	}
+	if total != len(got) {
+		t.Errorf("filter %s: Total %d but %d resources", text, total, len(got))
+	}
+	// (b) filter.Eval over the rendered documents.
+	var want []string
+	for _, doc := range docs {
+		if filter.Eval(rt, e, doc) {
+			want = append(want, doc["id"].(string))
+		}
+	}
+	if len(want) > 0 && len(want) < len(docs) {
+		c.nontrivial++
+	}
+	name := func(ids []string) []string {
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			out[i] = c.label[id] + " (" + id + ")"
+		}
+		sort.Strings(out)
+		return out
+	}
+	if d := diff(name(want), name(got)); d != "" {
+		t.Errorf("filter %s\n  resolved: %s\n  store and filter.Eval disagree (-Eval +store):\n%s", text, filter.Format(e), d)
+	}
+}
+
+// selectInStore lists the resources of type rt that e selects, and the
+// Total the store reports.
+func (c *diffChecker) selectInStore(rt *schema.ResourceType, e filter.Expr) (got []string, total int, err error) {
+	q := directory.Query{Filter: e, Limit: 100000}
+	if rt.ID == "User" {
+		var p directory.UserPage
+		p, err = c.s.ListUsers(c.f.ctx, c.f.dir.ID, q)
+		got, total = userIDs(p.Users), p.Total
+	} else {
+		var p directory.GroupPage
+		p, err = c.s.ListGroups(c.f.ctx, c.f.dir.ID, q)
+		got, total = groupIDs(p.Groups), p.Total
+	}
+	return got, total, err
 }
 
 // renderAll reads every user and group of the fixture's directory back from
@@ -463,21 +480,48 @@ func (d *differentialData) placeholders() *strings.Replacer {
 // fifteen written out by hand, the rest drawn from a seeded generator.
 func buildDifferentialData(t *testing.T, f *fixture) *differentialData {
 	t.Helper()
-	d := &differentialData{groups: map[string]directory.Group{}}
-	mk := func(doc map[string]any) {
-		d.users = append(d.users, f.user(f.dir.ID, doc))
+	b := &diffBuilder{t: t, f: f, d: &differentialData{groups: map[string]directory.Group{}}}
+	b.handWrittenUsers()
+	b.moreHandWrittenUsers()
+	// 15..59: generated.
+	g := &diffGen{rng: rand.New(rand.NewPCG(7, 42))}
+	for i := 15; i < 60; i++ {
+		b.mk(g.user(i, b.id))
 	}
-	id := func(i int) string { return d.users[i].ID }
-	email := func(value, typ string, primary ...bool) map[string]any {
-		m := map[string]any{"value": value}
-		if typ != "" {
-			m["type"] = typ
-		}
-		if len(primary) > 0 {
-			m["primary"] = primary[0]
-		}
-		return m
+	b.groups(g)
+	b.spreadLastModified()
+	return b.d
+}
+
+// diffBuilder creates the differential suite's data in f's directory.
+type diffBuilder struct {
+	t *testing.T
+	f *fixture
+	d *differentialData
+}
+
+func (b *diffBuilder) mk(doc map[string]any) {
+	b.d.users = append(b.d.users, b.f.user(b.f.dir.ID, doc))
+}
+
+// id is the id of the i-th user created.
+func (b *diffBuilder) id(i int) string { return b.d.users[i].ID }
+
+// diffEmail is an emails value.
+func diffEmail(value, typ string, primary ...bool) map[string]any {
+	m := map[string]any{"value": value}
+	if typ != "" {
+		m["type"] = typ
 	}
+	if len(primary) > 0 {
+		m["primary"] = primary[0]
+	}
+	return m
+}
+
+// handWrittenUsers creates users 0 to 7.
+func (b *diffBuilder) handWrittenUsers() {
+	mk, id, email := b.mk, b.id, diffEmail
 	// 0
 	mk(map[string]any{
 		"userName": "Alice@X.com", "externalId": "EXT-001", "displayName": "Alice L.", "title": "Engineer",
@@ -526,6 +570,11 @@ func buildDifferentialData(t *testing.T, f *fixture) *differentialData {
 		"emails": []any{email("", "work")},
 		ent:      map[string]any{"employeeNumber": ""},
 	})
+}
+
+// moreHandWrittenUsers creates users 8 to 14.
+func (b *diffBuilder) moreHandWrittenUsers() {
+	mk, id, email := b.mk, b.id, diffEmail
 	// 8
 	mk(map[string]any{
 		"userName": "multi@Y.com",
@@ -553,114 +602,139 @@ func buildDifferentialData(t *testing.T, f *fixture) *differentialData {
 		"emails":   []any{email("p@x.com", "work", false), email("P2@x.com", "home", true)},
 	})
 
-	// 15..59: generated.
-	rng := rand.New(rand.NewPCG(7, 42))
-	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
-	chance := func(p float64) bool { return rng.Float64() < p }
-	givens := []string{"Alice", "bob", "Zoë", "ÉLODIE", "Émile", "zoe", "ALICE", "Øyvind", "李", "Ana-María", "", "Sean"}
-	families := []string{"Smith", "SMITH", "Müller", "von Neumann", "", "Ng", "Olsen", "Johnson"}
-	domains := []string{"x.com", "X.COM", "example.org", "Exemple.fr", "y.io"}
-	titles := []string{"", "Engineer", "Senior Engineer", "MANAGER", "engineering manager", "Zoë's assistant", "Sales Rep"}
-	departments := []string{"R&D", "Sales", "sales", "", "Support"}
-	for i := 15; i < 60; i++ {
-		given, family := pick(givens...), pick(families...)
-		local := given
-		if local == "" {
-			local = "user"
-		}
-		doc := map[string]any{"userName": fmt.Sprintf("%s.%d@%s", local, i, pick(domains...))}
-		switch {
-		case chance(0.3):
-		case chance(0.07):
-			doc["externalId"] = ""
-		default:
-			doc["externalId"] = fmt.Sprintf("%s-%03d", pick("EXT", "ext", "Ext"), i)
-		}
-		if chance(0.8) {
-			name := map[string]any{}
-			if given != "" || chance(0.5) {
-				name["givenName"] = given
-			}
-			if family != "" {
-				name["familyName"] = family
-			}
-			if chance(0.3) {
-				name["formatted"] = strings.TrimSpace(given + " " + family)
-			}
-			doc["name"] = name
-		}
-		if chance(0.6) {
-			doc["displayName"] = strings.TrimSpace(given + " " + family)
-		}
-		if chance(0.7) {
-			doc["title"] = pick(titles...)
-		}
-		if chance(0.2) {
-			doc["nickName"] = pick("bobby", "Z", "", "ace")
-		}
-		switch r := rng.Float64(); {
-		case r < 0.25:
-			doc["active"] = false
-		case r < 0.3:
-			doc["active"] = "False"
-		case r < 0.4:
-			// absent: active
-		default:
-			doc["active"] = true
-		}
-		if n := rng.IntN(4); n > 0 {
-			var es []any
-			for j := 0; j < n; j++ {
-				value := fmt.Sprintf("%s%d.%d@%s", strings.ToLower(local), j, i, pick(domains...))
-				if chance(0.5) {
-					value = strings.ToUpper(value[:1]) + value[1:]
-				}
-				if chance(0.05) {
-					value = ""
-				}
-				e := email(value, pick("work", "home", "other", ""))
-				if j == 0 && chance(0.5) {
-					e["primary"] = true
-				}
-				es = append(es, e)
-			}
-			doc["emails"] = es
-		}
-		if chance(0.3) {
-			doc["phoneNumbers"] = []any{map[string]any{"value": fmt.Sprintf("+%d 555 %04d", 1+rng.IntN(49), i), "type": pick("mobile", "work")}}
-		}
-		if chance(0.3) {
-			doc["addresses"] = []any{map[string]any{"country": pick("FR", "US", "fr", "DE"), "locality": pick("Paris", "paris", "Berlin", "New York")}}
-		}
-		if chance(0.2) {
-			doc["roles"] = []any{map[string]any{"value": pick("admin", "Admin", "viewer")}}
-		}
-		if chance(0.15) {
-			doc["userType"] = pick("Employee", "Contractor", "contractor")
-		}
-		if chance(0.65) {
-			e := map[string]any{}
-			if chance(0.8) {
-				e["employeeNumber"] = strconv.Itoa(1000 + i)
-			}
-			if chance(0.6) {
-				e["department"] = pick(departments...)
-			}
-			if chance(0.4) {
-				e["manager"] = map[string]any{"value": id(rng.IntN(i))}
-			}
-			if chance(0.1) {
-				e["organization"] = pick("Vendor Inc", "Acme")
-			}
-			doc[ent] = e
-		}
-		mk(doc)
-	}
+}
 
-	// Groups, some nested.
+// diffGen draws generated users from a seeded generator; the draws' order
+// fixes the data, so it must not change.
+type diffGen struct{ rng *rand.Rand }
+
+func (g *diffGen) pick(xs ...string) string { return xs[g.rng.IntN(len(xs))] }
+func (g *diffGen) chance(p float64) bool    { return g.rng.Float64() < p }
+
+var (
+	diffGivens      = []string{"Alice", "bob", "Zoë", "ÉLODIE", "Émile", "zoe", "ALICE", "Øyvind", "李", "Ana-María", "", "Sean"}
+	diffFamilies    = []string{"Smith", "SMITH", "Müller", "von Neumann", "", "Ng", "Olsen", "Johnson"}
+	diffDomains     = []string{"x.com", "X.COM", "example.org", "Exemple.fr", "y.io"}
+	diffTitles      = []string{"", "Engineer", "Senior Engineer", "MANAGER", "engineering manager", "Zoë's assistant", "Sales Rep"}
+	diffDepartments = []string{"R&D", "Sales", "sales", "", "Support"}
+)
+
+// user draws the i-th user; id(j) is the id of an earlier user.
+func (g *diffGen) user(i int, id func(int) string) map[string]any {
+	givens, families, domains, titles := diffGivens, diffFamilies, diffDomains, diffTitles
+	given, family := g.pick(givens...), g.pick(families...)
+	local := given
+	if local == "" {
+		local = "user"
+	}
+	doc := map[string]any{"userName": fmt.Sprintf("%s.%d@%s", local, i, g.pick(domains...))}
+	switch {
+	case g.chance(0.3):
+	case g.chance(0.07):
+		doc["externalId"] = ""
+	default:
+		doc["externalId"] = fmt.Sprintf("%s-%03d", g.pick("EXT", "ext", "Ext"), i)
+	}
+	if g.chance(0.8) {
+		name := map[string]any{}
+		if given != "" || g.chance(0.5) {
+			name["givenName"] = given
+		}
+		if family != "" {
+			name["familyName"] = family
+		}
+		if g.chance(0.3) {
+			name["formatted"] = strings.TrimSpace(given + " " + family)
+		}
+		doc["name"] = name
+	}
+	if g.chance(0.6) {
+		doc["displayName"] = strings.TrimSpace(given + " " + family)
+	}
+	if g.chance(0.7) {
+		doc["title"] = g.pick(titles...)
+	}
+	if g.chance(0.2) {
+		doc["nickName"] = g.pick("bobby", "Z", "", "ace")
+	}
+	switch r := g.rng.Float64(); {
+	case r < 0.25:
+		doc["active"] = false
+	case r < 0.3:
+		doc["active"] = "False"
+	case r < 0.4:
+		// absent: active
+	default:
+		doc["active"] = true
+	}
+	g.contacts(doc, i, local)
+	g.enterprise(doc, i, id)
+	return doc
+}
+
+// contacts draws the user's emails, phone numbers, addresses, roles and
+// userType.
+func (g *diffGen) contacts(doc map[string]any, i int, local string) {
+	domains, email := diffDomains, diffEmail
+	if n := g.rng.IntN(4); n > 0 {
+		var es []any
+		for j := 0; j < n; j++ {
+			value := fmt.Sprintf("%s%d.%d@%s", strings.ToLower(local), j, i, g.pick(domains...))
+			if g.chance(0.5) {
+				value = strings.ToUpper(value[:1]) + value[1:]
+			}
+			if g.chance(0.05) {
+				value = ""
+			}
+			e := email(value, g.pick("work", "home", "other", ""))
+			if j == 0 && g.chance(0.5) {
+				e["primary"] = true
+			}
+			es = append(es, e)
+		}
+		doc["emails"] = es
+	}
+	if g.chance(0.3) {
+		doc["phoneNumbers"] = []any{map[string]any{"value": fmt.Sprintf("+%d 555 %04d", 1+g.rng.IntN(49), i), "type": g.pick("mobile", "work")}}
+	}
+	if g.chance(0.3) {
+		doc["addresses"] = []any{map[string]any{"country": g.pick("FR", "US", "fr", "DE"), "locality": g.pick("Paris", "paris", "Berlin", "New York")}}
+	}
+	if g.chance(0.2) {
+		doc["roles"] = []any{map[string]any{"value": g.pick("admin", "Admin", "viewer")}}
+	}
+	if g.chance(0.15) {
+		doc["userType"] = g.pick("Employee", "Contractor", "contractor")
+	}
+}
+
+// enterprise draws the user's enterprise extension.
+func (g *diffGen) enterprise(doc map[string]any, i int, id func(int) string) {
+	departments := diffDepartments
+	if g.chance(0.65) {
+		e := map[string]any{}
+		if g.chance(0.8) {
+			e["employeeNumber"] = strconv.Itoa(1000 + i)
+		}
+		if g.chance(0.6) {
+			e["department"] = g.pick(departments...)
+		}
+		if g.chance(0.4) {
+			e["manager"] = map[string]any{"value": id(g.rng.IntN(i))}
+		}
+		if g.chance(0.1) {
+			e["organization"] = g.pick("Vendor Inc", "Acme")
+		}
+		doc[ent] = e
+	}
+}
+
+// groups creates the groups, some nested.
+func (b *diffBuilder) groups(g *diffGen) {
+	t, f, d, id := b.t, b.f, b.d, b.id
 	pickUsers := func(n int) []string {
 		var out []string
-		for _, j := range rng.Perm(len(d.users))[:n] {
+		for _, j := range g.rng.Perm(len(d.users))[:n] {
 			out = append(out, id(j))
 		}
 		return out
@@ -693,8 +767,12 @@ func buildDifferentialData(t *testing.T, f *fixture) *differentialData {
 	mkg("Nested Only", "", d.groups["engineering-leads"].ID, d.groups["Zoë's team"].ID)
 	mkg("Admins", "", id(0), id(1))
 	mkg("Contractors", "", append([]string{id(9)}, pickUsers(3)...)...)
+}
 
-	// Later updates spread meta.lastModified.
+// spreadLastModified updates some users and a group later, to spread
+// meta.lastModified.
+func (b *diffBuilder) spreadLastModified() {
+	t, f, d, id := b.t, b.f, b.d, b.id
 	for i := range d.users {
 		if i == 2 || i == 5 || i == 13 || (i > 15 && i%7 == 0) {
 			u, err := f.s.UpdateUser(f.ctx, f.dir.ID, id(i), f.clock.Now(), func(u *directory.User) (bool, error) {
@@ -714,5 +792,4 @@ func buildDifferentialData(t *testing.T, f *fixture) *differentialData {
 		t.Fatalf("UpdateGroup: %v", err)
 	}
 	d.groups["Sales"] = g
-	return d
 }

@@ -474,56 +474,22 @@ func RunEventReplay(t *testing.T, stores ...directory.Store) {
 	f := newFixture(t, stores[0])
 	d := f.dir
 	start := f.lastPosition()
+	rc := &replayClients{f: f}
 	// Some users and groups exist before the race; groups are mapped.
-	var users, groups []string
 	for i := 0; i < 12; i++ {
-		users = append(users, f.userNamed(d.ID, fmt.Sprintf("seed%d", i)).ID)
+		rc.users = append(rc.users, f.userNamed(d.ID, fmt.Sprintf("seed%d", i)).ID)
 	}
 	for i := 0; i < 4; i++ {
-		groups = append(groups, f.group(d.ID, fmt.Sprintf("team%d", i), users[i*3:i*3+3]...).ID)
+		rc.groups = append(rc.groups, f.group(d.ID, fmt.Sprintf("team%d", i), rc.users[i*3:i*3+3]...).ID)
 	}
-	if err := f.svc.PutRoleMappings(f.ctx, d.ID, []directory.RoleMapping{{GroupID: groups[0], Role: "member", Priority: 1}}); err != nil {
+	if err := f.svc.PutRoleMappings(f.ctx, d.ID, []directory.RoleMapping{{GroupID: rc.groups[0], Role: "member", Priority: 1}}); err != nil {
 		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	pick := func(r *rand.Rand, ids *[]string) string {
-		mu.Lock()
-		defer mu.Unlock()
-		return (*ids)[r.Intn(len(*ids))]
-	}
-	patch := func(ops string) []byte {
-		return []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + ops + `]}`)
 	}
 	race(stores, func(i int, s directory.Store) {
 		svc := newService(s, f.clock)
 		r := rand.New(rand.NewSource(int64(i) + 1))
 		for j := 0; j < 25; j++ {
-			var err error
-			switch op := r.Intn(9); op {
-			case 0:
-				var u directory.User
-				u, err = svc.CreateUser(f.ctx, d, map[string]any{"userName": fmt.Sprintf("r%d-%d", i, j), "title": "new"})
-				if err == nil {
-					mu.Lock()
-					users = append(users, u.ID)
-					mu.Unlock()
-				}
-			case 1:
-				_, err = svc.PatchUser(f.ctx, d, pick(r, &users), patch(fmt.Sprintf(`{"op":"replace","path":"title","value":"t%d"}`, r.Intn(3))), "")
-			case 2:
-				_, err = svc.PatchUser(f.ctx, d, pick(r, &users), patch(fmt.Sprintf(`{"op":"replace","value":{"active":%v}}`, r.Intn(2) == 0)), "")
-			case 3:
-				err = svc.DeleteUser(f.ctx, d, pick(r, &users), "")
-			case 4, 5:
-				_, err = svc.PatchGroup(f.ctx, d, pick(r, &groups), patch(`{"op":"add","path":"members","value":[{"value":"`+pick(r, &users)+`"}]}`), "")
-			case 6:
-				_, err = svc.PatchGroup(f.ctx, d, pick(r, &groups), patch(`{"op":"remove","path":"members[value eq \"`+pick(r, &users)+`\"]"}`), "")
-			case 7:
-				_, err = svc.PatchGroup(f.ctx, d, pick(r, &groups), patch(fmt.Sprintf(`{"op":"replace","path":"displayName","value":"team-%d-%d"}`, i, j)), "")
-			case 8:
-				g := pick(r, &groups)
-				err = svc.PutRoleMappings(f.ctx, d.ID, []directory.RoleMapping{{GroupID: g, Role: []string{"member", "admin"}[r.Intn(2)], Priority: r.Intn(3)}})
-			}
+			err := rc.op(svc, r, i, j)
 			// Racing clients delete users others are about to touch: not
 			// found is an outcome, not a failure.
 			if err != nil && !directory.IsNotFound(err) && !directory.IsConflict(err) {
@@ -531,45 +497,115 @@ func RunEventReplay(t *testing.T, stores ...directory.Store) {
 			}
 		}
 	})
-
-	// Replay the feed.
-	type muser struct {
-		rec  map[string]any
-		role string
-	}
-	mUsers := map[string]muser{}
-	mGroups := map[string]string{} // id → name
-	mMembers := map[string]map[string]bool{}
+	m := newReplayModel()
 	for _, e := range f.events(directory.EventQuery{After: start, DirectoryID: d.ID}) {
-		var data map[string]any
-		if err := json.Unmarshal(e.Data, &data); err != nil {
-			t.Fatal(err)
-		}
-		switch e.Type {
-		case directory.EventUserCreated, directory.EventUserUpdated:
-			mUsers[data["id"].(string)] = muser{rec: data, role: fmt.Sprint(data["roles"])}
-		case directory.EventUserDeleted:
-			id := data["id"].(string)
-			delete(mUsers, id)
-			for _, ms := range mMembers {
-				delete(ms, id)
-			}
-		case directory.EventGroupCreated, directory.EventGroupUpdated:
-			mGroups[data["id"].(string)] = data["name"].(string)
-		case directory.EventGroupDeleted:
-			delete(mGroups, data["id"].(string))
-			delete(mMembers, data["id"].(string))
-		case directory.EventGroupMemberAdded, directory.EventGroupMemberRemoved:
-			gid := data["group"].(map[string]any)["id"].(string)
-			mid := data["member"].(map[string]any)["id"].(string)
-			if mMembers[gid] == nil {
-				mMembers[gid] = map[string]bool{}
-			}
-			mMembers[gid][mid] = e.Type == directory.EventGroupMemberAdded
-		}
+		m.apply(t, e)
 	}
+	m.compareUsers(f)
+	m.compareGroups(f)
+}
 
-	// Compare with the store.
+// replayClients are RunEventReplay's racing clients; they share the ids
+// of the users and groups they may touch.
+type replayClients struct {
+	f             *fixture
+	mu            sync.Mutex
+	users, groups []string
+}
+
+func (rc *replayClients) pick(r *rand.Rand, ids *[]string) string {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return (*ids)[r.Intn(len(*ids))]
+}
+
+func replayPatch(ops string) []byte {
+	return []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + ops + `]}`)
+}
+
+// op runs client i's j-th random operation.
+func (rc *replayClients) op(svc *directory.Service, r *rand.Rand, i, j int) error {
+	f, d, pick, patch := rc.f, rc.f.dir, rc.pick, replayPatch
+	users, groups := &rc.users, &rc.groups
+	var err error
+	switch op := r.Intn(9); op {
+	case 0:
+		var u directory.User
+		u, err = svc.CreateUser(f.ctx, d, map[string]any{"userName": fmt.Sprintf("r%d-%d", i, j), "title": "new"})
+		if err == nil {
+			rc.mu.Lock()
+			*users = append(*users, u.ID)
+			rc.mu.Unlock()
+		}
+	case 1:
+		_, err = svc.PatchUser(f.ctx, d, pick(r, users), patch(fmt.Sprintf(`{"op":"replace","path":"title","value":"t%d"}`, r.Intn(3))), "")
+	case 2:
+		_, err = svc.PatchUser(f.ctx, d, pick(r, users), patch(fmt.Sprintf(`{"op":"replace","value":{"active":%v}}`, r.Intn(2) == 0)), "")
+	case 3:
+		err = svc.DeleteUser(f.ctx, d, pick(r, users), "")
+	case 4, 5:
+		_, err = svc.PatchGroup(f.ctx, d, pick(r, groups), patch(`{"op":"add","path":"members","value":[{"value":"`+pick(r, users)+`"}]}`), "")
+	case 6:
+		_, err = svc.PatchGroup(f.ctx, d, pick(r, groups), patch(`{"op":"remove","path":"members[value eq \"`+pick(r, users)+`\"]"}`), "")
+	case 7:
+		_, err = svc.PatchGroup(f.ctx, d, pick(r, groups), patch(fmt.Sprintf(`{"op":"replace","path":"displayName","value":"team-%d-%d"}`, i, j)), "")
+	case 8:
+		g := pick(r, groups)
+		err = svc.PutRoleMappings(f.ctx, d.ID, []directory.RoleMapping{{GroupID: g, Role: []string{"member", "admin"}[r.Intn(2)], Priority: r.Intn(3)}})
+	}
+	return err
+}
+
+// replayModel is the directory rebuilt from the feed alone.
+type replayModel struct {
+	users   map[string]replayUser
+	groups  map[string]string // id → name
+	members map[string]map[string]bool
+}
+
+type replayUser struct {
+	rec  map[string]any
+	role string
+}
+
+func newReplayModel() *replayModel {
+	return &replayModel{users: map[string]replayUser{}, groups: map[string]string{}, members: map[string]map[string]bool{}}
+}
+
+// apply replays one event onto the model.
+func (m *replayModel) apply(t *testing.T, e directory.Event) {
+	mUsers, mGroups, mMembers := m.users, m.groups, m.members
+	var data map[string]any
+	if err := json.Unmarshal(e.Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	switch e.Type {
+	case directory.EventUserCreated, directory.EventUserUpdated:
+		mUsers[data["id"].(string)] = replayUser{rec: data, role: fmt.Sprint(data["roles"])}
+	case directory.EventUserDeleted:
+		id := data["id"].(string)
+		delete(mUsers, id)
+		for _, ms := range mMembers {
+			delete(ms, id)
+		}
+	case directory.EventGroupCreated, directory.EventGroupUpdated:
+		mGroups[data["id"].(string)] = data["name"].(string)
+	case directory.EventGroupDeleted:
+		delete(mGroups, data["id"].(string))
+		delete(mMembers, data["id"].(string))
+	case directory.EventGroupMemberAdded, directory.EventGroupMemberRemoved:
+		gid := data["group"].(map[string]any)["id"].(string)
+		mid := data["member"].(map[string]any)["id"].(string)
+		if mMembers[gid] == nil {
+			mMembers[gid] = map[string]bool{}
+		}
+		mMembers[gid][mid] = e.Type == directory.EventGroupMemberAdded
+	}
+}
+
+// compareUsers checks the model's users (and their roles) against the store.
+func (m *replayModel) compareUsers(f *fixture) {
+	t, d, mUsers := f.t, f.dir, m.users
 	page, err := f.s.ListUsers(f.ctx, d.ID, directory.Query{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
@@ -596,6 +632,11 @@ func RunEventReplay(t *testing.T, stores ...directory.Store) {
 	if d := diff(wantU, gotU); d != "" {
 		t.Errorf("users replayed from the feed differ from the store (-store +replay):\n%s", d)
 	}
+}
+
+// compareGroups checks the model's groups and members against the store.
+func (m *replayModel) compareGroups(f *fixture) {
+	t, d, mGroups, mMembers := f.t, f.dir, m.groups, m.members
 	gpage, err := f.s.ListGroups(f.ctx, d.ID, directory.Query{Limit: 1000})
 	if err != nil {
 		t.Fatal(err)

@@ -474,26 +474,7 @@ func testGroupListMembersPagination(t *testing.T, s directory.Store) {
 		t.Fatalf("ListMembers order (-want +got):\n%s", d)
 	}
 	for _, limit := range []int{1, 2, 3, 5, 7, 8, 100} {
-		var pages [][]string
-		after := ""
-		for i := 0; i < 20; i++ {
-			ms, err := s.ListMembers(f.ctx, f.dir.ID, g.ID, after, limit)
-			if err != nil {
-				t.Fatalf("ListMembers(after %q, limit %d): %v", after, limit, err)
-			}
-			if len(ms) > limit {
-				t.Fatalf("ListMembers(limit %d) returned %d members", limit, len(ms))
-			}
-			if len(ms) == 0 {
-				break
-			}
-			var page []string
-			for _, m := range ms {
-				page = append(page, m.ID)
-			}
-			pages = append(pages, page)
-			after = ms[len(ms)-1].ID
-		}
+		pages := memberPages(t, f, s, g.ID, limit)
 		var flat []string
 		for _, p := range pages {
 			flat = append(flat, p...)
@@ -530,6 +511,32 @@ func testGroupListMembersPagination(t *testing.T, s directory.Store) {
 			t.Errorf("ListMembers(after %s): internal error %v, want a client error", after, err)
 		}
 	}
+}
+
+// memberPages pages through group gid's members, limit at a time.
+func memberPages(t *testing.T, f *fixture, s directory.Store, gid string, limit int) [][]string {
+	t.Helper()
+	var pages [][]string
+	after := ""
+	for i := 0; i < 20; i++ {
+		ms, err := s.ListMembers(f.ctx, f.dir.ID, gid, after, limit)
+		if err != nil {
+			t.Fatalf("ListMembers(after %q, limit %d): %v", after, limit, err)
+		}
+		if len(ms) > limit {
+			t.Fatalf("ListMembers(limit %d) returned %d members", limit, len(ms))
+		}
+		if len(ms) == 0 {
+			break
+		}
+		var page []string
+		for _, m := range ms {
+			page = append(page, m.ID)
+		}
+		pages = append(pages, page)
+		after = ms[len(ms)-1].ID
+	}
+	return pages
 }
 
 func testGroupMembersOf(t *testing.T, s directory.Store) {

@@ -38,13 +38,42 @@ func wantInstant(t *testing.T, what string, in, got time.Time) {
 // come back as the same instant in UTC, at microsecond precision.
 func testTimeUTCMicroseconds(t *testing.T, s directory.Store) {
 	f := newFixture(t, s)
+	tm := newTZTimes()
+	d := tm.orgAndDirectory(t, f, s)
+	tm.credentials(t, f, s, d)
+	u := tm.user(t, f, s, d)
+	tm.group(t, f, s, d, u)
+	t1, kolkata := tm.t1, tm.kolkata
+	// Filters on meta times compare instants whatever the literal's offset.
+	lit := t1.Add(-time.Microsecond).In(kolkata).Format(time.RFC3339Nano)
+	if p := f.listUsers(d.ID, `meta.created gt "`+lit+`" and meta.created le "`+t1.Format(time.RFC3339Nano)+`"`); p.Total != 1 {
+		t.Errorf("meta.created around %s with offsets: total %d, want 1", lit, p.Total)
+	}
+}
+
+// tzTimes are instants in various zones, with nanoseconds.
+type tzTimes struct {
+	ny, kolkata        *time.Location
+	t1, t2, t3, t4, t5 time.Time
+}
+
+func newTZTimes() tzTimes {
 	ny := time.FixedZone("UTC-5", -5*3600)
 	kolkata := time.FixedZone("UTC+5:30", 5*3600+1800)
-	t1 := time.Date(2031, 3, 4, 22, 30, 15, 123456789, ny)      // next day in UTC
-	t2 := time.Date(2031, 3, 5, 1, 2, 3, 999999999, kolkata)    // previous day in UTC
-	t3 := time.Date(1969, 12, 31, 23, 59, 59, 500000500, ny)    // before the epoch
 	t4 := time.Date(2031, 3, 6, 1, 2, 3, 1000, kolkata).Local() // the local zone, whatever it is
+	return tzTimes{ny: ny, kolkata: kolkata,
+		t1: time.Date(2031, 3, 4, 22, 30, 15, 123456789, ny),   // next day in UTC
+		t2: time.Date(2031, 3, 5, 1, 2, 3, 999999999, kolkata), // previous day in UTC
+		t3: time.Date(1969, 12, 31, 23, 59, 59, 500000500, ny), // before the epoch
+		t4: t4,
+		t5: t4.Add(time.Hour).In(ny),
+	}
+}
 
+// orgAndDirectory checks an organization's and a directory's times and
+// returns the directory.
+func (tm tzTimes) orgAndDirectory(t *testing.T, f *fixture, s directory.Store) directory.Directory {
+	t1, t2, t3, t4, t5 := tm.t1, tm.t2, tm.t3, tm.t4, tm.t5
 	o := directory.Organization{ID: "org_tz", Name: "TZ", CreatedAt: t3, UpdatedAt: t1}
 	if err := s.CreateOrganization(f.ctx, o); err != nil {
 		t.Fatalf("CreateOrganization: %v", err)
@@ -67,13 +96,18 @@ func testTimeUTCMicroseconds(t *testing.T, s directory.Store) {
 	wantInstant(t, "Directory.CreatedAt", t1, dg.CreatedAt)
 	wantInstant(t, "Directory.UpdatedAt", t2, dg.UpdatedAt)
 	wantInstant(t, "Directory.LastRequestAt", t4, dg.LastRequestAt)
-	t5 := t4.Add(time.Hour).In(ny)
 	if err := s.TouchDirectory(f.ctx, d.ID, t5); err != nil {
 		t.Fatalf("TouchDirectory: %v", err)
 	}
 	dg, _ = s.GetDirectory(f.ctx, d.ID)
 	wantInstant(t, "Directory.LastRequestAt after touch", t5, dg.LastRequestAt)
 
+	return d
+}
+
+// credentials checks a token's and an API key's times.
+func (tm tzTimes) credentials(t *testing.T, f *fixture, s directory.Store, d directory.Directory) {
+	t1, t2, t4, t5 := tm.t1, tm.t2, tm.t4, tm.t5
 	tok := mkToken("dtok_tz", d.ID, "scimb_dt_tz-secret", t1)
 	tok.ExpiresAt = t2
 	if err := s.CreateToken(f.ctx, tok); err != nil {
@@ -111,7 +145,11 @@ func testTimeUTCMicroseconds(t *testing.T, s directory.Store) {
 	wantInstant(t, "APIKey.CreatedAt", t2, kg.CreatedAt)
 	wantInstant(t, "APIKey.LastUsedAt", t1, kg.LastUsedAt)
 	wantInstant(t, "APIKey.RevokedAt", t4, kg.RevokedAt)
+}
 
+// user checks a user's times and returns the user.
+func (tm tzTimes) user(t *testing.T, f *fixture, s directory.Store, d directory.Directory) directory.User {
+	t1, t2, t4 := tm.t1, tm.t2, tm.t4
 	u := directory.User{ID: "diruser_tz", DirectoryID: d.ID, UserName: "tz", Active: true,
 		Doc: map[string]any{"userName": "tz", "active": true}, Version: 1, CreatedAt: t1, UpdatedAt: t2}
 	if err := s.CreateUser(f.ctx, u); err != nil {
@@ -134,7 +172,12 @@ func testTimeUTCMicroseconds(t *testing.T, s directory.Store) {
 	if df := diff(ug, ur); df != "" {
 		t.Errorf("UpdateUser returned something else than GetUser (-get +update):\n%s", df)
 	}
+	return u
+}
 
+// group checks a group's times.
+func (tm tzTimes) group(t *testing.T, f *fixture, s directory.Store, d directory.Directory, u directory.User) {
+	t2, t3, t5 := tm.t2, tm.t3, tm.t5
 	g := directory.Group{ID: "dirgroup_tz", DirectoryID: d.ID, DisplayName: "tz",
 		Doc: map[string]any{"displayName": "tz"}, Version: 1, CreatedAt: t2, UpdatedAt: t3}
 	if _, err := s.CreateGroup(f.ctx, g, nil); err != nil {
@@ -156,11 +199,5 @@ func testTimeUTCMicroseconds(t *testing.T, s directory.Store) {
 	gg, _ = s.GetGroup(f.ctx, d.ID, g.ID)
 	if df := diff(gg, gr); df != "" {
 		t.Errorf("UpdateGroup returned something else than GetGroup (-get +update):\n%s", df)
-	}
-
-	// Filters on meta times compare instants whatever the literal's offset.
-	lit := t1.Add(-time.Microsecond).In(kolkata).Format(time.RFC3339Nano)
-	if p := f.listUsers(d.ID, `meta.created gt "`+lit+`" and meta.created le "`+t1.Format(time.RFC3339Nano)+`"`); p.Total != 1 {
-		t.Errorf("meta.created around %s with offsets: total %d, want 1", lit, p.Total)
 	}
 }

@@ -81,8 +81,13 @@ func TestFilters(t *testing.T) {
 		ep, _ := e.st.GetWebhookEndpoint(context.Background(), e.ep.ID)
 		return ep.FanoutPosition == head && e.rcv.accepted() >= 1
 	})
-	time.Sleep(50 * time.Millisecond)
+	// The fan-out has passed every event: the deliveries it made are all
+	// in the store. Once none is pending, the receiver has had them all.
+	waitFor(t, 10*time.Second, "every delivery sent", func() bool { return e.pending(e.st) == 0 })
 	stop()
+	if ds, err := e.st.ListWebhookDeliveries(context.Background(), e.ep.ID, "", 0); err != nil || len(ds) != 1 {
+		t.Errorf("the filtered endpoint has %d deliveries (err %v), want 1", len(ds), err)
+	}
 	e.rcv.mu.Lock()
 	defer e.rcv.mu.Unlock()
 	if len(e.rcv.ids) != 1 || len(e.rcv.got[mine.ID]) != 1 {

@@ -20,7 +20,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 	"github.com/scimbridge/scimbridge/internal/sqlstore"
-	"github.com/scimbridge/scimbridge/internal/testpg"
+	"github.com/scimbridge/scimbridge/internal/testenv"
 )
 
 // receiver is a real HTTP endpoint on loopback that verifies every request
@@ -206,8 +206,8 @@ func openStore(t *testing.T, dsn string) *sqlstore.Store {
 
 func sqliteDSN(t *testing.T) string { return filepath.Join(t.TempDir(), "db.sqlite") }
 
-// postgresDSN returns a DSN of a fresh schema, or skips.
-func postgresDSN(t *testing.T) string { return testpg.Schema(t) }
+// postgresDSN returns a DSN of a migrated schema of its own, or skips.
+func postgresDSN(t *testing.T) string { return testenv.PostgresURL(t) }
 
 func newEnv(t *testing.T, dsn string) *env {
 	t.Helper()

@@ -205,6 +205,12 @@ func (n *normalizer) path(kind Kind, path string, value any, pathless bool) erro
 	if !ok {
 		return n.unknown(path)
 	}
+	return n.resolved(kind, path, rp, res, value, pathless)
+}
+
+// resolved is path once the path has resolved to res: it applies the
+// attribute's (and sub-attribute's) mutability and emits the operation.
+func (n *normalizer) resolved(kind Kind, path string, rp filter.PatchPath, res schema.Resolved, value any, pathless bool) error {
 	a := res.Attr
 	switch {
 	case rp.Attr.URN == "" && (a.Name == "id" || a.Name == "meta"):
@@ -247,6 +253,12 @@ func (n *normalizer) path(kind Kind, path string, value any, pathless bool) erro
 			return schema.Errorf(schema.ErrMutability, "sub-attribute %q is readOnly", path)
 		}
 	}
+	return n.emitValue(kind, rp, a, sub, value)
+}
+
+// emitValue emits the operation on attribute a (sub-attribute sub, if not
+// nil) with value coerced to the attribute's type.
+func (n *normalizer) emitValue(kind Kind, rp filter.PatchPath, a, sub *schema.Attribute, value any) error {
 	if kind == Remove {
 		var v any
 		if value != nil && a.MultiValued && rp.Filter == nil && sub == nil {
@@ -266,6 +278,7 @@ func (n *normalizer) path(kind Kind, path string, value any, pathless bool) erro
 		return n.nullValue(kind, rp)
 	}
 	var v any
+	var err error
 	switch {
 	case sub != nil:
 		v, err = schema.CoerceValue(sub, value, n.sopts)
