@@ -141,8 +141,12 @@ func TestPostgresDeadlockRetried(t *testing.T) {
 			t.Errorf("a deadlocked transaction was not retried: %v", err)
 		}
 	}
-	if runs[0]+runs[1] != 3 {
-		t.Errorf("the two transactions ran %d and %d times, want one of them twice", runs[0], runs[1])
+	// At least one run was aborted and run again. A retry can deadlock
+	// once more (the retried transaction may take the first row back before
+	// the other one, woken by the abort, re-requests it), so more runs are
+	// possible; both must still succeed within the retry budget.
+	if runs[0]+runs[1] < 3 {
+		t.Errorf("the two transactions ran %d and %d times: no deadlock was broken and retried", runs[0], runs[1])
 	}
 }
 
