@@ -442,11 +442,33 @@ func TestBrowserSeedFlow(t *testing.T) {
 	b.shot("12-users-1280x600.png")
 	b.run("back to 900px", chromedp.EmulateViewport(1280, 900))
 
+	// 12b. On a phone (390 pixels wide) the pages fit: nothing scrolls
+	// sideways (tables scroll inside their own box).
+	b.run("390px viewport", chromedp.EmulateViewport(390, 844))
+	for _, p := range []struct{ path, name string }{
+		{"/portal/scim", "15-providers-390.png"},
+		{"/portal/directories/" + dirID, "16-directory-390.png"},
+		{"/portal/users?dir=" + dirID, "17-users-390.png"},
+		{"/portal/events?dir=" + dirID, "18-events-390.png"},
+	} {
+		b.open(s.base + p.path)
+		if over := get(b, "page width "+p.path, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`)); over > 0 {
+			wide := get(b, "wide elements", chromedp.Evaluate[string](wideElements))
+			t.Errorf("%s at 390 px: the page is %d px wider than the screen; elements past its edge: %s", p.path, over, wide)
+		}
+		b.shot(p.name)
+	}
+	b.run("back to 1280px", chromedp.EmulateViewport(1280, 900))
+
 	// 13. The embed link, opened again, is refused with a clear page.
 	b.open(location)
 	wantContains(t, "reused embed link", b.body(), "already used", "open the portal again")
 	b.shot("13-link-already-used.png")
 }
+
+// wideElements names the innermost elements that reach past the right edge
+// of the viewport, for a failure message.
+const wideElements = `Array.from(document.querySelectorAll("body *")).filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !Array.from(e.children).some(c => c.getBoundingClientRect().right > window.innerWidth + 1)).slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? "." + String(e.className).split(" ").join(".") : "") + " (" + Math.round(e.getBoundingClientRect().right) + "px)").join(", ")`
 
 // TestBrowserExpiredLink: an embed link older than 5 minutes is refused
 // with a page that says so.
