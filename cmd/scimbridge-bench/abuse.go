@@ -186,31 +186,9 @@ func runReads(cfg abuseConfig) error {
 		return err
 	}
 	defer stop()
-	ids := make([]string, cfg.users)
-	var next atomic.Int64
+	ids, err := b.createUsersMeasured(cfg.users, cfg.readers)
 	var wg sync.WaitGroup
-	errc := make(chan error, cfg.readers)
-	for c := 0; c < cfg.readers; c++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= cfg.users {
-					return
-				}
-				id, err := b.createUser(i)
-				if err != nil {
-					errc <- err
-					return
-				}
-				ids[i] = id
-			}
-		}()
-	}
-	wg.Wait()
-	close(errc)
-	if err := <-errc; err != nil {
+	if err != nil {
 		return err
 	}
 	time.Sleep(2 * time.Second) // the creates' log entries are written
