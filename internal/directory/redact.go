@@ -27,12 +27,6 @@ type Redactor struct {
 	Literals []string
 }
 
-// RedactSecrets replaces every scimbridge secret in s (Redactor{}.Text).
-func RedactSecrets(s string) string { return Redactor{}.Text(s) }
-
-// Redact redacts a body with the zero Redactor (Redactor.Body).
-func Redact(body string) string { return Redactor{}.Body(body) }
-
 // Text returns s (a path with its query, or a User-Agent) with every
 // secret replaced by "[REDACTED]". A secret hidden behind escapes
 // ("%73cimb_dt_…", "\u0073cimb_dt_…") is found in the decoded text; when

@@ -35,7 +35,7 @@ func TestRedact(t *testing.T) {
 		{"numbers kept", `{"n":12345678901234567890,"password":"x"}`, `{"n":12345678901234567890,"password":"[REDACTED]"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := directory.Redact(tc.in)
+			got := directory.Redactor{}.Body(tc.in)
 			if got != tc.want {
 				t.Errorf("Redact(%q)\n got %q\nwant %q", tc.in, got, tc.want)
 			}
@@ -44,9 +44,9 @@ func TestRedact(t *testing.T) {
 }
 
 func TestRedactSecretsInPath(t *testing.T) {
-	got := directory.RedactSecrets("/scim/v2/dir_x/Users?filter=userName%20eq%20%22scimb_dt_abc-_9%22")
+	got := directory.Redactor{}.Text("/scim/v2/dir_x/Users?filter=userName%20eq%20%22scimb_dt_abc-_9%22")
 	if strings.Contains(got, "abc-_9") || !strings.Contains(got, directory.Redacted) {
-		t.Errorf("RedactSecrets left the token: %q", got)
+		t.Errorf("Redactor.Text left the token: %q", got)
 	}
 }
 

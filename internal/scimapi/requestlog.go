@@ -21,8 +21,8 @@ const MaxLoggedBody = 64 << 10
 // first thing to look for when an IdP reports failures). Requests naming
 // no existing directory are not logged anywhere, so nobody can write into
 // a directory's log without at least knowing its id. The Authorization
-// header is never logged; bodies are redacted by directory.Redact before
-// they are stored.
+// header is never logged; the logger's directory.Redactor redacts bodies
+// before they are stored.
 
 // logTag is how the routes tell the recording middleware, which runs
 // outside them, which directory a request belongs to.
