@@ -29,6 +29,11 @@ type Reader interface {
 	MembersOf(ctx context.Context, directoryID string, groupIDs []string) (map[string][]Member, error)
 	CountMembers(ctx context.Context, directoryID, groupID string) (int, error)
 
+	// The deprovisioning guard and policies (deprovision.go).
+	DeprovisionSettings(ctx context.Context, directoryID string) (DeprovisionSettings, error)
+	ListHolds(ctx context.Context, directoryID string) ([]Hold, error)
+	AppUsers(ctx context.Context, directoryID string, userIDs []string) (map[string]HeldUser, error)
+
 	ListRequests(ctx context.Context, directoryID string, q RequestQuery) ([]RequestLog, error)
 	RequestLogStats(ctx context.Context, directoryID string) (RequestLogStats, error)
 }

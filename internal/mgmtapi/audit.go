@@ -35,6 +35,8 @@ func auditRules() map[string]auditRule {
 		"POST /api/v1/directories/{dir_id}/tokens":                           {"token.create", "token", ""},
 		"DELETE /api/v1/directories/{dir_id}/tokens/{token_id}":              {"token.revoke", "token", "token_id"},
 		"PUT /api/v1/directories/{dir_id}/role_mappings":                     {"role_mappings.set", "directory", "dir_id"},
+		"POST /api/v1/directories/{dir_id}/holds/{hold_id}/release":          {"hold.release", "hold", "hold_id"},
+		"POST /api/v1/directories/{dir_id}/holds/{hold_id}/discard":          {"hold.discard", "hold", "hold_id"},
 		"POST /api/v1/roles":                                                 {"role.create", "role", ""},
 		"PATCH /api/v1/roles/{key}":                                          {"role.update", "role", "key"},
 		"DELETE /api/v1/roles/{key}":                                         {"role.delete", "role", "key"},

@@ -108,7 +108,7 @@ func (h *Handler) fullDirectoryOut(r *http.Request, d directory.Directory) (map[
 		return nil, err
 	}
 	out["setup_state"] = state
-	return out, nil
+	return out, h.withDeprovisionSettings(r, out)
 }
 
 // setupState is "connected" once the IdP has called, else

@@ -127,6 +127,10 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
+		app, err := h.Service.Read().AppUsers(r.Context(), dirID, ids)
+		if err != nil {
+			return err
+		}
 		for _, u := range pg.Users {
 			if buf.len() == p.size {
 				more = true
@@ -136,6 +140,11 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
 			out, err := userOut(u, orgID, groups[u.ID], &eff, withDetail)
 			if err != nil {
 				return err
+			}
+			if a, held := app[u.ID]; held {
+				if out, err = appUserOut(a, out); err != nil {
+					return err
+				}
 			}
 			ok, err := buf.add(out)
 			if err != nil {
@@ -171,6 +180,12 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	dirID := r.PathValue("dir_id")
 	u, err := h.Service.Read().GetUser(r.Context(), dirID, r.PathValue("user_id"))
+	if err != nil && directory.KindOf(err) == directory.KindNotFound {
+		// Gone for the IdP; the app may still have it (a hold, a policy).
+		if out, err2 := directory.AppOnlyUser(r.Context(), h.Service.Read(), dirID, r.PathValue("user_id")); err2 == nil {
+			return writeJSON(w, http.StatusOK, out)
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -186,6 +201,15 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request) error {
 	out, err := userOut(u, orgID, groups[u.ID], &eff, detail != nil && *detail)
 	if err != nil {
 		return err
+	}
+	app, err := h.Service.Read().AppUsers(r.Context(), dirID, []string{u.ID})
+	if err != nil {
+		return err
+	}
+	if a, held := app[u.ID]; held {
+		if out, err = appUserOut(a, out); err != nil {
+			return err
+		}
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -41,6 +41,9 @@ type eventWriter struct {
 	seq  int64 // last sequence given
 	at   time.Time
 	rows []eventRow
+	// raw writers skip the deprovisioning guard (holds.go): a hold's
+	// release, and the policies' own deletes.
+	raw bool
 }
 
 type eventRow struct {
@@ -50,6 +53,8 @@ type eventRow struct {
 	data, previous       []byte
 	seq                  int64 // PostgreSQL: given by the writer; SQLite: at commit
 	pos                  int64 // SQLite only: the position, given at commit
+	// life is what the event does to its user (the guard's input).
+	life directory.Lifecycle
 }
 
 // openEvents locks the directory's event counter for the rest of tx and
@@ -111,7 +116,7 @@ func (w *eventWriter) add(specs ...directory.EventSpec) error {
 		}
 		w.seq++
 		w.rows = append(w.rows, eventRow{dirID: w.dirID, orgID: w.orgID, at: w.at, typ: e.Type, subject: e.Subject, member: e.Member,
-			data: d, previous: p, seq: w.seq})
+			data: d, previous: p, seq: w.seq, life: directory.LifecycleOf(e)})
 	}
 	return nil
 }
@@ -125,6 +130,9 @@ const eventsPerInsert = 64
 func (s *Store) flushEvents(ctx context.Context, tx *txn, w *eventWriter) error {
 	if w == nil || len(w.rows) == 0 {
 		return nil
+	}
+	if err := s.guard(ctx, tx, w); err != nil || len(w.rows) == 0 {
+		return err // the guard may have kept every event from the app
 	}
 	return s.d.flushEvents(ctx, tx, w)
 }
