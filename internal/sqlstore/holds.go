@@ -97,8 +97,17 @@ func (s *Store) noteLifecycle(ctx context.Context, tx *txn, w *eventWriter, r ev
 	var err error
 	switch r.life {
 	case directory.LifeDeactivated:
+		// Since the change as the service timed it (the record's
+		// updated_at), which the policy job compares with its own clock.
+		since := r.at
+		var rec struct {
+			UpdatedAt *time.Time `json:"updated_at"`
+		}
+		if json.Unmarshal(r.data, &rec) == nil && rec.UpdatedAt != nil {
+			since = *rec.UpdatedAt
+		}
 		_, err = s.txExec(ctx, tx, `INSERT INTO user_inactive_since (directory_id, user_id, since) VALUES ($1, $2, $3)
-			ON CONFLICT (directory_id, user_id) DO NOTHING`, w.dirID, r.subject, micros(r.at))
+			ON CONFLICT (directory_id, user_id) DO NOTHING`, w.dirID, r.subject, micros(since))
 	case directory.LifeReactivated, directory.LifeDeleted:
 		_, err = s.txExec(ctx, tx, `DELETE FROM user_inactive_since WHERE directory_id = $1 AND user_id = $2`, w.dirID, r.subject)
 	}
