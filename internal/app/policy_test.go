@@ -190,7 +190,10 @@ func TestPolicyDeleteAfter(t *testing.T) {
 			ctx := context.Background()
 			day := 24 * time.Hour
 			job := e.a.Deprovision
-			dirID, p := e.directory(client.DeprovisionSettingsUpdate{OnDelete: ptr("deactivate"), OnDeactivate: ptr("delete_after"), DeleteAfterDays: ptr(30)})
+			// The guard off: the 20 deactivations below would open a hold,
+			// and the policy never deletes held users.
+			dirID, p := e.directory(client.DeprovisionSettingsUpdate{OnDelete: ptr("deactivate"), OnDeactivate: ptr("delete_after"), DeleteAfterDays: ptr(30),
+				DeprovisionGuard: &client.DeprovisionGuardUpdate{Enabled: ptr(false)}})
 			a, b, c, d := p.create("a@example.com"), p.create("b@example.com"), p.create("c@example.com"), p.create("d@example.com")
 			keep := p.create("keep@example.com")
 			p.setActive(a, false)
