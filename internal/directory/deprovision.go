@@ -94,8 +94,11 @@ type Hold struct {
 	// "portal", "cli").
 	ClosedBy string
 	// Users are the users the hold shields, in the order they were
-	// deprovisioned.
+	// deprovisioned (once closed: those still diverged).
 	Users []HeldUser
+	// UserCount is how many users the hold shielded when it closed (0
+	// while open: see Users).
+	UserCount int
 	// Events is how many events the hold keeps (0 once closed).
 	Events int
 }

@@ -176,7 +176,7 @@ type HeldUserRecord struct {
 // NewHoldRecord renders h; withUsers adds its users.
 func NewHoldRecord(h Hold, withUsers bool) HoldRecord {
 	r := HoldRecord{Object: "directory_hold", ID: h.ID, DirectoryID: h.DirectoryID, OrganizationID: h.OrganizationID,
-		Status: h.Status, Threshold: h.Threshold, UserCount: len(h.Users), EventCount: h.Events,
+		Status: h.Status, Threshold: h.Threshold, UserCount: max(len(h.Users), h.UserCount), EventCount: h.Events,
 		OpenedAt: timeString(h.OpenedAt), ClosedAt: timeString(h.ClosedAt), ClosedBy: nonEmpty(h.ClosedBy)}
 	if withUsers {
 		r.Users = make([]HeldUserRecord, 0, len(h.Users))

@@ -142,7 +142,7 @@ func (s *Store) ListHolds(ctx context.Context, directoryID string) ([]directory.
 		return nil, fmt.Errorf("listing holds: %w", err)
 	}
 	rows, err := s.readRows(ctx, `SELECT id, status, threshold, opened_at, closed_at, closed_by,
-		(SELECT count(*) FROM held_events e WHERE e.hold_id = h.id)
+		(SELECT count(*) FROM held_events e WHERE e.hold_id = h.id), user_count
 		FROM holds h WHERE directory_id = $1 ORDER BY opened_at DESC LIMIT $2`, directoryID, maxHoldsListed)
 	if err != nil {
 		return nil, fmt.Errorf("listing holds: %w", err)
@@ -174,7 +174,7 @@ func scanHold(row interface{ Scan(...any) error }) (directory.Hold, error) {
 	var opened int64
 	var closed sql.NullInt64
 	var by sql.NullString
-	err := row.Scan(&h.ID, &h.Status, &h.Threshold, &opened, &closed, &by, &h.Events)
+	err := row.Scan(&h.ID, &h.Status, &h.Threshold, &opened, &closed, &by, &h.Events, &h.UserCount)
 	h.OpenedAt, h.ClosedAt, h.ClosedBy = fromMicros(opened), fromNullMicros(closed), by.String
 	return h, err
 }
@@ -200,7 +200,7 @@ func (s *Store) holdUsers(ctx context.Context, query queryFunc, dirID, holdID st
 // users; a hold of another directory is KindNotFound, a closed one
 // KindConflict.
 func (s *Store) closeHold(ctx context.Context, tx *txn, w *eventWriter, holdID, status, by string) (directory.Hold, error) {
-	h, err := scanHold(s.txRow(ctx, tx, `SELECT id, status, threshold, opened_at, closed_at, closed_by, 0
+	h, err := scanHold(s.txRow(ctx, tx, `SELECT id, status, threshold, opened_at, closed_at, closed_by, 0, user_count
 		FROM holds WHERE id = $1 AND directory_id = $2`+s.d.forUpdate(), holdID, w.dirID))
 	if err == sql.ErrNoRows {
 		return h, notFound("hold", holdID)
@@ -218,9 +218,9 @@ func (s *Store) closeHold(ctx context.Context, tx *txn, w *eventWriter, holdID, 
 	if err := s.txRow(ctx, tx, `SELECT count(*) FROM held_events WHERE hold_id = $1`, holdID).Scan(&h.Events); err != nil {
 		return h, fmt.Errorf("reading hold: %w", err)
 	}
-	h.Status, h.ClosedAt, h.ClosedBy = status, w.at, by
-	if _, err := s.txExec(ctx, tx, `UPDATE holds SET status = $2, closed_at = $3, closed_by = $4 WHERE id = $1`,
-		holdID, status, micros(w.at), by); err != nil {
+	h.Status, h.ClosedAt, h.ClosedBy, h.UserCount = status, w.at, by, len(h.Users)
+	if _, err := s.txExec(ctx, tx, `UPDATE holds SET status = $2, closed_at = $3, closed_by = $4, user_count = $5 WHERE id = $1`,
+		holdID, status, micros(w.at), by, len(h.Users)); err != nil {
 		return h, fmt.Errorf("closing hold: %w", err)
 	}
 	return h, nil

@@ -29,6 +29,7 @@ CREATE TABLE holds (
     directory_id TEXT NOT NULL REFERENCES directories (id) ON DELETE CASCADE,
     status       TEXT NOT NULL, -- open | released | discarded
     threshold    INTEGER NOT NULL,
+    user_count   INTEGER NOT NULL DEFAULT 0, -- set when it closes
     opened_at    INTEGER NOT NULL,
     closed_at    INTEGER,
     closed_by    TEXT
