@@ -89,4 +89,22 @@ func TestBrowserDeprovisioning(t *testing.T) {
 	if st, u := s.call("GET", s.base+"/api/v1/directories/"+dirID+"/users/"+ids[13], apiKey, nil); st != 200 || u["active"] != false {
 		t.Fatalf("a released user: %d %v", st, u)
 	}
+
+	// A second burst, discarded: the app keeps the users; the page lists
+	// them as differing from the IdP.
+	for _, id := range ids[20:22] {
+		if st, out := s.call("PATCH", scim+"/Users/"+id, token, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+			"Operations": []any{map[string]any{"op": "Replace", "path": "active", "value": "False"}}}); st != 200 {
+			t.Fatalf("IdP deactivate: %d %v", st, out)
+		}
+	}
+	b.open(s.base + "/portal/directories/" + dirID + "/deprovisioning")
+	wantContains(t, "second hold", b.body(), "deprovisioned 2 users", "person20@contoso.example")
+	b.click(`form[action$="/discard"] button[type=submit]`)
+	page = b.body()
+	wantContains(t, "discarded", page, "The hold was discarded", "Kept after discarding", "person20@contoso.example", "person21@contoso.example", "Discarded")
+	b.shot("33-deprovisioning-discarded-1280.png")
+	if st, u := s.call("GET", s.base+"/api/v1/directories/"+dirID+"/users/"+ids[20], apiKey, nil); st != 200 || u["active"] != true || u["diverged"] != true {
+		t.Fatalf("a user kept after the discard: %d %v", st, u)
+	}
 }
