@@ -201,7 +201,7 @@ func (s *Store) holdUsers(ctx context.Context, query queryFunc, dirID, holdID st
 // KindConflict.
 func (s *Store) closeHold(ctx context.Context, tx *txn, w *eventWriter, holdID, status, by string) (directory.Hold, error) {
 	h, err := scanHold(s.txRow(ctx, tx, `SELECT id, status, threshold, opened_at, closed_at, closed_by, 0, user_count
-		FROM holds WHERE id = $1 AND directory_id = $2`+s.d.forUpdate(), holdID, w.dirID))
+		FROM holds WHERE id = $1 AND directory_id = $2`+s.d.forDelete(), holdID, w.dirID)) // FOR UPDATE: waits for writers' KEY SHARE (holdIsOpen)
 	if err == sql.ErrNoRows {
 		return h, notFound("hold", holdID)
 	}
