@@ -63,7 +63,9 @@ func (s *Store) guard(ctx context.Context, tx *txn, w *eventWriter) error {
 	seen := map[string]bool{}
 	deprov := false
 	for _, r := range w.rows {
-		if id := concerned(r); id != "" && !seen[id] {
+		// A user just created is new to app_users too: creates (the bulk
+		// of an initial sync) cost no lookup.
+		if id := concerned(r); id != "" && !seen[id] && r.typ != directory.EventUserCreated {
 			seen[id] = true
 			ids = append(ids, id)
 		}
