@@ -45,7 +45,8 @@ func TestBrowserDeprovisioning(t *testing.T) {
 
 	b.open(location)
 	b.open(s.base + "/portal/directories/" + dirID)
-	b.click(`a[href="/portal/directories/` + dirID + `/deprovisioning"]`)
+	wantContains(t, "directory page", b.body(), "4 deprovisioned users are on hold")
+	b.click(`.callout a[href="/portal/directories/` + dirID + `/deprovisioning"]`)
 	page := b.body()
 	wantContains(t, "hold", page, "deprovisioned 4 users", "more than the 10 the guard allows", "person10@contoso.example",
 		"person13@contoso.example", "Deactivated", "Release to the application", "Discard: keep these users", "Mass-deprovisioning guard")

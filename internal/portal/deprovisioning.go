@@ -149,3 +149,18 @@ func (h *Handler) saveDeprovisioning(w http.ResponseWriter, r *http.Request) err
 func friendly(msg string) string {
 	return strings.NewReplacer("settings.deprovision_guard.", "", "settings.", "", "_", " ").Replace(msg)
 }
+
+// heldUsers counts the users of the directory's open hold, for the
+// directory page's notice.
+func (h *Handler) heldUsers(r *http.Request, dirID string) (int, error) {
+	hs, err := h.Service.Read().ListHolds(r.Context(), dirID)
+	if err != nil {
+		return 0, err
+	}
+	for _, x := range hs {
+		if x.Status == directory.HoldOpen {
+			return len(x.Users), nil
+		}
+	}
+	return 0, nil
+}

@@ -104,6 +104,8 @@ type dirData struct {
 	CanAddToken bool
 	Status      statusView
 	Guide       template.HTML
+	// HeldUsers counts the users of an open deprovisioning hold (0: none).
+	HeldUsers int
 }
 
 func (h *Handler) statusOf(r *http.Request, d directory.Directory) (statusView, error) {
@@ -152,9 +154,13 @@ func (h *Handler) renderDirectory(w http.ResponseWriter, r *http.Request, d dire
 	if secret != "" && r.Method == http.MethodPost {
 		status = http.StatusCreated
 	}
+	held, err := h.heldUsers(r, d.ID)
+	if err != nil {
+		return err
+	}
 	return h.render(w, r, status, "directory", page{Title: d.Name, Tab: "scim", Dir: d, Data: dirData{
 		D: d, P: p, Endpoint: h.endpointURL(d.ID), Secret: secret, Tokens: views,
-		CanAddToken: active < directory.MaxActiveTokens, Status: st, Guide: g,
+		CanAddToken: active < directory.MaxActiveTokens, Status: st, Guide: g, HeldUsers: held,
 	}})
 }
 
