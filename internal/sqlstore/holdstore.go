@@ -104,11 +104,18 @@ func (s *Store) appUsers(ctx context.Context, query queryFunc, dirID string, ids
 	if len(ids) == 0 {
 		return out, nil
 	}
-	list, err := json.Marshal(ids)
-	if err != nil {
-		return nil, fmt.Errorf("reading app users: %w", err)
+	var rows *sql.Rows
+	var err error
+	if len(ids) == 1 {
+		// The common case (a write of one user): a plain key lookup.
+		rows, err = query(ctx, `SELECT `+appUserColumns+` FROM app_users WHERE directory_id = $1 AND user_id = $2`, dirID, ids[0])
+	} else {
+		var list []byte
+		if list, err = json.Marshal(ids); err != nil {
+			return nil, fmt.Errorf("reading app users: %w", err)
+		}
+		rows, err = query(ctx, `SELECT `+appUserColumns+` FROM app_users WHERE directory_id = $1 AND user_id IN (`+s.d.jsonStrings("$2")+`)`, dirID, string(list))
 	}
-	rows, err := query(ctx, `SELECT `+appUserColumns+` FROM app_users WHERE directory_id = $1 AND user_id IN (`+s.d.jsonStrings("$2")+`)`, dirID, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("reading app users: %w", err)
 	}
