@@ -196,4 +196,6 @@ func HoldEvent(typ string, h Hold) EventSpec {
 
 // ExpiryCutoff is the deactivation time before which a user of a directory
 // deleting after days is due at now.
-func ExpiryCutoff(now time.Time, days int) time.Time { return now.Add(-time.Duration(days) * 24 * time.Hour) }
+func ExpiryCutoff(now time.Time, days int) time.Time {
+	return now.Add(-time.Duration(days) * 24 * time.Hour)
+}

@@ -1,8 +1,8 @@
 package sqlstore
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
