@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"time"
 )
 
 // The guard's event rules: which events are deprovisions, what the app saw
@@ -192,10 +191,4 @@ func NewHoldRecord(h Hold, withUsers bool) HoldRecord {
 // EventHold* types).
 func HoldEvent(typ string, h Hold) EventSpec {
 	return EventSpec{Type: typ, Subject: h.ID, Data: NewHoldRecord(h, false)}
-}
-
-// ExpiryCutoff is the deactivation time before which a user of a directory
-// deleting after days is due at now.
-func ExpiryCutoff(now time.Time, days int) time.Time {
-	return now.Add(-time.Duration(days) * 24 * time.Hour)
 }
