@@ -105,6 +105,8 @@ func TestBrowserDeprovisioning(t *testing.T) {
 	page = b.body()
 	wantContains(t, "discarded", page, "The hold was discarded", "Kept after discarding", "person20@contoso.example", "person21@contoso.example", "Discarded")
 	b.shot("33-deprovisioning-discarded-1280.png")
+	b.open(s.base + "/portal/directories/" + dirID + "/users/" + ids[20])
+	wantContains(t, "a kept user's page", b.body(), "Differs from your identity provider", "deactivated this user")
 	if st, u := s.call("GET", s.base+"/api/v1/directories/"+dirID+"/users/"+ids[20], apiKey, nil); st != 200 || u["active"] != true || u["diverged"] != true {
 		t.Fatalf("a user kept after the discard: %d %v", st, u)
 	}

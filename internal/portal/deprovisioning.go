@@ -164,3 +164,16 @@ func (h *Handler) heldUsers(r *http.Request, dirID string) (int, error) {
 	}
 	return 0, nil
 }
+
+// appUser returns how the app sees a user it does not see as the IdP does
+// (nil: as the IdP does), for the user page.
+func (h *Handler) appUser(r *http.Request, dirID, userID string) (*directory.HeldUser, error) {
+	app, err := h.Service.Read().AppUsers(r.Context(), dirID, []string{userID})
+	if err != nil {
+		return nil, err
+	}
+	if a, ok := app[userID]; ok {
+		return &a, nil
+	}
+	return nil, nil
+}
