@@ -158,6 +158,20 @@ func TestPolicyOnDelete(t *testing.T) {
 			if again == id {
 				t.Fatal("the re-created user has the old id")
 			}
+			// A user already inactive: the IdP's delete changes nothing the
+			// app sees.
+			inactive := p.create("gone@example.com")
+			p.setActive(inactive, false)
+			start = e.last()
+			if st, _ := p.do("DELETE", "/Users/"+inactive, nil); st != 204 {
+				t.Fatalf("IdP DELETE: %d", st)
+			}
+			if evs := e.events(dirID, start); len(evs) != 0 {
+				t.Fatalf("deleting an inactive user kept by on_delete=deactivate: events %+v, want none", evs)
+			}
+			if u, err := e.c.GetUser(ctx, dirID, inactive, false); err != nil || u.Active {
+				t.Fatalf("the app's view of it: %+v %v", u, err)
+			}
 			got, _ := e.c.GetDirectory(ctx, dirID)
 			if got.Settings.OnDelete != "deactivate" {
 				t.Fatalf("settings.on_delete = %q", got.Settings.OnDelete)

@@ -262,9 +262,10 @@ func (s *Store) deleteAsDeactivation(ctx context.Context, tx *txn, w *eventWrite
 		}
 		w.rows[i].typ, w.rows[i].data, w.rows[i].previous = e.Type, data, prev
 		if !rec.Active {
-			// Already inactive: not a deprovision now, and no change for
-			// the app but that the IdP forgot the user.
-			w.rows[i].life = directory.LifeNone
+			// Already inactive: not a deprovision now, and no change the
+			// app sees (the IdP forgot a user the app keeps inactive):
+			// no event (partition drops rows without a type).
+			w.rows[i].typ, w.rows[i].life = "", directory.LifeNone
 		}
 		if _, err := s.txExec(ctx, tx, `INSERT INTO app_users (directory_id, user_id, state, hold_id, user_name, action, at, request_id, record)
 			VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8)
@@ -292,6 +293,9 @@ func (s *Store) partition(ctx context.Context, tx *txn, w *eventWriter, app map[
 	}
 	open := map[string]bool{} // hold id → still open (checked once per transaction)
 	for _, r := range orig {
+		if r.typ == "" {
+			continue // dropped by a policy (deleteAsDeactivation)
+		}
 		a, ok := app[concerned(r)]
 		switch {
 		case !ok || a.State == directory.AppUserRetained:
