@@ -60,6 +60,17 @@ func migrations(dialect string) ([]migration, error) {
 	return out, nil
 }
 
+// SchemaVersions returns the newest migration recorded in the database and
+// the newest this binary carries. During a rolling upgrade on PostgreSQL
+// the database can be ahead of an older binary's.
+func (s *Store) SchemaVersions(ctx context.Context) (database, binary int, err error) {
+	if err := s.readRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&database); err != nil {
+		return 0, 0, fmt.Errorf("reading schema version: %w", err)
+	}
+	binary, err = latestVersion(s.Dialect())
+	return database, binary, err
+}
+
 func latestVersion(dialect string) (int, error) {
 	ms, err := migrations(dialect)
 	if err != nil {
@@ -71,7 +82,10 @@ func latestVersion(dialect string) (int, error) {
 // Migrate applies the migrations the database lacks, each in its own
 // transaction, and returns how many it applied. On PostgreSQL an advisory
 // lock keeps concurrent processes from migrating at once. A recorded
-// migration whose checksum differs from the embedded file is an error.
+// migration whose checksum differs from the embedded file is an error. A
+// database a newer binary migrated is refused on SQLite (a downgrade) and
+// accepted on PostgreSQL, where it is a rolling upgrade in progress
+// (SchemaVersions tells the caller).
 func (s *Store) Migrate(ctx context.Context) (int, error) {
 	ms, err := migrations(s.Dialect())
 	if err != nil {
@@ -114,10 +128,29 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("migrate: reading schema_migrations: %w", err)
 	}
+	newest := 0
 	for v := range applied {
-		if v > len(ms) {
-			return 0, fmt.Errorf("migrate: database has migration %d, newer than this binary (%d): upgrade scimbridge", v, len(ms))
+		newest = max(newest, v)
+	}
+	if newest > len(ms) {
+		// A newer binary migrated this database. On PostgreSQL that is a
+		// rolling upgrade in progress: this binary's migrations must all be
+		// there, unchanged, and it runs on (migrations keep the previous
+		// release working, docs/operations.md). SQLite has one process, so
+		// an older binary there is a downgrade, which is refused.
+		if s.Dialect() != "postgres" {
+			return 0, fmt.Errorf("migrate: database has migration %d, newer than this binary (%d): upgrade scimbridge", newest, len(ms))
 		}
+		for _, m := range ms {
+			sum, ok := applied[m.version]
+			if !ok {
+				return 0, fmt.Errorf("migrate: database has migration %d, newer than this binary (%d), but lacks %s: upgrade scimbridge", newest, len(ms), m.name)
+			}
+			if sum != m.checksum {
+				return 0, fmt.Errorf("migrate: migration %s was changed after it was applied (checksum mismatch)", m.name)
+			}
+		}
+		return 0, nil
 	}
 	n := 0
 	for _, m := range ms {

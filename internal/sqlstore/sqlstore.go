@@ -34,7 +34,15 @@ type Options struct {
 	// Schemas are the service's SCIM schemas, which documents are folded
 	// and filters resolved by (schema.New() when nil).
 	Schemas *schema.Schemas
+	// MaxConns caps the PostgreSQL pool (open and idle connections); zero
+	// keeps the default of 20. SQLite ignores it: it has one writer and
+	// its own pool of readers.
+	MaxConns int
 }
+
+// DefaultMaxConns is the PostgreSQL pool's size when Options.MaxConns is
+// zero (the default of --database-max-conns).
+const DefaultMaxConns = 20
 
 // Open is OpenWith with the default Options (for tests and tools).
 func Open(ctx context.Context, dsn string) (*Store, error) {
@@ -54,6 +62,14 @@ func OpenWith(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if s.Dialect() == "postgres" {
+		n := opts.MaxConns
+		if n <= 0 {
+			n = DefaultMaxConns
+		}
+		s.read.SetMaxOpenConns(n)
+		s.read.SetMaxIdleConns(n)
 	}
 	s.schemas = opts.Schemas
 	if s.schemas == nil {
