@@ -1,0 +1,303 @@
+package replicatest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/testpg"
+)
+
+// replica is one `scimbridge serve` child process.
+type replica struct {
+	n    int
+	base string // http://127.0.0.1:port
+	cmd  *exec.Cmd
+	log  *lockedWriter // its stderr
+	done chan struct{} // closed when it has exited
+	// killing: SIGKILL is on its way, requests to it may fail; dead: it
+	// has exited, the load balancer no longer picks it.
+	killing, dead atomic.Bool
+}
+
+// cluster is the replicas, the management API key and an HTTP client.
+type cluster struct {
+	t        *testing.T
+	replicas []*replica
+	key      string
+	http     *http.Client
+	next     atomic.Uint64 // round-robin position
+}
+
+// buildBinary builds cmd/scimbridge into dir.
+func buildBinary(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "scimbridge")
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		gobin = "go"
+	}
+	cmd := exec.Command(gobin, "build", "-o", bin, "github.com/scimbridge/scimbridge/cmd/scimbridge")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building scimbridge: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startCluster builds the binary and starts n replicas on a fresh
+// PostgreSQL schema, all at once (they race to migrate it), with one
+// shared secret key file, and waits until each answers /readyz.
+func startCluster(t *testing.T, n int) *cluster {
+	t.Helper()
+	dsn := testpg.Schema(t) // dropped last: registered before the replicas' cleanup
+	tmp := t.TempDir()
+	bin := buildBinary(t, tmp)
+	keyFile := filepath.Join(tmp, "secret.key")
+	if err := os.WriteFile(keyFile, []byte(randHex(32)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := &cluster{t: t, key: "replicatest-" + randHex(24),
+		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32, Proxy: nil},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	for i := range n {
+		port := freePort(t)
+		r := &replica{n: i, base: "http://127.0.0.1:" + strconv.Itoa(port), log: &lockedWriter{}, done: make(chan struct{})}
+		r.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:"+strconv.Itoa(port),
+			"--data-dir", filepath.Join(tmp, fmt.Sprintf("data%d", i)), "--secret-key-file", keyFile,
+			"--public-url", "http://scim.replicatest.example", "--log-level", "warn", "--database-max-conns", "8")
+		r.cmd.Env = append(os.Environ(), "SCIMBRIDGE_DATABASE="+dsn, "SCIMBRIDGE_API_KEY="+c.key)
+		r.cmd.Stdout, r.cmd.Stderr = io.Discard, r.log
+		if err := r.cmd.Start(); err != nil {
+			t.Fatalf("starting replica %d: %v", i, err)
+		}
+		go func() { r.cmd.Wait(); close(r.done) }()
+		c.replicas = append(c.replicas, r)
+	}
+	t.Cleanup(func() {
+		for _, r := range c.replicas {
+			r.cmd.Process.Signal(syscall.SIGTERM)
+		}
+		for _, r := range c.replicas {
+			select {
+			case <-r.done:
+			case <-time.After(20 * time.Second):
+				r.cmd.Process.Kill()
+				<-r.done
+			}
+			if t.Failed() {
+				t.Logf("replica %d log:\n%s", r.n, r.log.String())
+			}
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for _, r := range c.replicas {
+		for {
+			resp, err := c.http.Get(r.base + "/readyz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					break
+				}
+			}
+			select {
+			case <-r.done:
+				t.Fatalf("replica %d exited before it was ready:\n%s", r.n, r.log.String())
+			case <-time.After(50 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("replica %d not ready after 60 s:\n%s", r.n, r.log.String())
+			}
+		}
+	}
+	return c
+}
+
+// lockedWriter is a buffer a child process writes while the test reads.
+type lockedWriter struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// kill ends replica i with SIGKILL and waits for it to be gone.
+func (c *cluster) kill(i int) {
+	r := c.replicas[i]
+	r.killing.Store(true)
+	if err := r.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		c.t.Fatalf("killing replica %d: %v", i, err)
+	}
+	<-r.done
+	r.dead.Store(true)
+}
+
+// pick returns the next live replica, round-robin, as a load balancer
+// that health-checks its backends would.
+func (c *cluster) pick() *replica {
+	for {
+		r := c.replicas[int(c.next.Add(1)-1)%len(c.replicas)]
+		if !r.dead.Load() {
+			return r
+		}
+	}
+}
+
+// response is one HTTP answer.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) decode(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decoding %d %s: %v", r.status, r.body, err)
+	}
+}
+
+// do sends one request to replica r. auth is the full Authorization
+// header value ("" for none); body is JSON-encoded unless it is []byte or
+// nil.
+func (c *cluster) do(r *replica, method, path, auth string, body any, header ...string) (response, error) {
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			return response{}, err
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, r.base+path, rd)
+	if err != nil {
+		return response{}, err
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	if rd != nil {
+		ct := "application/json"
+		if strings.HasPrefix(path, "/scim/") {
+			ct = "application/scim+json"
+		}
+		req.Header.Set("Content-Type", ct)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: b}, err
+}
+
+// must sends a request and fails the test unless the status is want.
+func (c *cluster) must(r *replica, method, path, auth string, body any, want int) response {
+	c.t.Helper()
+	resp, err := c.do(r, method, path, auth, body)
+	if err != nil {
+		c.t.Fatalf("replica %d: %s %s: %v", r.n, method, path, err)
+	}
+	if resp.status != want {
+		c.t.Fatalf("replica %d: %s %s: %d, want %d: %s", r.n, method, path, resp.status, want, resp.body)
+	}
+	return resp
+}
+
+// api calls the management API on the next replica.
+func (c *cluster) api(method, path string, body any, want int, out any) {
+	c.t.Helper()
+	resp := c.must(c.pick(), method, path, "Bearer "+c.key, body, want)
+	if out != nil {
+		resp.decode(c.t, out)
+	}
+}
+
+// directory is one organization's directory with a SCIM token.
+type directory struct {
+	org, id, token, tokenID string
+}
+
+// newDirectory creates an organization (or uses org) and a directory with
+// a token, each call through another replica.
+func (c *cluster) newDirectory(org, provider, name string) directory {
+	c.t.Helper()
+	if org == "" {
+		var o struct{ ID string }
+		c.api("POST", "/api/v1/organizations", map[string]string{"name": name + " Corp"}, 201, &o)
+		org = o.ID
+	}
+	var d struct{ ID string }
+	c.api("POST", "/api/v1/organizations/"+org+"/directories", map[string]string{"provider": provider, "name": name}, 201, &d)
+	var tok struct{ ID, Token string }
+	c.api("POST", "/api/v1/directories/"+d.ID+"/tokens", map[string]any{}, 201, &tok)
+	return directory{org: org, id: d.ID, token: tok.Token, tokenID: tok.ID}
+}
+
+// roundRobin is an http.RoundTripper that sends each request to the next
+// live replica, whatever host the URL names: the load balancer in front
+// of the cluster.
+type roundRobin struct {
+	c    *cluster
+	base http.RoundTripper
+}
+
+func (rr roundRobin) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := rr.c.pick()
+	req = req.Clone(req.Context())
+	req.URL.Scheme, req.URL.Host = "http", strings.TrimPrefix(r.base, "http://")
+	req.Host = ""
+	return rr.base.RoundTrip(req)
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
