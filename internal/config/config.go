@@ -16,18 +16,18 @@ import (
 
 // Config is the whole configuration of a scimbridge process.
 type Config struct {
-	DataDir   string // where the SQLite database (and generated keys) live
-	Database  string // postgres:// URL; empty: SQLite in DataDir
+	DataDir  string // where the SQLite database (and generated keys) live
+	Database string // postgres:// URL; empty: SQLite in DataDir
 	// DatabaseMaxConns caps the PostgreSQL connections this process opens
 	// (its share of the server's max_connections; docs/operations.md,
 	// "Running several replicas"). SQLite ignores it.
 	DatabaseMaxConns int
-	Addr      string // listen address
-	PublicURL string // base URL IdPs and browsers reach us at
-	LogLevel  string // debug, info, warn, error
-	LogFormat string // text or json
-	APIKey    string // bootstrap management API key (optional)
-	DebugAddr string // optional listen address for Go's pprof handlers
+	Addr             string // listen address
+	PublicURL        string // base URL IdPs and browsers reach us at
+	LogLevel         string // debug, info, warn, error
+	LogFormat        string // text or json
+	APIKey           string // bootstrap management API key (optional)
+	DebugAddr        string // optional listen address for Go's pprof handlers
 
 	// RequestLog turns the SCIM request log on; entries older than
 	// RequestLogRetention are pruned. Both are set by Finish from the
