@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -78,7 +79,7 @@ func runReplicas(cfg replicasConfig) error {
 // replicasRun starts n servers on a fresh schema and measures the create
 // rate of cfg.clients clients; it returns users per second.
 func replicasRun(cfg replicasConfig, n int, keyFile string) (float64, error) {
-	dsn, drop, err := freshSchema(cfg.database)
+	dsn, drop, pg, err := freshSchema(cfg.database)
 	if err != nil {
 		return 0, err
 	}
@@ -107,6 +108,7 @@ func replicasRun(cfg replicasConfig, n int, keyFile string) (float64, error) {
 		cpu0[i] = s.cpu()
 	}
 	load0 := loadAverage()
+	pg0 := pg()
 	var next atomic.Int64
 	lat := make([][]time.Duration, cfg.clients)
 	errc := make(chan error, cfg.clients)
@@ -153,24 +155,28 @@ func replicasRun(cfg replicasConfig, n int, keyFile string) (float64, error) {
 		total += d
 		cpu = append(cpu, fmt.Sprintf("%.1fs", d.Seconds()))
 	}
+	pgUsed := pg() - pg0
 	rate := float64(cfg.users) / el.Seconds()
-	fmt.Printf("replicas=%d: %d users over %d directories from %d clients in %.1fs: %.0f users/s; create median %.2f ms, p99 %.2f ms; server CPU %s (%.0f µs per user); load average %s → %s\n",
+	fmt.Printf("replicas=%d: %d users over %d directories from %d clients in %.1fs: %.0f users/s; create median %.2f ms, p99 %.2f ms; server CPU %s (%.0f µs per user); PostgreSQL backends %.1fs (%.0f µs per user); load average %s → %s\n",
 		n, cfg.users, len(dirs), cfg.clients, el.Seconds(), rate, q(0.5), q(0.99), strings.Join(cpu, " + "),
-		total.Seconds()*1e6/float64(cfg.users), load0, loadAverage())
+		total.Seconds()*1e6/float64(cfg.users), pgUsed.Seconds(), pgUsed.Seconds()*1e6/float64(cfg.users), load0, loadAverage())
 	return rate, nil
 }
 
 // freshSchema makes a new schema in the database at base and returns a
-// URL whose search_path is it, and a function that drops it.
-func freshSchema(base string) (string, func(), error) {
+// URL whose search_path is it (and whose application_name marks the
+// servers' connections), a function that drops it, and one that sums the
+// CPU time of the PostgreSQL backends serving those connections (read
+// from /proc: the database must run on this machine, else it reads 0).
+func freshSchema(base string) (string, func(), func() time.Duration, error) {
 	db, err := sql.Open("pgx", base)
 	if err != nil {
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	name := "scimbench_" + randHex(6)
 	if _, err := db.Exec(`CREATE SCHEMA ` + name); err != nil {
 		db.Close()
-		return "", nil, fmt.Errorf("creating schema %s: %w", name, err)
+		return "", nil, nil, fmt.Errorf("creating schema %s: %w", name, err)
 	}
 	drop := func() {
 		db.Exec(`DROP SCHEMA ` + name + ` CASCADE`)
@@ -179,12 +185,43 @@ func freshSchema(base string) (string, func(), error) {
 	u, err := url.Parse(base)
 	if err != nil {
 		drop()
-		return "", nil, err
+		return "", nil, nil, err
 	}
 	q := u.Query()
 	q.Set("search_path", name)
+	q.Set("application_name", name)
 	u.RawQuery = q.Encode()
-	return u.String(), drop, nil
+	cpu := func() time.Duration {
+		rows, err := db.Query(`SELECT pid FROM pg_stat_activity WHERE application_name = $1`, name)
+		if err != nil {
+			return 0
+		}
+		defer rows.Close()
+		var total time.Duration
+		for rows.Next() {
+			var pid int
+			if rows.Scan(&pid) == nil {
+				total += procCPU(pid)
+			}
+		}
+		return total
+	}
+	return u.String(), drop, cpu, nil
+}
+
+// procCPU reads a process's user+system CPU time from /proc/PID/stat.
+func procCPU(pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.Atoi(f[11])
+	st, _ := strconv.Atoi(f[12])
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // loadAverage is the first field of /proc/loadavg.

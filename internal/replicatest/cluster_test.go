@@ -28,7 +28,8 @@ import (
 // replica is one `scimbridge serve` child process.
 type replica struct {
 	n    int
-	base string // http://127.0.0.1:port
+	base string   // http://127.0.0.1:port
+	args []string // the command line
 	cmd  *exec.Cmd
 	log  *lockedWriter // its stderr
 	done chan struct{} // closed when it has exited
@@ -42,6 +43,7 @@ type cluster struct {
 	t        *testing.T
 	replicas []*replica
 	key      string
+	dsn      string // the PostgreSQL URL every replica gets
 	http     *http.Client
 	next     atomic.Uint64 // round-robin position
 }
@@ -73,21 +75,16 @@ func startCluster(t *testing.T, n int) *cluster {
 	if err := os.WriteFile(keyFile, []byte(randHex(32)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := &cluster{t: t, key: "replicatest-" + randHex(24),
+	c := &cluster{t: t, key: "replicatest-" + randHex(24), dsn: dsn,
 		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32, Proxy: nil},
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	for i := range n {
-		port := freePort(t)
-		r := &replica{n: i, base: "http://127.0.0.1:" + strconv.Itoa(port), log: &lockedWriter{}, done: make(chan struct{})}
-		r.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:"+strconv.Itoa(port),
-			"--data-dir", filepath.Join(tmp, fmt.Sprintf("data%d", i)), "--secret-key-file", keyFile,
-			"--public-url", "http://scim.replicatest.example", "--log-level", "warn", "--database-max-conns", "8")
-		r.cmd.Env = append(os.Environ(), "SCIMBRIDGE_DATABASE="+dsn, "SCIMBRIDGE_API_KEY="+c.key)
-		r.cmd.Stdout, r.cmd.Stderr = io.Discard, r.log
-		if err := r.cmd.Start(); err != nil {
-			t.Fatalf("starting replica %d: %v", i, err)
-		}
-		go func() { r.cmd.Wait(); close(r.done) }()
+		port := strconv.Itoa(freePort(t))
+		r := &replica{n: i, base: "http://127.0.0.1:" + port,
+			args: []string{bin, "serve", "--addr", "127.0.0.1:" + port,
+				"--data-dir", filepath.Join(tmp, fmt.Sprintf("data%d", i)), "--secret-key-file", keyFile,
+				"--public-url", "http://scim.replicatest.example", "--log-level", "warn", "--database-max-conns", "8"}}
+		c.launch(r)
 		c.replicas = append(c.replicas, r)
 	}
 	t.Cleanup(func() {
@@ -106,27 +103,57 @@ func startCluster(t *testing.T, n int) *cluster {
 			}
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
 	for _, r := range c.replicas {
-		for {
-			resp, err := c.http.Get(r.base + "/readyz")
-			if err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == 200 {
-					break
-				}
-			}
-			select {
-			case <-r.done:
-				t.Fatalf("replica %d exited before it was ready:\n%s", r.n, r.log.String())
-			case <-time.After(50 * time.Millisecond):
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("replica %d not ready after 60 s:\n%s", r.n, r.log.String())
-			}
-		}
+		c.waitReady(r)
 	}
 	return c
+}
+
+// launch starts r's process (again, after it exited).
+func (c *cluster) launch(r *replica) {
+	r.log, r.done = &lockedWriter{}, make(chan struct{})
+	r.cmd = exec.Command(r.args[0], r.args[1:]...)
+	r.cmd.Env = append(os.Environ(), "SCIMBRIDGE_DATABASE="+c.dsn, "SCIMBRIDGE_API_KEY="+c.key)
+	r.cmd.Stdout, r.cmd.Stderr = io.Discard, r.log
+	if err := r.cmd.Start(); err != nil {
+		c.t.Fatalf("starting replica %d: %v", r.n, err)
+	}
+	cmd, done := r.cmd, r.done
+	go func() { cmd.Wait(); close(done) }()
+}
+
+// restart starts replica i again after it was killed, and waits until it
+// is ready and back in the load balancer's rotation.
+func (c *cluster) restart(i int) {
+	r := c.replicas[i]
+	<-r.done
+	c.launch(r)
+	c.waitReady(r)
+	r.killing.Store(false)
+	r.dead.Store(false)
+}
+
+// waitReady waits (up to 60 s) until r answers /readyz with 200.
+func (c *cluster) waitReady(r *replica) {
+	c.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := c.http.Get(r.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		select {
+		case <-r.done:
+			c.t.Fatalf("replica %d exited before it was ready:\n%s", r.n, r.log.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("replica %d not ready after 60 s:\n%s", r.n, r.log.String())
+		}
+	}
 }
 
 // lockedWriter is a buffer a child process writes while the test reads.

@@ -2,6 +2,7 @@ package replicatest
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -15,6 +16,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to play a newer release's migration
 
 	"github.com/scimbridge/scimbridge/internal/simulate"
 	"github.com/scimbridge/scimbridge/internal/testpg"
@@ -346,7 +349,12 @@ func TestThreeReplicas(t *testing.T) {
 					default:
 					}
 					name := fmt.Sprintf("kill.%d.%d@example.com", w, i)
+					// Half the writers keep the doomed replica busy, so that
+					// the kill lands on requests in flight.
 					r := c.pick()
+					if w%2 == 0 && !c.replicas[2].killing.Load() {
+						r = c.replicas[2]
+					}
 					resp, err := c.do(r, "POST", "/scim/v2/"+b.id+"/Users", "Bearer "+b.token,
 						[]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"`+name+`"}`))
 					if err != nil {
@@ -426,6 +434,35 @@ func TestThreeReplicas(t *testing.T) {
 			[]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"after.kill@example.com"}`), 201)
 		c.waitDelivered(t, rc, orgA.ID, hookFrom)
 	})
+	t.Run("OlderReplicaOnNewerSchema", func(t *testing.T) {
+		c.t = t
+		// A rolling upgrade: a newer binary has migrated the schema while
+		// this (older) one was down. Restarted, it runs on, warns, and is
+		// ready; it serves writes.
+		db, err := sql.Open("pgx", c.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var latest int
+		if err := db.QueryRow(`SELECT max(version) FROM schema_migrations`).Scan(&latest); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(`INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, 'from_a_newer_release', 'x', 0)`, latest+1); err != nil {
+			t.Fatal(err)
+		}
+		c.restart(2)
+		if log := c.replicas[2].log.String(); !strings.Contains(log, "database schema is newer than this binary") {
+			t.Errorf("the older replica did not warn about the newer schema; its log:\n%s", log)
+		}
+		c.must(c.replicas[2], "POST", "/scim/v2/"+race.id+"/Users", "Bearer "+race.token,
+			[]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"older.binary@example.com"}`), 201)
+		events, _ := c.readFeed("")
+		for _, p := range gapless(events) {
+			t.Error(p)
+		}
+	})
+
 	// Nothing went wrong inside the replicas that the answers hid.
 	for _, r := range c.replicas {
 		for _, line := range strings.Split(r.log.String(), "\n") {
