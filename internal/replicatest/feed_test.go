@@ -46,6 +46,39 @@ func (c *cluster) readFeed(after string) ([]event, string) {
 	}
 }
 
+// feedPage reads one page of the feed after cursor through the next
+// replica; safe to call from any goroutine.
+func (c *cluster) feedPage(after string) ([]event, string, error) {
+	resp, err := c.do(c.pick(), "GET", "/api/v1/events?limit=100&after="+url.QueryEscape(after), "Bearer "+c.key, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	if resp.status != 200 {
+		return nil, "", fmt.Errorf("GET /api/v1/events: %d %s", resp.status, resp.body)
+	}
+	var page struct {
+		Data       []event `json:"data"`
+		NextCursor string  `json:"next_cursor"`
+	}
+	if err := json.Unmarshal(resp.body, &page); err != nil {
+		return nil, "", err
+	}
+	return page.Data, page.NextCursor, nil
+}
+
+// readFeedQuiet is readFeed for goroutines other than the test's: it
+// returns errors instead of failing the test.
+func (c *cluster) readFeedQuiet(after string) ([]event, error) {
+	var all []event
+	for {
+		page, next, err := c.feedPage(after)
+		if err != nil || len(page) == 0 {
+			return all, err
+		}
+		all, after = append(all, page...), next
+	}
+}
+
 // gapless checks that the feed holds no event twice and that each
 // directory's sequences run 1, 2, 3… in feed order; it returns one line
 // per problem.
