@@ -59,6 +59,7 @@ func main() {
 	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth), "replicas" (total create rate of -clients clients over -dirs directories through one server, then through -replicas servers on one PostgreSQL; needs -database) or "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold)`)
 	replicas := flag.Int("replicas", 2, "replicas scenario: server processes on one PostgreSQL database (compared with one)")
 	dirs := flag.Int("dirs", 4, "replicas scenario: directories the clients spread over")
+	splitCores := flag.Bool("split-cores", true, "replicas scenario: give each of the N servers GOMAXPROCS = cores/N, as CPU limits of N containers would")
 	backlog := flag.Int("backlog", 20000, "webhooks scenario: events delivered as a backlog to measure the delivery rate")
 	var serveFlags []string
 	flag.Func("serve-flag", "an extra flag for `scimbridge serve`, e.g. -serve-flag=--request-log-reads-per-minute=0 (repeatable)", func(v string) error {
@@ -87,7 +88,7 @@ func main() {
 	case "abuse":
 		err = runAbuse(abuseConfig{attackers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
 	case "replicas":
-		err = runReplicas(replicasConfig{replicas: *replicas, dirs: *dirs, clients: *clients, users: *users, bin: *bin, database: *database, requestLog: !*noRequestLog})
+		err = runReplicas(replicasConfig{replicas: *replicas, dirs: *dirs, clients: *clients, users: *users, bin: *bin, database: *database, requestLog: !*noRequestLog, splitCores: *splitCores})
 	case "reads":
 		err = runReads(abuseConfig{users: *users, readers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
 	default:

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,6 +32,10 @@ type replicasConfig struct {
 	replicas, dirs, clients, users int
 	bin, database                  string
 	requestLog                     bool
+	// splitCores gives each of N servers GOMAXPROCS = cores/N (at least
+	// 1), as CPU limits of N containers on one machine would (Go reads
+	// cgroup limits); without it N Go schedulers fight over the cores.
+	splitCores bool
 }
 
 func runReplicas(cfg replicasConfig) error {
@@ -84,6 +89,20 @@ func replicasRun(cfg replicasConfig, n int, keyFile string) (float64, error) {
 		return 0, err
 	}
 	defer drop()
+	procs := "default (" + strconv.Itoa(runtime.NumCPU()) + ")"
+	if cfg.splitCores && n > 1 {
+		p := strconv.Itoa(max(1, runtime.NumCPU()/n))
+		procs = p
+		old, had := os.LookupEnv("GOMAXPROCS")
+		os.Setenv("GOMAXPROCS", p) // the servers' environment: startServer passes os.Environ()
+		defer func() {
+			if had {
+				os.Setenv("GOMAXPROCS", old)
+			} else {
+				os.Unsetenv("GOMAXPROCS")
+			}
+		}()
+	}
 	servers := make([]*bench, n)
 	for i := range n {
 		b, stop, err := startServer(cfg.bin, dsn, cfg.requestLog, "--secret-key-file", keyFile)
@@ -157,8 +176,8 @@ func replicasRun(cfg replicasConfig, n int, keyFile string) (float64, error) {
 	}
 	pgUsed := pg() - pg0
 	rate := float64(cfg.users) / el.Seconds()
-	fmt.Printf("replicas=%d: %d users over %d directories from %d clients in %.1fs: %.0f users/s; create median %.2f ms, p99 %.2f ms; server CPU %s (%.0f µs per user); PostgreSQL backends %.1fs (%.0f µs per user); load average %s → %s\n",
-		n, cfg.users, len(dirs), cfg.clients, el.Seconds(), rate, q(0.5), q(0.99), strings.Join(cpu, " + "),
+	fmt.Printf("replicas=%d (GOMAXPROCS %s each): %d users over %d directories from %d clients in %.1fs: %.0f users/s; create median %.2f ms, p99 %.2f ms; server CPU %s (%.0f µs per user); PostgreSQL backends %.1fs (%.0f µs per user); load average %s → %s\n",
+		n, procs, cfg.users, len(dirs), cfg.clients, el.Seconds(), rate, q(0.5), q(0.99), strings.Join(cpu, " + "),
 		total.Seconds()*1e6/float64(cfg.users), pgUsed.Seconds(), pgUsed.Seconds()*1e6/float64(cfg.users), load0, loadAverage())
 	return rate, nil
 }
