@@ -175,13 +175,21 @@ func (l *lockedWriter) String() string {
 }
 
 // kill ends replica i with SIGKILL and waits for it to be gone.
-func (c *cluster) kill(i int) {
+func (c *cluster) kill(i int) { c.stop(i, syscall.SIGKILL) }
+
+// stop sends sig to replica i and waits for it to be gone (at most 40 s:
+// a SIGTERM drains for up to 30).
+func (c *cluster) stop(i int, sig syscall.Signal) {
 	r := c.replicas[i]
 	r.killing.Store(true)
-	if err := r.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		c.t.Fatalf("killing replica %d: %v", i, err)
+	if err := r.cmd.Process.Signal(sig); err != nil {
+		c.t.Fatalf("signalling replica %d: %v", i, err)
 	}
-	<-r.done
+	select {
+	case <-r.done:
+	case <-time.After(40 * time.Second):
+		c.t.Fatalf("replica %d still running 40 s after %v", i, sig)
+	}
 	r.dead.Store(true)
 }
 
