@@ -578,6 +578,20 @@ func TestThreeReplicas(t *testing.T) {
 		for _, p := range gapless(events) {
 			t.Error(p)
 		}
+		// A newer release's breaking migration (NNNN_name.breaking.sql)
+		// takes the older replicas out of the load balancer at once.
+		if _, err := db.Exec(`INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, 'contract.breaking', 'x', 0)`, latest+2); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range c.replicas {
+			c.must(r, "GET", "/readyz", "", nil, 503)
+		}
+		if _, err := db.Exec(`DELETE FROM schema_migrations WHERE version > $1`, latest); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range c.replicas {
+			c.must(r, "GET", "/readyz", "", nil, 200)
+		}
 	})
 
 	// Nothing went wrong inside the replicas that the answers hid.

@@ -60,6 +60,14 @@ func migrations(dialect string) ([]migration, error) {
 	return out, nil
 }
 
+// breakingSuffix ends the name of a migration that older binaries cannot
+// run against (NNNN_name.breaking.sql): a release that cannot keep the
+// previous one working. A database holding one refuses older binaries at
+// start, and their readiness probe fails, so a rolling upgrade across it
+// takes the older replicas out as soon as it is applied
+// (docs/operations.md, "Running several replicas").
+const breakingSuffix = ".breaking"
+
 // SchemaVersions returns the newest migration recorded in the database and
 // the newest this binary carries. During a rolling upgrade on PostgreSQL
 // the database can be ahead of an older binary's.
@@ -111,18 +119,22 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("migrate: creating schema_migrations: %w", err)
 	}
 	applied := map[int]string{}
-	rows, err := conn.QueryContext(ctx, `SELECT version, checksum FROM schema_migrations`)
+	breaking := "" // the newest recorded migration older binaries cannot run against
+	rows, err := conn.QueryContext(ctx, `SELECT version, name, checksum FROM schema_migrations ORDER BY version`)
 	if err != nil {
 		return 0, fmt.Errorf("migrate: reading schema_migrations: %w", err)
 	}
 	for rows.Next() {
 		var v int
-		var sum string
-		if err := rows.Scan(&v, &sum); err != nil {
+		var name, sum string
+		if err := rows.Scan(&v, &name, &sum); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("migrate: reading schema_migrations: %w", err)
 		}
 		applied[v] = sum
+		if v > len(ms) && strings.HasSuffix(name, breakingSuffix) {
+			breaking = name
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -140,6 +152,9 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 		// an older binary there is a downgrade, which is refused.
 		if s.Dialect() != "postgres" {
 			return 0, fmt.Errorf("migrate: database has migration %d, newer than this binary (%d): upgrade scimbridge", newest, len(ms))
+		}
+		if breaking != "" {
+			return 0, fmt.Errorf("migrate: database has migration %s, which older binaries cannot run against (this one knows up to %d): upgrade scimbridge", breaking, len(ms))
 		}
 		for _, m := range ms {
 			sum, ok := applied[m.version]

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,6 +91,21 @@ func migrateChecks(t *testing.T, open func(t *testing.T) *Store) {
 			db, bin, err := s.SchemaVersions(ctx)
 			if err != nil || db != latest+1 || bin != latest {
 				t.Errorf("SchemaVersions = %d, %d, %v; want %d, %d", db, bin, err, latest+1, latest)
+			}
+			// A newer migration marked breaking takes it out: not ready,
+			// and refused at start.
+			if _, err := s.write.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, 'x', 0)`),
+				latest+2, fmt.Sprintf("%04d_contract.breaking", latest+2)); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Ping(ctx); err == nil || !strings.Contains(err.Error(), "cannot run against") {
+				t.Errorf("Ping on a database with a newer breaking migration: %v, want not ready", err)
+			}
+			if _, err := s.Migrate(ctx); err == nil || !strings.Contains(err.Error(), "contract.breaking") {
+				t.Errorf("Migrate on a database with a newer breaking migration: %v, want an error naming it", err)
+			}
+			if _, err := s.write.ExecContext(ctx, s.q(`DELETE FROM schema_migrations WHERE version = $1`), latest+2); err != nil {
+				t.Fatal(err)
 			}
 			// It still refuses a database missing one of its own migrations.
 			if _, err := s.write.ExecContext(ctx, s.q(`DELETE FROM schema_migrations WHERE version = $1`), latest); err != nil {
