@@ -56,7 +56,8 @@ func buildBinary(t *testing.T, dir string) string {
 	if _, err := os.Stat(gobin); err != nil {
 		gobin = "go"
 	}
-	cmd := exec.Command(gobin, "build", "-o", bin, "github.com/scimbridge/scimbridge/cmd/scimbridge")
+	// No symbol table or DWARF: the link is the slow part of the build.
+	cmd := exec.Command(gobin, "build", "-ldflags=-s -w", "-o", bin, "github.com/scimbridge/scimbridge/cmd/scimbridge")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building scimbridge: %v\n%s", err, out)
 	}
@@ -70,7 +71,9 @@ func startCluster(t *testing.T, n int) *cluster {
 	t.Helper()
 	dsn := testpg.Schema(t) // dropped last: registered before the replicas' cleanup
 	tmp := t.TempDir()
+	built := time.Now()
 	bin := buildBinary(t, tmp)
+	t.Logf("built scimbridge in %v", time.Since(built).Round(time.Millisecond))
 	keyFile := filepath.Join(tmp, "secret.key")
 	if err := os.WriteFile(keyFile, []byte(randHex(32)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
