@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimbridge/scimbridge/internal/apitest"
 	"github.com/scimbridge/scimbridge/internal/testpg"
 )
 
@@ -260,7 +262,25 @@ func (c *cluster) do(r *replica, method, path, auth string, body any, header ...
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return response{status: resp.StatusCode, header: resp.Header, body: b}, err
+	out := response{status: resp.StatusCode, header: resp.Header, body: b}
+	if err == nil && strings.HasPrefix(path, "/api/v1/") {
+		c.checkAPI(method, path, out)
+	}
+	return out, err
+}
+
+// checkAPI reports a management API answer that docs/openapi.yaml does not
+// describe (apitest.Validate, replaying the answer the replica gave).
+func (c *cluster) checkAPI(method, path string, resp response) {
+	answer := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		for k, vs := range resp.header {
+			w.Header()[k] = vs
+		}
+		w.WriteHeader(resp.status)
+		w.Write(resp.body)
+	})
+	req := httptest.NewRequest(method, path, nil)
+	apitest.Validate(c.t, answer).ServeHTTP(httptest.NewRecorder(), req)
 }
 
 // must sends a request and fails the test unless the status is want.
