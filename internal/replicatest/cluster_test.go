@@ -120,9 +120,7 @@ func (c *cluster) launch(r *replica) {
 	r.cmd = exec.Command(r.args[0], r.args[1:]...)
 	r.cmd.Env = append(os.Environ(), "SCIMBRIDGE_DATABASE="+c.dsn, "SCIMBRIDGE_API_KEY="+c.key)
 	r.cmd.Stdout, r.cmd.Stderr = io.Discard, r.log
-	// If the test binary dies without its cleanups (a -timeout panic, a
-	// signal), the kernel kills the replica rather than orphaning it.
-	r.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	dieWithParent(r.cmd)
 	if err := r.cmd.Start(); err != nil {
 		c.t.Fatalf("starting replica %d: %v", r.n, err)
 	}
