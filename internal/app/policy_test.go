@@ -210,6 +210,11 @@ func TestPolicyDeleteAfter(t *testing.T) {
 				DeprovisionGuard: &client.DeprovisionGuardUpdate{Enabled: ptr(false)}})
 			a, b, c, d := p.create("a@example.com"), p.create("b@example.com"), p.create("c@example.com"), p.create("d@example.com")
 			keep := p.create("keep@example.com")
+			st, out := p.do("POST", "/Users", map[string]any{"userName": "born-inactive@example.com", "active": false})
+			if st != 201 {
+				t.Fatalf("creating an inactive user: %d %v", st, out)
+			}
+			bornInactive := out["id"].(string)
 			p.setActive(a, false)
 			p.setActive(b, false)
 			if st, _ := p.do("DELETE", "/Users/"+d, nil); st != 204 { // kept by on_delete=deactivate
@@ -225,8 +230,8 @@ func TestPolicyDeleteAfter(t *testing.T) {
 			}
 			e.clock.advance(2 * day) // day 31
 			start := e.last()
-			if n, err := job.RunOnce(ctx); err != nil || n != 2 {
-				t.Fatalf("day 31: deleted %d (%v), want 2 (a, and d kept after the IdP's delete)", n, err)
+			if n, err := job.RunOnce(ctx); err != nil || n != 3 {
+				t.Fatalf("day 31: deleted %d (%v), want 3 (a, one created inactive, and d kept after the IdP's delete)", n, err)
 			}
 			deleted := map[string]bool{}
 			for _, ev := range e.events(dirID, start) {
@@ -237,8 +242,8 @@ func TestPolicyDeleteAfter(t *testing.T) {
 				}
 				deleted[rec.ID] = true
 			}
-			if !deleted[a] || !deleted[d] || len(deleted) != 2 {
-				t.Fatalf("deleted %v, want a and d", deleted)
+			if !deleted[a] || !deleted[d] || !deleted[bornInactive] || len(deleted) != 3 {
+				t.Fatalf("deleted %v, want a, d and the user created inactive", deleted)
 			}
 			for _, id := range []string{a, d} {
 				if _, err := e.c.GetUser(ctx, dirID, id, false); err == nil {

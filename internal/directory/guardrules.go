@@ -28,6 +28,7 @@ const (
 	LifeDeactivated           // active went from true to false
 	LifeDeleted               // the user was deleted
 	LifeReactivated           // active went from false to true
+	LifeCreatedInactive       // the user was created inactive (not a deprovision)
 )
 
 // Deprovision reports whether the change is one the guard counts.
@@ -38,6 +39,10 @@ func LifecycleOf(e EventSpec) Lifecycle {
 	switch e.Type {
 	case EventUserDeleted:
 		return LifeDeleted
+	case EventUserCreated:
+		if rec, ok := e.Data.(UserRecord); ok && !rec.Active {
+			return LifeCreatedInactive
+		}
 	case EventUserUpdated:
 		rec, ok := e.Data.(UserRecord)
 		if !ok {

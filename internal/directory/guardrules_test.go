@@ -20,14 +20,15 @@ func TestLifecycleOf(t *testing.T) {
 		{"reactivated", EventSpec{Type: EventUserUpdated, Data: on, Previous: map[string]any{"active": false}}, LifeReactivated},
 		{"renamed while inactive", EventSpec{Type: EventUserUpdated, Data: off, Previous: map[string]any{"user_name": "x"}}, LifeNone},
 		{"role change", RoleChangeEvent(off, Effective{}), LifeNone},
-		{"created inactive", UserCreatedEvent(off), LifeNone},
+		{"created inactive", UserCreatedEvent(off), LifeCreatedInactive},
+		{"created", UserCreatedEvent(on), LifeNone},
 		{"membership", EventSpec{Type: EventGroupMemberRemoved, Data: MemberRecord{}}, LifeNone},
 	} {
 		if got := LifecycleOf(c.e); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
-	if !LifeDeleted.Deprovision() || !LifeDeactivated.Deprovision() || LifeReactivated.Deprovision() {
+	if !LifeDeleted.Deprovision() || !LifeDeactivated.Deprovision() || LifeReactivated.Deprovision() || LifeCreatedInactive.Deprovision() {
 		t.Error("Deprovision: deactivations and deletions only")
 	}
 }

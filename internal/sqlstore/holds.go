@@ -98,7 +98,7 @@ func (s *Store) guard(ctx context.Context, tx *txn, w *eventWriter) error {
 func (s *Store) noteLifecycle(ctx context.Context, tx *txn, w *eventWriter, r eventRow) error {
 	var err error
 	switch r.life {
-	case directory.LifeDeactivated:
+	case directory.LifeDeactivated, directory.LifeCreatedInactive:
 		// Since the change as the service timed it (the record's
 		// updated_at), which the policy job compares with its own clock.
 		since := r.at
