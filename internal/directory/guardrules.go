@@ -24,11 +24,11 @@ type Lifecycle int8
 
 // Lifecycle changes.
 const (
-	LifeNone        Lifecycle = iota
-	LifeDeactivated           // active went from true to false
-	LifeDeleted               // the user was deleted
-	LifeReactivated           // active went from false to true
-	LifeCreatedInactive       // the user was created inactive (not a deprovision)
+	LifeNone            Lifecycle = iota
+	LifeDeactivated               // active went from true to false
+	LifeDeleted                   // the user was deleted
+	LifeReactivated               // active went from false to true
+	LifeCreatedInactive           // the user was created inactive (not a deprovision)
 )
 
 // Deprovision reports whether the change is one the guard counts.
