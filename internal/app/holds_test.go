@@ -276,6 +276,22 @@ func scopeChange(t *testing.T, a *app.App, base string, release bool) {
 	if active != 1000 {
 		t.Fatalf("the app sees %d active users, want 1000", active)
 	}
+	n := 0
+	for u, err := range c.Users(ctx, d.ID, client.ListUsersOptions{Active: ptr(true), PageSize: 100}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !u.Active {
+			t.Fatalf("active=true listed %s inactive", u.ID)
+		}
+		n++
+	}
+	if n != 1000 {
+		t.Fatalf("active=true lists %d users, want the 1000 the app sees active", n)
+	}
+	if page, _, err := c.ListUsers(ctx, d.ID, client.ListUsersOptions{Active: ptr(false)}); err != nil || len(page) != 0 {
+		t.Fatalf("active=false lists %d users (%v), want none", len(page), err)
+	}
 	// A hold lists the 600, with the requests that deprovisioned them.
 	holds, err := c.ListHolds(ctx, d.ID)
 	if err != nil {

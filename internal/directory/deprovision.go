@@ -167,6 +167,9 @@ type HoldStore interface {
 	// AppUsers returns, of the listed users, those the app sees
 	// differently from the IdP, keyed by user id.
 	AppUsers(ctx context.Context, directoryID string, userIDs []string) (map[string]HeldUser, error)
+	// AppUserCount returns how many users of the directory the app sees
+	// differently while the IdP still has them (held or diverged).
+	AppUserCount(ctx context.Context, directoryID string) (int, error)
 	// ExpireInactiveUsers deletes up to limit users, over all directories
 	// with on_deactivate=delete_after, that have been inactive (or
 	// retained after an IdP delete) for longer than their directory's

@@ -33,6 +33,7 @@ type Reader interface {
 	DeprovisionSettings(ctx context.Context, directoryID string) (DeprovisionSettings, error)
 	ListHolds(ctx context.Context, directoryID string) ([]Hold, error)
 	AppUsers(ctx context.Context, directoryID string, userIDs []string) (map[string]HeldUser, error)
+	AppUserCount(ctx context.Context, directoryID string) (int, error)
 
 	ListRequests(ctx context.Context, directoryID string, q RequestQuery) ([]RequestLog, error)
 	RequestLogStats(ctx context.Context, directoryID string) (RequestLogStats, error)

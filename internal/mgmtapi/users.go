@@ -104,6 +104,19 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
 	}
 	dirID := r.PathValue("dir_id")
 	withDetail := detail != nil && *detail
+	// While the app sees some users differently from the IdP (a hold),
+	// active selects on the app's view: the store lists without it and
+	// the page keeps the records that match.
+	var appActive *bool
+	if q.Active != nil {
+		n, err := h.Service.Read().AppUserCount(r.Context(), dirID)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			appActive, q.Active = q.Active, nil
+		}
+	}
 	// Read a chunk at a time within the page byte budget; one item more
 	// than the page tells whether there is a next page.
 	buf := h.newPageBuf()
@@ -132,10 +145,6 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		for _, u := range pg.Users {
-			if buf.len() == p.size {
-				more = true
-				break
-			}
 			eff := roles[u.ID]
 			out, err := userOut(u, orgID, groups[u.ID], &eff, withDetail)
 			if err != nil {
@@ -145,6 +154,13 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
 				if out, err = appUserOut(a, out); err != nil {
 					return err
 				}
+			}
+			if appActive != nil && out.Active != *appActive {
+				continue
+			}
+			if buf.len() == p.size {
+				more = true
+				break
 			}
 			ok, err := buf.add(out)
 			if err != nil {

@@ -135,6 +135,15 @@ func (s *Store) AppUsers(ctx context.Context, directoryID string, userIDs []stri
 	return s.appUsers(ctx, s.readRows, directoryID, userIDs)
 }
 
+// AppUserCount implements directory.HoldStore.
+func (s *Store) AppUserCount(ctx context.Context, directoryID string) (int, error) {
+	var n int
+	if err := s.readRow(ctx, `SELECT count(*) FROM app_users WHERE directory_id = $1 AND state <> $2`, directoryID, directory.AppUserRetained).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting app users: %w", err)
+	}
+	return n, nil
+}
+
 // maxHoldsListed bounds ListHolds: the newest are the ones that matter.
 const maxHoldsListed = 50
 
