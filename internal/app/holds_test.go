@@ -292,6 +292,9 @@ func scopeChange(t *testing.T, a *app.App, base string, release bool) {
 	if page, _, err := c.ListUsers(ctx, d.ID, client.ListUsersOptions{Active: ptr(false)}); err != nil || len(page) != 0 {
 		t.Fatalf("active=false lists %d users (%v), want none", len(page), err)
 	}
+	if page, _, err := c.ListUsers(ctx, d.ID, client.ListUsersOptions{GroupID: groups[3], PageSize: 100}); err != nil || len(page) != 100 {
+		t.Fatalf("group_id lists %d users (%v), want the 100 the app sees in the group", len(page), err)
+	}
 	// A hold lists the 600, with the requests that deprovisioned them.
 	holds, err := c.ListHolds(ctx, d.ID)
 	if err != nil {

@@ -108,13 +108,15 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
 	// active selects on the app's view: the store lists without it and
 	// the page keeps the records that match.
 	var appActive *bool
-	if q.Active != nil {
+	var appGroup string
+	if q.Active != nil || q.MemberOf != "" {
 		n, err := h.Service.Read().AppUserCount(r.Context(), dirID)
 		if err != nil {
 			return err
 		}
 		if n > 0 {
 			appActive, q.Active = q.Active, nil
+			appGroup, q.MemberOf = q.MemberOf, ""
 		}
 	}
 	// Read a chunk at a time within the page byte budget; one item more
@@ -155,7 +157,7 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) error {
 					return err
 				}
 			}
-			if appActive != nil && out.Active != *appActive {
+			if (appActive != nil && out.Active != *appActive) || (appGroup != "" && !inGroup(out, appGroup)) {
 				continue
 			}
 			if buf.len() == p.size {
@@ -228,4 +230,14 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+// inGroup reports whether the record lists the group among its groups.
+func inGroup(u directory.UserRecord, groupID string) bool {
+	for _, g := range u.Groups {
+		if g.ID == groupID {
+			return true
+		}
+	}
+	return false
 }
