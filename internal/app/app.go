@@ -126,6 +126,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		FrameAncestors:    cfg.PortalFrameAncestors,
 		RequestLogEnabled: a.RequestLog != nil,
 		Audit:             a.Audit,
+		Forms:             &directory.PortalForms{Store: st, IDs: svc.IDs},
 	})
 	if err != nil {
 		st.Close()

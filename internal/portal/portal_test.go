@@ -81,6 +81,18 @@ func signIn(t *testing.T, s *server, name string) (*visitor, string, string) {
 	return v, org["id"].(string), page
 }
 
+var formKeyField = regexp.MustCompile(`name="form_key" value="([^"]+)"`)
+
+// formKeyOf returns the one-time form key of a page's form.
+func formKeyOf(t *testing.T, page string) string {
+	t.Helper()
+	m := formKeyField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no form_key field in page:\n%.1500s", page)
+	}
+	return m[1]
+}
+
 var secretField = regexp.MustCompile(`id="token" type="text" readonly value="([^"]+)"`)
 
 func TestDirectoryLifecycleWithoutJavaScript(t *testing.T) {
@@ -91,9 +103,10 @@ func TestDirectoryLifecycleWithoutJavaScript(t *testing.T) {
 	if code, _ := v.post("/portal/scim/providers/google_workspace", url.Values{"csrf": {csrf}}); code != 400 {
 		t.Errorf("configuring Google Workspace: %d, want 400", code)
 	}
-	code, page := v.post("/portal/scim/providers/okta", url.Values{"csrf": {csrf}, "name": {"Acme <Okta>"}})
-	if code != 201 {
-		t.Fatalf("Configure: %d\n%.2000s", code, page)
+	_, page = v.get("/portal/scim/providers/okta")
+	code, page := v.post("/portal/scim/providers/okta", url.Values{"csrf": {csrf}, "form_key": {formKeyOf(t, page)}, "name": {"Acme <Okta>"}})
+	if code != 200 {
+		t.Fatalf("Configure (after its redirect): %d\n%.2000s", code, page)
 	}
 	if !strings.Contains(page, "Acme &lt;Okta&gt;") || strings.Contains(page, "<Okta>") {
 		t.Errorf("the directory name is not escaped")
@@ -101,13 +114,13 @@ func TestDirectoryLifecycleWithoutJavaScript(t *testing.T) {
 	first := secretField.FindStringSubmatch(page)[1]
 	dirID := regexp.MustCompile(`/portal/directories/(dir_[a-z0-9]+)/status`).FindStringSubmatch(page)[1]
 	// Rotation: a second token is shown once; a third is refused.
-	code, page = v.post("/portal/directories/"+dirID+"/tokens", url.Values{"csrf": {csrf}})
+	code, page = v.post("/portal/directories/"+dirID+"/tokens", url.Values{"csrf": {csrf}, "form_key": {formKeyOf(t, page)}})
 	m := secretField.FindStringSubmatch(page)
-	if code != 201 || m == nil || m[1] == first {
+	if code != 200 || m == nil || m[1] == first {
 		t.Fatalf("second token: %d %v", code, m)
 	}
 	second := m[1]
-	if code, page := v.post("/portal/directories/"+dirID+"/tokens", url.Values{"csrf": {csrf}}); code != 409 || !strings.Contains(page, "revoke one") {
+	if code, page := v.post("/portal/directories/"+dirID+"/tokens", url.Values{"csrf": {csrf}, "form_key": {formKeyOf(t, page)}}); code != 409 || !strings.Contains(page, "revoke one") {
 		t.Errorf("third token: %d, want 409 saying to revoke one", code)
 	}
 	_, page = v.get("/portal/directories/" + dirID)
