@@ -124,7 +124,7 @@ func DirectoryHealth(d Directory, rh RequestHealth, now time.Time) Health {
 			plural(rh.Failed, "request", "requests"), clock(rh.FailedSince, now), clock(rh.FailedAt, now), idp)
 	case last.IsZero():
 		h.State = HealthWaiting
-		h.Reason = "Waiting for the first request: paste the endpoint URL and the bearer token into " + idp + " and test the connection."
+		h.Reason = "No request from " + idp + " yet: paste the Endpoint URL and the Bearer Token into " + idp + " and test the connection."
 	case now.Sub(last) > StalledAfter:
 		h.State = HealthStalled
 		h.Reason = fmt.Sprintf("No request from %s since %s. If people changed in %s since then, check that provisioning is still turned on there.",

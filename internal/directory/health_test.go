@@ -25,7 +25,7 @@ func TestDirectoryHealth(t *testing.T) {
 			}
 		}
 	}
-	want("new", state(t0), HealthWaiting, "paste the endpoint URL", "Okta")
+	want("new", state(t0), HealthWaiting, "paste the Endpoint URL", "Okta")
 
 	// Wrong tokens from the start: refused, with the count and the time.
 	for i := 0; i < 11; i++ {

@@ -235,7 +235,7 @@ type dirData struct {
 // headlines are the status panel's headings per health state.
 var headlines = map[string]string{
 	directory.HealthDisabled:  "Directory disabled",
-	directory.HealthRefused:   "Refused requests: the token doesn't work",
+	directory.HealthRefused:   "Refused requests",
 	directory.HealthErrors:    "Connected, with recent errors",
 	directory.HealthStalled:   "Stalled: no request for a long time",
 	directory.HealthWaiting:   "Waiting for the first request from your IdP",
