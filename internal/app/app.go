@@ -202,6 +202,7 @@ func (a *App) Handler() http.Handler {
 		}
 		web.WriteJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ready"})
 	})
+	mux.HandleFunc("GET /{$}", a.root)
 	mux.Handle("GET /metrics", a.metricsWithKey())
 	mux.Handle("/api/v1/", mgmt.Routes())
 	mux.Handle("/portal/", web.LimitHeaders(web.MaxHeaderBytes, plainError)(a.portal.Routes()))
