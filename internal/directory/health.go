@@ -3,6 +3,7 @@ package directory
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -131,7 +132,7 @@ func DirectoryHealth(d Directory, rh RequestHealth, now time.Time) Health {
 			idp, clock(last, now), idp)
 	default:
 		h.State = HealthConnected
-		h.Reason = "Connected: " + idp + "'s requests arrive and succeed; last request at " + clock(last, now) + "."
+		h.Reason = strings.ToUpper(idp[:1]) + idp[1:] + "'s requests arrive and succeed; last request at " + clock(last, now) + "."
 	}
 	return h
 }

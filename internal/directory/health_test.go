@@ -37,7 +37,7 @@ func TestDirectoryHealth(t *testing.T) {
 	// A good request clears it; a late summary of older refusals does not
 	// bring it back.
 	h.Note(&RequestLog{OccurredAt: at(5), Status: 200})
-	want("good request", state(at(5)), HealthConnected, "Connected")
+	want("good request", state(at(5)), HealthConnected, "arrive and succeed")
 	h.Note(&RequestLog{OccurredAt: at(2), Status: 401, Repeats: 40})
 	want("late summary", state(at(6)), HealthConnected)
 
@@ -71,7 +71,7 @@ func TestDirectoryHealth(t *testing.T) {
 
 	// LastRequestAt alone (request log off) tells waiting from connected.
 	d2 := Directory{Provider: "custom", Enabled: true, LastRequestAt: t0}
-	if got := DirectoryHealth(d2, RequestHealth{}, at(1)); got.State != HealthConnected || !strings.Contains(got.Reason, "your identity provider") {
+	if got := DirectoryHealth(d2, RequestHealth{}, at(1)); got.State != HealthConnected || !strings.HasPrefix(got.Reason, "Your identity provider's requests") {
 		t.Errorf("request log off, after a request: %+v", got)
 	}
 }
