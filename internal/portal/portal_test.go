@@ -83,6 +83,22 @@ func signIn(t *testing.T, s *server, name string) (*visitor, string, string) {
 
 var formKeyField = regexp.MustCompile(`name="form_key" value="([^"]+)"`)
 
+// sessionOrg returns the id of the organization named name.
+func sessionOrg(t *testing.T, s *server, name string) string {
+	t.Helper()
+	os, err := s.app.Service.Store.ListOrganizations(context.Background(), directory.OrgQuery{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range os {
+		if o.Name == name {
+			return o.ID
+		}
+	}
+	t.Fatalf("no organization %q", name)
+	return ""
+}
+
 // formKeyOf returns the one-time form key of a page's form.
 func formKeyOf(t *testing.T, page string) string {
 	t.Helper()
@@ -104,9 +120,23 @@ func TestDirectoryLifecycleWithoutJavaScript(t *testing.T) {
 		t.Errorf("configuring Google Workspace: %d, want 400", code)
 	}
 	_, page = v.get("/portal/scim/providers/okta")
-	code, page := v.post("/portal/scim/providers/okta", url.Values{"csrf": {csrf}, "form_key": {formKeyOf(t, page)}, "name": {"Acme <Okta>"}})
+	key := formKeyOf(t, page)
+	code, page := v.post("/portal/scim/providers/okta", url.Values{"csrf": {csrf}, "form_key": {key}, "name": {"Acme <Okta>"}})
 	if code != 200 {
 		t.Fatalf("Configure (after its redirect): %d\n%.2000s", code, page)
+	}
+	// The same form again (a double click, or re-sent after Back): the
+	// same directory, no second one, and the token is not shown again.
+	code, again := v.post("/portal/scim/providers/okta", url.Values{"csrf": {csrf}, "form_key": {key}, "name": {"Acme <Okta>"}})
+	if code != 200 || secretField.MatchString(again) || !strings.Contains(again, "Acme &lt;Okta&gt;") {
+		t.Errorf("Configure sent twice: %d, token shown again: %v", code, secretField.MatchString(again))
+	}
+	if ds, _ := s.app.Service.Store.ListDirectories(context.Background(), sessionOrg(t, s, "Acme"), "", 10); len(ds) != 1 {
+		t.Errorf("Configure sent twice made %d directories, want 1", len(ds))
+	}
+	// Without a form key (a page from before this version), nothing is made.
+	if code, _ := v.post("/portal/scim/providers/okta", url.Values{"csrf": {csrf}}); code != 400 {
+		t.Errorf("Configure without a form key: %d, want 400", code)
 	}
 	if !strings.Contains(page, "Acme &lt;Okta&gt;") || strings.Contains(page, "<Okta>") {
 		t.Errorf("the directory name is not escaped")

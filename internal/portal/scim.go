@@ -131,11 +131,16 @@ func (h *Handler) once(w http.ResponseWriter, r *http.Request, fallback string, 
 	s := sessionOf(r.Context())
 	key := r.PostForm.Get("form_key")
 	if h.Forms == nil {
-		dirID, _, err := do()
+		// No guard: the page shows the secret in the answer to the POST.
+		dirID, secret, err := do()
 		if err != nil {
 			return err
 		}
-		return redirect(w, r, "/portal/directories/"+dirID, "")
+		d, err := h.dir(r.Context(), dirID)
+		if err != nil {
+			return err
+		}
+		return h.renderDirectory(w, r, d, secret)
 	}
 	first, target, err := h.Forms.Claim(r.Context(), s.secret, key)
 	if err != nil {
