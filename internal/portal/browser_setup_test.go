@@ -137,15 +137,25 @@ func TestBrowserConfigureOnce(t *testing.T) {
 	b.shot("20-configure-okta-390.png")
 	b.open(url)
 	b.shot("21-directory-okta-390.png")
+	b.open(s.base + "/portal/roles")
+	wantContains(t, "roles page", b.body(), "Group based role assignment")
+	b.shot("27-roles-390.png")
 	b.run("back to 1280px", chromedp.EmulateViewport(1280, 900))
+	b.open(s.base + "/portal/roles")
+	b.shot("27-roles-1280.png")
 
 	// Sign out answers with a redirect too.
 	b.click(`form[action="/portal/logout"] button`)
-	wantContains(t, "signed out", b.body(), "You have signed out")
+	wantContains(t, "signed out", b.body(), "You have signed out", "Back to the application")
 	if u := get(b, "location", chromedp.Location()); !strings.HasSuffix(u, "/portal/signed-out") {
 		t.Errorf("after signing out at %s, want /portal/signed-out", u)
 	}
 	b.shot("23-signed-out-1280.png")
+	b.run("390px viewport", chromedp.EmulateViewport(390, 844))
+	jsNavigate(b, "reload", `location.reload()`)
+	wantContains(t, "signed out, reloaded", b.body(), "You have signed out")
+	b.shot("23-signed-out-390.png")
+	b.run("back to 1280px", chromedp.EmulateViewport(1280, 900))
 }
 
 // TestBrowserRefusedState: requests with a wrong token turn the connection

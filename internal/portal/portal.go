@@ -250,14 +250,30 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.SetCookie(w, h.cookie("", time.Time{}))
+	if s.ReturnURL != "" {
+		// The page after the redirect offers the way back to the app;
+		// only this server sets the cookie, so it cannot be made to
+		// link elsewhere.
+		http.SetCookie(w, &http.Cookie{Name: returnCookie, Value: url.QueryEscape(s.ReturnURL), Path: "/portal/signed-out",
+			MaxAge: 300, HttpOnly: true, Secure: h.secure(), SameSite: http.SameSiteLaxMode})
+	}
 	return redirect(w, r, "/portal/signed-out", "")
 }
+
+// returnCookie carries the app's return_url from logout to the signed-out
+// page.
+const returnCookie = "scimbridge_portal_return"
 
 // signedOut is GET /portal/signed-out, where logout leads (POST → 303 →
 // GET, so that Reload does not post again).
 func (h *Handler) signedOut(w http.ResponseWriter, r *http.Request) error {
-	return h.render(w, r, http.StatusOK, "message", page{Title: "Signed out", Data: message{
-		Heading: "You have signed out", Text: "Open the portal from the application to continue."}})
+	m := message{Heading: "You have signed out", Text: "Open the portal from the application to continue."}
+	if c, err := r.Cookie(returnCookie); err == nil {
+		if u, err := url.QueryUnescape(c.Value); err == nil && u != "" && directory.CheckReturnURL(u) == nil {
+			m.Return = u
+		}
+	}
+	return h.render(w, r, http.StatusOK, "message", page{Title: "Signed out", Data: m})
 }
 
 // home is GET /portal/.
