@@ -45,6 +45,14 @@ func jsNavigate(b tab, what, script string) {
 	}
 }
 
+// fitsScreen fails the test when the page is wider than the viewport.
+func fitsScreen(b tab, what string) {
+	b.t.Helper()
+	if over := get(b, "page width "+what, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`)); over > 0 {
+		b.t.Errorf("%s: the page is %d px wider than the screen; past its edge: %s", what, over, get(b, "wide elements", chromedp.Evaluate[string](wideElements)))
+	}
+}
+
 func (s *server) countDirsAndTokens(orgID string) (dirs, tokens int) {
 	s.t.Helper()
 	ds, err := s.app.Service.Store.ListDirectories(context.Background(), orgID, "", 100)
@@ -132,13 +140,17 @@ func TestBrowserConfigureOnce(t *testing.T) {
 	b.shot("22-directories-1280.png")
 	b.run("390px viewport", chromedp.EmulateViewport(390, 844))
 	b.open(s.base + "/portal/scim")
+	fitsScreen(b, "22-directories-390.png")
 	b.shot("22-directories-390.png")
 	b.open(s.base + "/portal/scim/providers/okta")
+	fitsScreen(b, "20-configure-okta-390.png")
 	b.shot("20-configure-okta-390.png")
 	b.open(url)
+	fitsScreen(b, "21-directory-okta-390.png")
 	b.shot("21-directory-okta-390.png")
 	b.open(s.base + "/portal/roles")
 	wantContains(t, "roles page", b.body(), "Group based role assignment")
+	fitsScreen(b, "27-roles-390.png")
 	b.shot("27-roles-390.png")
 	b.run("back to 1280px", chromedp.EmulateViewport(1280, 900))
 	b.open(s.base + "/portal/roles")
@@ -154,6 +166,7 @@ func TestBrowserConfigureOnce(t *testing.T) {
 	b.run("390px viewport", chromedp.EmulateViewport(390, 844))
 	jsNavigate(b, "reload", `location.reload()`)
 	wantContains(t, "signed out, reloaded", b.body(), "You have signed out")
+	fitsScreen(b, "23-signed-out-390.png")
 	b.shot("23-signed-out-390.png")
 	b.run("back to 1280px", chromedp.EmulateViewport(1280, 900))
 }
@@ -203,6 +216,7 @@ func TestBrowserRefusedState(t *testing.T) {
 	b.shot("25-status-connected-setup-path-1280.png")
 	b.run("390px viewport", chromedp.EmulateViewport(390, 844))
 	b.open(s.base + "/portal/directories/" + dirID)
+	fitsScreen(b, "25-status-connected-setup-path-390.png")
 	b.shot("25-status-connected-setup-path-390.png")
 	b.run("back to 1280px", chromedp.EmulateViewport(1280, 900))
 }
@@ -258,6 +272,7 @@ func TestBrowserProviderGuides(t *testing.T) {
 			b.shot("26-guide-" + slug + "-1280.png")
 			b.run("390px viewport", chromedp.EmulateViewport(390, 844))
 			b.open(endpointPage(s.base, endpoint))
+			fitsScreen(b, slug+" directory page at 390 px")
 			b.shot("26-guide-" + slug + "-390.png")
 			b.run("back to 1280px", chromedp.EmulateViewport(1280, 900))
 		}
