@@ -32,7 +32,7 @@ var providerList = []provider{
 		Blurb: "Any SCIM 2.0 client: authentik, Keycloak, an HR system or your own script."},
 	{Slug: "google_workspace", Name: "Google Workspace", Mark: "G",
 		Blurb: "Google Workspace does not push SCIM to custom apps.",
-		Why:   "Google Workspace only provisions to apps in Google's own catalog, so it cannot send users to this application directly. If your users are also in Okta, Entra ID or another identity provider, connect that one instead. The guide below describes an unsupported workaround and its limits."},
+		Why:   "Google Workspace only provisions to apps in Google's own catalog, so it cannot send users to this application directly. If your users are also in Okta, Entra ID or another identity provider, connect that one instead."},
 }
 
 func providerBySlug(slug string) (provider, bool) {
