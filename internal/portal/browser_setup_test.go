@@ -199,6 +199,8 @@ func TestBrowserRefusedState(t *testing.T) {
 		t.Errorf("%d setup steps done after refused requests, want 3 (provider, copy, paste)", n)
 	}
 	b.shot("24-status-refused-1280.png")
+	b.click(`[data-link-wrap] a`)
+	wantContains(t, "the failing requests", b.text("main"), "401", "GET")
 	b.open(s.base + "/portal/scim")
 	wantContains(t, "directory list", b.text("table"), "Refused requests (8)")
 	b.open(s.base + "/portal/directories/" + dirID)
