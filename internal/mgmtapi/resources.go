@@ -87,6 +87,8 @@ func (h *Handler) createDirectory(w http.ResponseWriter, r *http.Request) error 
 	out := h.directoryOut(d, &zero, &zero)
 	out["setup_state"] = "awaiting_token"
 	deprovisionSettingsOut(out["settings"].(map[string]any), directory.DefaultDeprovisionSettings())
+	health := directory.DirectoryHealth(d, directory.RequestHealth{}, h.Service.IDs.Now())
+	out["state"], out["state_reason"] = health.State, health.Reason
 	return writeJSON(w, http.StatusCreated, out)
 }
 
