@@ -20,6 +20,10 @@
 // The "abuse" and "reads" scenarios (abuse.go) measure the request log
 // under a failed-authentication flood and under successful reads.
 //
+// The "hot" scenario (hot.go) measures the server CPU per request of the
+// requests IdPs send most, next to a bare net/http baseline, on one
+// pinned core.
+//
 // docs/performance.md records its results.
 package main
 
@@ -54,7 +58,7 @@ func main() {
 	bin := flag.String("bin", "", "scimbridge binary (default: go build ./cmd/scimbridge)")
 	database := flag.String("database", "", "PostgreSQL URL to run against instead of SQLite")
 	noRequestLog := flag.Bool("no-request-log", false, "run the server with --request-log=false, to measure the request log's cost")
-	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth) or "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold)`)
+	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth), "hot" (server CPU per request of create, GET, filter, list and PATCH next to a bare net/http baseline, one pinned core; uses -hot-*, -clients, -bin, -database) or "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold)`)
 	backlog := flag.Int("backlog", 20000, "webhooks scenario: events delivered as a backlog to measure the delivery rate")
 	var serveFlags []string
 	flag.Func("serve-flag", "an extra flag for `scimbridge serve`, e.g. -serve-flag=--request-log-reads-per-minute=0 (repeatable)", func(v string) error {
@@ -67,6 +71,8 @@ func main() {
 	rounds := flag.Int("rounds", 3, "bigread scenario: times each client reads every list")
 	nonReaders := flag.Int("nonreaders", 300, "bigread scenario: clients that send a list request and never read")
 	hold := flag.Duration("hold", 15*time.Second, "bigread scenario: how long the non-reading clients hold their connections")
+	hot := hotFlags()
+	baselineAddr := flag.String("baseline-addr", "", "hot-baseline scenario (started by the hot scenario): where the baseline server listens")
 	flag.Parse()
 	serveFlags = append(serveFlags, strings.Fields(*serverArgs)...)
 	var err error
@@ -82,6 +88,10 @@ func main() {
 		err = runWebhooks(webhooksConfig{users: *users, backlog: *backlog, clients: *clients, bin: *bin, database: *database, requestLog: !*noRequestLog})
 	case "abuse":
 		err = runAbuse(abuseConfig{attackers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
+	case "hot":
+		err = runHot(hot, *clients, *bin, *database, serveFlags)
+	case "hot-baseline":
+		err = serveBaseline(*baselineAddr)
 	case "reads":
 		err = runReads(abuseConfig{users: *users, readers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
 	default:
