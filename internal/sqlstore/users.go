@@ -37,6 +37,9 @@ func scanUserRaw(row interface{ Scan(...any) error }) (directory.User, []byte, e
 }
 
 func decodeDoc(b []byte) (schema.Resource, error) {
+	if m, ok := parseDoc(b); ok {
+		return schema.Resource(m), nil
+	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	var r schema.Resource
