@@ -88,7 +88,7 @@ func (e *encoder) encode(v any) error {
 			if i > 0 {
 				e.out.WriteByte(',')
 			}
-			if err := e.scalar(f.key); err != nil {
+			if err := e.str(f.key); err != nil {
 				return err
 			}
 			e.out.WriteByte(':')
@@ -112,7 +112,7 @@ func (e *encoder) encode(v any) error {
 			if i > 0 {
 				e.out.WriteByte(',')
 			}
-			if err := e.scalar(k); err != nil {
+			if err := e.str(k); err != nil {
 				return err
 			}
 			e.out.WriteByte(':')
@@ -133,9 +133,7 @@ func (e *encoder) encode(v any) error {
 func (e *encoder) scalar(v any) error {
 	switch x := v.(type) {
 	case string:
-		e.tmp = appendJSONString(e.tmp[:0], x)
-		_, err := e.out.Write(e.tmp)
-		return err
+		return e.str(x)
 	case bool:
 		if x {
 			_, err := e.out.Write([]byte("true"))
@@ -167,6 +165,14 @@ func (e *encoder) scalar(v any) error {
 		return err
 	}
 	_, err := e.out.Write(e.scratch.Bytes()[:e.scratch.Len()-1])
+	return err
+}
+
+// str writes a JSON string (a member name or a string value): taking it
+// as a string, not an any, spares boxing it.
+func (e *encoder) str(s string) error {
+	e.tmp = appendJSONString(e.tmp[:0], s)
+	_, err := e.out.Write(e.tmp)
 	return err
 }
 
