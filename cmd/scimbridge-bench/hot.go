@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -82,6 +83,7 @@ type hotTarget struct {
 	token string
 	pid   int
 	debug string // pprof address, if any
+	pg    *sql.DB // PostgreSQL: to count the server's transactions
 }
 
 // hotResult is one workload's measurement.
@@ -92,6 +94,7 @@ type hotResult struct {
 	cpu      time.Duration
 	lat      []time.Duration // sorted
 	errs     int
+	pgTx     int64 // PostgreSQL transactions committed or rolled back meanwhile (-1: not counted)
 }
 
 func (r hotResult) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
@@ -157,6 +160,12 @@ func runHot(c *hotConfig, clients int, bin, database string, serveFlags []string
 		backend = "postgres"
 	}
 	t := &hotTarget{name: backend, base: b.base, dir: b.dir, token: b.token, pid: b.pid, debug: debug}
+	if database != "" {
+		if t.pg, err = sql.Open("pgx", database); err != nil {
+			return err
+		}
+		defer t.pg.Close()
+	}
 	res, err := c.workloads(t)
 	if err != nil {
 		return err
@@ -261,6 +270,7 @@ func (c *hotConfig) drive(t *hotTarget, name string, clients, n int, d time.Dura
 		}
 		prof = c.startProfiles(t, name, max(secs, 1))
 	}
+	tx0 := t.pgTransactions()
 	cpu0 := procCPU(t.pid)
 	start := time.Now()
 	var next atomic.Int64
@@ -299,6 +309,11 @@ func (c *hotConfig) drive(t *hotTarget, name string, clients, n int, d time.Dura
 	wg.Wait()
 	el := time.Since(start)
 	cpu := procCPU(t.pid) - cpu0
+	pgTx := int64(-1)
+	if tx0 >= 0 {
+		time.Sleep(11 * time.Second) // an idle backend publishes its statistics within 10 s
+		pgTx = t.pgTransactions() - tx0
+	}
 	var all []time.Duration
 	for _, l := range lats {
 		all = append(all, l...)
@@ -307,7 +322,7 @@ func (c *hotConfig) drive(t *hotTarget, name string, clients, n int, d time.Dura
 	if len(all) == 0 {
 		return hotResult{}, fmt.Errorf("%s: no request completed", name)
 	}
-	r := hotResult{workload: name, n: len(all), elapsed: el, cpu: cpu, lat: all, errs: int(errs.Load())}
+	r := hotResult{workload: name, n: len(all), elapsed: el, cpu: cpu, lat: all, errs: int(errs.Load()), pgTx: pgTx}
 	if prof != nil {
 		if err := prof(); err != nil {
 			fmt.Fprintln(os.Stderr, "profile:", err)
@@ -319,8 +334,14 @@ func (c *hotConfig) drive(t *hotTarget, name string, clients, n int, d time.Dura
 	if r.errs > 0 {
 		fmt.Fprintf(os.Stderr, "%s: %d errors, first: %v\n", name, r.errs, firstErr.Load())
 	}
-	fmt.Printf("%-9s %-8s %3d clients: %6d requests in %5.1fs, %7.0f/s, server CPU %5.0f µs/request, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+	fmt.Printf("%-9s %-8s %3d clients: %6d requests in %5.1fs, %7.0f/s, server CPU %5.0f µs/request, p50 %.2f ms, p99 %.2f ms, max %.2f ms",
 		t.name, name, clients, r.n, el.Seconds(), r.rate(), r.cpuPerReq(), ms(quant(all, 0.5)), ms(quant(all, 0.99)), ms(all[len(all)-1]))
+	if pgTx >= 0 {
+		// Every statement outside a transaction is one round trip and one
+		// transaction; a write transaction is one however many it holds.
+		fmt.Printf(", PostgreSQL transactions %.2f/request", float64(pgTx)/float64(r.n))
+	}
+	fmt.Println()
 	return r, nil
 }
 
@@ -393,6 +414,19 @@ func firstID(resp []byte) string {
 		return string(rest[:j])
 	}
 	return ""
+}
+
+// pgTransactions reads the database's committed and rolled back
+// transactions so far, or -1.
+func (t *hotTarget) pgTransactions() int64 {
+	if t.pg == nil {
+		return -1
+	}
+	var n int64
+	if err := t.pg.QueryRow(`SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()`).Scan(&n); err != nil {
+		return -1
+	}
+	return n
 }
 
 // procCPU reads a process's user + system CPU time (all threads).
