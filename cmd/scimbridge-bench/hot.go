@@ -429,21 +429,6 @@ func (t *hotTarget) pgTransactions() int64 {
 	return n
 }
 
-// procCPU reads a process's user + system CPU time (all threads).
-func procCPU(pid int) time.Duration {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	f := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
-	if len(f) < 13 {
-		return 0
-	}
-	ut, _ := strconv.Atoi(f[11])
-	st, _ := strconv.Atoi(f[12])
-	return time.Duration(ut+st) * 10 * time.Millisecond
-}
-
 // startBaseline starts this program again as the baseline server on a free
 // loopback port.
 func startBaseline() (*hotTarget, func(), error) {
