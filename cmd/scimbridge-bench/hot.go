@@ -82,7 +82,7 @@ type hotTarget struct {
 	dir   string
 	token string
 	pid   int
-	debug string // pprof address, if any
+	debug string  // pprof address, if any
 	pg    *sql.DB // PostgreSQL: to count the server's transactions
 }
 
