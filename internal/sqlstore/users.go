@@ -36,10 +36,9 @@ func scanUserRaw(row interface{ Scan(...any) error }) (directory.User, []byte, e
 	return u, doc, nil
 }
 
+// decodeDoc decodes a stored document with encoding/json, numbers kept
+// as json.Number so that they round-trip exactly.
 func decodeDoc(b []byte) (schema.Resource, error) {
-	if m, ok := parseDoc(b); ok {
-		return schema.Resource(m), nil
-	}
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
 	var r schema.Resource
