@@ -76,6 +76,11 @@ func (s *Service) CreateDirectory(ctx context.Context, orgID, provider, name str
 	}
 	now := s.now()
 	d := Directory{ID: id, OrganizationID: orgID, Name: name, Provider: provider, Enabled: true, CreatedAt: now, UpdatedAt: now}
+	// A new directory maps every declared custom attribute to its default
+	// source (customattrs.go).
+	if d.Attributes.Mappings, err = s.defaultMappings(ctx); err != nil {
+		return Directory{}, err
+	}
 	if err := s.Store.CreateDirectory(ctx, d); err != nil {
 		return Directory{}, err
 	}

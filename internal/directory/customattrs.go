@@ -1,0 +1,422 @@
+package directory
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
+)
+
+// Custom attributes (docs/custom-attributes.md). The app declares its
+// attributes once; each directory maps them to attributes its IdP sends.
+// A user's mapped values are computed on every write of the user from the
+// directory's mappings (a few path evaluations, no query) and stored with
+// the user, with the mapping version they were computed from; a mapping
+// change bumps the version and re-maps the directory's users in chunks
+// (ApplyAttributeMappings), each chunk its own short transaction.
+
+// Custom attribute types.
+const (
+	AttrString     = "string"
+	AttrBoolean    = "boolean"
+	AttrNumber     = "number"
+	AttrDateTime   = "datetime"
+	AttrStringList = "string_list"
+)
+
+// AttrTypes lists the custom attribute types.
+func AttrTypes() []string {
+	return []string{AttrString, AttrBoolean, AttrNumber, AttrDateTime, AttrStringList}
+}
+
+// CustomAttributesURN is the extension schema under which /Schemas
+// advertises the declared attributes (RFC 7643 §3.3, §8.7.1), so that IdPs
+// that read the schema (Okta's attribute discovery) offer them; a
+// directory's default source for a declared attribute is the attribute
+// under it.
+const CustomAttributesURN = "urn:ietf:params:scim:schemas:extension:scimbridge:2.0:User"
+
+// CustomAttribute is an attribute the app declares. Key and Type never
+// change.
+type CustomAttribute struct {
+	Key         string // [a-z][a-z0-9_]*, at most 64 characters
+	Type        string // one of AttrTypes
+	Description string
+	// DefaultSource, when set, is the mapping new directories start with
+	// (and the portal suggests); empty: the attribute under
+	// CustomAttributesURN.
+	DefaultSource string
+}
+
+// AttributeMapping maps one declared attribute to a SCIM attribute path.
+type AttributeMapping struct {
+	Key    string
+	Source string
+}
+
+// AttributeMap is a directory's mappings with their types, and the
+// version users' stored values are compared with: every change of the
+// mappings increments it.
+type AttributeMap struct {
+	Version  int64
+	Mappings []TypedMapping // ordered by key
+}
+
+// TypedMapping is a mapping with the declared type of its attribute.
+type TypedMapping struct {
+	Key    string `json:"key"`
+	Type   string `json:"type"`
+	Source string `json:"source"`
+}
+
+// CustomValues are a user's mapped values: every mapped key is in Values,
+// null when the IdP sent nothing or a value that does not fit the type;
+// Errors says why for the latter.
+type CustomValues struct {
+	Values map[string]any    `json:"values,omitempty"`
+	Errors map[string]string `json:"errors,omitempty"`
+}
+
+// Empty reports whether there is nothing to store.
+func (c CustomValues) Empty() bool { return len(c.Values) == 0 && len(c.Errors) == 0 }
+
+// Equal reports whether c and o hold the same values and errors.
+func (c CustomValues) Equal(o CustomValues) bool {
+	a, _ := json.Marshal(c)
+	b, _ := json.Marshal(o)
+	return string(a) == string(b)
+}
+
+// MaxCustomAttributes caps the declared attributes (and so the mappings of
+// a directory).
+const MaxCustomAttributes = 100
+
+// ValidAttributeKey reports whether k is a valid custom attribute key: it
+// is also the attribute's name in the advertised extension schema, so it
+// must be an ATTRNAME (RFC 7643 §2.1); we keep it to lower case.
+func ValidAttributeKey(k string) bool {
+	if len(k) == 0 || len(k) > 64 || k[0] < 'a' || k[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func validAttrType(t string) bool {
+	for _, x := range AttrTypes() {
+		if t == x {
+			return true
+		}
+	}
+	return false
+}
+
+// MapAttributes computes a user's custom values from its document: the
+// one rule every write path uses. Sources that do not compile (they were
+// checked when saved) map to null.
+func MapAttributes(rt *schema.ResourceType, m AttributeMap, doc map[string]any) CustomValues {
+	if len(m.Mappings) == 0 {
+		return CustomValues{}
+	}
+	out := CustomValues{Values: make(map[string]any, len(m.Mappings))}
+	for _, tm := range m.Mappings {
+		src, err := CompileSource(rt, tm.Source)
+		if err != nil {
+			out.Values[tm.Key] = nil
+			continue
+		}
+		v, why := Convert(tm.Type, src.Values(rt, doc))
+		out.Values[tm.Key] = v
+		if why != "" {
+			if out.Errors == nil {
+				out.Errors = map[string]string{}
+			}
+			out.Errors[tm.Key] = fmt.Sprintf("%s: %s, expected %s", tm.Source, why, typeName(tm.Type))
+		}
+	}
+	return out
+}
+
+func typeName(t string) string {
+	switch t {
+	case AttrStringList:
+		return "a list of strings"
+	case AttrDateTime:
+		return "a date-time"
+	case AttrNumber:
+		return "a number"
+	case AttrBoolean:
+		return "a boolean"
+	}
+	return "a string"
+}
+
+// mapUser sets u's custom values from the directory's mappings.
+func (s *Service) mapUser(d Directory, u *User) {
+	u.Custom = MapAttributes(s.Schemas.User, d.Attributes, u.Doc)
+	u.AttrVersion = d.Attributes.Version
+}
+
+// ---- Declared attributes. ----
+
+// ListCustomAttributes returns the declared attributes, ordered by key.
+func (s *Service) ListCustomAttributes(ctx context.Context) ([]CustomAttribute, error) {
+	return s.Store.ListCustomAttributes(ctx)
+}
+
+// CreateCustomAttribute declares an attribute.
+func (s *Service) CreateCustomAttribute(ctx context.Context, a CustomAttribute) (CustomAttribute, error) {
+	if !ValidAttributeKey(a.Key) {
+		return CustomAttribute{}, Errorf(KindInvalid, "key %q is not valid: use 1 to 64 characters from a-z, 0-9 and _, starting with a letter", a.Key)
+	}
+	if !validAttrType(a.Type) {
+		return CustomAttribute{}, Errorf(KindInvalid, "type %q is not one of %s", a.Type, strings.Join(AttrTypes(), ", "))
+	}
+	if err := s.checkDefaultSource(&a.DefaultSource); err != nil {
+		return CustomAttribute{}, err
+	}
+	existing, err := s.Store.ListCustomAttributes(ctx)
+	if err != nil {
+		return CustomAttribute{}, err
+	}
+	if len(existing) >= MaxCustomAttributes {
+		return CustomAttribute{}, Errorf(KindTooMany, "at most %d custom attributes can be declared", MaxCustomAttributes)
+	}
+	if err := s.Store.CreateCustomAttribute(ctx, a); err != nil {
+		return CustomAttribute{}, err
+	}
+	return a, nil
+}
+
+func (s *Service) checkDefaultSource(src *string) error {
+	*src = strings.TrimSpace(*src)
+	if *src == "" {
+		return nil
+	}
+	if _, err := CompileSource(s.Schemas.User, *src); err != nil {
+		return Errorf(KindInvalid, "default_source: %s", err.(*Error).Message)
+	}
+	return nil
+}
+
+// CustomAttributeUpdate is a partial update: nil fields are left alone.
+// Key and type never change (declare a new attribute instead).
+type CustomAttributeUpdate struct {
+	Description   *string
+	DefaultSource *string
+}
+
+// UpdateCustomAttribute changes an attribute's description or default
+// source. Directories keep their mappings.
+func (s *Service) UpdateCustomAttribute(ctx context.Context, key string, u CustomAttributeUpdate) (CustomAttribute, error) {
+	if u.DefaultSource != nil {
+		if err := s.checkDefaultSource(u.DefaultSource); err != nil {
+			return CustomAttribute{}, err
+		}
+	}
+	return s.Store.UpdateCustomAttribute(ctx, key, func(a *CustomAttribute) error {
+		if u.Description != nil {
+			a.Description = *u.Description
+		}
+		if u.DefaultSource != nil {
+			a.DefaultSource = *u.DefaultSource
+		}
+		return nil
+	})
+}
+
+// DeleteCustomAttribute deletes a declared attribute. One that a directory
+// maps is KindConflict: remove the mapping first, so that users' values
+// never disappear without their user_updated events.
+func (s *Service) DeleteCustomAttribute(ctx context.Context, key string) error {
+	return s.Store.DeleteCustomAttribute(ctx, key)
+}
+
+// DefaultAttributeSource is the source a declared attribute starts with.
+func DefaultAttributeSource(a CustomAttribute) string {
+	if a.DefaultSource != "" {
+		return a.DefaultSource
+	}
+	return CustomAttributesURN + ":" + a.Key
+}
+
+// ---- Directory mappings. ----
+
+// defaultMappings are the mappings a new directory starts with: every
+// declared attribute from DefaultAttributeSource.
+func (s *Service) defaultMappings(ctx context.Context) ([]TypedMapping, error) {
+	attrs, err := s.Store.ListCustomAttributes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []TypedMapping
+	for _, a := range attrs {
+		out = append(out, TypedMapping{Key: a.Key, Type: a.Type, Source: DefaultAttributeSource(a)})
+	}
+	return out, nil
+}
+
+// AttributeMappingStatus is a directory's mappings as stored, with how
+// many of its users still hold values of an older version (0 once a
+// change is applied).
+type AttributeMappingStatus struct {
+	Version      int64
+	Mappings     []TypedMapping
+	PendingUsers int
+}
+
+// GetAttributeMappings returns a directory's attribute mappings.
+func (s *Service) GetAttributeMappings(ctx context.Context, dirID string) (AttributeMappingStatus, error) {
+	d, err := s.Store.GetDirectory(ctx, dirID)
+	if err != nil {
+		return AttributeMappingStatus{}, err
+	}
+	n, err := s.Store.PendingAttributeUsers(ctx, dirID, d.Attributes.Version)
+	if err != nil {
+		return AttributeMappingStatus{}, err
+	}
+	ms := d.Attributes.Mappings
+	if ms == nil {
+		ms = []TypedMapping{}
+	}
+	return AttributeMappingStatus{Version: d.Attributes.Version, Mappings: ms, PendingUsers: n}, nil
+}
+
+// typedMappings checks ms against the declared attributes and returns them
+// typed, ordered by key.
+func (s *Service) typedMappings(ctx context.Context, ms []AttributeMapping) ([]TypedMapping, error) {
+	attrs, err := s.Store.ListCustomAttributes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	types := map[string]string{}
+	for _, a := range attrs {
+		types[a.Key] = a.Type
+	}
+	seen := map[string]bool{}
+	out := make([]TypedMapping, 0, len(ms))
+	for i, m := range ms {
+		t, ok := types[m.Key]
+		if !ok {
+			return nil, Errorf(KindInvalid, "mappings[%d].key %q is not a declared custom attribute (declare it with POST /api/v1/custom_attributes)", i, m.Key)
+		}
+		if seen[m.Key] {
+			return nil, Errorf(KindInvalid, "mappings[%d] maps %q a second time", i, m.Key)
+		}
+		seen[m.Key] = true
+		src, err := CompileSource(s.Schemas.User, m.Source)
+		if err != nil {
+			return nil, Errorf(KindInvalid, "mappings[%d]: %s", i, err.(*Error).Message)
+		}
+		out = append(out, TypedMapping{Key: m.Key, Type: t, Source: src.String()})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out, nil
+}
+
+// attrChunk is how many users one transaction of a mapping change
+// re-maps: small enough that the SQLite writer is held for a few
+// milliseconds at a time, so SCIM writes interleave.
+const attrChunk = 250
+
+// PutAttributeMappings replaces a directory's attribute mappings and
+// applies them to its users: each user whose values change gets a
+// user_updated event with its previous custom_attributes. The mappings
+// are saved first (new and updated users are mapped with them at once);
+// the users are then re-mapped in chunks of attrChunk users, each its own
+// transaction, so a change on a large directory never holds the database
+// for long. It returns the saved mappings and how many users changed.
+func (s *Service) PutAttributeMappings(ctx context.Context, dirID string, ms []AttributeMapping) (AttributeMappingStatus, int, error) {
+	typed, err := s.typedMappings(ctx, ms)
+	if err != nil {
+		return AttributeMappingStatus{}, 0, err
+	}
+	d, err := s.Store.GetDirectory(ctx, dirID)
+	if err != nil {
+		return AttributeMappingStatus{}, 0, err
+	}
+	if !reflect.DeepEqual(nonNil(d.Attributes.Mappings), typed) {
+		if _, err := s.Store.PutAttributeMappings(ctx, dirID, typed); err != nil {
+			return AttributeMappingStatus{}, 0, err
+		}
+		s.AuthCache.Invalidate()
+	}
+	changed, err := s.ApplyAttributeMappings(ctx, dirID)
+	if err != nil {
+		return AttributeMappingStatus{}, changed, err
+	}
+	st, err := s.GetAttributeMappings(ctx, dirID)
+	return st, changed, err
+}
+
+func nonNil(ms []TypedMapping) []TypedMapping {
+	if ms == nil {
+		return []TypedMapping{}
+	}
+	return ms
+}
+
+// ApplyAttributeMappings re-maps the directory's users whose values are of
+// an older mapping version, chunk by chunk, and returns how many changed.
+// It is what PutAttributeMappings runs after saving; calling it again
+// (PUT the same mappings) finishes a change that was interrupted.
+func (s *Service) ApplyAttributeMappings(ctx context.Context, dirID string) (int, error) {
+	var after int64
+	total := 0
+	for {
+		res, err := s.Store.RemapUsers(ctx, dirID, after, attrChunk, func(m AttributeMap, doc map[string]any) CustomValues {
+			return MapAttributes(s.Schemas.User, m, doc)
+		})
+		if err != nil {
+			return total, err
+		}
+		total += res.Changed
+		if res.Done {
+			return total, nil
+		}
+		after = res.Next
+	}
+}
+
+// RemapResult is what one Store.RemapUsers chunk did.
+type RemapResult struct {
+	Changed int   // users whose values changed (one event each)
+	Next    int64 // where the next chunk starts
+	Done    bool  // no user is left after this chunk
+}
+
+// CustomAttributesChange decides the event of a re-mapped user: nil when
+// its values did not change, else user_updated with its previous
+// custom_attributes (rec is the user with its new values).
+func CustomAttributesChange(rec UserRecord, before, after CustomValues) *EventSpec {
+	if recordValues(before).equal(recordValues(after)) {
+		return nil
+	}
+	e := CustomAttributesEvent(rec, recordValues(before))
+	return &e
+}
+
+type valueMap map[string]any
+
+func (a valueMap) equal(b valueMap) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+// recordValues is custom_attributes as records show it: never nil.
+func recordValues(c CustomValues) valueMap {
+	if c.Values == nil {
+		return valueMap{}
+	}
+	return c.Values
+}
