@@ -180,7 +180,7 @@ func oktaUser(name, costCenter, contractor string) map[string]any {
 			map[string]any{"value": "+1 555 0100", "type": "work"},
 			map[string]any{"value": "+1 555 0199", "type": "mobile"},
 		},
-		"active": true,
+		"active":      true,
 		enterpriseURN: map[string]any{"costCenter": costCenter, "department": "R&D", "employeeNumber": "1042"},
 		oktaCustomURN: map[string]any{"isContractor": contractor, "startDate": "2024-03-01", "badges": []any{"lab", "hq"}},
 	}
