@@ -407,10 +407,23 @@ func CustomAttributesChange(rec UserRecord, before, after CustomValues) *EventSp
 
 type valueMap map[string]any
 
+// equal compares values as an app sees them: a null value and a missing
+// key are the same (adding a mapping that no user has a value for changes
+// nobody).
 func (a valueMap) equal(b valueMap) bool {
-	x, _ := json.Marshal(a)
-	y, _ := json.Marshal(b)
+	x, _ := json.Marshal(a.nonNull())
+	y, _ := json.Marshal(b.nonNull())
 	return string(x) == string(y)
+}
+
+func (a valueMap) nonNull() valueMap {
+	out := valueMap{}
+	for k, v := range a {
+		if v != nil {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // recordValues is custom_attributes as records show it: never nil.
