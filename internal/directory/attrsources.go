@@ -34,6 +34,15 @@ type AttributeSummary struct {
 	SampledUsers int
 	TotalUsers   int
 	Attributes   []SeenAttribute // most common first, then by path
+	// TypeErrors counts, per mapped key, the sampled users whose value is
+	// null because the IdP's value does not fit the type, with one reason.
+	TypeErrors map[string]TypeErrors
+}
+
+// TypeErrors is how many sampled users have a type error on one key.
+type TypeErrors struct {
+	Users   int
+	Example string
 }
 
 // SeenAttributes summarises the attributes of the directory's first
@@ -49,7 +58,16 @@ func (s *Service) SeenAttributes(ctx context.Context, dirID string) (AttributeSu
 		samples []string
 	}
 	seen := map[string]*acc{}
+	typeErrs := map[string]TypeErrors{}
 	for _, u := range users {
+		for k, why := range u.Custom.Errors {
+			te := typeErrs[k]
+			te.Users++
+			if te.Example == "" {
+				te.Example = userLabel(u) + ": " + why
+			}
+			typeErrs[k] = te
+		}
 		paths := map[string]string{}
 		collectPaths(u.Doc, paths)
 		for p, v := range paths {
@@ -64,7 +82,7 @@ func (s *Service) SeenAttributes(ctx context.Context, dirID string) (AttributeSu
 			}
 		}
 	}
-	out := AttributeSummary{SampledUsers: len(users), TotalUsers: total, Attributes: make([]SeenAttribute, 0, len(seen))}
+	out := AttributeSummary{SampledUsers: len(users), TotalUsers: total, Attributes: make([]SeenAttribute, 0, len(seen)), TypeErrors: typeErrs}
 	for p, a := range seen {
 		out.Attributes = append(out.Attributes, SeenAttribute{Path: p, Count: a.count, Samples: a.samples})
 	}

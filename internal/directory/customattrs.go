@@ -140,24 +140,10 @@ func MapAttributes(rt *schema.ResourceType, m AttributeMap, doc map[string]any) 
 			if out.Errors == nil {
 				out.Errors = map[string]string{}
 			}
-			out.Errors[tm.Key] = fmt.Sprintf("%s: %s, expected %s", tm.Source, why, typeName(tm.Type))
+			out.Errors[tm.Key] = fmt.Sprintf("%s, in %s", why, tm.Source)
 		}
 	}
 	return out
-}
-
-func typeName(t string) string {
-	switch t {
-	case AttrStringList:
-		return "a list of strings"
-	case AttrDateTime:
-		return "a date-time"
-	case AttrNumber:
-		return "a number"
-	case AttrBoolean:
-		return "a boolean"
-	}
-	return "a string"
 }
 
 // mapUser sets u's custom values from the directory's mappings.

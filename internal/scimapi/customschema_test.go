@@ -87,8 +87,8 @@ func TestCustomAttributesSchema(t *testing.T) {
 	// user with values there gets them.
 	dirID, tok := e.newDirectory()
 	u := e.do("POST", e.srv.URL+"/scim/v2/"+dirID+"/Users", map[string]any{
-		"schemas":  []any{"urn:ietf:params:scim:schemas:core:2.0:User", directory.CustomAttributesURN},
-		"userName": "okta@example.com",
+		"schemas":                     []any{"urn:ietf:params:scim:schemas:core:2.0:User", directory.CustomAttributesURN},
+		"userName":                    "okta@example.com",
 		directory.CustomAttributesURN: map[string]any{"cost_center": "CC-1", "contractor": true, "badges": []any{"a", "b"}, "start_date": "2025-01-02T03:04:05Z", "level": 3},
 	}, "Authorization", "Bearer "+tok).want(t, http.StatusCreated)
 	stored, err := e.svc.Read().GetUser(ctx, dirID, u.str("id"))
