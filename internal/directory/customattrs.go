@@ -124,17 +124,40 @@ func validAttrType(t string) bool {
 // one rule every write path uses. Sources that do not compile (they were
 // checked when saved) map to null.
 func MapAttributes(rt *schema.ResourceType, m AttributeMap, doc map[string]any) CustomValues {
-	if len(m.Mappings) == 0 {
+	return CompileMappings(rt, m).Map(doc)
+}
+
+// CompiledMappings are a directory's mappings with their sources parsed,
+// to map many users (a re-mapping chunk) with one parse.
+type CompiledMappings struct {
+	rt      *schema.ResourceType
+	typed   []TypedMapping
+	sources []*Source // nil: the source does not compile
+}
+
+// CompileMappings parses m's sources.
+func CompileMappings(rt *schema.ResourceType, m AttributeMap) CompiledMappings {
+	c := CompiledMappings{rt: rt, typed: m.Mappings, sources: make([]*Source, len(m.Mappings))}
+	for i, tm := range m.Mappings {
+		if src, err := CompileSource(rt, tm.Source); err == nil {
+			c.sources[i] = &src
+		}
+	}
+	return c
+}
+
+// Map computes the custom values of one document.
+func (c CompiledMappings) Map(doc map[string]any) CustomValues {
+	if len(c.typed) == 0 {
 		return CustomValues{}
 	}
-	out := CustomValues{Values: make(map[string]any, len(m.Mappings))}
-	for _, tm := range m.Mappings {
-		src, err := CompileSource(rt, tm.Source)
-		if err != nil {
+	out := CustomValues{Values: make(map[string]any, len(c.typed))}
+	for i, tm := range c.typed {
+		if c.sources[i] == nil {
 			out.Values[tm.Key] = nil
 			continue
 		}
-		v, why := Convert(tm.Type, src.Values(rt, doc))
+		v, why := Convert(tm.Type, c.sources[i].Values(c.rt, doc))
 		out.Values[tm.Key] = v
 		if why != "" {
 			if out.Errors == nil {
@@ -312,7 +335,7 @@ func (s *Service) typedMappings(ctx context.Context, ms []AttributeMapping) ([]T
 // attrChunk is how many users one transaction of a mapping change
 // re-maps: small enough that the SQLite writer is held for a few
 // milliseconds at a time, so SCIM writes interleave.
-const attrChunk = 250
+const attrChunk = 100
 
 // PutAttributeMappings replaces a directory's attribute mappings and
 // applies them to its users: each user whose values change gets a
@@ -358,10 +381,17 @@ func nonNil(ms []TypedMapping) []TypedMapping {
 func (s *Service) ApplyAttributeMappings(ctx context.Context, dirID string) (int, error) {
 	var after int64
 	total := 0
+	// Sources are parsed once per mapping version, not once per user.
+	var compiled CompiledMappings
+	version := int64(-1)
+	mapFn := func(m AttributeMap, doc map[string]any) CustomValues {
+		if m.Version != version {
+			compiled, version = CompileMappings(s.Schemas.User, m), m.Version
+		}
+		return compiled.Map(doc)
+	}
 	for {
-		res, err := s.Store.RemapUsers(ctx, dirID, after, attrChunk, func(m AttributeMap, doc map[string]any) CustomValues {
-			return MapAttributes(s.Schemas.User, m, doc)
-		})
+		res, err := s.Store.RemapUsers(ctx, dirID, after, attrChunk, mapFn)
 		if err != nil {
 			return total, err
 		}
