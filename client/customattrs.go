@@ -125,7 +125,9 @@ func (c *Client) GetAttributeMappings(ctx context.Context, dirID string) (Attrib
 }
 
 // PutAttributeMappings replaces a directory's attribute mappings (nil or
-// empty removes them all) and applies them to its users before returning.
+// empty removes them all) and applies them to its users: for up to 10
+// seconds, after which PendingUsers > 0 says how many the server still
+// re-maps in the background (GetAttributeMappings shows it going to 0).
 func (c *Client) PutAttributeMappings(ctx context.Context, dirID string, ms []AttributeMapping) (AttributeMappings, error) {
 	if ms == nil {
 		ms = []AttributeMapping{}

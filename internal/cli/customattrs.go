@@ -139,6 +139,9 @@ func attrMappingsSet(a *apiCmd) apiFunc {
 		}
 		if !a.asJSON {
 			fmt.Fprintf(a.env.Stdout, "%d users' values changed\n", st.UsersChanged)
+			if st.PendingUsers > 0 {
+				fmt.Fprintf(a.env.Stdout, "%d users are still being re-mapped by the server; `attribute-mappings get` shows progress\n", st.PendingUsers)
+			}
 		}
 		return a.print(st, attrMappingHeader, attrMappingRows(st.Mappings))
 	}

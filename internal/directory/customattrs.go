@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 )
@@ -337,13 +338,25 @@ func (s *Service) typedMappings(ctx context.Context, ms []AttributeMapping) ([]T
 // milliseconds at a time, so SCIM writes interleave.
 const attrChunk = 100
 
+// attrApplyBudget is how long PutAttributeMappings re-maps users before it
+// answers; what is left is finished in the background by
+// ApplyPendingAttributes, which leaves a change alone for
+// attrHandOff after it was saved (the PUT is still on it).
+const (
+	attrApplyBudget = 10 * time.Second
+	attrHandOff     = attrApplyBudget + 2*time.Second
+)
+
 // PutAttributeMappings replaces a directory's attribute mappings and
 // applies them to its users: each user whose values change gets a
 // user_updated event with its previous custom_attributes. The mappings
-// are saved first (new and updated users are mapped with them at once);
-// the users are then re-mapped in chunks of attrChunk users, each its own
-// transaction, so a change on a large directory never holds the database
-// for long. It returns the saved mappings and how many users changed.
+// are saved first (users the IdP writes from then on are mapped with them
+// at once); the users are then re-mapped in chunks of attrChunk users,
+// each its own transaction, so a change on a large directory never holds
+// the database for long. It re-maps for up to attrApplyBudget: when users
+// are left (PendingUsers > 0), ApplyPendingAttributes finishes them in the
+// background. It returns the saved mappings and how many users changed so
+// far.
 func (s *Service) PutAttributeMappings(ctx context.Context, dirID string, ms []AttributeMapping) (AttributeMappingStatus, int, error) {
 	typed, err := s.typedMappings(ctx, ms)
 	if err != nil {
@@ -354,12 +367,12 @@ func (s *Service) PutAttributeMappings(ctx context.Context, dirID string, ms []A
 		return AttributeMappingStatus{}, 0, err
 	}
 	if !reflect.DeepEqual(nonNil(d.Attributes.Mappings), typed) {
-		if _, err := s.Store.PutAttributeMappings(ctx, dirID, typed); err != nil {
+		if _, err := s.Store.PutAttributeMappings(ctx, dirID, typed, s.now()); err != nil {
 			return AttributeMappingStatus{}, 0, err
 		}
 		s.AuthCache.Invalidate()
 	}
-	changed, err := s.ApplyAttributeMappings(ctx, dirID)
+	changed, err := s.applyAttributes(ctx, dirID, s.now().Add(attrApplyBudget))
 	if err != nil {
 		return AttributeMappingStatus{}, changed, err
 	}
@@ -374,11 +387,40 @@ func nonNil(ms []TypedMapping) []TypedMapping {
 	return ms
 }
 
-// ApplyAttributeMappings re-maps the directory's users whose values are of
-// an older mapping version, chunk by chunk, and returns how many changed.
-// It is what PutAttributeMappings runs after saving; calling it again
-// (PUT the same mappings) finishes a change that was interrupted.
+// ApplyAttributeMappings re-maps every user of the directory whose values
+// are of an older mapping version, chunk by chunk, and returns how many
+// changed.
 func (s *Service) ApplyAttributeMappings(ctx context.Context, dirID string) (int, error) {
+	return s.applyAttributes(ctx, dirID, time.Time{})
+}
+
+// ApplyPendingAttributes finishes the mapping changes that their PUT did
+// not (it ran out of time, or the process stopped): the background job,
+// run every few seconds by the server. It returns how many users changed.
+func (s *Service) ApplyPendingAttributes(ctx context.Context) (int, error) {
+	ids, err := s.Store.AttributeDirectoriesToApply(ctx, s.now().Add(-attrHandOff), 100)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, id := range ids {
+		n, err := s.ApplyAttributeMappings(ctx, id)
+		total += n
+		if IsNotFound(err) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// applyAttributes re-maps the directory's users until none is left, or
+// until the time until (zero: no limit), and marks the version applied
+// when none is left. A mapping change in between restarts the walk, so
+// that users already passed are re-mapped with the newer version.
+func (s *Service) applyAttributes(ctx context.Context, dirID string, until time.Time) (int, error) {
 	var after int64
 	total := 0
 	// Sources are parsed once per mapping version, not once per user.
@@ -390,16 +432,25 @@ func (s *Service) ApplyAttributeMappings(ctx context.Context, dirID string) (int
 		}
 		return compiled.Map(doc)
 	}
+	walking := int64(-1) // the version this walk re-maps to
 	for {
 		res, err := s.Store.RemapUsers(ctx, dirID, after, attrChunk, mapFn)
 		if err != nil {
 			return total, err
 		}
 		total += res.Changed
+		if walking >= 0 && res.Version != walking {
+			after, walking = 0, res.Version
+			continue
+		}
+		walking = res.Version
 		if res.Done {
-			return total, nil
+			return total, s.Store.MarkAttributesApplied(ctx, dirID, res.Version)
 		}
 		after = res.Next
+		if !until.IsZero() && s.now().After(until) {
+			return total, nil
+		}
 	}
 }
 
@@ -408,6 +459,7 @@ type RemapResult struct {
 	Changed int   // users whose values changed (one event each)
 	Next    int64 // where the next chunk starts
 	Done    bool  // no user is left after this chunk
+	Version int64 // the mapping version the chunk applied
 }
 
 // CustomAttributesChange decides the event of a re-mapped user: nil when

@@ -77,9 +77,17 @@ type Store interface {
 	UpdateCustomAttribute(ctx context.Context, key string, fn func(*CustomAttribute) error) (CustomAttribute, error)
 	DeleteCustomAttribute(ctx context.Context, key string) error
 	// PutAttributeMappings replaces a directory's attribute mappings (every
-	// key declared, else KindInvalid) and increments its mapping version,
-	// which it returns. Users are not touched (see RemapUsers).
-	PutAttributeMappings(ctx context.Context, directoryID string, ms []TypedMapping) (version int64, err error)
+	// key declared, else KindInvalid), increments its mapping version,
+	// which it returns, and records at as the time of the change. Users
+	// are not touched (see RemapUsers).
+	PutAttributeMappings(ctx context.Context, directoryID string, ms []TypedMapping, at time.Time) (version int64, err error)
+	// AttributeDirectoriesToApply returns up to limit directories, by id,
+	// whose mappings changed before changedBefore and whose latest version
+	// is not marked applied.
+	AttributeDirectoriesToApply(ctx context.Context, changedBefore time.Time, limit int) ([]string, error)
+	// MarkAttributesApplied records that every user of the directory holds
+	// values of mapping version version (or a later one).
+	MarkAttributesApplied(ctx context.Context, directoryID string, version int64) error
 	// PendingAttributeUsers counts the directory's users whose values are
 	// not of mapping version version.
 	PendingAttributeUsers(ctx context.Context, directoryID string, version int64) (int, error)

@@ -133,8 +133,9 @@ func (h *Handler) getAttributeMappings(w http.ResponseWriter, r *http.Request) e
 }
 
 // putAttributeMappings saves the mappings and applies them to the
-// directory's users before answering (in short transactions: SCIM traffic
-// keeps flowing meanwhile).
+// directory's users (in short transactions: SCIM traffic keeps flowing
+// meanwhile): 200 when every user is done, 202 with pending_users when the
+// server finishes the rest in the background.
 func (h *Handler) putAttributeMappings(w http.ResponseWriter, r *http.Request) error {
 	ms, err := decodeAttrMappings(w, r)
 	if err != nil {
@@ -147,7 +148,11 @@ func (h *Handler) putAttributeMappings(w http.ResponseWriter, r *http.Request) e
 	}
 	out := attrMappingsOut(dirID, st)
 	out["users_changed"] = changed
-	return writeJSON(w, http.StatusOK, out)
+	status := http.StatusOK
+	if st.PendingUsers > 0 {
+		status = http.StatusAccepted
+	}
+	return writeJSON(w, status, out)
 }
 
 func (h *Handler) previewAttributeMappings(w http.ResponseWriter, r *http.Request) error {

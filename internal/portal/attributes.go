@@ -115,8 +115,12 @@ func (h *Handler) saveAttributes(w http.ResponseWriter, r *http.Request) error {
 	p := page{Title: "Attributes", Tab: "attributes", Dirs: dirs, Dir: d}
 	switch r.PostForm.Get("action") {
 	case "save":
-		if _, _, err := h.Service.PutAttributeMappings(ctx, d.ID, ms); err != nil {
+		st, _, err := h.Service.PutAttributeMappings(ctx, d.ID, ms)
+		if err != nil {
 			return err
+		}
+		if st.PendingUsers > 0 {
+			return redirect(w, r, "/portal/attributes?dir="+d.ID, "attributes_saving")
 		}
 		return redirect(w, r, "/portal/attributes?dir="+d.ID, "attributes_saved")
 	case "defaults":

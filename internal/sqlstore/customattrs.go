@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 )
@@ -171,7 +172,7 @@ func (s *Store) DeleteCustomAttribute(ctx context.Context, key string) error {
 // ---- Directory mappings. ----
 
 // PutAttributeMappings implements directory.Store.
-func (s *Store) PutAttributeMappings(ctx context.Context, directoryID string, ms []directory.TypedMapping) (int64, error) {
+func (s *Store) PutAttributeMappings(ctx context.Context, directoryID string, ms []directory.TypedMapping, at time.Time) (int64, error) {
 	var version int64
 	err := s.tx(ctx, func(tx *txn) error {
 		// The directory row first, like every write of the directory:
@@ -194,12 +195,36 @@ func (s *Store) PutAttributeMappings(ctx context.Context, directoryID string, ms
 		if err != nil {
 			return err
 		}
-		if err := s.txRow(ctx, tx, `UPDATE directories SET attr_mappings = $2, attr_version = attr_version + 1 WHERE id = $1 RETURNING attr_version`, directoryID, enc).Scan(&version); err != nil {
+		if err := s.txRow(ctx, tx, `UPDATE directories SET attr_mappings = $2, attr_version = attr_version + 1, attr_changed_at = $3 WHERE id = $1 RETURNING attr_version`,
+			directoryID, enc, micros(at)).Scan(&version); err != nil {
 			return fmt.Errorf("replacing attribute mappings: %w", err)
 		}
 		return nil
 	})
 	return version, err
+}
+
+// AttributeDirectoriesToApply implements directory.Store.
+func (s *Store) AttributeDirectoriesToApply(ctx context.Context, changedBefore time.Time, limit int) ([]string, error) {
+	rows, err := s.readRows(ctx, `SELECT id FROM directories WHERE attr_applied < attr_version AND attr_changed_at < $1 ORDER BY id LIMIT $2`, micros(changedBefore), limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing directories to re-map: %w", err)
+	}
+	ids, err := readIDs(rows)
+	if err != nil {
+		return nil, fmt.Errorf("listing directories to re-map: %w", err)
+	}
+	return ids, nil
+}
+
+// MarkAttributesApplied implements directory.Store.
+func (s *Store) MarkAttributesApplied(ctx context.Context, directoryID string, version int64) error {
+	return s.tx(ctx, func(tx *txn) error {
+		if _, err := s.txExec(ctx, tx, `UPDATE directories SET attr_applied = $2 WHERE id = $1 AND attr_applied < $2`, directoryID, version); err != nil {
+			return fmt.Errorf("marking attribute mappings applied: %w", err)
+		}
+		return nil
+	})
 }
 
 // PendingAttributeUsers implements directory.Store.
@@ -261,6 +286,7 @@ func (s *Store) RemapUsers(ctx context.Context, directoryID string, after int64,
 		if err != nil {
 			return err
 		}
+		res.Version = m.Version
 		rows, err := s.txRows(ctx, tx, `SELECT u.pk, `+userColumns+` FROM users u
 			WHERE u.directory_id = $1 AND u.pk > $2 AND u.attr_version <> $3 ORDER BY u.pk LIMIT $4`, directoryID, after, m.Version, limit)
 		if err != nil {

@@ -21,6 +21,7 @@ func customAttrTests() []subtest {
 		{"CustomAttributes/OneLoginTypeErrors", testCustomAttributesOneLogin},
 		{"CustomAttributes/RemapChunks", testCustomAttributesChunks},
 		{"CustomAttributes/StaleWriterRemapped", testCustomAttributesStaleWriter},
+		{"CustomAttributes/BackgroundApply", testCustomAttributesBackground},
 	}
 }
 
@@ -364,7 +365,7 @@ func testCustomAttributesChunks(t *testing.T, s directory.Store) {
 		ids = append(ids, f.user(dirID, map[string]any{"userName": string(rune('a'+i)) + "@example.com", "title": "T" + string(rune('0'+i))}).ID)
 	}
 	typed := []directory.TypedMapping{{Key: "title", Type: directory.AttrString, Source: "title"}}
-	v, err := s.PutAttributeMappings(f.ctx, dirID, typed)
+	v, err := s.PutAttributeMappings(f.ctx, dirID, typed, f.clock.Now())
 	if err != nil || v != 1 {
 		t.Fatalf("PutAttributeMappings = %d, %v", v, err)
 	}
@@ -435,5 +436,47 @@ func testCustomAttributesStaleWriter(t *testing.T, s directory.Store) {
 	prev, next := f.customEvents(dirID, u.ID)
 	if len(prev) != 1 || prev[0]["nick"] != "Eff" || next[0]["nick"] != "Effie" {
 		t.Errorf("events: previous %v, new %v", prev, next)
+	}
+}
+
+// A mapping change its PUT did not finish (here: saved through the store
+// only, as if the process stopped) is finished by the background job once
+// the PUT's time is over, and marked applied.
+func testCustomAttributesBackground(t *testing.T, s directory.Store) {
+	f := newFixture(t, s)
+	f.declare(directory.CustomAttribute{Key: "title", Type: directory.AttrString})
+	other := f.newDir()
+	var ids []string
+	for i := 0; i < 3; i++ {
+		ids = append(ids, f.user(f.dir.ID, map[string]any{"userName": string(rune('a'+i)) + "@example.com", "title": "Boss"}).ID)
+	}
+	typed := []directory.TypedMapping{{Key: "title", Type: directory.AttrString, Source: "title"}}
+	if _, err := s.PutAttributeMappings(f.ctx, f.dir.ID, typed, f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.svc.ApplyPendingAttributes(f.ctx); err != nil || n != 0 {
+		t.Errorf("right after the change: ApplyPendingAttributes = %d, %v; want it left to its PUT", n, err)
+	}
+	for i := 0; i < 20; i++ {
+		f.clock.Now()
+	}
+	got, err := s.AttributeDirectoriesToApply(f.ctx, f.clock.Now(), 10)
+	if err != nil || len(got) != 1 || got[0] != f.dir.ID {
+		t.Errorf("AttributeDirectoriesToApply = %v, %v; want [%s] (not %s)", got, err, f.dir.ID, other.ID)
+	}
+	if n, err := f.svc.ApplyPendingAttributes(f.ctx); err != nil || n != 3 {
+		t.Errorf("ApplyPendingAttributes = %d, %v; want 3 users changed", n, err)
+	}
+	if got := f.customOf(f.dir.ID, ids[2])["title"]; got != "Boss" {
+		t.Errorf("title after the background job: %v", got)
+	}
+	if got, err := s.AttributeDirectoriesToApply(f.ctx, f.clock.Now(), 10); err != nil || len(got) != 0 {
+		t.Errorf("after applying: %v, %v; want none", got, err)
+	}
+	if n, err := f.svc.ApplyPendingAttributes(f.ctx); err != nil || n != 0 {
+		t.Errorf("again: %d, %v", n, err)
+	}
+	if err := s.MarkAttributesApplied(f.ctx, "dir_nope", 1); err != nil {
+		t.Errorf("MarkAttributesApplied on a deleted directory: %v", err)
 	}
 }

@@ -15,5 +15,9 @@ CREATE TABLE custom_attributes (
 );
 ALTER TABLE directories ADD COLUMN attr_mappings TEXT;
 ALTER TABLE directories ADD COLUMN attr_version BIGINT NOT NULL DEFAULT 0;
+-- The last version applied to every user, and when the mappings last
+-- changed: the background re-mapper finishes changes the PUT did not.
+ALTER TABLE directories ADD COLUMN attr_applied BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE directories ADD COLUMN attr_changed_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN custom_attrs TEXT;
 ALTER TABLE users ADD COLUMN attr_version BIGINT NOT NULL DEFAULT 0;
