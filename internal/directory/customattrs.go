@@ -339,13 +339,21 @@ func (s *Service) typedMappings(ctx context.Context, ms []AttributeMapping) ([]T
 const attrChunk = 100
 
 // attrApplyBudget is how long PutAttributeMappings re-maps users before it
-// answers; what is left is finished in the background by
-// ApplyPendingAttributes, which leaves a change alone for
-// attrHandOff after it was saved (the PUT is still on it).
+// answers by default (Service.AttributeApplyBudget); what is left is
+// finished in the background by ApplyPendingAttributes, which leaves a
+// change alone for the budget and attrHandOff more after it was saved
+// (the PUT is still on it).
 const (
 	attrApplyBudget = 10 * time.Second
-	attrHandOff     = attrApplyBudget + 2*time.Second
+	attrHandOff     = 2 * time.Second
 )
+
+func (s *Service) attrBudget() time.Duration {
+	if s.AttributeApplyBudget > 0 {
+		return s.AttributeApplyBudget
+	}
+	return attrApplyBudget
+}
 
 // PutAttributeMappings replaces a directory's attribute mappings and
 // applies them to its users: each user whose values change gets a
@@ -372,7 +380,7 @@ func (s *Service) PutAttributeMappings(ctx context.Context, dirID string, ms []A
 		}
 		s.AuthCache.Invalidate()
 	}
-	changed, err := s.applyAttributes(ctx, dirID, s.now().Add(attrApplyBudget))
+	changed, err := s.applyAttributes(ctx, dirID, s.now().Add(s.attrBudget()))
 	if err != nil {
 		return AttributeMappingStatus{}, changed, err
 	}
@@ -398,7 +406,7 @@ func (s *Service) ApplyAttributeMappings(ctx context.Context, dirID string) (int
 // not (it ran out of time, or the process stopped): the background job,
 // run every few seconds by the server. It returns how many users changed.
 func (s *Service) ApplyPendingAttributes(ctx context.Context) (int, error) {
-	ids, err := s.Store.AttributeDirectoriesToApply(ctx, s.now().Add(-attrHandOff), 100)
+	ids, err := s.Store.AttributeDirectoriesToApply(ctx, s.now().Add(-s.attrBudget()-attrHandOff), 100)
 	if err != nil {
 		return 0, err
 	}

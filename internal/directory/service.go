@@ -25,6 +25,9 @@ type Service struct {
 	// AuthCache, when set, short-cuts repeated token lookups (see its doc
 	// for when that is correct).
 	AuthCache *AuthCache
+	// AttributeApplyBudget is how long PutAttributeMappings re-maps users
+	// before it answers (0: 10 seconds; customattrs.go).
+	AttributeApplyBudget time.Duration
 }
 
 func (s *Service) now() time.Time { return s.IDs.Now().UTC().Truncate(time.Microsecond) }

@@ -2,8 +2,10 @@ package mgmtapi_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 )
@@ -114,4 +116,33 @@ func TestCustomAttributesAPI(t *testing.T) {
 	e.mustCall("PUT", "/api/v1/directories/"+e.dirID+"/attribute_mappings", `{"mappings":[]}`, 200)
 	e.mustCall("DELETE", "/api/v1/custom_attributes/mobile", "", 204)
 	e.mustCall("DELETE", "/api/v1/custom_attributes/mobile", "", 404)
+}
+
+// TestAttributeMappingsAccepted: a change the PUT cannot finish in its
+// time budget is answered 202 with pending_users; the rest is applied in
+// the background (here: by calling the background job's method).
+func TestAttributeMappingsAccepted(t *testing.T) {
+	e := newRoleEnv(t)
+	ctx := context.Background()
+	e.svc.AttributeApplyBudget = time.Nanosecond // one chunk, then answer
+	d, err := e.svc.Read().GetDirectory(ctx, e.dirID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 150; i++ {
+		if _, err := e.svc.CreateUser(ctx, d, map[string]any{"userName": fmt.Sprintf("u%d@example.com", i), "title": "Engineer"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.mustCall("POST", "/api/v1/custom_attributes", `{"key":"title","type":"string"}`, 201)
+	put := e.mustCall("PUT", "/api/v1/directories/"+e.dirID+"/attribute_mappings", `{"mappings":[{"key":"title","source":"title"}]}`, 202)
+	if put["pending_users"].(float64) == 0 || put["users_changed"].(float64) == 0 {
+		t.Errorf("202 answer: %v", put)
+	}
+	if _, err := e.svc.ApplyAttributeMappings(ctx, e.dirID); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.mustCall("GET", "/api/v1/directories/"+e.dirID+"/attribute_mappings", "", 200); got["pending_users"].(float64) != 0 {
+		t.Errorf("after the background job: %v", got)
+	}
 }
