@@ -9,9 +9,9 @@ import (
 
 func oktaDoc() map[string]any {
 	return map[string]any{
-		"userName":     "ada@example.com",
-		"emails":       []any{map[string]any{"value": "ada@example.com", "type": "work", "primary": true}, map[string]any{"value": "ada@home.example", "type": "home"}},
-		"phoneNumbers": []any{map[string]any{"value": "+1 555 0101", "type": "mobile"}, map[string]any{"value": "+1 555 0000", "type": "work"}},
+		"userName":               "ada@example.com",
+		"emails":                 []any{map[string]any{"value": "ada@example.com", "type": "work", "primary": true}, map[string]any{"value": "ada@home.example", "type": "home"}},
+		"phoneNumbers":           []any{map[string]any{"value": "+1 555 0101", "type": "mobile"}, map[string]any{"value": "+1 555 0000", "type": "work"}},
 		schema.EnterpriseUserURN: map[string]any{"costCenter": "CC-1", "employeeNumber": "42", "manager": map[string]any{"value": "00u9"}},
 		"urn:ietf:params:scim:schemas:extension:Acme:2.0:User": map[string]any{"IsContractor": "True", "badges": []any{"a", "b"}, "start": "2024-03-01"},
 	}
