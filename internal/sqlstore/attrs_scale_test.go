@@ -34,7 +34,9 @@ func TestAttributesScale(t *testing.T) {
 	ctx := context.Background()
 	s := openSQLiteTest(t, filepath.Join(t.TempDir(), "scale.db"))
 	svc := &directory.Service{Store: s, Schemas: schema.New(), IDs: directory.IDs{Now: time.Now, Rand: rand.Reader},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// The whole change inside the PUT (no background job here).
+		AttributeApplyBudget: time.Hour}
 	org, err := svc.CreateOrganization(ctx, "Scale", "")
 	if err != nil {
 		t.Fatal(err)
