@@ -442,9 +442,15 @@ func (s *Service) applyAttributes(ctx context.Context, dirID string, until time.
 	}
 	walking := int64(-1) // the version this walk re-maps to
 	for {
+		began := s.IDs.Now()
 		res, err := s.Store.RemapUsers(ctx, dirID, after, attrChunk, mapFn)
 		if err != nil {
 			return total, err
+		}
+		if !res.Done && s.AttributeRemapRest > 0 {
+			if err := rest(ctx, time.Duration(float64(s.IDs.Now().Sub(began))*s.AttributeRemapRest)); err != nil {
+				return total, err
+			}
 		}
 		total += res.Changed
 		if walking >= 0 && res.Version != walking {
@@ -459,6 +465,21 @@ func (s *Service) applyAttributes(ctx context.Context, dirID string, until time.
 		if !until.IsZero() && s.now().After(until) {
 			return total, nil
 		}
+	}
+}
+
+// rest waits for d or until ctx ends.
+func rest(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

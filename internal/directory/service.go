@@ -28,6 +28,11 @@ type Service struct {
 	// AttributeApplyBudget is how long PutAttributeMappings re-maps users
 	// before it answers (0: 10 seconds; customattrs.go).
 	AttributeApplyBudget time.Duration
+	// AttributeRemapRest is how long a custom attribute re-mapping rests
+	// after each chunk, as a fraction of the time the chunk took (0: no
+	// rest; 1: the re-mapping uses at most half of the time), so that SCIM
+	// traffic keeps most of the CPU during a large change.
+	AttributeRemapRest float64
 }
 
 func (s *Service) now() time.Time { return s.IDs.Now().UTC().Truncate(time.Microsecond) }
