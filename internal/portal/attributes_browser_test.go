@@ -82,7 +82,7 @@ func TestBrowserAttributeMapping(t *testing.T) {
 	page = b.body()
 	wantContains(t, "preview", page, "Preview: 3 of the 3 sampled users would change", "CC-100", "+1 555 0102",
 		`"maybe" is not a boolean`, "Nothing is saved yet")
-	b.shot("20-attributes-preview-1280.png")
+	b.shot("30-attributes-preview-1280.png")
 
 	b.click(`button[value=save]`)
 	page = b.body()
@@ -90,12 +90,12 @@ func TestBrowserAttributeMapping(t *testing.T) {
 	if got := get(b, "saved source", chromedp.Value(chromedp.CSS("#src-contractor"))); got != custom+":isContractor" {
 		t.Errorf("saved contractor source = %q", got)
 	}
-	b.shot("21-attributes-saved-1280.png")
+	b.shot("31-attributes-saved-1280.png")
 
 	// The user's page shows the values and why one is empty.
 	b.open(s.base + "/portal/directories/" + dirID + "/users/" + ids["bob"])
 	wantContains(t, "Bob's page", b.text(`section[aria-labelledby="custom-h"]`), "cost_center", "CC-200", "+1 555 0102", "No value", "is not a boolean")
-	b.shot("22-user-custom-attributes-1280.png")
+	b.shot("32-user-custom-attributes-1280.png")
 
 	// The IdP changes a mapped value: the Events tab shows it.
 	if st, out := s.call("PATCH", endpoint+"/Users/"+ids["ada"], token, map[string]any{
@@ -109,8 +109,8 @@ func TestBrowserAttributeMapping(t *testing.T) {
 	// On a phone the tab fits the screen.
 	b.run("390px viewport", chromedp.EmulateViewport(390, 844))
 	for _, p := range []struct{ path, name string }{
-		{"/portal/attributes?dir=" + dirID, "23-attributes-390.png"},
-		{"/portal/directories/" + dirID + "/users/" + ids["bob"], "24-user-custom-attributes-390.png"},
+		{"/portal/attributes?dir=" + dirID, "33-attributes-390.png"},
+		{"/portal/directories/" + dirID + "/users/" + ids["bob"], "34-user-custom-attributes-390.png"},
 	} {
 		b.open(s.base + p.path)
 		if over := get(b, "page width "+p.path, chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`)); over > 0 {

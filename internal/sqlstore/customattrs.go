@@ -12,7 +12,7 @@ import (
 )
 
 // Custom attributes and attribute mappings (directory/customattrs.go,
-// migration 0011). A directory's mappings are a JSON column of its row,
+// migration 0012). A directory's mappings are a JSON column of its row,
 // read with the directory (GetDirectory, Credential); users store their
 // mapped values and the mapping version they were computed from. A user
 // write stores what the domain computed with the directory it was given
