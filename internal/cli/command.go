@@ -56,6 +56,8 @@ func commands() []command {
 		groupsCommand(),
 		rolesCommand(),
 		roleMappingsCommand(),
+		customAttributesCommand(),
+		attributeMappingsCommand(),
 		eventsCommand(),
 		webhooksCommand(),
 		portalLinkCommand(),

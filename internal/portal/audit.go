@@ -28,6 +28,7 @@ func auditRules() map[string]auditRule {
 		"POST /portal/directories/{dir_id}/deprovisioning":           {"directory.update", "directory", "dir_id"},
 		"POST /portal/directories/{dir_id}/holds/{hold_id}/release":  {"hold.release", "hold", "hold_id"},
 		"POST /portal/directories/{dir_id}/holds/{hold_id}/discard":  {"hold.discard", "hold", "hold_id"},
+		"POST /portal/attributes":                                    {"attribute_mappings.set", "organization", ""},
 	}
 }
 
@@ -57,7 +58,7 @@ func (h *Handler) audited(pattern string, rules map[string]auditRule, next web.H
 		if err != nil || rec.Status >= 400 {
 			return err
 		}
-		if pattern == "POST /portal/roles" && r.PostForm.Get("action") != "save" {
+		if (pattern == "POST /portal/roles" || pattern == "POST /portal/attributes") && r.PostForm.Get("action") != "save" {
 			return nil // a preview changes nothing
 		}
 		s := sessionOf(r.Context())

@@ -53,14 +53,14 @@ func TestBrowserDeprovisioning(t *testing.T) {
 	if strings.Contains(page, "person09@contoso.example") {
 		t.Error("a user deactivated under the threshold is listed as held")
 	}
-	b.shot("30-deprovisioning-hold-1280.png")
+	b.shot("40-deprovisioning-hold-1280.png")
 	b.run("390px viewport", chromedp.EmulateViewport(390, 844))
 	b.open(s.base + "/portal/directories/" + dirID + "/deprovisioning")
 	if over := get(b, "page width", chromedp.Evaluate[int](`document.documentElement.scrollWidth - window.innerWidth`)); over > 0 {
 		wide := get(b, "wide elements", chromedp.Evaluate[string](wideElements))
 		t.Errorf("deprovisioning page at 390 px: %d px wider than the screen; past its edge: %s", over, wide)
 	}
-	b.shot("31-deprovisioning-hold-390.png")
+	b.shot("41-deprovisioning-hold-390.png")
 	b.run("back to 1280px", chromedp.EmulateViewport(1280, 900))
 	b.open(s.base + "/portal/directories/" + dirID + "/deprovisioning")
 
@@ -82,7 +82,7 @@ func TestBrowserDeprovisioning(t *testing.T) {
 	b.click(`form[action$="/release"] button[type=submit]`)
 	page = b.body()
 	wantContains(t, "released", page, "The hold was released", "No open hold", "Earlier holds", "Released")
-	b.shot("32-deprovisioning-released-1280.png")
+	b.shot("42-deprovisioning-released-1280.png")
 	st, evs := s.call("GET", s.base+"/api/v1/events?directory_id="+dirID+"&types=organization.directory.hold_released", apiKey, nil)
 	if st != 200 || len(evs["data"].([]any)) != 1 {
 		t.Fatalf("hold_released in the feed: %d %v", st, evs)
@@ -104,7 +104,7 @@ func TestBrowserDeprovisioning(t *testing.T) {
 	b.click(`form[action$="/discard"] button[type=submit]`)
 	page = b.body()
 	wantContains(t, "discarded", page, "The hold was discarded", "Kept after discarding", "person20@contoso.example", "person21@contoso.example", "Discarded")
-	b.shot("33-deprovisioning-discarded-1280.png")
+	b.shot("43-deprovisioning-discarded-1280.png")
 	b.open(s.base + "/portal/directories/" + dirID + "/users/" + ids[20])
 	wantContains(t, "a kept user's page", b.body(), "Differs from your identity provider", "deactivated this user")
 	if st, u := s.call("GET", s.base+"/api/v1/directories/"+dirID+"/users/"+ids[20], apiKey, nil); st != 200 || u["active"] != true || u["diverged"] != true {

@@ -79,6 +79,8 @@ var notices = map[string]string{
 	"disabled":             "The directory is disabled: provisioning requests are refused until you enable it.",
 	"deleted":              "The directory was deleted with its users and groups.",
 	"roles_saved":          "Role assignments saved. Users' roles changed at once.",
+	"attributes_saved":     "Attribute mappings saved and applied to every user of the directory.",
+	"attributes_saving":    "Attribute mappings saved. Users are being updated in the background; the count below goes to zero when they are done.",
 	"hold_released":        "The hold was released: the application received the held changes, in order.",
 	"hold_discarded":       "The hold was discarded: the application keeps these users until your identity provider agrees again.",
 	"deprovisioning_saved": "Deprovisioning settings saved.",
@@ -146,6 +148,7 @@ var funcs = template.FuncMap{
 	"email":    primaryEmail,
 	"display":  userName,
 	"provider": providerByKey,
+	"attr":     attrValue,
 	"ms":       func(d time.Duration) string { return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) },
 	"statusClass": func(code int) string {
 		switch {

@@ -149,7 +149,13 @@ type userData struct {
 	Feed   bool // the events feed is available
 	// App says how the app sees the user when not as the IdP does (a
 	// deprovisioning hold or policy; deprovisioning.go).
-	App *directory.HeldUser
+	App    *directory.HeldUser
+	Custom []customRow
+}
+
+// customRow is one mapped custom attribute of a user.
+type customRow struct {
+	Key, Source, Value, Error string
 }
 
 // userPage is GET /portal/directories/{dir_id}/users/{user_id}.
@@ -206,6 +212,9 @@ func (h *Handler) userPage(w http.ResponseWriter, r *http.Request) error {
 		{"Created", when(u.CreatedAt)},
 		{"Updated", when(u.UpdatedAt)},
 	}}
+	for _, m := range d.Attributes.Mappings {
+		data.Custom = append(data.Custom, customRow{Key: m.Key, Source: m.Source, Value: attrValue(u.Custom.Values[m.Key]), Error: u.Custom.Errors[m.Key]})
+	}
 	data.Events, data.Feed, err = h.recentEvents(r, d, u.ID)
 	if err != nil {
 		return err
