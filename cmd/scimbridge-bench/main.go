@@ -8,6 +8,7 @@
 //	go run ./cmd/scimbridge-bench -scenario roles
 //	go run ./cmd/scimbridge-bench -scenario webhooks -users 20000
 //	go run ./cmd/scimbridge-bench -scenario bigread
+//	go run ./cmd/scimbridge-bench -scenario million -users 1000000 -clients 16
 //
 // The default scenario ("scim") times SCIM provisioning and reads; the
 // "roles" scenario (roles.go) times management API user pages and SCIM
@@ -16,6 +17,9 @@
 // endpoint and the worker's delivery rate to a loopback receiver; the
 // "bigread" scenario (bigread.go) measures the server's memory while
 // clients list users at the largest sizes the limits allow.
+//
+// The "million" scenario (million.go) loads one directory of a million
+// users and measures what must not grow with it.
 //
 // The "abuse" and "reads" scenarios (abuse.go) measure the request log
 // under a failed-authentication flood and under successful reads.
@@ -54,7 +58,7 @@ func main() {
 	bin := flag.String("bin", "", "scimbridge binary (default: go build ./cmd/scimbridge)")
 	database := flag.String("database", "", "PostgreSQL URL to run against instead of SQLite")
 	noRequestLog := flag.Bool("no-request-log", false, "run the server with --request-log=false, to measure the request log's cost")
-	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth) or "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold)`)
+	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth) "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold) or "million" (one directory of -users users and -users/100 groups, one of -users/5 members, loaded over SCIM from -clients clients; reads, deep pages, membership changes, API, portal and feed pages, memory, database size, restart time; uses -samples, -bin, -database)`)
 	backlog := flag.Int("backlog", 20000, "webhooks scenario: events delivered as a backlog to measure the delivery rate")
 	var serveFlags []string
 	flag.Func("serve-flag", "an extra flag for `scimbridge serve`, e.g. -serve-flag=--request-log-reads-per-minute=0 (repeatable)", func(v string) error {
@@ -82,10 +86,12 @@ func main() {
 		err = runWebhooks(webhooksConfig{users: *users, backlog: *backlog, clients: *clients, bin: *bin, database: *database, requestLog: !*noRequestLog})
 	case "abuse":
 		err = runAbuse(abuseConfig{attackers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
+	case "million":
+		err = runMillion(millionConfig{users: *users, clients: *clients, samples: *samples, bin: *bin, database: *database, requestLog: !*noRequestLog, serverArgs: serveFlags})
 	case "reads":
 		err = runReads(abuseConfig{users: *users, readers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
 	default:
-		err = fmt.Errorf("unknown -scenario %q (want scim, roles, webhooks, abuse, reads or bigread)", *scenario)
+		err = fmt.Errorf("unknown -scenario %q (want scim, roles, webhooks, abuse, reads, bigread or million)", *scenario)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scimbridge-bench:", err)
@@ -95,6 +101,7 @@ func main() {
 
 type bench struct {
 	base, dir, token string
+	org              string // the organization's id
 	dataDir          string // the SQLite data directory ("" on PostgreSQL)
 	database         string // the PostgreSQL URL, if any
 	key              string // management API key
@@ -354,6 +361,7 @@ func (b *bench) setup(key string) error {
 		return err
 	}
 	b.dir = dir["id"].(string)
+	b.org = org["id"].(string)
 	if err := b.mgmt("POST", "/api/v1/directories/"+b.dir+"/tokens", `{}`, key, &tok); err != nil {
 		return err
 	}
