@@ -16,6 +16,7 @@ type groupRow struct {
 type groupsData struct {
 	Rows  []groupRow
 	Total int
+	More  bool // there are more than Total (CountShown) groups
 	First bool
 	Next  string
 }
@@ -63,11 +64,14 @@ func (h *Handler) groupsTab(w http.ResponseWriter, r *http.Request) error {
 	if err := checkID(after, directory.PrefixGroup); err != nil {
 		return err
 	}
-	pg, err := h.Service.Read().ListGroups(r.Context(), d.ID, directory.Query{After: after, Limit: pageSize + 1, SkipTotal: after != ""})
+	pg, err := h.Service.Read().ListGroups(r.Context(), d.ID, directory.Query{After: after, Limit: pageSize + 1, SkipTotal: after != "", CountLimit: h.CountShown + 1})
 	if err != nil {
 		return err
 	}
 	data := groupsData{Total: pg.Total, First: after == ""}
+	if data.Total > h.CountShown {
+		data.Total, data.More = h.CountShown, true
+	}
 	gs := pg.Groups
 	if len(gs) > pageSize {
 		gs = gs[:pageSize]

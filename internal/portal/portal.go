@@ -38,6 +38,11 @@ type Handler struct {
 	// Audit records every change made in the portal (audit.go); nil
 	// records nothing.
 	Audit *directory.AuditLog
+	// CountShown is where the Users and Groups tabs stop counting: past
+	// it the first page says "More than CountShown users" instead of
+	// counting a large directory's every row on each view
+	// (directory.Query.CountLimit). Default 10,000.
+	CountShown int
 
 	pages  pages
 	guides map[string]template.HTML // rendered setup guides by file name (docs/idp)
@@ -48,6 +53,9 @@ type Handler struct {
 func New(h Handler) (*Handler, error) {
 	if h.Branding.Name == "" {
 		h.Branding.Name = "scimbridge"
+	}
+	if h.CountShown <= 0 {
+		h.CountShown = defaultCountShown
 	}
 	if h.Branding.Accent == "" {
 		h.Branding.Accent = "#4f46e5"

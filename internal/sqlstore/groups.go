@@ -448,10 +448,10 @@ func (s *Store) ListGroups(ctx context.Context, directoryID string, q directory.
 		return page, err
 	}
 	if !q.SkipTotal {
-		if err := s.readRow(ctx, `SELECT count(*) FROM groups g WHERE `+cond, args...).Scan(&page.Total); err != nil {
+		if err := s.readRow(ctx, countQuery("groups g", cond, q.CountLimit), args...).Scan(&page.Total); err != nil {
 			return page, fmt.Errorf("counting groups: %w", err)
 		}
-		if q.Limit <= 0 || q.Offset >= page.Total {
+		if q.Limit <= 0 || (q.Offset >= page.Total && (q.CountLimit <= 0 || page.Total < q.CountLimit)) {
 			return page, nil
 		}
 	} else if q.Limit <= 0 {

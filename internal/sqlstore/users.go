@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
@@ -258,10 +259,10 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 		return page, err
 	}
 	if !q.SkipTotal {
-		if err := s.readRow(ctx, `SELECT count(*) FROM users u WHERE `+cond, args...).Scan(&page.Total); err != nil {
+		if err := s.readRow(ctx, countQuery("users u", cond, q.CountLimit), args...).Scan(&page.Total); err != nil {
 			return page, fmt.Errorf("counting users: %w", err)
 		}
-		if q.Limit <= 0 || q.Offset >= page.Total {
+		if q.Limit <= 0 || (q.Offset >= page.Total && (q.CountLimit <= 0 || page.Total < q.CountLimit)) {
 			return page, nil
 		}
 	} else if q.Limit <= 0 {
@@ -289,6 +290,15 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 		return page, fmt.Errorf("listing users: %w", err)
 	}
 	return page, nil
+}
+
+// countQuery counts the rows of from (a table and its alias) matching
+// cond, stopping at limit rows when limit is positive (Query.CountLimit).
+func countQuery(from, cond string, limit int) string {
+	if limit <= 0 {
+		return `SELECT count(*) FROM ` + from + ` WHERE ` + cond
+	}
+	return `SELECT count(*) FROM (SELECT 1 FROM ` + from + ` WHERE ` + cond + ` LIMIT ` + strconv.Itoa(limit) + `) c`
 }
 
 // UserGroups implements directory.Store.

@@ -19,6 +19,7 @@ func adminTests() []subtest {
 		{"AdminDeleteDirectoryCascades", testAdminDeleteDirectory},
 		{"AdminCountMembers", testAdminCountMembers},
 		{"AdminMemberOf", testAdminMemberOf},
+		{"AdminCountLimit", testAdminCountLimit},
 	}
 }
 
@@ -243,5 +244,35 @@ func testAdminMemberOf(t *testing.T, s directory.Store) {
 	p, err := s.ListUsers(f.ctx, f.dir.ID, directory.Query{MemberOf: g.ID, Limit: 1})
 	if err != nil || p.Total != 3 || len(p.Users) != 1 {
 		t.Errorf("Total with MemberOf: %d %d %v", p.Total, len(p.Users), err)
+	}
+}
+
+// testAdminCountLimit: Query.CountLimit stops the count at that many
+// matches and leaves the page itself alone; below the limit the count is
+// exact.
+func testAdminCountLimit(t *testing.T, s directory.Store) {
+	f := newFixture(t, s)
+	other := f.newDir()
+	for i := 0; i < 5; i++ {
+		f.userNamed(f.dir.ID, fmt.Sprintf("u%d", i))
+		f.group(f.dir.ID, fmt.Sprintf("g%d", i))
+	}
+	f.userNamed(other.ID, "x")
+	for _, tc := range []struct{ limit, pageLimit, total, page int }{
+		{3, 2, 3, 2}, {3, 10, 3, 5}, {5, 10, 5, 5}, {6, 10, 5, 5}, {0, 10, 5, 5}, {1, 0, 1, 0},
+	} {
+		q := directory.Query{Limit: tc.pageLimit, CountLimit: tc.limit}
+		up, err := s.ListUsers(f.ctx, f.dir.ID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gp, err := s.ListGroups(f.ctx, f.dir.ID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if up.Total != tc.total || len(up.Users) != tc.page || gp.Total != tc.total || len(gp.Groups) != tc.page {
+			t.Errorf("CountLimit %d, Limit %d: users total %d page %d, groups total %d page %d; want total %d, page %d",
+				tc.limit, tc.pageLimit, up.Total, len(up.Users), gp.Total, len(gp.Groups), tc.total, tc.page)
+		}
 	}
 }

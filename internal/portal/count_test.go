@@ -1,0 +1,76 @@
+package portal_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/portal"
+)
+
+// TestListCountsStopAtCountShown: the Users and Groups tabs count at most
+// CountShown matches (a large directory is not counted row by row on each
+// view) and say "More than N" past it; below it they give the exact count.
+func TestListCountsStopAtCountShown(t *testing.T) {
+	s := startServer(t)
+	ctx := context.Background()
+	svc := s.app.Service
+	org, err := svc.CreateOrganization(ctx, "Counted", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := svc.CreateDirectory(ctx, org.ID, "okta", "Okta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		name := fmt.Sprintf("Ann%d", i)
+		if i >= 3 {
+			name = fmt.Sprintf("Bob%d", i)
+		}
+		if _, err := svc.CreateUser(ctx, d, map[string]any{"schemas": []any{"urn:ietf:params:scim:schemas:core:2.0:User"},
+			"userName": name + "@example.com", "name": map[string]any{"givenName": name, "familyName": "X"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.CreateGroup(ctx, d, map[string]any{"schemas": []any{"urn:ietf:params:scim:schemas:core:2.0:Group"},
+			"displayName": fmt.Sprintf("Team %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := &directory.Portal{Store: s.app.Store, Orgs: s.app.Store, IDs: svc.IDs}
+	h, err := portal.New(portal.Handler{Service: svc, Portal: p, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), CountShown: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, tok, err := p.CreateLink(ctx, org.ID, directory.PortalShare, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := h.Routes()
+	rec := httptest.NewRecorder()
+	routes.ServeHTTP(rec, httptest.NewRequest("GET", "/portal/open?token="+tok, nil))
+	if rec.Code != 303 {
+		t.Fatalf("open: %d", rec.Code)
+	}
+	cookie := rec.Result().Cookies()[0]
+	for _, tc := range []struct{ path, want, not string }{
+		{"/portal/users?dir=" + d.ID, "More than 3 users", ""},
+		{"/portal/users?dir=" + d.ID + "&q=ann", "3 users match", "More than"},
+		{"/portal/users?dir=" + d.ID + "&q=bob", "2 users match", "More than"},
+		{"/portal/groups?dir=" + d.ID, "More than 3 groups", ""},
+	} {
+		req := httptest.NewRequest("GET", tc.path, nil)
+		req.AddCookie(cookie)
+		rec := httptest.NewRecorder()
+		routes.ServeHTTP(rec, req)
+		body := rec.Body.String()
+		if rec.Code != 200 || !strings.Contains(body, tc.want) || (tc.not != "" && strings.Contains(body, tc.not)) {
+			t.Errorf("GET %s: %d; want a page saying %q (and not %q):\n%.3000s", tc.path, rec.Code, tc.want, tc.not, body)
+		}
+	}
+}
