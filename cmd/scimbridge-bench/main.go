@@ -56,6 +56,7 @@ func main() {
 	clients := flag.Int("clients", 8, "concurrent clients while creating users")
 	samples := flag.Int("samples", 2000, "requests per latency measurement")
 	bin := flag.String("bin", "", "scimbridge binary (default: go build ./cmd/scimbridge)")
+	restartBin := flag.String("restart-bin", "", "million scenario: the binary to restart with on the loaded database (its migrations are timed); default -bin")
 	database := flag.String("database", "", "PostgreSQL URL to run against instead of SQLite")
 	noRequestLog := flag.Bool("no-request-log", false, "run the server with --request-log=false, to measure the request log's cost")
 	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth) "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold) or "million" (one directory of -users users and -users/100 groups, one of -users/5 members, loaded over SCIM from -clients clients; reads, deep pages, membership changes, API, portal and feed pages, memory, database size, restart time; uses -samples, -bin, -database)`)
@@ -87,7 +88,7 @@ func main() {
 	case "abuse":
 		err = runAbuse(abuseConfig{attackers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
 	case "million":
-		err = runMillion(millionConfig{users: *users, clients: *clients, samples: *samples, bin: *bin, database: *database, requestLog: !*noRequestLog, serverArgs: serveFlags})
+		err = runMillion(millionConfig{users: *users, clients: *clients, samples: *samples, bin: *bin, restartBin: *restartBin, database: *database, requestLog: !*noRequestLog, serverArgs: serveFlags})
 	case "reads":
 		err = runReads(abuseConfig{users: *users, readers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
 	default:

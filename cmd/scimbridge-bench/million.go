@@ -36,6 +36,7 @@ import (
 type millionConfig struct {
 	users, clients, samples int
 	bin, database           string
+	restartBin              string // the binary to restart with; "" for bin
 	requestLog              bool
 	serverArgs              []string
 }
@@ -109,23 +110,41 @@ func runMillion(c millionConfig) (err error) {
 			return err
 		}
 	}
-	// At rest: no request for a while; the runtime returns freed memory
-	// to the OS in the background.
-	time.Sleep(30 * time.Second)
-	fmt.Printf("at rest (30 s idle after the measurements): RSS %.1f MB; %s\n", float64(r.b.rssKiB())/1024, r.b.memory())
+	// At rest: no request for a while; idle SQLite readers close after a
+	// minute, and the runtime returns freed memory to the OS in the
+	// background.
+	fmt.Printf("right after the measurements: RSS %.1f MB\n", float64(r.b.rssKiB())/1024)
+	time.Sleep(75 * time.Second)
+	fmt.Printf("at rest (75 s idle after the measurements): RSS %.1f MB; %s\n", float64(r.b.rssKiB())/1024, r.b.memory())
 
-	// Restart on the loaded database: start-up and migration time.
+	// Restart on the loaded database: start-up and migration time (with
+	// -restart-bin, a newer binary whose migrations run on the data the
+	// first one loaded).
 	r.stop()
+	if c.restartBin != "" {
+		if _, err := os.Stat(c.restartBin); err == nil {
+			r.bin = c.restartBin
+		} else {
+			fmt.Printf("restart: %v; restarting with %s\n", err, r.bin)
+		}
+	}
 	t := time.Now()
 	if err := r.start(key); err != nil {
 		return err
 	}
-	fmt.Printf("restart on the loaded database: ready after %.2f s (process start to /readyz 200, migrations included); RSS %.1f MB\n",
-		time.Since(t).Seconds(), float64(r.b.rssKiB())/1024)
-	if err := r.reads(); err != nil {
-		return err
+	fmt.Printf("restart on the loaded database (%s): ready after %.2f s (process start to /readyz 200, migrations included); RSS %.1f MB\n",
+		r.bin, time.Since(t).Seconds(), float64(r.b.rssKiB())/1024)
+	steps := []func() error{r.reads}
+	if c.restartBin != "" {
+		// A newer binary: measure everything again with it.
+		steps = append(steps, r.deepList, r.membership, r.api, r.portal, r.events)
 	}
-	fmt.Printf("after restart and reads: RSS %.1f MB; load average %s\n", float64(r.b.rssKiB())/1024, must(r.uptime()))
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("after restart and measurements: RSS %.1f MB (peak %s); load average %s\n", float64(r.b.rssKiB())/1024, r.b.memory(), must(r.uptime()))
 	return nil
 }
 
