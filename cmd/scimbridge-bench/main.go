@@ -56,6 +56,7 @@ func main() {
 	clients := flag.Int("clients", 8, "concurrent clients while creating users")
 	samples := flag.Int("samples", 2000, "requests per latency measurement")
 	bin := flag.String("bin", "", "scimbridge binary (default: go build ./cmd/scimbridge)")
+	from := flag.String("from", "", "million scenario on PostgreSQL: copy this SQLite database (loaded by a million-scenario run over SCIM) into the schema instead of loading over SCIM")
 	restartBin := flag.String("restart-bin", "", "million scenario: the binary to restart with on the loaded database (its migrations are timed); default -bin")
 	database := flag.String("database", "", "PostgreSQL URL to run against instead of SQLite")
 	noRequestLog := flag.Bool("no-request-log", false, "run the server with --request-log=false, to measure the request log's cost")
@@ -88,7 +89,7 @@ func main() {
 	case "abuse":
 		err = runAbuse(abuseConfig{attackers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
 	case "million":
-		err = runMillion(millionConfig{users: *users, clients: *clients, samples: *samples, bin: *bin, restartBin: *restartBin, database: *database, requestLog: !*noRequestLog, serverArgs: serveFlags})
+		err = runMillion(millionConfig{users: *users, clients: *clients, samples: *samples, bin: *bin, restartBin: *restartBin, from: *from, database: *database, requestLog: !*noRequestLog, serverArgs: serveFlags})
 	case "reads":
 		err = runReads(abuseConfig{users: *users, readers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
 	default:

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
@@ -37,6 +38,7 @@ type millionConfig struct {
 	users, clients, samples int
 	bin, database           string
 	restartBin              string // the binary to restart with; "" for bin
+	from                    string // a SQLite database to copy into PostgreSQL instead of loading (copyload.go)
 	requestLog              bool
 	serverArgs              []string
 }
@@ -82,28 +84,62 @@ func runMillion(c millionConfig) (err error) {
 		return err
 	}
 	defer func() { r.stop() }()
-	if err := r.b.setup(key); err != nil {
-		return err
-	}
 	load, err := r.uptime()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("million: %d users, %d groups (one of %d members), %d clients, database %s, load average %s\n",
-		c.users, c.users/100, c.users/5, c.clients, map[bool]string{true: "postgres (schema " + r.schema + ")", false: "sqlite (synchronous=FULL)"}[c.database != ""], load)
+	if c.from != "" {
+		fmt.Printf("million: copying %s, database postgres (schema %s), load average %s\n", c.from, r.schema, load)
+	} else {
+		fmt.Printf("million: %d users, %d groups (one of %d members), %d clients, database %s, load average %s\n",
+			c.users, c.users/100, c.users/5, c.clients, map[bool]string{true: "postgres (schema " + r.schema + ")", false: "sqlite (synchronous=FULL)"}[c.database != ""], load)
+	}
 
-	// Load: users, groups, memberships, role mappings, all over SCIM and
-	// the management API, sampling the server's RSS as it goes.
-	peak, err := r.b.watchRSS(r.load)
-	if err != nil {
-		return err
+	peak := 0
+	if c.from != "" {
+		// Copy a directory loaded over SCIM on SQLite (copyload.go),
+		// with the server stopped, then start it on the copy.
+		if r.dsn == "" {
+			return fmt.Errorf("-from copies into PostgreSQL: give -database too")
+		}
+		r.stop()
+		start := time.Now()
+		if err := copyFrom(context.Background(), c.from, r.dsn, r.schema); err != nil {
+			return err
+		}
+		fmt.Printf("copied %s into schema %s: %.1fs\n", c.from, r.schema, time.Since(start).Seconds())
+		start = time.Now()
+		if err := r.start(key); err != nil {
+			return err
+		}
+		fmt.Printf("start on the loaded database: ready after %.2f s (process start to /readyz 200, migrations included); RSS %.1f MB\n",
+			time.Since(start).Seconds(), float64(r.b.rssKiB())/1024)
+		if err := r.attach(context.Background()); err != nil {
+			return err
+		}
+		c.users = len(r.ids)
+		r.c.users = c.users
+	} else {
+		if err := r.b.setup(key); err != nil {
+			return err
+		}
+		// Load: users, groups, memberships, role mappings, all over SCIM
+		// and the management API, sampling the server's RSS as it goes.
+		if peak, err = r.b.watchRSS(r.load); err != nil {
+			return err
+		}
 	}
 	size, err := r.size()
 	if err != nil {
 		return err
 	}
-	fmt.Printf("after load: peak RSS during load %.1f MB, RSS now %.1f MB; database %s (%.0f bytes per user); load average %s\n",
-		float64(peak)/1024, float64(r.b.rssKiB())/1024, mb(size), float64(size)/float64(c.users), must(r.uptime()))
+	if c.from == "" {
+		fmt.Printf("after load: peak RSS during load %.1f MB, ", float64(peak)/1024)
+	} else {
+		fmt.Printf("after copying %d users, %d groups: ", len(r.ids), len(r.small)+1)
+	}
+	fmt.Printf("RSS now %.1f MB; database %s (%.0f bytes per user); load average %s\n",
+		float64(r.b.rssKiB())/1024, mb(size), float64(size)/float64(c.users), must(r.uptime()))
 
 	for _, step := range []func() error{r.reads, r.deepList, r.membership, r.api, r.portal, r.events} {
 		if err := step(); err != nil {
@@ -162,19 +198,17 @@ func (r *millionRun) newSchema() (func(), error) {
 		return nil, err
 	}
 	r.schema = fmt.Sprintf("million_%d_%d", r.c.users, time.Now().Unix())
+	if r.c.from != "" {
+		r.schema = fmt.Sprintf("million_copy_%d", time.Now().Unix())
+	}
 	if _, err := admin.Exec(`CREATE SCHEMA ` + r.schema); err != nil {
 		admin.Close()
 		return nil, err
 	}
-	u, err := url.Parse(r.c.database)
-	if err != nil {
+	if r.dsn, err = withSearchPath(r.c.database, r.schema); err != nil {
 		admin.Close()
 		return nil, err
 	}
-	q := u.Query()
-	q.Set("search_path", r.schema)
-	u.RawQuery = q.Encode()
-	r.dsn = u.String()
 	return func() {
 		if _, err := admin.Exec(`DROP SCHEMA ` + r.schema + ` CASCADE`); err != nil {
 			fmt.Fprintln(os.Stderr, "scimbridge-bench: dropping schema:", err)
