@@ -141,7 +141,7 @@ func runMillion(c millionConfig) (err error) {
 	fmt.Printf("RSS now %.1f MB; database %s (%.0f bytes per user); load average %s\n",
 		float64(r.b.rssKiB())/1024, mb(size), float64(size)/float64(c.users), must(r.uptime()))
 
-	for _, step := range []func() error{r.reads, r.deepList, r.membership, r.api, r.portal, r.events} {
+	for _, step := range []func() error{r.reads, r.deepList, r.membership, r.api, r.portal, r.events, r.roleChange} {
 		if err := step(); err != nil {
 			return err
 		}
@@ -321,6 +321,15 @@ func (r *millionRun) load() error {
 	r.big, r.small = groups[0], groups[1:]
 	fmt.Printf("create groups: %d groups, %.1fs\n", nGroups, time.Since(start).Seconds())
 
+	// Role mappings before the members, as an admin sets them up: the big
+	// group → member (the default role is admin), 100 small groups →
+	// admin at a higher priority. Each membership PATCH then writes its
+	// users' role changes. (A mapping change for the 200,000 members at
+	// once is measured on its own, roleChange.)
+	if _, err := b.putMappings(r.mappings("member")); err != nil {
+		return err
+	}
+
 	// The big group: the first users/5 users. The small groups: user i is
 	// in small group i mod (groups-1), so every user is in one.
 	type batch struct {
@@ -356,12 +365,34 @@ func (r *millionRun) load() error {
 			part.name, len(part.batches), el.Seconds(), float64(part.members)/el.Seconds(), (b.cpu()-cpu0).Seconds()*1e6/float64(part.members))
 	}
 
-	maps := []mappingJSON{{GroupID: r.big, Role: "member", Priority: 1}}
+	return nil
+}
+
+// mappings are the load's role mappings, the big group mapped to role.
+func (r *millionRun) mappings(role string) []mappingJSON {
+	maps := []mappingJSON{{GroupID: r.big, Role: role, Priority: 1}}
 	for _, g := range r.small[:min(100, len(r.small))] {
 		maps = append(maps, mappingJSON{GroupID: g, Role: "admin", Priority: 10})
 	}
-	if _, err := b.putMappings(maps); err != nil {
-		return err
+	return maps
+}
+
+// roleChange maps the big group to admin and back to member: each PUT
+// changes the role of its users/5 members (one event each), in one
+// transaction. It reports the time and the server's peak RSS meanwhile.
+func (r *millionRun) roleChange() error {
+	for _, role := range []string{"admin", "member"} {
+		var d time.Duration
+		peak, err := r.b.watchRSS(func() error {
+			var err error
+			d, err = r.b.putMappings(r.mappings(role))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Printf("PUT role_mappings, the %d-member group → %s: %.2f s; peak RSS meanwhile %.1f MB, after %.1f MB\n",
+			len(r.ids)/5, role, d.Seconds(), float64(peak)/1024, float64(r.b.rssKiB())/1024)
 	}
 	return nil
 }
@@ -566,8 +597,18 @@ func (r *millionRun) portal() error {
 	}); err != nil {
 		return err
 	}
-	return r.timedSample("portal Groups tab", "portal", 50, func(int) error {
+	if err := r.timedSample("portal Groups tab", "portal", 50, func(int) error {
 		return get("/portal/groups?dir=" + r.b.dir)
+	}); err != nil {
+		return err
+	}
+	if err := r.timedSample("portal directory page (user and group counts)", "portal", 20, func(int) error {
+		return get("/portal/directories/" + r.b.dir)
+	}); err != nil {
+		return err
+	}
+	return r.timedSample("portal directory status (polled every 2 s)", "portal", 20, func(int) error {
+		return get("/portal/directories/" + r.b.dir + "/status")
 	})
 }
 
