@@ -41,10 +41,13 @@ type Handler struct {
 	// CountShown is where the Users and Groups tabs stop counting: past
 	// it the first page says "More than CountShown users" instead of
 	// counting a large directory's every row on each view
-	// (directory.Query.CountLimit). Default 10,000.
+	// (directory.Query.CountLimit). The counts of a directory with more
+	// users are reused for 30 s on the directory page, its live status
+	// and the SCIM and Roles tabs (counts.go). Default 10,000.
 	CountShown int
 
 	pages  pages
+	counts *dirCounts // large directories' counts, reused for a while (counts.go)
 	guides map[string]template.HTML // rendered setup guides by file name (docs/idp)
 }
 
@@ -57,6 +60,7 @@ func New(h Handler) (*Handler, error) {
 	if h.CountShown <= 0 {
 		h.CountShown = defaultCountShown
 	}
+	h.counts = &dirCounts{m: map[string]dirCount{}}
 	if h.Branding.Accent == "" {
 		h.Branding.Accent = "#4f46e5"
 	}

@@ -121,7 +121,7 @@ func (h *Handler) defaultRoleUsers(ctx context.Context, d directory.Directory, m
 	if def == "" {
 		def = global
 	}
-	total, _, err := h.Service.Read().CountDirectory(ctx, d.ID)
+	total, _, err := h.countDirectory(ctx, d.ID)
 	if err != nil {
 		return "", 0, err
 	}

@@ -24,7 +24,7 @@ func (h *Handler) scimTab(w http.ResponseWriter, r *http.Request) error {
 	}
 	var out []dirSummary
 	for _, d := range ds {
-		u, g, err := h.Service.Read().CountDirectory(r.Context(), d.ID)
+		u, g, err := h.countDirectory(r.Context(), d.ID)
 		if err != nil {
 			return err
 		}
@@ -107,7 +107,7 @@ type dirData struct {
 }
 
 func (h *Handler) statusOf(r *http.Request, d directory.Directory) (statusView, error) {
-	u, g, err := h.Service.Read().CountDirectory(r.Context(), d.ID)
+	u, g, err := h.countDirectory(r.Context(), d.ID)
 	if err != nil {
 		return statusView{}, err
 	}
@@ -235,7 +235,7 @@ type deleteData struct {
 }
 
 func (h *Handler) renderDelete(w http.ResponseWriter, r *http.Request, d directory.Directory, mismatch bool) error {
-	u, g, err := h.Service.Read().CountDirectory(r.Context(), d.ID)
+	u, g, err := h.Service.Read().CountDirectory(r.Context(), d.ID) // exact: the page says what is deleted
 	if err != nil {
 		return err
 	}
