@@ -47,7 +47,7 @@ type Handler struct {
 	CountShown int
 
 	pages  pages
-	counts *dirCounts // large directories' counts, reused for a while (counts.go)
+	counts *dirCounts               // large directories' counts, reused for a while (counts.go)
 	guides map[string]template.HTML // rendered setup guides by file name (docs/idp)
 }
 
