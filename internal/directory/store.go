@@ -110,6 +110,10 @@ type Store interface {
 	UnknownMembers(ctx context.Context, directoryID string, ids []string) ([]string, error)
 	// MembersOf returns all members of each listed group, keyed by group id.
 	MembersOf(ctx context.Context, directoryID string, groupIDs []string) (map[string][]Member, error)
+	// CountUsersIn returns how many users are direct members of at least
+	// one of the listed groups (ids naming no group of the directory
+	// count nothing), without loading them.
+	CountUsersIn(ctx context.Context, directoryID string, groupIDs []string) (int, error)
 
 	// AppendRequests stores request log entries, all in one transaction.
 	// Entries must have an ID; entries whose directory does not exist (it

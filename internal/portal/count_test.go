@@ -30,19 +30,37 @@ func TestListCountsStopAtCountShown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var members []any // Ann0 and Ann1, in the mapped group Team 0
+	var mapped string
 	for i := range 5 {
 		name := fmt.Sprintf("Ann%d", i)
 		if i >= 3 {
 			name = fmt.Sprintf("Bob%d", i)
 		}
-		if _, err := svc.CreateUser(ctx, d, map[string]any{"schemas": []any{"urn:ietf:params:scim:schemas:core:2.0:User"},
-			"userName": name + "@example.com", "name": map[string]any{"givenName": name, "familyName": "X"}}); err != nil {
+		u, err := svc.CreateUser(ctx, d, map[string]any{"schemas": []any{"urn:ietf:params:scim:schemas:core:2.0:User"},
+			"userName": name + "@example.com", "name": map[string]any{"givenName": name, "familyName": "X"}})
+		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.CreateGroup(ctx, d, map[string]any{"schemas": []any{"urn:ietf:params:scim:schemas:core:2.0:Group"},
-			"displayName": fmt.Sprintf("Team %d", i)}); err != nil {
+		if i < 2 {
+			members = append(members, map[string]any{"value": u.ID})
+		}
+	}
+	for i := range 5 {
+		doc := map[string]any{"schemas": []any{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": fmt.Sprintf("Team %d", i)}
+		if i == 0 {
+			doc["members"] = members
+		}
+		g, err := svc.CreateGroup(ctx, d, doc)
+		if err != nil {
 			t.Fatal(err)
 		}
+		if i == 0 {
+			mapped = g.ID
+		}
+	}
+	if err := svc.PutRoleMappings(ctx, d.ID, []directory.RoleMapping{{GroupID: mapped, Role: "member", Priority: 1}}); err != nil {
+		t.Fatal(err)
 	}
 	p := &directory.Portal{Store: s.app.Store, Orgs: s.app.Store, IDs: svc.IDs}
 	h, err := portal.New(portal.Handler{Service: svc, Portal: p, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), CountShown: 3})
@@ -65,6 +83,8 @@ func TestListCountsStopAtCountShown(t *testing.T) {
 		{"/portal/users?dir=" + d.ID + "&q=ann", "3 users match", "More than"},
 		{"/portal/users?dir=" + d.ID + "&q=bob", "2 users match", "More than"},
 		{"/portal/groups?dir=" + d.ID, "More than 3 groups", ""},
+		// The Roles tab counts the users in no mapped group: 5 - 2.
+		{"/portal/roles?dir=" + d.ID, "currently <strong>3 users</strong>", ""},
 	} {
 		req := httptest.NewRequest("GET", tc.path, nil)
 		req.AddCookie(cookie)

@@ -626,6 +626,24 @@ func readIDs(rows *sql.Rows) ([]string, error) {
 	return out, rows.Err()
 }
 
+// CountUsersIn implements directory.Store: the membership rows of the
+// groups, read from the (group_pk, user_pk) key, counted in the database.
+func (s *Store) CountUsersIn(ctx context.Context, directoryID string, groupIDs []string) (int, error) {
+	if len(groupIDs) == 0 {
+		return 0, nil
+	}
+	list, err := json.Marshal(groupIDs)
+	if err != nil {
+		return 0, fmt.Errorf("counting members: %w", err)
+	}
+	var n int
+	if err := s.readRow(ctx, `SELECT count(DISTINCT gm.user_pk) FROM group_members gm
+		WHERE gm.group_pk IN (SELECT g2.pk FROM `+s.joinIDs("$2", "groups", "g2")+` AND g2.directory_id = $1)`, directoryID, string(list)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting members: %w", err)
+	}
+	return n, nil
+}
+
 // MembersOf implements directory.Store.
 func (s *Store) MembersOf(ctx context.Context, directoryID string, groupIDs []string) (map[string][]directory.Member, error) {
 	out := map[string][]directory.Member{}
