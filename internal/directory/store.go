@@ -163,7 +163,10 @@ type Store interface {
 	DeleteDirectory(ctx context.Context, id string) error
 	// CountMembers returns how many members (users and nested groups) a
 	// group has.
-	CountMembers(ctx context.Context, directoryID, groupID string) (int, error)
+	// limit > 0 stops counting at limit (the result is then at most
+	// limit), so a group of 200,000 members costs no more than limit
+	// index entries; limit <= 0 counts them all.
+	CountMembers(ctx context.Context, directoryID, groupID string, limit int) (int, error)
 
 	// ---- Roles and role mappings (docs/api.md, "Roles"). ----
 	// Effective roles are never stored: they are computed at read time from

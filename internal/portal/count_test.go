@@ -30,7 +30,7 @@ func TestListCountsStopAtCountShown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var members []any // Ann0 and Ann1, in the mapped group Team 0
+	var members []any // Ann0-2 and Bob3, in the mapped group Team 0
 	var mapped string
 	for i := range 5 {
 		name := fmt.Sprintf("Ann%d", i)
@@ -42,7 +42,7 @@ func TestListCountsStopAtCountShown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if i < 2 {
+		if i < 4 {
 			members = append(members, map[string]any{"value": u.ID})
 		}
 	}
@@ -83,8 +83,11 @@ func TestListCountsStopAtCountShown(t *testing.T) {
 		{"/portal/users?dir=" + d.ID + "&q=ann", "3 users match", "More than"},
 		{"/portal/users?dir=" + d.ID + "&q=bob", "2 users match", "More than"},
 		{"/portal/groups?dir=" + d.ID, "More than 3 groups", ""},
-		// The Roles tab counts the users in no mapped group: 5 - 2.
-		{"/portal/roles?dir=" + d.ID, "currently <strong>3 users</strong>", ""},
+		// Team 0's 4 members: more than 3.
+		{"/portal/groups?dir=" + d.ID, "<td>More than 3</td>", ""},
+		{"/portal/directories/" + d.ID + "/groups/" + mapped, "More than 3 members", ""},
+		// The Roles tab counts the users in no mapped group: 5 - 4.
+		{"/portal/roles?dir=" + d.ID, "currently <strong>1 user</strong>", ""},
 	} {
 		req := httptest.NewRequest("GET", tc.path, nil)
 		req.AddCookie(cookie)

@@ -10,6 +10,7 @@ import (
 type groupRow struct {
 	G       directory.Group
 	Members int
+	More    bool // more than Members (CountShown) members
 	Roles   []string
 }
 
@@ -82,11 +83,11 @@ func (h *Handler) groupsTab(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	for _, g := range gs {
-		n, err := h.Service.Read().CountMembers(r.Context(), d.ID, g.ID)
+		n, err := h.Service.Read().CountMembers(r.Context(), d.ID, g.ID, h.CountShown+1)
 		if err != nil {
 			return err
 		}
-		data.Rows = append(data.Rows, groupRow{G: g, Members: n, Roles: roles[g.ID]})
+		data.Rows = append(data.Rows, groupRow{G: g, Members: min(n, h.CountShown), More: n > h.CountShown, Roles: roles[g.ID]})
 	}
 	p.Data = data
 	return h.render(w, r, http.StatusOK, "groups", p)
@@ -115,7 +116,7 @@ func (h *Handler) groupPage(w http.ResponseWriter, r *http.Request) error {
 	if len(after) > 64 {
 		return directory.Errorf(directory.KindInvalid, "%q is not a valid id.", after)
 	}
-	n, err := h.Service.Read().CountMembers(r.Context(), d.ID, g.ID)
+	n, err := h.Service.Read().CountMembers(r.Context(), d.ID, g.ID, h.CountShown+1)
 	if err != nil {
 		return err
 	}
@@ -127,7 +128,7 @@ func (h *Handler) groupPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := groupData{groupRow: groupRow{G: g, Members: n, Roles: roles[g.ID]}}
+	data := groupData{groupRow: groupRow{G: g, Members: min(n, h.CountShown), More: n > h.CountShown, Roles: roles[g.ID]}}
 	if len(ms) > pageSize {
 		ms = ms[:pageSize]
 		data.Next = "/portal/directories/" + d.ID + "/groups/" + g.ID + "?after=" + ms[len(ms)-1].ID

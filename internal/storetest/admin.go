@@ -199,13 +199,21 @@ func testAdminCountMembers(t *testing.T, s directory.Store) {
 		id   string
 		want int
 	}{{inner.ID, 1}, {outer.ID, 3}} {
-		if n, err := s.CountMembers(f.ctx, f.dir.ID, tc.id); err != nil || n != tc.want {
+		if n, err := s.CountMembers(f.ctx, f.dir.ID, tc.id, 0); err != nil || n != tc.want {
 			t.Errorf("CountMembers(%s) = %d %v, want %d", tc.id, n, err, tc.want)
 		}
 	}
+	// A limit stops the count there; above the count it changes nothing.
+	for limit, want := range map[int]int{1: 1, 2: 2, 3: 3, 4: 3} {
+		if n, err := s.CountMembers(f.ctx, f.dir.ID, outer.ID, limit); err != nil || n != want {
+			t.Errorf("CountMembers(outer, limit %d) = %d %v, want %d", limit, n, err, want)
+		}
+	}
 	other := f.newDir()
-	if _, err := s.CountMembers(f.ctx, other.ID, outer.ID); !directory.IsNotFound(err) {
-		t.Errorf("another directory's group: %v", err)
+	for _, limit := range []int{0, 5} {
+		if _, err := s.CountMembers(f.ctx, other.ID, outer.ID, limit); !directory.IsNotFound(err) {
+			t.Errorf("another directory's group (limit %d): %v", limit, err)
+		}
 	}
 }
 
