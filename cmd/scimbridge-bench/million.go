@@ -406,6 +406,7 @@ func (r *millionRun) timedSample(name, surface string, n int, do func(i int) err
 		return err
 	}
 	lat := make([]time.Duration, 0, n)
+	cpu0 := r.b.cpu()
 	for i := 0; i < n; i++ {
 		t := time.Now()
 		if err := do(i); err != nil {
@@ -413,13 +414,14 @@ func (r *millionRun) timedSample(name, surface string, n int, do func(i int) err
 		}
 		lat = append(lat, time.Since(t))
 	}
+	cpu := r.b.cpu() - cpu0
 	s1, c1, err := r.serverTime(surface)
 	if err != nil {
 		return err
 	}
 	sortDur(lat)
-	fmt.Printf("%-52s n=%-5d median %7.2f ms  p90 %7.2f ms  p99 %7.2f ms round trip; server mean %.2f ms\n",
-		name+":", n, ms(quant(lat, .5)), ms(quant(lat, .9)), ms(quant(lat, .99)), (s1-s0)*1000/max(c1-c0, 1))
+	fmt.Printf("%-52s n=%-5d median %7.2f ms  p90 %7.2f ms  p99 %7.2f ms round trip; server mean %.2f ms, CPU %.2f ms per request\n",
+		name+":", n, ms(quant(lat, .5)), ms(quant(lat, .9)), ms(quant(lat, .99)), (s1-s0)*1000/max(c1-c0, 1), cpu.Seconds()*1000/float64(n))
 	return nil
 }
 
