@@ -381,6 +381,11 @@ func (r *millionRun) mappings(role string) []mappingJSON {
 // changes the role of its users/5 members (one event each), in one
 // transaction. It reports the time and the server's peak RSS meanwhile.
 func (r *millionRun) roleChange() error {
+	// One transaction writes an event per member: minutes on a loaded
+	// machine, so the client waits up to 30 minutes.
+	saved := r.b.client
+	r.b.client = &http.Client{Timeout: 30 * time.Minute}
+	defer func() { r.b.client = saved }()
 	for _, role := range []string{"admin", "member"} {
 		var d time.Duration
 		peak, err := r.b.watchRSS(func() error {
