@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -149,11 +150,16 @@ func copyTable(ctx context.Context, src *sql.DB, pg *pgx.Conn, schema, table str
 
 var userNumber = regexp.MustCompile(`^User\.(\d{7})@Example\.com$`)
 
-// attach points the bench at the directory copied into the run's schema:
+// attach points the bench at the directory copied into the run's schema
+// (or, on SQLite, the snapshot put in place as the server's database):
 // its organization, a new SCIM token, its users in the order the loading
 // run created them (user i is User.i@Example.com), and its groups.
 func (r *millionRun) attach(ctx context.Context) error {
-	db, err := sql.Open("pgx", r.dsn)
+	driver, dsn := "pgx", r.dsn
+	if dsn == "" {
+		driver, dsn = "sqlite", "file:"+filepath.Join(r.tmp, "data", "scimbridge.db")+"?mode=ro"
+	}
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		return err
 	}

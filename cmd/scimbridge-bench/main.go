@@ -56,7 +56,7 @@ func main() {
 	clients := flag.Int("clients", 8, "concurrent clients while creating users")
 	samples := flag.Int("samples", 2000, "requests per latency measurement")
 	bin := flag.String("bin", "", "scimbridge binary (default: go build ./cmd/scimbridge)")
-	from := flag.String("from", "", "million scenario on PostgreSQL: copy this SQLite database (loaded by a million-scenario run over SCIM) into the schema instead of loading over SCIM")
+	from := flag.String("from", "", "million scenario: start from this SQLite database (a snapshot of a million-scenario run loaded over SCIM) instead of loading: copied into the PostgreSQL schema with -database, else used as the server's SQLite database")
 	restartBin := flag.String("restart-bin", "", "million scenario: the binary to restart with on the loaded database (its migrations are timed); default -bin")
 	database := flag.String("database", "", "PostgreSQL URL to run against instead of SQLite")
 	noRequestLog := flag.Bool("no-request-log", false, "run the server with --request-log=false, to measure the request log's cost")

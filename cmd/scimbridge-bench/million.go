@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
@@ -89,7 +90,7 @@ func runMillion(c millionConfig) (err error) {
 		return err
 	}
 	if c.from != "" {
-		fmt.Printf("million: copying %s, database postgres (schema %s), load average %s\n", c.from, r.schema, load)
+		fmt.Printf("million: copying %s, database %s, load average %s\n", c.from, map[bool]string{true: "postgres (schema " + r.schema + ")", false: "sqlite (synchronous=FULL)"}[r.dsn != ""], load)
 	} else {
 		fmt.Printf("million: %d users, %d groups (one of %d members), %d clients, database %s, load average %s\n",
 			c.users, c.users/100, c.users/5, c.clients, map[bool]string{true: "postgres (schema " + r.schema + ")", false: "sqlite (synchronous=FULL)"}[c.database != ""], load)
@@ -99,15 +100,20 @@ func runMillion(c millionConfig) (err error) {
 	if c.from != "" {
 		// Copy a directory loaded over SCIM on SQLite (copyload.go),
 		// with the server stopped, then start it on the copy.
-		if r.dsn == "" {
-			return fmt.Errorf("-from copies into PostgreSQL: give -database too")
-		}
 		r.stop()
 		start := time.Now()
-		if err := copyFrom(context.Background(), c.from, r.dsn, r.schema); err != nil {
+		if r.dsn == "" {
+			// SQLite: the snapshot becomes the server's database.
+			if err := copyFile(c.from, filepath.Join(r.tmp, "data", "scimbridge.db")); err != nil {
+				return err
+			}
+			for _, ext := range []string{"-wal", "-shm"} {
+				os.Remove(filepath.Join(r.tmp, "data", "scimbridge.db"+ext))
+			}
+		} else if err := copyFrom(context.Background(), c.from, r.dsn, r.schema); err != nil {
 			return err
 		}
-		fmt.Printf("copied %s into schema %s: %.1fs\n", c.from, r.schema, time.Since(start).Seconds())
+		fmt.Printf("copied %s into %s: %.1fs\n", c.from, map[bool]string{true: "schema " + r.schema, false: "the data directory"}[r.dsn != ""], time.Since(start).Seconds())
 		start = time.Now()
 		if err := r.start(key); err != nil {
 			return err
@@ -673,4 +679,22 @@ func (r *millionRun) events() error {
 	return r.timedSample("  directory_id=, after= second half", "api", 100, func(int) error {
 		return get("&directory_id=" + r.b.dir + "&after=" + strconv.FormatInt(last/2+rand.Int64N(last/2-200), 10))
 	})
+}
+
+// copyFile copies the file from to the new file to.
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
