@@ -107,8 +107,9 @@ func TestLargeDirectoryCountsAreReused(t *testing.T) {
 	s := startServer(t)
 	ctx := context.Background()
 	clock := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
-	svc := *s.app.Service
-	svc.IDs.Now = func() time.Time { return clock }
+	app := s.app.Service
+	svc := directory.Service{Store: app.Store, Schemas: app.Schemas, Logger: app.Logger, MaxPatchOperations: app.MaxPatchOperations,
+		Limits: app.Limits, IDs: directory.IDs{Now: func() time.Time { return clock }, Rand: app.IDs.Rand}}
 	org, err := svc.CreateOrganization(ctx, "Counted", "")
 	if err != nil {
 		t.Fatal(err)
