@@ -486,6 +486,9 @@ func (s *Store) ListGroups(ctx context.Context, directoryID string, q directory.
 	if !q.SkipTotal {
 		if n := len(page.Groups); n < q.Limit && (n > 0 || q.Offset == 0) {
 			page.Total = q.Offset + n
+			if q.CountLimit > 0 {
+				page.Total = min(page.Total, q.CountLimit)
+			}
 		} else if err := count(); err != nil {
 			return page, err
 		}

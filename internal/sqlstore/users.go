@@ -369,6 +369,9 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 	if !q.SkipTotal {
 		if n := len(page.Users); n < q.Limit && (n > 0 || q.Offset == 0) {
 			page.Total = q.Offset + n
+			if q.CountLimit > 0 {
+				page.Total = min(page.Total, q.CountLimit)
+			}
 		} else if err := count(); err != nil {
 			return page, err
 		}
