@@ -232,7 +232,10 @@ func (h *Handler) authenticated(next web.HandlerFunc) web.HandlerFunc {
 				return errCSRF
 			}
 		}
-		return next(w, r.WithContext(context.WithValue(r.Context(), sessionKey, s)))
+		// The admin in this session (named by the link that opened it) is
+		// the actor of the changes the request makes.
+		ctx := directory.WithActor(context.WithValue(r.Context(), sessionKey, s), directory.Actor{Type: directory.ActorPortal, ID: ps.LinkID, Name: "Admin Portal"})
+		return next(w, r.WithContext(ctx))
 	}
 }
 
