@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/scimbridge/scimbridge/internal/app"
@@ -460,9 +462,21 @@ func TestBrowserSeedFlow(t *testing.T) {
 	}
 	b.run("back to 1280px", chromedp.EmulateViewport(1280, 900))
 
-	// 13. The embed link, opened again, is refused with a clear page.
+	// 13. The embed link, opened again in this browser (a reload of the
+	// app's frame), continues the session; in a browser without it, it is
+	// refused with a clear page that leads back to the app.
 	b.open(location)
-	wantContains(t, "reused embed link", b.body(), "already used", "open the portal again")
+	if url := get(b, "location", chromedp.Location()); url != s.base+"/portal/scim" {
+		t.Errorf("reopening the used embed link with a live session: at %s, want %s/portal/scim", url, s.base)
+	}
+	if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		t.Fatalf("clearing cookies: %v", err)
+	}
+	b.open(location)
+	wantContains(t, "reused embed link", b.body(), "already used", "open the portal again", "Back to the application")
+	if href := get(b, "return link", chromedp.Evaluate[string](`(document.querySelector('.error-page a[href^="https://app.example.com"]') || {}).href || ""`)); href != "https://app.example.com/settings" {
+		t.Errorf("the used-link page links back to %q, want the link's return_url", href)
+	}
 	b.shot("13-link-already-used.png")
 }
 

@@ -3,17 +3,24 @@
 (function () {
   "use strict";
 
-  // Copy buttons: <button data-copy="input-id">.
+  // Copy buttons: <button data-copy="input-id">. A button without an
+  // aria-label is named after what it copies: the input's label.
   document.querySelectorAll("button[data-copy]").forEach(function (btn) {
+    var id = btn.getAttribute("data-copy");
+    if (!btn.hasAttribute("aria-label")) {
+      var lab = document.querySelector('label[for="' + id + '"]');
+      btn.setAttribute("aria-label", "Copy " + (lab ? lab.textContent.trim() : "value"));
+    }
+    var name = btn.getAttribute("aria-label");
     btn.hidden = false;
     btn.addEventListener("click", function () {
-      var input = document.getElementById(btn.getAttribute("data-copy"));
+      var input = document.getElementById(id);
       if (!input) return;
       var done = function () {
         var label = btn.textContent;
         btn.textContent = "Copied";
-        btn.setAttribute("aria-live", "polite");
-        setTimeout(function () { btn.textContent = label; }, 1500);
+        btn.setAttribute("aria-label", name.replace(/^Copy\b/, "Copied"));
+        setTimeout(function () { btn.textContent = label; btn.setAttribute("aria-label", name); }, 1500);
       };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(input.value).then(done, function () { input.select(); document.execCommand("copy"); done(); });
@@ -23,6 +30,14 @@
         done();
       }
     });
+  });
+
+  // Times: shown in the viewer's time zone; the UTC time stays on hover
+  // (the title) and is what the page shows without the script.
+  var fmt = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short" });
+  document.querySelectorAll("time[data-local]").forEach(function (el) {
+    var d = new Date(el.getAttribute("datetime"));
+    if (!isNaN(d)) el.textContent = fmt.format(d);
   });
 
   // Live status: <section data-status-url="…"> polls a JSON endpoint and
