@@ -295,15 +295,15 @@ func (h *Handler) recentEvents(r *http.Request, d directory.Directory, subject s
 }
 
 type eventsData struct {
-	Events   []eventView
-	Types    []struct{ Type, Label string }
-	Type     string
-	Who      string    // the subject filter as typed
-	Matches  []subject // the users and groups it matches
-	TooMany  bool      // more than maxSubjects match: the first are shown
-	Unknown  bool      // Who matches no user or group
-	Limit    int
-	More     string
+	Events  []eventView
+	Types   []struct{ Type, Label string }
+	Type    string
+	Who     string    // the subject filter as typed
+	Matches []subject // the users and groups it matches
+	TooMany bool      // more than maxSubjects match: the first are shown
+	Unknown bool      // Who matches no user or group
+	Limit   int
+	More    string
 }
 
 // subject is a user or group the filter matched.

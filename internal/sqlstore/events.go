@@ -37,9 +37,9 @@ type eventWriter struct {
 	dirID, orgID string
 	// def is the role users with no mapped group get, as of this
 	// transaction.
-	def  string
-	seq  int64 // last sequence given
-	at   time.Time
+	def string
+	seq int64 // last sequence given
+	at  time.Time
 	// actor is who makes the change (directory.EventActor), as JSON.
 	actor []byte
 	rows  []eventRow
