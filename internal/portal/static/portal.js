@@ -40,6 +40,23 @@
     if (!isNaN(d)) el.textContent = fmt.format(d);
   });
 
+  // Boxes that scroll sideways (tables on a phone): focusable, so that
+  // keyboard users can scroll them, and marked for the edge shadow.
+  var markScrolling = function () {
+    document.querySelectorAll("table, .table-wrap, pre").forEach(function (el) {
+      var ox = getComputedStyle(el).overflowX;
+      if ((ox === "auto" || ox === "scroll") && el.scrollWidth > el.clientWidth + 1) {
+        if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "0");
+        el.classList.add("scrolls");
+      } else if (el.classList.contains("scrolls")) {
+        el.classList.remove("scrolls");
+        el.removeAttribute("tabindex");
+      }
+    });
+  };
+  markScrolling();
+  window.addEventListener("resize", markScrolling);
+
   // Live status: <section data-status-url="…"> polls a JSON endpoint and
   // updates the elements marked data-field.
   var panel = document.querySelector("[data-status-url]");
