@@ -82,13 +82,13 @@ func actorWords(a *directory.Actor, n eventNames) (by, title string) {
 		}
 		return by, "Through SCIM with directory token " + a.ID
 	case directory.ActorPortal:
-		return "Admin in this portal", "Admin Portal session opened by link " + a.ID
+		return "an admin in this portal", "Admin Portal session opened by link " + a.ID
 	case directory.ActorAPIKey:
-		return "The application (API key “" + a.Name + "”)", "Management API key " + a.ID
+		return "the application (API key “" + a.Name + "”)", "Management API key " + a.ID
 	case directory.ActorBootstrapKey:
-		return "The application (configured API key)", "Management API, bootstrap key"
+		return "the application (configured API key)", "Management API, bootstrap key"
 	case directory.ActorCLI:
-		return "A local command", "scimbridge command line"
+		return "a local command", "scimbridge command line"
 	default:
 		return "scimbridge", "scimbridge itself"
 	}

@@ -34,10 +34,33 @@
 
   // Times: shown in the viewer's time zone; the UTC time stays on hover
   // (the title) and is what the page shows without the script.
-  var fmt = new Intl.DateTimeFormat(undefined, { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short" });
+  var thisYear = new Date().getFullYear();
+  var opts = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short" };
+  var fmt = new Intl.DateTimeFormat(undefined, opts);
+  opts.year = "numeric";
+  var fmtYear = new Intl.DateTimeFormat(undefined, opts);
   document.querySelectorAll("time[data-local]").forEach(function (el) {
     var d = new Date(el.getAttribute("datetime"));
-    if (!isNaN(d)) el.textContent = fmt.format(d);
+    if (!isNaN(d)) el.textContent = (d.getFullYear() === thisYear ? fmt : fmtYear).format(d);
+  });
+
+  // Data tables: each cell gets its column's name (data-label), so that
+  // on a phone the CSS shows rows stacked, each value after its name.
+  // Columns whose header is only for screen readers get no label.
+  document.querySelectorAll("table").forEach(function (t) {
+    var heads = t.querySelectorAll("thead th");
+    if (!heads.length) return;
+    var names = Array.prototype.map.call(heads, function (th) {
+      var hidden = th.querySelector(".skip");
+      var text = th.textContent.trim();
+      return hidden && hidden.textContent.trim() === text ? "" : text;
+    });
+    t.querySelectorAll("tbody tr").forEach(function (tr) {
+      Array.prototype.forEach.call(tr.children, function (cell, i) {
+        if (names[i]) cell.setAttribute("data-label", names[i]);
+      });
+    });
+    t.classList.add("stack");
   });
 
   // Boxes that scroll sideways (tables on a phone): focusable, so that
