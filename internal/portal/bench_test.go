@@ -166,6 +166,7 @@ func benchPortal(b *testing.B, dsn string, loaders int, afterLoad func()) {
 	}
 	routes := h.Routes()
 	q := "/portal/users?dir=" + d.ID
+	const groupPrefix = "Group 00" // 10 groups of 250 members
 	for _, bc := range []struct{ name, path, want string }{
 		{"UsersFirstPage", q, "50000 users"},
 		{"UsersSearchEmail", q + "&q=u43210@mail", "User 43210"},
@@ -177,6 +178,8 @@ func benchPortal(b *testing.B, dsn string, loaders int, afterLoad func()) {
 		{"GroupsTab", "/portal/groups?dir=" + d.ID, "200 groups"},
 		{"GroupPage", "/portal/directories/" + d.ID + "/groups/" + gids[7], "250 members"},
 		{"EventsTab", "/portal/events?dir=" + d.ID, "Role changed"},
+		{"EventsByUserPrefix", "/portal/events?dir=" + d.ID + "&who=user4321", "Events of"},
+		{"EventsByGroupPrefix", "/portal/events?dir=" + d.ID + "&who=" + url.QueryEscape(groupPrefix), "Events of"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var total, worst time.Duration
