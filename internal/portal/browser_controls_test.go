@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
@@ -17,12 +16,9 @@ import (
 // says who made the change; role changes name the roles; rows show that
 // they expand; times are in the viewer's time zone with UTC on hover.
 func TestBrowserEventsForAdmins(t *testing.T) {
-	ctx := browser(t)
+	ctx := browser(t, chromedp.Env("TZ=Asia/Kolkata")) // the viewer is in India
 	f := newWalkFixture(t)
 	b := tab{t: t, ctx: ctx, dir: artifacts(t)}
-	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Asia/Kolkata"}); err != nil {
-		t.Fatal(err)
-	}
 	b.open(f.location)
 
 	// An admin in the portal maps Engineering to Administrator: its
@@ -79,6 +75,10 @@ func TestBrowserSaferControls(t *testing.T) {
 	b := tab{t: t, ctx: ctx, dir: artifacts(t)}
 	bg := context.Background()
 	b.open(f.location)
+	// A second browser with JavaScript off, signed in with a link of its
+	// own, for the revoke flow.
+	nojs := tab{t: t, ctx: browser(t, chromedp.Flag("blink-settings", "scriptEnabled=false")), dir: b.dir}
+	nojs.open(f.s.base + f.s.newLink(f.orgID))
 
 	// A second token: two are active, so "Generate new token" is disabled
 	// and looks it.
@@ -94,9 +94,10 @@ func TestBrowserSaferControls(t *testing.T) {
 	}
 
 	// Without JavaScript from here on.
-	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
-		t.Fatal(err)
+	if js := get(nojs, "script", chromedp.Evaluate[bool](`!!document.querySelector("button[data-copy]:not([hidden])")`)); js {
+		t.Fatalf("the page's script ran in the browser meant to have JavaScript off")
 	}
+	b, main := nojs, b
 	active := func(id string) bool {
 		t.Helper()
 		ts, err := f.s.app.Service.Read().ListTokens(bg, f.dirID)
@@ -123,7 +124,7 @@ func TestBrowserSaferControls(t *testing.T) {
 	if url := get(b, "location", chromedp.Location()); !strings.HasSuffix(url, "/tokens/"+f.tokenID+"/revoke") {
 		t.Fatalf("revoking a token used seconds ago went to %s, want its confirmation page", url)
 	}
-	wantContains(t, "confirmation page", b.body(), "Revoke the token ending", "used this token just now", "provisioning stops")
+	wantContains(t, "confirmation page", b.body(), "Revoke the token ending", "Your identity provider used this token", "provisioning stops")
 	if !active(f.tokenID) {
 		t.Fatalf("the token was revoked before the admin confirmed")
 	}
@@ -146,6 +147,7 @@ func TestBrowserSaferControls(t *testing.T) {
 	}
 
 	// Roles: a preview does not change the saved count; Save does.
+	b = main
 	b.open(f.s.base + "/portal/roles?dir=" + f.dirID)
 	before := b.text(".callout.info")
 	wantContains(t, "roles page", before, "currently 1 user")

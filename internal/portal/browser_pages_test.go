@@ -30,6 +30,7 @@ type portalPage struct {
 // and a recently used token, made through the public surfaces.
 type walkFixture struct {
 	s        *server
+	orgID    string
 	location string
 	dirID    string
 	tokenID  string
@@ -50,7 +51,7 @@ func newWalkFixture(t *testing.T) *walkFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &walkFixture{s: s, location: location, dirID: d.ID, tokenID: tok.ID}
+	f := &walkFixture{s: s, orgID: orgID, location: location, dirID: d.ID, tokenID: tok.ID}
 	endpoint := s.base + "/scim/v2/" + d.ID
 	ids := map[string]string{}
 	for _, u := range []string{"ada", "bob", "adam.very-long-email-address-for-layout"} {
@@ -83,6 +84,17 @@ func newWalkFixture(t *testing.T) *walkFixture {
 		t.Fatalf("mapping a role through the API: %d %v", st, out)
 	}
 	return f
+}
+
+// newLink creates another embed link for the organization and returns its
+// path (/portal/open?token=…).
+func (s *server) newLink(orgID string) string {
+	s.t.Helper()
+	st, l := s.call("POST", s.base+"/api/v1/organizations/"+orgID+"/portal_links", apiKey, map[string]any{"kind": "embed"})
+	if st != 201 {
+		s.t.Fatalf("create portal link: %d %v", st, l)
+	}
+	return strings.TrimPrefix(l["location"].(string), s.base)
 }
 
 // pages lists every portal page a signed-in admin can reach.

@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"github.com/scimbridge/scimbridge/internal/app"
@@ -100,7 +98,7 @@ func (s *server) portalLink(orgName string) (orgID, location string) {
 }
 
 // browser starts headless Chromium, or skips the test when it is missing.
-func browser(t *testing.T) context.Context {
+func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := os.Getenv("SCIMBRIDGE_CHROMIUM")
 	if path == "" {
@@ -132,6 +130,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	}
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelB(); cancelA() })
@@ -463,15 +462,13 @@ func TestBrowserSeedFlow(t *testing.T) {
 	b.run("back to 1280px", chromedp.EmulateViewport(1280, 900))
 
 	// 13. The embed link, opened again in this browser (a reload of the
-	// app's frame), continues the session; in a browser without it, it is
+	// app's frame), continues the session; in a browser without one, it is
 	// refused with a clear page that leads back to the app.
 	b.open(location)
 	if url := get(b, "location", chromedp.Location()); url != s.base+"/portal/scim" {
 		t.Errorf("reopening the used embed link with a live session: at %s, want %s/portal/scim", url, s.base)
 	}
-	if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
-		t.Fatalf("clearing cookies: %v", err)
-	}
+	b = tab{t: t, ctx: browser(t), dir: b.dir} // another browser: no cookies
 	b.open(location)
 	wantContains(t, "reused embed link", b.body(), "already used", "open the portal again", "Back to the application")
 	if href := get(b, "return link", chromedp.Evaluate[string](`(document.querySelector('.error-page a[href^="https://app.example.com"]') || {}).href || ""`)); href != "https://app.example.com/settings" {
