@@ -161,7 +161,8 @@ func benchPortal(b *testing.B, dsn string, loaders int, afterLoad func()) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := portal.New(portal.Handler{Service: svc, Portal: p, Logger: logger, PublicURL: "https://scim.example.com"})
+	h, err := portal.New(portal.Handler{Service: svc, Portal: p, Logger: logger, PublicURL: "https://scim.example.com",
+		Forms: &directory.PortalForms{Store: st, IDs: svc.IDs}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -181,6 +182,10 @@ func benchPortal(b *testing.B, dsn string, loaders int, afterLoad func()) {
 		{"EventsTab", "/portal/events?dir=" + d.ID, "Role changed"},
 		{"EventsByUserPrefix", "/portal/events?dir=" + d.ID + "&who=user4321", "Events of"},
 		{"EventsByGroupPrefix", "/portal/events?dir=" + d.ID + "&who=" + url.QueryEscape(groupPrefix), "Events of"},
+		{"ScimTab", "/portal/scim", "Waiting for IdP"},
+		{"ProviderPage", "/portal/scim/providers/okta", "SCIM connector base URL"},
+		{"DirectoryPage", "/portal/directories/" + d.ID, "Setup path"},
+		{"DirectoryStatus", "/portal/directories/" + d.ID + "/status", `"state":"waiting"`},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var total, worst time.Duration
