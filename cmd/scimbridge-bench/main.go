@@ -6,6 +6,7 @@
 //
 //	go run ./cmd/scimbridge-bench -users 100000 -members 50000 -clients 8
 //	go run ./cmd/scimbridge-bench -scenario roles
+//	go run ./cmd/scimbridge-bench -scenario attrs
 //	go run ./cmd/scimbridge-bench -scenario webhooks -users 20000
 //	go run ./cmd/scimbridge-bench -scenario bigread
 //
@@ -21,6 +22,10 @@
 // under a failed-authentication flood and under successful reads. The
 // "replicas" scenario (replicas.go) runs one and then -replicas servers on
 // one PostgreSQL database and compares their total create rate.
+//
+// The "hot" scenario (hot.go) measures the server CPU per request of the
+// requests IdPs send most, next to a bare net/http baseline, on one
+// pinned core.
 //
 // docs/performance.md records its results.
 package main
@@ -56,7 +61,7 @@ func main() {
 	bin := flag.String("bin", "", "scimbridge binary (default: go build ./cmd/scimbridge)")
 	database := flag.String("database", "", "PostgreSQL URL to run against instead of SQLite")
 	noRequestLog := flag.Bool("no-request-log", false, "run the server with --request-log=false, to measure the request log's cost")
-	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth), "replicas" (total create rate of -clients clients over -dirs directories through one server, then through -replicas servers on one PostgreSQL; needs -database) or "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold)`)
+	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "attrs" (SCIM reads and writes while custom attribute mapping changes re-map 50,000 users; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth), "hot" (server CPU per request of create, GET, filter, list and PATCH next to a bare net/http baseline, one pinned core; uses -hot-*, -clients, -bin, -database), "replicas" (total create rate of -clients clients over -dirs directories through one server, then through -replicas servers on one PostgreSQL; needs -database) or "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold)`)
 	replicas := flag.Int("replicas", 2, "replicas scenario: server processes on one PostgreSQL database (compared with one)")
 	dirs := flag.Int("dirs", 4, "replicas scenario: directories the clients spread over")
 	splitCores := flag.Bool("split-cores", true, "replicas scenario: give each of the N servers GOMAXPROCS = cores/N, as CPU limits of N containers would")
@@ -72,6 +77,8 @@ func main() {
 	rounds := flag.Int("rounds", 3, "bigread scenario: times each client reads every list")
 	nonReaders := flag.Int("nonreaders", 300, "bigread scenario: clients that send a list request and never read")
 	hold := flag.Duration("hold", 15*time.Second, "bigread scenario: how long the non-reading clients hold their connections")
+	hot := hotFlags()
+	baselineAddr := flag.String("baseline-addr", "", "hot-baseline scenario (started by the hot scenario): where the baseline server listens")
 	flag.Parse()
 	serveFlags = append(serveFlags, strings.Fields(*serverArgs)...)
 	var err error
@@ -80,6 +87,14 @@ func main() {
 		err = run(*users, *members, *clients, *samples, *bin, *database, !*noRequestLog)
 	case "roles":
 		err = runRoles(rolesConfig{users: 50000, groups: 200, clients: *clients, bin: *bin, database: *database, requestLog: !*noRequestLog})
+	case "attrs":
+		n := 50000 // the acceptance's size, unless -users is given
+		flag.Visit(func(f *flag.Flag) {
+			if f.Name == "users" {
+				n = *users
+			}
+		})
+		err = runAttrs(attrsConfig{users: n, clients: *clients, bin: *bin, database: *database, requestLog: !*noRequestLog})
 	case "bigread":
 		err = runBigRead(bigreadConfig{users: *bigUsers, clients: *clients, rounds: *rounds, nonReaders: *nonReaders, hold: *hold,
 			bin: *bin, database: *database, requestLog: !*noRequestLog, serverArgs: serveFlags})
@@ -87,12 +102,16 @@ func main() {
 		err = runWebhooks(webhooksConfig{users: *users, backlog: *backlog, clients: *clients, bin: *bin, database: *database, requestLog: !*noRequestLog})
 	case "abuse":
 		err = runAbuse(abuseConfig{attackers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
+	case "hot":
+		err = runHot(hot, *clients, *bin, *database, serveFlags)
+	case "hot-baseline":
+		err = serveBaseline(*baselineAddr)
 	case "replicas":
 		err = runReplicas(replicasConfig{replicas: *replicas, dirs: *dirs, clients: *clients, users: *users, bin: *bin, database: *database, requestLog: !*noRequestLog, splitCores: *splitCores})
 	case "reads":
 		err = runReads(abuseConfig{users: *users, readers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
 	default:
-		err = fmt.Errorf("unknown -scenario %q (want scim, roles, webhooks, abuse, reads, replicas or bigread)", *scenario)
+		err = fmt.Errorf("unknown -scenario %q (want scim, roles, attrs, webhooks, abuse, reads, replicas or bigread)", *scenario)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scimbridge-bench:", err)

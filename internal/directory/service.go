@@ -25,6 +25,16 @@ type Service struct {
 	// AuthCache, when set, short-cuts repeated token lookups (see its doc
 	// for when that is correct).
 	AuthCache *AuthCache
+
+	touches touchThrottle // last-use writes this process has claimed
+	// AttributeApplyBudget is how long PutAttributeMappings re-maps users
+	// before it answers (0: 10 seconds; customattrs.go).
+	AttributeApplyBudget time.Duration
+	// AttributeRemapRest is how long a custom attribute re-mapping rests
+	// after each chunk, as a fraction of the time the chunk took (0: no
+	// rest; 1: the re-mapping uses at most half of the time), so that SCIM
+	// traffic keeps most of the CPU during a large change.
+	AttributeRemapRest float64
 }
 
 func (s *Service) now() time.Time { return s.IDs.Now().UTC().Truncate(time.Microsecond) }
@@ -76,6 +86,11 @@ func (s *Service) CreateDirectory(ctx context.Context, orgID, provider, name str
 	}
 	now := s.now()
 	d := Directory{ID: id, OrganizationID: orgID, Name: name, Provider: provider, Enabled: true, CreatedAt: now, UpdatedAt: now}
+	// A new directory maps every declared custom attribute to its default
+	// source (customattrs.go).
+	if d.Attributes.Mappings, err = s.defaultMappings(ctx); err != nil {
+		return Directory{}, err
+	}
 	if err := s.Store.CreateDirectory(ctx, d); err != nil {
 		return Directory{}, err
 	}
@@ -175,14 +190,16 @@ func (s *Service) authenticateDirectory(ctx context.Context, dirID, secret strin
 	if !d.Enabled {
 		return Directory{}, Token{}, Errorf(KindForbidden, "this directory is disabled: provisioning is paused until it is enabled again")
 	}
-	if now.Sub(t.LastUsedAt) > touchEvery {
+	// Concurrent requests all read the same stale time; one of them
+	// writes it (touchThrottle), the others do not queue behind it.
+	if now.Sub(t.LastUsedAt) > touchEvery && s.touches.claim("t:"+t.ID, now, touchEvery) {
 		if err := s.Store.TouchToken(ctx, t.ID, now); err != nil {
 			s.Logger.WarnContext(ctx, "recording token use", "token_id", t.ID, "error", err)
 		}
 		t.LastUsedAt = now
 		cached = false
 	}
-	if now.Sub(d.LastRequestAt) > touchEvery/6 {
+	if now.Sub(d.LastRequestAt) > touchEvery/6 && s.touches.claim("d:"+d.ID, now, touchEvery/6) {
 		if err := s.Store.TouchDirectory(ctx, d.ID, now); err != nil {
 			s.Logger.WarnContext(ctx, "recording directory request", "directory_id", d.ID, "error", err)
 		}

@@ -12,7 +12,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 )
 
-const userColumns = `u.id, u.directory_id, u.user_name, u.external_id, u.active, u.doc, u.version, u.created_at, u.updated_at`
+const userColumns = `u.id, u.directory_id, u.user_name, u.external_id, u.active, u.doc, u.version, u.created_at, u.updated_at, u.custom_attrs, u.attr_version`
 
 func scanUser(row interface{ Scan(...any) error }) (directory.User, error) {
 	u, _, err := scanUserRaw(row)
@@ -25,17 +25,23 @@ func scanUserRaw(row interface{ Scan(...any) error }) (directory.User, []byte, e
 	var ext sql.NullString
 	var doc []byte
 	var created, updated int64
-	if err := row.Scan(&u.ID, &u.DirectoryID, &u.UserName, &ext, &u.Active, &doc, &u.Version, &created, &updated); err != nil {
+	var custom sql.NullString
+	if err := row.Scan(&u.ID, &u.DirectoryID, &u.UserName, &ext, &u.Active, &doc, &u.Version, &created, &updated, &custom, &u.AttrVersion); err != nil {
 		return u, nil, err
 	}
 	d, err := decodeDoc(doc)
 	if err != nil {
 		return u, nil, fmt.Errorf("user %s: %w", u.ID, err)
 	}
+	if u.Custom, err = decodeCustom(custom); err != nil {
+		return u, nil, fmt.Errorf("user %s: %w", u.ID, err)
+	}
 	u.ExternalID, u.Doc, u.CreatedAt, u.UpdatedAt = ext.String, d, fromMicros(created), fromMicros(updated)
 	return u, doc, nil
 }
 
+// decodeDoc decodes a stored document with encoding/json, numbers kept
+// as json.Number so that they round-trip exactly.
 func decodeDoc(b []byte) (schema.Resource, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
@@ -101,11 +107,23 @@ func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
 			return err
 		}
 		email, display, family := searchFolds(u)
-		_, err = s.txExec(ctx, tx, `INSERT INTO users (id, directory_id, user_name, user_name_fold, external_id, active, display, doc, doc_fold, version, created_at, updated_at,
-			email_fold, display_fold, family_fold)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		custom, err := encodeCustom(u.Custom)
+		if err != nil {
+			return err
+		}
+		// RETURNING the directory's mapping version: when it is not the
+		// one u was mapped with, the mappings changed meanwhile
+		// (customattrs.go).
+		var current int64
+		err = s.txRow(ctx, tx, `INSERT INTO users (id, directory_id, user_name, user_name_fold, external_id, active, display, doc, doc_fold, version, created_at, updated_at,
+			email_fold, display_fold, family_fold, custom_attrs, attr_version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+			RETURNING (SELECT d.attr_version FROM directories d WHERE d.id = $2)`,
 			u.ID, u.DirectoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u),
-			doc, fold, u.Version, micros(u.CreatedAt), micros(u.UpdatedAt), email, display, family)
+			doc, fold, u.Version, micros(u.CreatedAt), micros(u.UpdatedAt), email, display, family, custom, u.AttrVersion).Scan(&current)
+		if err == nil && current != u.AttrVersion {
+			err = s.remapStale(ctx, tx, &u)
+		}
 		if isUnique(err) {
 			return userNameTaken(u.UserName, err)
 		}
@@ -135,6 +153,37 @@ func (s *Store) GetUser(ctx context.Context, directoryID, id string) (directory.
 		return u, fmt.Errorf("reading user: %w", err)
 	}
 	return u, nil
+}
+
+// GetUserWithGroups implements directory.Store: the user's groups ride in
+// the same row as a JSON array of [id, displayName] pairs, in the order
+// UserGroups returns them.
+func (s *Store) GetUserWithGroups(ctx context.Context, directoryID, id string) (directory.User, []directory.GroupRef, error) {
+	var groups []byte
+	u, err := scanUser(scanFunc(func(dest ...any) error {
+		return s.readRow(ctx, `SELECT `+userColumns+`, `+s.d.groupRefs("u.pk")+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`,
+			id, directoryID).Scan(append(dest, &groups)...)
+	}))
+	if err == sql.ErrNoRows {
+		return u, nil, notFound("user", id)
+	}
+	if err != nil {
+		return u, nil, fmt.Errorf("reading user: %w", err)
+	}
+	var pairs [][2]string
+	if len(groups) > 0 {
+		if err := json.Unmarshal(groups, &pairs); err != nil {
+			return u, nil, fmt.Errorf("reading user %s: groups: %w", id, err)
+		}
+	}
+	var refs []directory.GroupRef
+	if len(pairs) > 0 {
+		refs = make([]directory.GroupRef, len(pairs))
+		for i, p := range pairs {
+			refs[i] = directory.GroupRef{ID: p[0], DisplayName: p[1]}
+		}
+	}
+	return u, refs, nil
 }
 
 // UpdateUser implements directory.Store.
@@ -168,11 +217,20 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 			return err
 		}
 		email, display, family := searchFolds(u)
-		_, err = s.txExec(ctx, tx, `UPDATE users SET user_name = $3, user_name_fold = $4, external_id = $5, active = $6, display = $7, doc = $8, doc_fold = $9, version = $10, updated_at = $11,
-			email_fold = $12, display_fold = $13, family_fold = $14
-			WHERE id = $1 AND directory_id = $2`,
+		custom, err := encodeCustom(u.Custom)
+		if err != nil {
+			return err
+		}
+		var current int64
+		err = s.txRow(ctx, tx, `UPDATE users SET user_name = $3, user_name_fold = $4, external_id = $5, active = $6, display = $7, doc = $8, doc_fold = $9, version = $10, updated_at = $11,
+			email_fold = $12, display_fold = $13, family_fold = $14, custom_attrs = $15, attr_version = $16
+			WHERE id = $1 AND directory_id = $2
+			RETURNING (SELECT d.attr_version FROM directories d WHERE d.id = $2)`,
 			id, directoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u), doc, fold, u.Version, micros(u.UpdatedAt),
-			email, display, family)
+			email, display, family, custom, u.AttrVersion).Scan(&current)
+		if err == nil && current != u.AttrVersion {
+			err = s.remapStale(ctx, tx, &u)
+		}
 		if isUnique(err) {
 			return userNameTaken(u.UserName, err)
 		}
@@ -257,23 +315,28 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 	if err != nil {
 		return page, err
 	}
-	if !q.SkipTotal {
+	// The total is counted only when the page does not tell it: a page
+	// with fewer rows than asked for that starts inside the results ends
+	// them (a userName eq filter, a last page), so no second statement.
+	count := func() error {
 		if err := s.readRow(ctx, `SELECT count(*) FROM users u WHERE `+cond, args...).Scan(&page.Total); err != nil {
-			return page, fmt.Errorf("counting users: %w", err)
+			return fmt.Errorf("counting users: %w", err)
 		}
-		if q.Limit <= 0 || q.Offset >= page.Total {
+		return nil
+	}
+	if q.Limit <= 0 {
+		if q.SkipTotal {
 			return page, nil
 		}
-	} else if q.Limit <= 0 {
-		return page, nil
+		return page, count()
 	}
 	order, err := s.orderBy(s.schemas.User, "u", q)
 	if err != nil {
 		return page, err
 	}
 	n := len(args)
-	args = append(args, q.Limit, q.Offset)
-	rows, err := s.readRows(ctx, fmt.Sprintf(`SELECT %s FROM users u WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`, userColumns, cond, order, n+1, n+2), args...)
+	pageArgs := append(args[:n:n], q.Limit, q.Offset)
+	rows, err := s.readRows(ctx, fmt.Sprintf(`SELECT %s FROM users u WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`, userColumns, cond, order, n+1, n+2), pageArgs...)
 	if err != nil {
 		return page, fmt.Errorf("listing users: %w", err)
 	}
@@ -287,6 +350,13 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 	}
 	if err := rows.Err(); err != nil {
 		return page, fmt.Errorf("listing users: %w", err)
+	}
+	if !q.SkipTotal {
+		if n := len(page.Users); n < q.Limit && (n > 0 || q.Offset == 0) {
+			page.Total = q.Offset + n
+		} else if err := count(); err != nil {
+			return page, err
+		}
 	}
 	return page, nil
 }
