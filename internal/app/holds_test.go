@@ -351,6 +351,9 @@ func checkRelease(t *testing.T, ctx context.Context, c *client.Client, a *app.Ap
 		if i > 0 && e.Sequence != mine[i-1].Sequence+1 {
 			t.Fatalf("sequence %d after %d: not gapless and in order", e.Sequence, mine[i-1].Sequence)
 		}
+		if i > 0 && (e.Actor == nil || e.Actor.Type != "idp") {
+			t.Fatalf("a released event's actor is %+v, want the IdP that made the change", e.Actor)
+		}
 		if i > 0 && e.OccurredAt.After(released.ClosedAt) {
 			t.Fatalf("a released event occurred at %v, after the release at %v: original times are kept", e.OccurredAt, released.ClosedAt)
 		}

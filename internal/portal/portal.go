@@ -38,12 +38,20 @@ type Handler struct {
 	// Audit records every change made in the portal (audit.go); nil
 	// records nothing.
 	Audit *directory.AuditLog
+	// CountShown is where the Users and Groups tabs stop counting: past
+	// it the first page says "More than CountShown users" instead of
+	// counting a large directory's every row on each view
+	// (directory.Query.CountLimit). The counts of a directory with more
+	// users are reused for 30 s on the directory page, its live status
+	// and the SCIM and Roles tabs (counts.go). Default 10,000.
+	CountShown int
 
 	// Forms makes Configure and "Generate new token" safe against a
 	// double submit, Reload and Back (portalforms.go); nil: no such guard.
 	Forms *directory.PortalForms
 
 	pages    pages
+	counts   *dirCounts         // large directories' counts, reused for a while (counts.go)
 	guideSet *template.Template // setup guides by provider slug (guide.go)
 }
 
@@ -53,6 +61,10 @@ func New(h Handler) (*Handler, error) {
 	if h.Branding.Name == "" {
 		h.Branding.Name = "scimbridge"
 	}
+	if h.CountShown <= 0 {
+		h.CountShown = defaultCountShown
+	}
+	h.counts = &dirCounts{m: map[string]dirCount{}}
 	if h.Branding.Accent == "" {
 		h.Branding.Accent = "#4f46e5"
 	}
@@ -102,6 +114,7 @@ func (h *Handler) routeTable() []route {
 		{"GET /portal/directories/{dir_id}", h.directoryPage},
 		{"GET /portal/directories/{dir_id}/status", h.status},
 		{"POST /portal/directories/{dir_id}/tokens", h.createToken},
+		{"GET /portal/directories/{dir_id}/tokens/{token_id}/revoke", h.revokePage},
 		{"POST /portal/directories/{dir_id}/tokens/{token_id}/revoke", h.revokeToken},
 		{"POST /portal/directories/{dir_id}/enable", h.enable},
 		{"POST /portal/directories/{dir_id}/disable", h.disable},
@@ -206,6 +219,18 @@ func (h *Handler) cookie(value string, expires time.Time) *http.Cookie {
 func (h *Handler) open(w http.ResponseWriter, r *http.Request) error {
 	token := r.URL.Query().Get("token")
 	s, secret, err := h.Portal.OpenLink(r.Context(), token)
+	if directory.KindOf(err) == directory.KindUnauthorized {
+		var current string
+		if c, cerr := r.Cookie(cookieName); cerr == nil {
+			current = c.Value
+		}
+		cont, ret := h.Portal.RefusedLink(r.Context(), token, current)
+		if cont {
+			http.Redirect(w, r, "/portal/scim", http.StatusSeeOther)
+			return nil
+		}
+		return &linkError{err: err, returnURL: ret}
+	}
 	if err != nil {
 		return err
 	}
@@ -213,6 +238,16 @@ func (h *Handler) open(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/portal/scim", http.StatusSeeOther)
 	return nil
 }
+
+// linkError is a link OpenLink refused, with the link's return URL for
+// the error page's way back to the app.
+type linkError struct {
+	err       error
+	returnURL string
+}
+
+func (e *linkError) Error() string { return e.err.Error() }
+func (e *linkError) Unwrap() error { return e.err }
 
 // authenticated loads the session from the cookie and checks the CSRF
 // token of state-changing requests.
@@ -243,7 +278,10 @@ func (h *Handler) authenticated(next web.HandlerFunc) web.HandlerFunc {
 				return errCSRF
 			}
 		}
-		return next(w, r.WithContext(context.WithValue(r.Context(), sessionKey, s)))
+		// The admin in this session (named by the link that opened it) is
+		// the actor of the changes the request makes.
+		ctx := directory.WithActor(context.WithValue(r.Context(), sessionKey, s), directory.Actor{Type: directory.ActorPortal, ID: ps.LinkID, Name: "Admin Portal"})
+		return next(w, r.WithContext(ctx))
 	}
 }
 
@@ -337,6 +375,9 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 	m := message{Heading: heading, Text: text, Status: status, Request: web.RequestID(r.Context())}
 	if s := sessionOf(r.Context()); s != nil {
 		m.Signed, m.Return = true, s.ReturnURL
+	}
+	if le := (*linkError)(nil); errors.As(err, &le) {
+		m.Return = le.returnURL
 	}
 	if rerr := h.render(w, r, status, "message", page{Title: heading, Data: m}); rerr != nil {
 		h.Logger.DebugContext(r.Context(), "writing portal error page", "error", rerr)

@@ -53,11 +53,20 @@ func (h *Handler) roleForm(r *http.Request, d directory.Directory, submitted []d
 	if submitted != nil {
 		ms = submitted
 	}
-	order, err := h.roleRows(ctx, d, ms, &data)
-	if err != nil {
+	if _, err := h.roleRows(ctx, d, ms, &data); err != nil {
 		return data, nil, err
 	}
-	def, users, err := h.defaultRoleUsers(ctx, d, order)
+	// The count is of the saved mappings: a preview does not change it
+	// before Save (the preview says who would change).
+	var saved []string
+	seen := map[string]bool{}
+	for _, m := range stored {
+		if !seen[m.GroupID] {
+			seen[m.GroupID] = true
+			saved = append(saved, m.GroupID)
+		}
+	}
+	def, users, err := h.defaultRoleUsers(ctx, d, saved)
 	if err != nil {
 		return data, nil, err
 	}
@@ -121,23 +130,17 @@ func (h *Handler) defaultRoleUsers(ctx context.Context, d directory.Directory, m
 	if def == "" {
 		def = global
 	}
-	total, _, err := h.Service.Read().CountDirectory(ctx, d.ID)
+	total, _, err := h.countDirectory(ctx, d.ID)
 	if err != nil {
 		return "", 0, err
 	}
-	members, err := h.Service.Read().MembersOf(ctx, d.ID, mapped)
+	// Counted in the database: the mapped groups of a large directory
+	// can hold hundreds of thousands of members.
+	inMapped, err := h.Service.Read().CountUsersIn(ctx, d.ID, mapped)
 	if err != nil {
 		return "", 0, err
 	}
-	inMapped := map[string]bool{}
-	for _, list := range members {
-		for _, m := range list {
-			if m.Type == directory.MemberUser {
-				inMapped[m.ID] = true
-			}
-		}
-	}
-	return def, total - len(inMapped), nil
+	return def, max(total-inMapped, 0), nil
 }
 
 // rolesTab is GET /portal/roles.

@@ -50,7 +50,7 @@ func (h *Handler) scimTab(w http.ResponseWriter, r *http.Request) error {
 	}
 	var out []dirSummary
 	for _, d := range ds {
-		u, g, err := h.Service.Read().CountDirectory(r.Context(), d.ID)
+		u, g, err := h.countDirectory(r.Context(), d.ID)
 		if err != nil {
 			return err
 		}
@@ -252,7 +252,7 @@ var headlines = map[string]string{
 // statusOf computes the status panel and the setup path of d.
 func (h *Handler) statusOf(r *http.Request, d directory.Directory, hasToken bool) (statusView, error) {
 	ctx := r.Context()
-	u, g, err := h.Service.Read().CountDirectory(ctx, d.ID)
+	u, g, err := h.countDirectory(ctx, d.ID)
 	if err != nil {
 		return statusView{}, err
 	}
@@ -387,18 +387,6 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-// revokeToken is POST /portal/directories/{dir_id}/tokens/{token_id}/revoke.
-func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	d, err := h.dir(r.Context(), r.PathValue("dir_id"))
-	if err != nil {
-		return err
-	}
-	if err := h.Service.RevokeToken(r.Context(), d.ID, r.PathValue("token_id")); err != nil {
-		return err
-	}
-	return redirect(w, r, "/portal/directories/"+d.ID, "token_revoked")
-}
-
 func (h *Handler) setEnabled(w http.ResponseWriter, r *http.Request, on bool) error {
 	d, err := h.dir(r.Context(), r.PathValue("dir_id"))
 	if err != nil {
@@ -428,7 +416,7 @@ type deleteData struct {
 }
 
 func (h *Handler) renderDelete(w http.ResponseWriter, r *http.Request, d directory.Directory, mismatch bool) error {
-	u, g, err := h.Service.Read().CountDirectory(r.Context(), d.ID)
+	u, g, err := h.Service.Read().CountDirectory(r.Context(), d.ID) // exact: the page says what is deleted
 	if err != nil {
 		return err
 	}

@@ -191,7 +191,7 @@ func (d *postgresDialect) appendNotice(ctx context.Context, tx *txn, r eventRow)
 
 // insertEventsHead: events are inserted without a position (seal gives it).
 func (*postgresDialect) insertEventsHead() (string, int) {
-	return `INSERT INTO events (id, type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous) VALUES `, 10
+	return `INSERT INTO events (id, type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous, actor) VALUES `, 11
 }
 
 func (*postgresDialect) eventArgs(args []any, r eventRow) []any {

@@ -37,10 +37,12 @@ type eventWriter struct {
 	dirID, orgID string
 	// def is the role users with no mapped group get, as of this
 	// transaction.
-	def  string
-	seq  int64 // last sequence given
-	at   time.Time
-	rows []eventRow
+	def string
+	seq int64 // last sequence given
+	at  time.Time
+	// actor is who makes the change (directory.EventActor), as JSON.
+	actor []byte
+	rows  []eventRow
 	// raw writers skip the deprovisioning guard (holds.go): a hold's
 	// release, and the policies' own deletes.
 	raw bool
@@ -51,6 +53,7 @@ type eventRow struct {
 	at                   time.Time
 	typ, subject, member string
 	data, previous       []byte
+	actor                []byte
 	seq                  int64 // PostgreSQL: given by the writer; SQLite: at commit
 	pos                  int64 // SQLite only: the position, given at commit
 	// life is what the event does to its user (the guard's input).
@@ -66,7 +69,7 @@ type eventRow struct {
 // numbered in commit order. On SQLite the single writer needs no lock and
 // events are numbered at commit (dialect_sqlite.go).
 func (s *Store) openEvents(ctx context.Context, tx *txn, dirID string) (*eventWriter, error) {
-	w := &eventWriter{dirID: dirID, at: s.clock().UTC().Truncate(time.Microsecond)}
+	w := &eventWriter{dirID: dirID, at: s.clock().UTC().Truncate(time.Microsecond), actor: actorJSON(ctx)}
 	if err := s.d.openEvents(ctx, tx, w); err != nil {
 		return nil, err
 	}
@@ -116,12 +119,12 @@ func (w *eventWriter) add(specs ...directory.EventSpec) error {
 		}
 		w.seq++
 		w.rows = append(w.rows, eventRow{dirID: w.dirID, orgID: w.orgID, at: w.at, typ: e.Type, subject: e.Subject, member: e.Member,
-			data: d, previous: p, seq: w.seq, life: directory.LifecycleOf(e)})
+			data: d, previous: p, actor: w.actor, seq: w.seq, life: directory.LifecycleOf(e)})
 	}
 	return nil
 }
 
-// eventsPerInsert bounds the rows of one multi-row INSERT (10 parameters
+// eventsPerInsert bounds the rows of one multi-row INSERT (11 parameters
 // each, far under both databases' limits).
 const eventsPerInsert = 64
 
@@ -170,7 +173,7 @@ func (s *Store) insertEventsQuery(chunk []eventRow) (string, []any) {
 		}
 		args = s.d.eventArgs(args, r)
 		args = append(args, r.typ, micros(r.at), r.orgID, nullString(r.dirID), seq,
-			nullString(r.subject), nullString(r.member), string(r.data), prev)
+			nullString(r.subject), nullString(r.member), string(r.data), prev, string(r.actor))
 	}
 	return b.String(), args
 }
@@ -224,7 +227,7 @@ func positionOfEventID(id string) (int64, bool) {
 // webhook_endpoint.disabled) to tx. It has no sequence; the store gives it
 // its id (e.ID is ignored).
 func (s *Store) appendNotice(ctx context.Context, tx *txn, e directory.Event) error {
-	r := eventRow{orgID: e.OrganizationID, at: e.OccurredAt.UTC().Truncate(time.Microsecond), typ: e.Type, data: e.Data, previous: e.Previous}
+	r := eventRow{orgID: e.OrganizationID, at: e.OccurredAt.UTC().Truncate(time.Microsecond), typ: e.Type, data: e.Data, previous: e.Previous, actor: actorJSON(ctx)}
 	if len(r.data) == 0 {
 		r.data = []byte("{}")
 	}
@@ -233,7 +236,24 @@ func (s *Store) appendNotice(ctx context.Context, tx *txn, e directory.Event) er
 
 // ---- Reading the feed. ----
 
-const eventColumns = `position, id, type, occurred_at, organization_id, directory_id, sequence, data, previous`
+const eventColumns = `position, id, type, occurred_at, organization_id, directory_id, sequence, data, previous, actor`
+
+// actorJSON is who the events written in ctx are attributed to, as the
+// actor column stores it.
+func actorJSON(ctx context.Context) []byte {
+	b, _ := json.Marshal(directory.EventActor(ctx)) // strings only: cannot fail
+	return b
+}
+
+// scanActor decodes the actor column; NULL (events recorded before actors
+// were kept) is nil.
+func scanActor(col sql.NullString) *directory.Actor {
+	var a directory.Actor
+	if !col.Valid || json.Unmarshal([]byte(col.String), &a) != nil {
+		return nil
+	}
+	return &a
+}
 
 func scanEvent(row interface{ Scan(...any) error }) (directory.Event, error) {
 	var e directory.Event
@@ -241,10 +261,11 @@ func scanEvent(row interface{ Scan(...any) error }) (directory.Event, error) {
 	var dir sql.NullString
 	var seq, pos sql.NullInt64
 	var data string
-	var prev sql.NullString
-	if err := row.Scan(&pos, &e.ID, &e.Type, &at, &e.OrganizationID, &dir, &seq, &data, &prev); err != nil {
+	var prev, actor sql.NullString
+	if err := row.Scan(&pos, &e.ID, &e.Type, &at, &e.OrganizationID, &dir, &seq, &data, &prev, &actor); err != nil {
 		return e, err
 	}
+	e.Actor = scanActor(actor)
 	e.Position, e.OccurredAt, e.DirectoryID, e.Sequence = pos.Int64, fromMicros(at), dir.String, seq.Int64
 	e.Data = json.RawMessage(data)
 	if prev.Valid {

@@ -309,9 +309,9 @@ func (s *Store) partition(ctx context.Context, tx *txn, w *eventWriter, app map[
 				w.rows = append(w.rows, r)
 				continue
 			}
-			if _, err := s.txExec(ctx, tx, `INSERT INTO held_events (hold_id, occurred_at, type, subject_id, member_id, data, previous)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.HoldID, micros(r.at), r.typ, nullString(r.subject), nullString(r.member),
-				string(r.data), nullText(r.previous)); err != nil {
+			if _, err := s.txExec(ctx, tx, `INSERT INTO held_events (hold_id, occurred_at, type, subject_id, member_id, data, previous, actor)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, a.HoldID, micros(r.at), r.typ, nullString(r.subject), nullString(r.member),
+				string(r.data), nullText(r.previous), nullText(r.actor)); err != nil {
 				return fmt.Errorf("holding event: %w", err)
 			}
 		case a.State == directory.AppUserDiverged:

@@ -279,7 +279,7 @@ func (s *Store) ReleaseHold(ctx context.Context, directoryID, holdID, by string,
 // releaseEvents appends a hold's events to w, in the order they happened,
 // each with its original time.
 func (s *Store) releaseEvents(ctx context.Context, tx *txn, w *eventWriter, holdID string) error {
-	rows, err := s.txRows(ctx, tx, `SELECT occurred_at, type, subject_id, member_id, data, previous FROM held_events WHERE hold_id = $1 ORDER BY pk`, holdID)
+	rows, err := s.txRows(ctx, tx, `SELECT occurred_at, type, subject_id, member_id, data, previous, actor FROM held_events WHERE hold_id = $1 ORDER BY pk`, holdID)
 	if err != nil {
 		return fmt.Errorf("releasing events: %w", err)
 	}
@@ -287,8 +287,8 @@ func (s *Store) releaseEvents(ctx context.Context, tx *txn, w *eventWriter, hold
 	for rows.Next() {
 		var at int64
 		var typ, data string
-		var subject, member, prev sql.NullString
-		if err := rows.Scan(&at, &typ, &subject, &member, &data, &prev); err != nil {
+		var subject, member, prev, actor sql.NullString
+		if err := rows.Scan(&at, &typ, &subject, &member, &data, &prev, &actor); err != nil {
 			return fmt.Errorf("releasing events: %w", err)
 		}
 		if err := w.add(directory.EventSpec{Type: typ, Subject: subject.String, Member: member.String, Data: json.RawMessage(data)}); err != nil {
@@ -298,6 +298,9 @@ func (s *Store) releaseEvents(ctx context.Context, tx *txn, w *eventWriter, hold
 		last.at = fromMicros(at)
 		if prev.Valid {
 			last.previous = []byte(prev.String)
+		}
+		if actor.Valid { // who made the change, not who released it
+			last.actor = []byte(actor.String)
 		}
 	}
 	if err := rows.Err(); err != nil {

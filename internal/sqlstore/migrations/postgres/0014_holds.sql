@@ -47,7 +47,8 @@ CREATE TABLE held_events (
     subject_id  TEXT,
     member_id   TEXT,
     data        TEXT NOT NULL,
-    previous    TEXT
+    previous    TEXT,
+    actor       TEXT  -- who made the change, as the events table keeps it
 );
 CREATE INDEX held_events_hold ON held_events (hold_id, pk);
 
