@@ -343,8 +343,19 @@ func (s *Store) removeMembers(ctx context.Context, tx *txn, directoryID string, 
 // deleteMembers deletes the group's membership rows whose member is (op
 // "IN") or is not (op "NOT IN") named in the JSON array list.
 func (s *Store) deleteMembers(ctx context.Context, tx *txn, directoryID string, groupPK int64, list, op string) ([]memberRef, error) {
+	// The members' user rows are locked FOR KEY SHARE, as when they are
+	// added: a concurrent change of the user (FOR UPDATE) waits, or is
+	// waited for, so its event sees the membership before or after.
+	users := `SELECT u.pk FROM ` + s.joinIDsLocked("$3", "users", "u") + ` AND u.directory_id = $2`
+	if op == "NOT IN" {
+		users = `SELECT u.pk FROM group_members m JOIN users u ON u.pk = m.user_pk
+			WHERE m.group_pk = $1 AND u.directory_id = $2 AND u.id NOT IN (` + s.d.jsonStrings("$3") + `)` + s.d.forKeyShare()
+		if s.d.forKeyShare() != "" {
+			users += ` OF u`
+		}
+	}
 	rows, err := s.txRows(ctx, tx, `DELETE FROM group_members WHERE group_pk = $1
-		AND user_pk `+op+` (SELECT u.pk FROM `+s.joinIDs("$3", "users", "u")+` AND u.directory_id = $2)`+returnUser, groupPK, directoryID, list)
+		AND user_pk IN (`+users+`)`+returnUser, groupPK, directoryID, list)
 	if err != nil {
 		return nil, fmt.Errorf("removing members: %w", err)
 	}

@@ -145,7 +145,12 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 		if err != nil {
 			return err
 		}
-		u, raw, err := scanUserRaw(s.txRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.d.forUpdate(), id, directoryID))
+		// FOR UPDATE, not NO KEY UPDATE: it conflicts with the KEY SHARE
+		// lock that adding or removing a membership of the user takes, so
+		// the groups and roles the event carries are not changed by a
+		// write that commits first (writers of a directory run in
+		// parallel on PostgreSQL, dirlock.go).
+		u, raw, err := scanUserRaw(s.txRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.d.forDelete(), id, directoryID))
 		if err == sql.ErrNoRows {
 			return notFound("user", id)
 		}
