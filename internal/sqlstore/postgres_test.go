@@ -174,3 +174,10 @@ func TestPostgresRefusedValuesAreInvalid(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresCommitOrder: writers of one directory commit in parallel and
+// its event sequences still follow commit order (storetest.RunCommitOrder,
+// whose comment says how a design numbering out of commit order fails it).
+func TestPostgresCommitOrder(t *testing.T) {
+	storetest.RunCommitOrder(t, newPostgresStore(t))
+}
