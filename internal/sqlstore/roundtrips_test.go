@@ -45,7 +45,7 @@ func proxied(t *testing.T, dsn string, delay time.Duration) (string, *netdelay.P
 // service call a SCIM request makes (the HTTP layer's own reads, such as
 // the token lookup, are not counted here).
 const (
-	maxTripsCreateUser = 3 // BEGIN+lock+directory, INSERT user, events+COMMIT
+	maxTripsCreateUser = 2 // BEGIN+lock+directory+INSERT user, events+COMMIT
 	maxTripsAddMember  = 3 // BEGIN+lock+directory+group, INSERT member, UPDATE group+events+COMMIT
 	maxTripsGetUser    = 2 // the user, its groups
 )
