@@ -116,6 +116,14 @@ func (w *eventWriter) add(specs ...directory.EventSpec) error {
 	return nil
 }
 
+// addRendered queues an event rendered earlier (its data and previous
+// attributes already JSON; previous may be nil), to be numbered like the
+// others: for events held and released later.
+func (w *eventWriter) addRendered(typ, subject, member string, data, previous []byte) {
+	w.rows = append(w.rows, eventRow{dirID: w.dirID, orgID: w.orgID, at: w.at, typ: typ, subject: subject, member: member,
+		data: data, previous: previous})
+}
+
 // eventsPerInsert bounds the rows of one multi-row INSERT (10 parameters
 // each, far under both databases' limits).
 const eventsPerInsert = 64
@@ -354,7 +362,7 @@ func (s *Store) userRecords(ctx context.Context, tx *txn, w *eventWriter, users 
 	for i, u := range users {
 		ids[i] = u.ID
 	}
-	groups, err := s.userGroups(ctx, s.txQuery(tx), w.dirID, ids)
+	groups, err := s.userGroups(ctx, s.txQuery(tx), s.d.forKeyShare(), w.dirID, ids)
 	if err != nil {
 		return nil, err
 	}

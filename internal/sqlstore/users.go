@@ -204,7 +204,7 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 // userUpdatedEvent appends the user_updated event of an attribute change:
 // the user's groups and roles are the same before and after.
 func (s *Store) userUpdatedEvent(ctx context.Context, tx *txn, w *eventWriter, before, after directory.User, doc string) error {
-	groups, err := s.userGroups(ctx, s.txQuery(tx), w.dirID, []string{after.ID})
+	groups, err := s.userGroups(ctx, s.txQuery(tx), s.d.forKeyShare(), w.dirID, []string{after.ID})
 	if err != nil {
 		return err
 	}
@@ -304,11 +304,14 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 
 // UserGroups implements directory.Store.
 func (s *Store) UserGroups(ctx context.Context, directoryID string, userIDs []string) (map[string][]directory.GroupRef, error) {
-	return s.userGroups(ctx, s.readRows, directoryID, userIDs)
+	return s.userGroups(ctx, s.readRows, "", directoryID, userIDs)
 }
 
 // userGroups is UserGroups through query: the read pool, or a transaction.
-func (s *Store) userGroups(ctx context.Context, query queryFunc, directoryID string, userIDs []string) (map[string][]directory.GroupRef, error) {
+// lock, in a transaction, is a locking clause for the groups (forKeyShare):
+// a group being deleted is then waited for and left out, so an event's
+// user record does not list a group whose deletion committed first.
+func (s *Store) userGroups(ctx context.Context, query queryFunc, lock, directoryID string, userIDs []string) (map[string][]directory.GroupRef, error) {
 	out := map[string][]directory.GroupRef{}
 	if len(userIDs) == 0 {
 		return out, nil
@@ -321,7 +324,10 @@ func (s *Store) userGroups(ctx context.Context, query queryFunc, directoryID str
 	q := `SELECT u.id, g.id, g.display_name
 		FROM ` + from + ` JOIN group_members gm ON gm.user_pk = u.pk JOIN groups g ON g.pk = gm.group_pk
 		WHERE ` + cond + ` AND u.directory_id = $1
-		ORDER BY u.pk, g.pk`
+		ORDER BY u.pk, g.pk` + lock
+	if lock != "" {
+		q += ` OF g`
+	}
 	rows, err := query(ctx, q, directoryID, string(ids))
 	if err != nil {
 		return nil, fmt.Errorf("listing user groups: %w", err)
