@@ -67,13 +67,12 @@ func runDirLatency(c latencyConfig) error {
 	}
 
 	one := dirToken{dir: b.dir, token: b.token}
-	trips0 := proxy.RoundTrips()
+	trips0, cpu0 := proxy.RoundTrips(), b.cpu()
 	r1, err := b.createSpread([]dirToken{one}, c.users, c.clients, "one")
 	if err != nil {
 		return err
 	}
-	trips1 := proxy.RoundTrips()
-	r1.report("one directory", float64(trips1-trips0)/float64(c.users))
+	r1.report("one directory", float64(proxy.RoundTrips()-trips0)/float64(c.users), (b.cpu()-cpu0)/time.Duration(c.users))
 
 	var four []dirToken
 	for i := 0; i < 4; i++ {
@@ -83,12 +82,12 @@ func runDirLatency(c latencyConfig) error {
 		}
 		four = append(four, d)
 	}
-	trips2 := proxy.RoundTrips()
+	trips2, cpu2 := proxy.RoundTrips(), b.cpu()
 	r4, err := b.createSpread(four, c.users, c.clients, "four")
 	if err != nil {
 		return err
 	}
-	r4.report("four directories", float64(proxy.RoundTrips()-trips2)/float64(c.users))
+	r4.report("four directories", float64(proxy.RoundTrips()-trips2)/float64(c.users), (b.cpu()-cpu2)/time.Duration(c.users))
 	fmt.Printf("one directory / four directories: %.2f× the rate\n", r1.rate/r4.rate)
 	return nil
 }
@@ -117,12 +116,12 @@ type spreadResult struct {
 	lat  []time.Duration
 }
 
-func (r spreadResult) report(name string, tripsPerCreate float64) {
+func (r spreadResult) report(name string, tripsPerCreate float64, cpuPerCreate time.Duration) {
 	lat := r.lat
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
-	fmt.Printf("%-17s %.0f creates/s, median %.2f ms, p90 %.2f ms, p99 %.2f ms, %.1f database round trips per create (all connections)\n",
-		name+":", r.rate, q(0.5), q(0.9), q(0.99), tripsPerCreate)
+	fmt.Printf("%-17s %.0f creates/s, median %.2f ms, p90 %.2f ms, p99 %.2f ms, %.1f database round trips and %d µs server CPU per create\n",
+		name+":", r.rate, q(0.5), q(0.9), q(0.99), tripsPerCreate, cpuPerCreate.Microseconds())
 }
 
 // createSpread creates n users from clients clients, client i in dirs[i %

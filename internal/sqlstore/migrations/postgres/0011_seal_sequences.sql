@@ -12,3 +12,9 @@ FROM event_feed f,
 WHERE e.pk = t.pk AND f.id = 1;
 UPDATE event_feed SET last_position = COALESCE((SELECT MAX(position) FROM events), last_position) WHERE id = 1;
 ALTER TABLE events ALTER COLUMN id DROP NOT NULL;
+-- A directory's event is sealed with its sequence, never without: an older
+-- scimbridge's sealer (which gives positions only) fails here instead of
+-- publishing events without sequences during a rolling upgrade. NOT VALID:
+-- rows already there are not scanned (they all have one).
+ALTER TABLE events ADD CONSTRAINT events_sealed_with_sequence
+    CHECK (position IS NULL OR directory_id IS NULL OR sequence IS NOT NULL) NOT VALID;
