@@ -48,6 +48,10 @@ const (
 	maxTripsCreateUser = 2 // BEGIN+lock+directory+INSERT user, events+COMMIT
 	maxTripsAddMember  = 3 // BEGIN+lock+directory+group, INSERT member, UPDATE group+events+COMMIT
 	maxTripsGetUser    = 2 // the user, its groups
+	// Not in issue 13's budget, held where they are: BEGIN+lock+directory+
+	// user, its groups, its grants, then the write+events+COMMIT.
+	maxTripsPatchUser  = 4
+	maxTripsDeleteUser = 4
 )
 
 // TestPostgresRoundTrips counts the round trips to the database (through a
@@ -97,6 +101,20 @@ func TestPostgresRoundTrips(t *testing.T) {
 			_, err := svc.PatchGroup(ctx, d, g.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 				"Operations":[{"op":"add","path":"members","value":[{"value":"`+u.ID+`"}]}]}`), "")
 			return err
+		}},
+		{"PATCH user (one attribute)", maxTripsPatchUser, func() (err error) {
+			u, err = newUser()
+			return err
+		}, func() error {
+			_, err := svc.PatchUser(ctx, d, u.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+				"Operations":[{"op":"replace","path":"active","value":false}]}`), "")
+			return err
+		}},
+		{"DELETE user", maxTripsDeleteUser, func() (err error) {
+			u, err = newUser()
+			return err
+		}, func() error {
+			return svc.DeleteUser(ctx, d, u.ID, "")
 		}},
 		{"GET user", maxTripsGetUser, func() (err error) {
 			u, err = newUser()

@@ -147,21 +147,20 @@ func (s *Store) GetUser(ctx context.Context, directoryID, id string) (directory.
 func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time.Time, fn func(*directory.User) (bool, error)) (directory.User, error) {
 	var out directory.User
 	err := s.tx(ctx, func(tx *txn) error {
-		w, err := s.openEvents(ctx, tx, directoryID)
-		if err != nil {
-			return err
-		}
 		// FOR UPDATE, not NO KEY UPDATE: it conflicts with the KEY SHARE
 		// lock that adding or removing a membership of the user takes, so
 		// the groups and roles the event carries are not changed by a
 		// write that commits first (writers of a directory run in
-		// parallel on PostgreSQL, dirlock.go).
-		u, raw, err := scanUserRaw(s.txRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.d.forDelete(), id, directoryID))
-		if err == sql.ErrNoRows {
-			return notFound("user", id)
-		}
+		// parallel on PostgreSQL, dirlock.go). Read with BEGIN and the
+		// directory, in one round trip.
+		var lu lockedUser
+		w, err := s.openEvents(ctx, tx, directoryID, s.userForUpdateRow(directoryID, id, &lu))
 		if err != nil {
-			return fmt.Errorf("reading user: %w", err)
+			return err
+		}
+		u, raw, err := lu.decode()
+		if err != nil {
+			return err
 		}
 		before := u
 		changed, err := fn(&u)
@@ -178,27 +177,76 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 		if err != nil {
 			return err
 		}
-		email, display, family := searchFolds(u)
-		_, err = s.txExec(ctx, tx, `UPDATE users SET user_name = $3, user_name_fold = $4, external_id = $5, active = $6, display = $7, doc = $8, doc_fold = $9, version = $10, updated_at = $11,
-			email_fold = $12, display_fold = $13, family_fold = $14
-			WHERE id = $1 AND directory_id = $2`,
-			id, directoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u), doc, fold, u.Version, micros(u.UpdatedAt),
-			email, display, family)
-		if isUnique(err) {
-			return userNameTaken(u.UserName, err)
-		}
-		if err != nil {
-			return fmt.Errorf("updating user: %w", err)
-		}
-		out = u
 		// fn may have changed the loaded document in place: decode the
 		// stored one again for the comparison.
 		if before.Doc, err = decodeDoc(raw); err != nil {
 			return err
 		}
-		return s.userUpdatedEvent(ctx, tx, w, before, u, doc)
+		// The event first (its reads do not depend on the UPDATE), so that
+		// the UPDATE goes with the COMMIT on PostgreSQL (later).
+		if err := s.userUpdatedEvent(ctx, tx, w, before, u, doc); err != nil {
+			return err
+		}
+		email, display, family := searchFolds(u)
+		name := u.UserName
+		err = s.later(ctx, tx, func(err error) error {
+			if isUnique(err) {
+				return userNameTaken(name, err)
+			}
+			return fmt.Errorf("updating user: %w", err)
+		}, `UPDATE users SET user_name = $3, user_name_fold = $4, external_id = $5, active = $6, display = $7, doc = $8, doc_fold = $9, version = $10, updated_at = $11,
+			email_fold = $12, display_fold = $13, family_fold = $14
+			WHERE id = $1 AND directory_id = $2`,
+			id, directoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u), doc, fold, u.Version, micros(u.UpdatedAt),
+			email, display, family)
+		if err != nil {
+			return err
+		}
+		out = u
+		return nil
 	})
+
 	return out, err
+}
+
+// lockedUser is a user read, locked FOR UPDATE, by userForUpdateRow.
+type lockedUser struct {
+	u                directory.User
+	ext              sql.NullString
+	raw              []byte
+	created, updated int64
+	err              error
+}
+
+// userForUpdateRow reads a user of a directory, locked FOR UPDATE, into lu
+// (a row for openEvents).
+func (s *Store) userForUpdateRow(directoryID, id string, lu *lockedUser) pgRow {
+	u := &lu.u
+	return pgRow{query: `SELECT ` + userColumns + ` FROM users u WHERE u.id = $1 AND u.directory_id = $2` + s.d.forDelete(),
+		args: []any{id, directoryID},
+		dest: []any{&u.ID, &u.DirectoryID, &u.UserName, &lu.ext, &u.Active, &lu.raw, &u.Version, &lu.created, &lu.updated},
+		check: func(err error) error {
+			if err == sql.ErrNoRows {
+				lu.err = notFound("user", id)
+			} else if err != nil {
+				lu.err = fmt.Errorf("reading user: %w", err)
+			}
+			return lu.err
+		}}
+}
+
+// decode returns the user read, and its stored document's bytes.
+func (lu *lockedUser) decode() (directory.User, []byte, error) {
+	u := lu.u
+	if lu.err != nil {
+		return u, nil, lu.err
+	}
+	d, err := decodeDoc(lu.raw)
+	if err != nil {
+		return u, nil, fmt.Errorf("user %s: %w", u.ID, err)
+	}
+	u.ExternalID, u.Doc, u.CreatedAt, u.UpdatedAt = lu.ext.String, d, fromMicros(lu.created), fromMicros(lu.updated)
+	return u, lu.raw, nil
 }
 
 // userUpdatedEvent appends the user_updated event of an attribute change:
@@ -229,17 +277,16 @@ func (s *Store) userUpdatedEvent(ctx context.Context, tx *txn, w *eventWriter, b
 // (ON DELETE CASCADE).
 func (s *Store) DeleteUser(ctx context.Context, directoryID, id string, check func(version int64) error) error {
 	return s.tx(ctx, func(tx *txn) error {
-		w, err := s.openEvents(ctx, tx, directoryID)
+		// FOR UPDATE (not NO KEY): the row is about to be deleted. Read
+		// with BEGIN and the directory, in one round trip.
+		var lu lockedUser
+		w, err := s.openEvents(ctx, tx, directoryID, s.userForUpdateRow(directoryID, id, &lu))
 		if err != nil {
 			return err
 		}
-		// FOR UPDATE (not NO KEY): the row is about to be deleted.
-		u, err := scanUser(s.txRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.d.forDelete(), id, directoryID))
-		if err == sql.ErrNoRows {
-			return notFound("user", id)
-		}
+		u, _, err := lu.decode()
 		if err != nil {
-			return fmt.Errorf("reading user: %w", err)
+			return err
 		}
 		if check != nil {
 			if err := check(u.Version); err != nil {
@@ -251,8 +298,11 @@ func (s *Store) DeleteUser(ctx context.Context, directoryID, id string, check fu
 		if err != nil {
 			return err
 		}
-		if _, err := s.txExec(ctx, tx, `DELETE FROM users WHERE id = $1 AND directory_id = $2`, id, directoryID); err != nil {
-			return fmt.Errorf("deleting user: %w", err)
+		// Nothing reads the DELETE's result: on PostgreSQL it goes with the
+		// COMMIT (later).
+		if err := s.later(ctx, tx, func(err error) error { return fmt.Errorf("deleting user: %w", err) },
+			`DELETE FROM users WHERE id = $1 AND directory_id = $2`, id, directoryID); err != nil {
+			return err
 		}
 		if err := w.add(directory.UserDeletedEvent(recs[0])); err != nil {
 			return err
