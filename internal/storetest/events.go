@@ -528,7 +528,7 @@ func (rc *replayClients) op(svc *directory.Service, r *rand.Rand, i, j int) erro
 	f, d, pick, patch := rc.f, rc.f.dir, rc.pick, replayPatch
 	users, groups := &rc.users, &rc.groups
 	var err error
-	switch op := r.Intn(9); op {
+	switch op := r.Intn(10); op {
 	case 0:
 		var u directory.User
 		u, err = svc.CreateUser(f.ctx, d, map[string]any{"userName": fmt.Sprintf("r%d-%d", i, j), "title": "new"})
@@ -552,6 +552,10 @@ func (rc *replayClients) op(svc *directory.Service, r *rand.Rand, i, j int) erro
 	case 8:
 		g := pick(r, groups)
 		err = svc.PutRoleMappings(f.ctx, d.ID, []directory.RoleMapping{{GroupID: g, Role: []string{"member", "admin"}[r.Intn(2)], Priority: r.Intn(3)}})
+	case 9:
+		// The default role decides the roles of users in no mapped group,
+		// including those being created right now.
+		err = svc.SetOrganizationDefaultRole(f.ctx, f.org.ID, []string{"member", "admin", ""}[r.Intn(3)])
 	}
 	return err
 }
