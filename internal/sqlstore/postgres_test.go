@@ -181,3 +181,10 @@ func TestPostgresRefusedValuesAreInvalid(t *testing.T) {
 func TestPostgresCommitOrder(t *testing.T) {
 	storetest.RunCommitOrder(t, newPostgresStore(t))
 }
+
+// TestPostgresRoleRace: two memberships deciding one user's roles change
+// at once, and the user's last event still carries its roles
+// (storetest.RunRoleRace).
+func TestPostgresRoleRace(t *testing.T) {
+	storetest.RunRoleRace(t, newPostgresStore(t), 100)
+}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -117,4 +118,58 @@ func describe(es []directory.Event) string {
 		out += fmt.Sprintf(" %s(seq %d pos %d)", e.Type, e.Sequence, e.Position)
 	}
 	return out
+}
+
+// RunRoleRace races, round after round, two PATCHes that add one new user
+// to two different groups mapped to roles, and checks that the user's
+// last event carries the roles the store gives it: each write reads the
+// user's grants from its other groups, and without a lock that makes the
+// second wait for the first (sqlstore's lockUsers) both can read before
+// either commits, each then reporting one group's role only. The window is
+// short, so the test runs many rounds; it is meant for stores whose
+// writers of one directory commit in parallel.
+func RunRoleRace(t *testing.T, s directory.Store, rounds int) {
+	f := newFixture(t, s)
+	d := f.dir
+	g1, g2 := f.group(d.ID, "race-a"), f.group(d.ID, "race-b")
+	f.putMappings(d.ID, directory.RoleMapping{GroupID: g1.ID, Role: "member", Priority: 1}, directory.RoleMapping{GroupID: g2.ID, Role: "admin", Priority: 2})
+	for round := 0; round < rounds; round++ {
+		u := f.userNamed(d.ID, fmt.Sprintf("racer%d", round))
+		start := f.lastPosition()
+		errs := make(chan error, 2)
+		var ready sync.WaitGroup
+		ready.Add(2)
+		go1 := make(chan struct{})
+		for _, g := range []directory.Group{g1, g2} {
+			go func() {
+				ready.Done()
+				<-go1
+				_, _, err := s.UpdateGroup(f.ctx, d.ID, g.ID, f.clock.Now(), func(*directory.Group) (bool, []directory.MemberChange, error) {
+					return false, []directory.MemberChange{add(u.ID)}, nil
+				})
+				errs <- err
+			}()
+		}
+		ready.Wait()
+		close(go1)
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: adding the user: %v", round, err)
+			}
+		}
+		roles, err := f.svc.EffectiveRoles(f.ctx, f.org.ID, d.ID, []string{u.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprint(roles[u.ID].Roles)
+		var got string
+		for _, e := range f.events(directory.EventQuery{After: start, Subject: u.ID}) {
+			if e.Type == directory.EventUserUpdated {
+				got = fmt.Sprint(field(t, e.Data, "roles"))
+			}
+		}
+		if got != want {
+			t.Fatalf("round %d: the user's last event gives roles %s; the store gives %s", round, got, want)
+		}
+	}
 }
