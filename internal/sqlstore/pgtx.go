@@ -39,7 +39,8 @@ type queuedExec struct {
 	mapErr func(error) error
 }
 
-// pgRow is a single-row query sent in a pipeline, scanned into dest;
+// pgRow is a single-row query sent in a pipeline, scanned into dest (or a
+// statement returning no rows, when dest is empty);
 // check, if set, hears the Scan's error (sql.ErrNoRows when there was no
 // row) and returns the error to keep.
 type pgRow struct {
@@ -98,8 +99,10 @@ func (p *pgTxn) pipeline(ctx context.Context, rows []pgRow, commit bool) error {
 			}
 		}
 		for _, r := range rows {
-			err := br.QueryRow().Scan(r.dest...)
-			if errors.Is(err, pgx.ErrNoRows) {
+			var err error
+			if len(r.dest) == 0 {
+				_, err = br.Exec()
+			} else if err = br.QueryRow().Scan(r.dest...); errors.Is(err, pgx.ErrNoRows) {
 				err = sql.ErrNoRows
 			}
 			if r.check != nil {
@@ -193,7 +196,12 @@ func (s *Store) prelude(ctx context.Context, tx *txn, rows ...pgRow) error {
 		return tx.pg.pipeline(ctx, rows, false)
 	}
 	for _, r := range rows {
-		err := s.txRow(ctx, tx, r.query, r.args...).Scan(r.dest...)
+		var err error
+		if len(r.dest) == 0 {
+			_, err = s.txExec(ctx, tx, r.query, r.args...)
+		} else {
+			err = s.txRow(ctx, tx, r.query, r.args...).Scan(r.dest...)
+		}
 		if r.check != nil {
 			err = r.check(err)
 		}

@@ -99,13 +99,11 @@ func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
 	return s.tx(ctx, func(tx *txn) error {
 		// The INSERT needs nothing the directory read returns: it goes in
 		// the same round trip (on PostgreSQL, with BEGIN and the lock).
-		var pk int64
 		insert := pgRow{query: `INSERT INTO users (id, directory_id, user_name, user_name_fold, external_id, active, display, doc, doc_fold, version, created_at, updated_at,
 			email_fold, display_fold, family_fold)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING pk`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			args: []any{u.ID, u.DirectoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u),
 				doc, fold, u.Version, micros(u.CreatedAt), micros(u.UpdatedAt), email, display, family},
-			dest: []any{&pk},
 			check: func(err error) error {
 				switch {
 				case err == nil:
