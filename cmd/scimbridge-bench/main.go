@@ -19,6 +19,8 @@
 //
 // The "abuse" and "reads" scenarios (abuse.go) measure the request log
 // under a failed-authentication flood and under successful reads. The
+// "replicas" scenario (replicas.go) runs one and then -replicas servers on
+// one PostgreSQL database and compares their total create rate. The
 // "dirlatency" scenario (latency.go) puts PostgreSQL behind 1 ms of
 // round-trip latency and compares creates in one directory with creates
 // spread over four.
@@ -57,7 +59,10 @@ func main() {
 	bin := flag.String("bin", "", "scimbridge binary (default: go build ./cmd/scimbridge)")
 	database := flag.String("database", "", "PostgreSQL URL to run against instead of SQLite")
 	noRequestLog := flag.Bool("no-request-log", false, "run the server with --request-log=false, to measure the request log's cost")
-	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth) "dirlatency" (PostgreSQL behind a proxy adding -db-rtt per round trip: -clients clients creating -users users in one directory, then spread over four; needs -database) or "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold)`)
+	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth), "replicas" (total create rate of -clients clients over -dirs directories through one server, then through -replicas servers on one PostgreSQL; needs -database), "dirlatency" (PostgreSQL behind a proxy adding -db-rtt per round trip: -clients clients creating -users users in one directory, then spread over four; needs -database) or "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold)`)
+	replicas := flag.Int("replicas", 2, "replicas scenario: server processes on one PostgreSQL database (compared with one)")
+	dirs := flag.Int("dirs", 4, "replicas scenario: directories the clients spread over")
+	splitCores := flag.Bool("split-cores", true, "replicas scenario: give each of the N servers GOMAXPROCS = cores/N, as CPU limits of N containers would")
 	backlog := flag.Int("backlog", 20000, "webhooks scenario: events delivered as a backlog to measure the delivery rate")
 	var serveFlags []string
 	flag.Func("serve-flag", "an extra flag for `scimbridge serve`, e.g. -serve-flag=--request-log-reads-per-minute=0 (repeatable)", func(v string) error {
@@ -86,12 +91,14 @@ func main() {
 		err = runWebhooks(webhooksConfig{users: *users, backlog: *backlog, clients: *clients, bin: *bin, database: *database, requestLog: !*noRequestLog})
 	case "abuse":
 		err = runAbuse(abuseConfig{attackers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
+	case "replicas":
+		err = runReplicas(replicasConfig{replicas: *replicas, dirs: *dirs, clients: *clients, users: *users, bin: *bin, database: *database, requestLog: !*noRequestLog, splitCores: *splitCores})
 	case "dirlatency":
 		err = runDirLatency(latencyConfig{users: *users, clients: *clients, rtt: *dbRTT, bin: *bin, database: *database, requestLog: !*noRequestLog, serverArgs: serveFlags})
 	case "reads":
 		err = runReads(abuseConfig{users: *users, readers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
 	default:
-		err = fmt.Errorf("unknown -scenario %q (want scim, roles, webhooks, abuse, reads, dirlatency or bigread)", *scenario)
+		err = fmt.Errorf("unknown -scenario %q (want scim, roles, webhooks, abuse, reads, replicas, dirlatency or bigread)", *scenario)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scimbridge-bench:", err)

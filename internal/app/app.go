@@ -81,7 +81,7 @@ func (l Limits) withDefaults() Limits {
 // Open opens and migrates the database and builds the service.
 func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, error) {
 	schemas := schema.New()
-	st, err := sqlstore.OpenWith(ctx, cfg.DatabaseDSN(), sqlstore.Options{Schemas: schemas})
+	st, err := sqlstore.OpenWith(ctx, cfg.DatabaseDSN(), sqlstore.Options{Schemas: schemas, MaxConns: cfg.DatabaseMaxConns})
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +92,10 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 	}
 	if n > 0 {
 		logger.Info("database migrated", "dialect", st.Dialect(), "applied", n)
+	}
+	if dbv, binv, err := st.SchemaVersions(ctx); err == nil && dbv > binv {
+		logger.Warn("database schema is newer than this binary (a rolling upgrade in progress?): running on it; upgrade this process",
+			"database_version", dbv, "binary_version", binv)
 	}
 	svc := &directory.Service{
 		Store:              st,

@@ -75,6 +75,7 @@ var rules = []rule{
 		note: "a migrated store (SQLite or PostgreSQL) and a Service over it, for tests"},
 	{pkg: "internal/apitest", internal: []string{"docs"}, external: []string{kin}, testOnly: true, note: "responses checked against docs/openapi.yaml"},
 	{pkg: "internal/idpfixtures", testOnly: true, note: "recorded IdP traffic replayed in its tests"},
+	{pkg: "internal/replicatest", external: []string{pgx}, testOnly: true, note: "three real `scimbridge serve` processes on one PostgreSQL, tested as one"},
 	{pkg: "internal/archtest", testOnly: true, note: "this table"},
 }
 

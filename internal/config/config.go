@@ -16,14 +16,18 @@ import (
 
 // Config is the whole configuration of a scimbridge process.
 type Config struct {
-	DataDir   string // where the SQLite database (and generated keys) live
-	Database  string // postgres:// URL; empty: SQLite in DataDir
-	Addr      string // listen address
-	PublicURL string // base URL IdPs and browsers reach us at
-	LogLevel  string // debug, info, warn, error
-	LogFormat string // text or json
-	APIKey    string // bootstrap management API key (optional)
-	DebugAddr string // optional listen address for Go's pprof handlers
+	DataDir  string // where the SQLite database (and generated keys) live
+	Database string // postgres:// URL; empty: SQLite in DataDir
+	// DatabaseMaxConns caps the PostgreSQL connections this process opens
+	// (its share of the server's max_connections; docs/operations.md,
+	// "Running several replicas"). SQLite ignores it.
+	DatabaseMaxConns int
+	Addr             string // listen address
+	PublicURL        string // base URL IdPs and browsers reach us at
+	LogLevel         string // debug, info, warn, error
+	LogFormat        string // text or json
+	APIKey           string // bootstrap management API key (optional)
+	DebugAddr        string // optional listen address for Go's pprof handlers
 
 	// RequestLog turns the SCIM request log on; entries older than
 	// RequestLogRetention are pruned. Both are set by Finish from the
@@ -93,6 +97,7 @@ type Config struct {
 	maxValueBytes, maxResourceBytes     string
 	listPageBytes, maxInFlight          string
 	inFlightWait, writeTimeout          string
+	databaseMaxConns                    string
 }
 
 // DatabaseDSN is what sqlstore.Open takes: the PostgreSQL URL, or the
@@ -114,6 +119,7 @@ func (c *Config) settings() []setting {
 	return []setting{
 		{"data-dir", "SCIMBRIDGE_DATA_DIR", "./scimbridge-data", "directory for the embedded SQLite database", &c.DataDir},
 		{"database", "SCIMBRIDGE_DATABASE", "", "PostgreSQL URL (postgres://…); empty uses SQLite in the data directory", &c.Database},
+		{"database-max-conns", "SCIMBRIDGE_DATABASE_MAX_CONNS", "20", "PostgreSQL connections this process may open at most (requests beyond wait for one); keep replicas × this below the server's max_connections", &c.databaseMaxConns},
 		{"addr", "SCIMBRIDGE_ADDR", "127.0.0.1:8080", "address to listen on", &c.Addr},
 		{"public-url", "SCIMBRIDGE_PUBLIC_URL", "", "public base URL used in endpoint URLs (default http://<addr>)", &c.PublicURL},
 		{"log-level", "SCIMBRIDGE_LOG_LEVEL", "info", "log level: debug, info, warn or error", &c.LogLevel},
@@ -204,6 +210,11 @@ func (c *Config) finishServer(p *problems) {
 		u, err := url.Parse(c.Database)
 		check(err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql"),
 			"--database (SCIMBRIDGE_DATABASE) must be a postgres:// URL, got %q", redactURL(c.Database))
+	}
+	if c.databaseMaxConns != "" {
+		n, err := strconv.Atoi(c.databaseMaxConns)
+		check(err != nil || n < 2 || n > 10000, "--database-max-conns (SCIMBRIDGE_DATABASE_MAX_CONNS) must be an integer from 2 to 10000, got %q", c.databaseMaxConns)
+		c.DatabaseMaxConns = n
 	}
 	_, _, err := net.SplitHostPort(c.Addr)
 	check(err != nil, "--addr (SCIMBRIDGE_ADDR) must be host:port, got %q", c.Addr)

@@ -184,3 +184,26 @@ func TestParseBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestDatabaseMaxConns(t *testing.T) {
+	c, err := load(t, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DatabaseMaxConns != 20 {
+		t.Errorf("default --database-max-conns = %d, want 20", c.DatabaseMaxConns)
+	}
+	c, err = load(t, []string{"--database-max-conns", "8"}, map[string]string{"SCIMBRIDGE_DATABASE_MAX_CONNS": "50"})
+	if err != nil || c.DatabaseMaxConns != 8 {
+		t.Errorf("flag: %d, %v; want 8", c.DatabaseMaxConns, err)
+	}
+	c, err = load(t, nil, map[string]string{"SCIMBRIDGE_DATABASE_MAX_CONNS": "50"})
+	if err != nil || c.DatabaseMaxConns != 50 {
+		t.Errorf("env: %d, %v; want 50", c.DatabaseMaxConns, err)
+	}
+	for _, bad := range []string{"1", "0", "-3", "many"} {
+		if _, err := load(t, []string{"--database-max-conns", bad}, nil); err == nil || !strings.Contains(err.Error(), "--database-max-conns") {
+			t.Errorf("--database-max-conns %s: %v, want an error naming the flag", bad, err)
+		}
+	}
+}

@@ -60,6 +60,25 @@ func migrations(dialect string) ([]migration, error) {
 	return out, nil
 }
 
+// breakingSuffix ends the name of a migration that older binaries cannot
+// run against (NNNN_name.breaking.sql): a release that cannot keep the
+// previous one working. A database holding one refuses older binaries at
+// start, and their readiness probe fails, so a rolling upgrade across it
+// takes the older replicas out as soon as it is applied
+// (docs/operations.md, "Running several replicas").
+const breakingSuffix = ".breaking"
+
+// SchemaVersions returns the newest migration recorded in the database and
+// the newest this binary carries. During a rolling upgrade on PostgreSQL
+// the database can be ahead of an older binary's.
+func (s *Store) SchemaVersions(ctx context.Context) (database, binary int, err error) {
+	if err := s.readRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&database); err != nil {
+		return 0, 0, fmt.Errorf("reading schema version: %w", err)
+	}
+	binary, err = latestVersion(s.Dialect())
+	return database, binary, err
+}
+
 func latestVersion(dialect string) (int, error) {
 	ms, err := migrations(dialect)
 	if err != nil {
@@ -71,7 +90,10 @@ func latestVersion(dialect string) (int, error) {
 // Migrate applies the migrations the database lacks, each in its own
 // transaction, and returns how many it applied. On PostgreSQL an advisory
 // lock keeps concurrent processes from migrating at once. A recorded
-// migration whose checksum differs from the embedded file is an error.
+// migration whose checksum differs from the embedded file is an error. A
+// database a newer binary migrated is refused on SQLite (a downgrade) and
+// accepted on PostgreSQL, where it is a rolling upgrade in progress
+// (SchemaVersions tells the caller).
 func (s *Store) Migrate(ctx context.Context) (int, error) {
 	ms, err := migrations(s.Dialect())
 	if err != nil {
@@ -97,27 +119,53 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("migrate: creating schema_migrations: %w", err)
 	}
 	applied := map[int]string{}
-	rows, err := conn.QueryContext(ctx, `SELECT version, checksum FROM schema_migrations`)
+	breaking := "" // the newest recorded migration older binaries cannot run against
+	rows, err := conn.QueryContext(ctx, `SELECT version, name, checksum FROM schema_migrations ORDER BY version`)
 	if err != nil {
 		return 0, fmt.Errorf("migrate: reading schema_migrations: %w", err)
 	}
 	for rows.Next() {
 		var v int
-		var sum string
-		if err := rows.Scan(&v, &sum); err != nil {
+		var name, sum string
+		if err := rows.Scan(&v, &name, &sum); err != nil {
 			rows.Close()
 			return 0, fmt.Errorf("migrate: reading schema_migrations: %w", err)
 		}
 		applied[v] = sum
+		if v > len(ms) && strings.HasSuffix(name, breakingSuffix) {
+			breaking = name
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("migrate: reading schema_migrations: %w", err)
 	}
+	newest := 0
 	for v := range applied {
-		if v > len(ms) {
-			return 0, fmt.Errorf("migrate: database has migration %d, newer than this binary (%d): upgrade scimbridge", v, len(ms))
+		newest = max(newest, v)
+	}
+	if newest > len(ms) {
+		// A newer binary migrated this database. On PostgreSQL that is a
+		// rolling upgrade in progress: this binary's migrations must all be
+		// there, unchanged, and it runs on (migrations keep the previous
+		// release working, docs/operations.md). SQLite has one process, so
+		// an older binary there is a downgrade, which is refused.
+		if s.Dialect() != "postgres" {
+			return 0, fmt.Errorf("migrate: database has migration %d, newer than this binary (%d): upgrade scimbridge", newest, len(ms))
 		}
+		if breaking != "" {
+			return 0, fmt.Errorf("migrate: database has migration %s, which older binaries cannot run against (this one knows up to %d): upgrade scimbridge", breaking, len(ms))
+		}
+		for _, m := range ms {
+			sum, ok := applied[m.version]
+			if !ok {
+				return 0, fmt.Errorf("migrate: database has migration %d, newer than this binary (%d), but lacks %s: upgrade scimbridge", newest, len(ms), m.name)
+			}
+			if sum != m.checksum {
+				return 0, fmt.Errorf("migrate: migration %s was changed after it was applied (checksum mismatch)", m.name)
+			}
+		}
+		return 0, nil
 	}
 	n := 0
 	for _, m := range ms {

@@ -34,7 +34,15 @@ type Options struct {
 	// Schemas are the service's SCIM schemas, which documents are folded
 	// and filters resolved by (schema.New() when nil).
 	Schemas *schema.Schemas
+	// MaxConns caps the PostgreSQL pool (open and idle connections); zero
+	// keeps the default of 20. SQLite ignores it: it has one writer and
+	// its own pool of readers.
+	MaxConns int
 }
+
+// DefaultMaxConns is the PostgreSQL pool's size when Options.MaxConns is
+// zero (the default of --database-max-conns).
+const DefaultMaxConns = 20
 
 // Open is OpenWith with the default Options (for tests and tools).
 func Open(ctx context.Context, dsn string) (*Store, error) {
@@ -55,6 +63,14 @@ func OpenWith(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.Dialect() == "postgres" {
+		n := opts.MaxConns
+		if n <= 0 {
+			n = DefaultMaxConns
+		}
+		s.read.SetMaxOpenConns(n)
+		s.read.SetMaxIdleConns(n)
+	}
 	s.schemas = opts.Schemas
 	if s.schemas == nil {
 		s.schemas = schema.New()
@@ -68,19 +84,26 @@ func (s *Store) Dialect() string { return s.d.name() }
 // Close closes the database.
 func (s *Store) Close() error { return s.d.close() }
 
-// Ping checks the database answers and carries the latest migration.
+// Ping checks the database answers, carries the latest migration, and
+// holds no newer migration this binary cannot run against (a release's
+// breaking migration, see breakingSuffix).
 func (s *Store) Ping(ctx context.Context) error {
-	var v int
-	err := s.readRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v)
-	if err != nil {
-		return fmt.Errorf("reading schema version: %w", err)
-	}
 	want, err := latestVersion(s.Dialect())
 	if err != nil {
 		return err
 	}
+	var v, breaking int
+	err = s.readRow(ctx, `SELECT COALESCE(MAX(version), 0),
+		COALESCE(MAX(CASE WHEN version > $1 AND name LIKE $2 THEN version END), 0) FROM schema_migrations`,
+		want, "%"+breakingSuffix).Scan(&v, &breaking)
+	if err != nil {
+		return fmt.Errorf("reading schema version: %w", err)
+	}
 	if v < want {
 		return fmt.Errorf("database schema is at version %d, this binary needs %d: run `scimbridge migrate`", v, want)
+	}
+	if breaking > 0 {
+		return fmt.Errorf("database schema has migration %d of a newer release, which this binary (version %d) cannot run against: replace this process with the new release", breaking, want)
 	}
 	return nil
 }
