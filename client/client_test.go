@@ -178,7 +178,7 @@ func TestDirectoriesAndTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.SetupState != client.SetupAwaitingToken || !d.Enabled || !strings.HasSuffix(d.EndpointURL, "/scim/v2/"+d.ID) {
+	if d.SetupState != client.SetupAwaitingToken || d.State != "waiting" || d.StateReason == "" || !d.Enabled || !strings.HasSuffix(d.EndpointURL, "/scim/v2/"+d.ID) {
 		t.Errorf("created %+v", d)
 	}
 	for range 2 {

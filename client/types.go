@@ -36,11 +36,16 @@ type Directory struct {
 	LastRequestAt  time.Time         `json:"last_request_at,omitzero"`
 	Settings       DirectorySettings `json:"settings"`
 	// SetupState is awaiting_token, awaiting_first_request or connected.
-	SetupState string    `json:"setup_state"`
-	UserCount  int       `json:"user_count"`
-	GroupCount int       `json:"group_count"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	SetupState string `json:"setup_state"`
+	// State is the connection's health: disabled, refused, errors,
+	// stalled, waiting or connected; StateReason says why, in a sentence
+	// an IT admin can act on (docs/api.md, "Directory state").
+	State       string    `json:"state"`
+	StateReason string    `json:"state_reason"`
+	UserCount   int       `json:"user_count"`
+	GroupCount  int       `json:"group_count"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // Setup states of a directory.

@@ -130,6 +130,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		FrameAncestors:    cfg.PortalFrameAncestors,
 		RequestLogEnabled: a.RequestLog != nil,
 		Audit:             a.Audit,
+		Forms:             &directory.PortalForms{Store: st, IDs: svc.IDs},
 	})
 	if err != nil {
 		st.Close()
@@ -205,6 +206,7 @@ func (a *App) Handler() http.Handler {
 		}
 		web.WriteJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ready"})
 	})
+	mux.HandleFunc("GET /{$}", a.root)
 	mux.Handle("GET /metrics", a.metricsWithKey())
 	mux.Handle("/api/v1/", mgmt.Routes())
 	mux.Handle("/portal/", web.LimitHeaders(web.MaxHeaderBytes, plainError)(a.portal.Routes()))

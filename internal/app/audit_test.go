@@ -129,7 +129,7 @@ func TestAuditLogWalk(t *testing.T) {
 			t.Fatalf("portal POST %s: %d", path, resp.StatusCode)
 		}
 	}
-	post("/portal/scim/providers/okta", url.Values{"name": {"Portal Okta"}})
+	post("/portal/scim/providers/okta", url.Values{"name": {"Portal Okta"}, "form_key": {"audit-walk-configure-0001"}})
 	dirs, _, err := c.ListDirectories(ctx, org.ID, client.ListOptions{})
 	must(err)
 	var pdir string
@@ -139,7 +139,7 @@ func TestAuditLogWalk(t *testing.T) {
 		}
 	}
 	wants = append(wants, want{"directory.create", pdir, link.ID})
-	post("/portal/directories/"+pdir+"/tokens", url.Values{})
+	post("/portal/directories/"+pdir+"/tokens", url.Values{"form_key": {"audit-walk-new-token-0001"}})
 	toks, err := c.ListTokens(ctx, pdir)
 	must(err)
 	if len(toks) != 2 {

@@ -1,26 +1,32 @@
+//go:build unix
+
 package app_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
-
-	"github.com/scimbridge/scimbridge/internal/app"
-	"github.com/scimbridge/scimbridge/internal/config"
 )
 
-// TestREADMEWalkthrough runs the README's curl walk-through, as written,
-// with bash and curl against a real server (only the port differs).
+// TestREADMEWalkthrough runs the README's first-run walk-through as
+// written: every sh block between its walk-through markers, in order, in
+// one bash process from the repository's root. It builds the binary,
+// starts a server and acts as the IdP. It runs twice against the same data
+// directory, as an operator who runs it again would; only PORT and
+// DATA_DIR come from the test (the README reads both from the
+// environment).
 func TestREADMEWalkthrough(t *testing.T) {
-	for _, tool := range []string{"bash", "curl", "sed"} {
+	if testing.Short() {
+		t.Skip("the README walk-through builds the binary; skipped with -short")
+	}
+	for _, tool := range []string{"bash", "curl", "sed", "tr", "go"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is needed to run the README walk-through: %v", tool, err)
 		}
@@ -29,63 +35,79 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
-	var key, setup, idp string
-	for _, b := range blocks {
-		switch {
-		case strings.Contains(b[1], "export SCIMBRIDGE_API_KEY="):
-			key = regexp.MustCompile(`SCIMBRIDGE_API_KEY=(\S+)`).FindStringSubmatch(b[1])[1]
-		case strings.Contains(b[1], "ORG=$(curl"):
-			setup = b[1]
-		case strings.Contains(b[1], "USER=$(curl"):
-			idp = b[1]
+	section := regexp.MustCompile(`(?s)<!-- walk-through:[^>]*-->(.*)<!-- /walk-through -->`).FindStringSubmatch(string(readme))
+	if section == nil {
+		t.Fatal("README.md has no walk-through markers (<!-- walk-through: … --> … <!-- /walk-through -->)")
+	}
+	var script strings.Builder
+	for _, b := range regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(section[1], -1) {
+		script.WriteString(b[1] + "\n")
+	}
+	if !strings.Contains(script.String(), "go build") || !strings.Contains(script.String(), "kill $SERVER") {
+		t.Fatalf("the walk-through no longer builds the binary or stops the server:\n%s", script.String())
+	}
+	dataDir := filepath.Join(t.TempDir(), "data")
+	var firstDir string
+	for run := 1; run <= 2; run++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if key == "" || setup == "" || idp == "" {
-		t.Fatal("README no longer has the walk-through blocks this test runs")
-	}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		base := "http://127.0.0.1:" + strconv.Itoa(port)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	cfg := config.Config{DataDir: t.TempDir(), Addr: ln.Addr().String(), PublicURL: base, APIKey: key, LogLevel: "warn", LogFormat: "text", ShutdownTimeout: 10 * time.Second}
-	cfg.DataDir = filepath.Join(cfg.DataDir, "data")
-	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
-
-	script := strings.ReplaceAll(setup+"\n"+idp, "http://127.0.0.1:8080", base)
-	cmd := exec.Command("bash", "-euo", "pipefail", "-c", script)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("walk-through failed: %v\n%s", err, out)
-	}
-	text := string(out)
-	checks := []struct{ what, want string }{
-		{"the endpoint URL is printed", "SCIM base URL: " + base + "/scim/v2/dir_"},
-		{"the token is printed", "Bearer token:  scimb_dt_"},
-		{"the case-insensitive filter finds the user", `"totalResults":1`},
-		{"the user reads back deactivated", `"active":false`},
-	}
-	for _, c := range checks {
-		if !strings.Contains(text, c.want) {
-			t.Errorf("%s: output lacks %q:\n%s", c.what, c.want, text)
+		cmd := exec.Command("bash", "-euo", "pipefail", "-c", script.String())
+		cmd.Dir = "../.."
+		cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port), "DATA_DIR="+dataDir)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		// Whatever happens, the server the script started goes with it.
+		done := make(chan struct{})
+		t.Cleanup(func() { <-done })
+		var out []byte
+		go func() {
+			defer close(done)
+			out, err = cmd.CombinedOutput()
+		}()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Minute):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+			t.Fatalf("run %d: the walk-through did not finish in 5 minutes:\n%s", run, out)
 		}
-	}
-	lines := strings.Split(strings.TrimSpace(text), "\n")
-	if last := lines[len(lines)-1]; last != "204" {
-		t.Errorf("DELETE printed %q, want 204", last)
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Serve: %v", err)
+		if cmd.Process != nil {
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // a server left by a failed step
+		}
+		if err != nil {
+			log, _ := os.ReadFile(filepath.Join(dataDir, "server.log"))
+			t.Fatalf("run %d of the walk-through failed: %v\n%s\nserver log:\n%s", run, err, out, log)
+		}
+		text := string(out)
+		for _, c := range []struct{ what, want string }{
+			{"the server is ready", `{"status":"ready"}`},
+			{"the endpoint URL is printed", "SCIM base URL: " + base + "/scim/v2/dir_"},
+			{"the token is printed", "Bearer token:  scimb_dt_"},
+			{"the case-insensitive filter finds the user", `"totalResults":1`},
+			{"the user reads back deactivated", `"active":false`},
+		} {
+			if !strings.Contains(text, c.want) {
+				t.Errorf("run %d: %s: output lacks %q:\n%s", run, c.what, c.want, text)
+			}
+		}
+		lines := strings.Split(strings.TrimSpace(text), "\n")
+		if last := lines[len(lines)-1]; last != "204" {
+			t.Errorf("run %d: DELETE printed %q, want 204", run, last)
+		}
+		// The second run finds the first run's organization and directory.
+		m := regexp.MustCompile(`/scim/v2/(dir_[a-z0-9]+)`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatalf("run %d printed no directory", run)
+		}
+		if run == 1 {
+			firstDir = m[1]
+		} else if m[1] != firstDir {
+			t.Errorf("run 2 used directory %s, want the first run's %s", m[1], firstDir)
+		}
 	}
 }

@@ -2,12 +2,17 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/app"
+	"github.com/scimbridge/scimbridge/internal/config"
 )
 
 // The apikeys commands open the database themselves (they work before any
@@ -34,7 +39,43 @@ func openApp(ctx context.Context, name string, args []string, env Env, extra fun
 			return nil, err
 		}
 	}
+	if err := databaseExists(cfg); err != nil {
+		return nil, err
+	}
+	if env.Stderr != nil {
+		fmt.Fprintf(env.Stderr, "Using the database %s.\n", describeDatabase(cfg))
+	}
 	return app.Open(ctx, cfg, newLogger(cfg, env.Stderr))
+}
+
+// describeDatabase names the database a command uses, without a
+// PostgreSQL URL's password.
+func describeDatabase(cfg config.Config) string {
+	if cfg.Database == "" {
+		return cfg.DatabaseDSN()
+	}
+	if u, err := url.Parse(cfg.Database); err == nil {
+		u.User = nil
+		return u.Redacted()
+	}
+	return "from --database"
+}
+
+// databaseExists refuses to go on when the SQLite database the flags name
+// does not exist: an apikeys command run in the wrong directory would
+// otherwise create an empty database of its own, and its keys would open
+// nothing. (A PostgreSQL database is checked when it is opened.)
+func databaseExists(cfg config.Config) error {
+	if cfg.Database != "" {
+		return nil
+	}
+	path := cfg.DatabaseDSN()
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("there is no scimbridge database at %s (from --data-dir %s). Run this command with the server's "+
+			"--data-dir (SCIMBRIDGE_DATA_DIR), or its --database (SCIMBRIDGE_DATABASE) for PostgreSQL; to start a new "+
+			"database here, run `scimbridge migrate --data-dir %s` first", path, cfg.DataDir, cfg.DataDir)
+	}
+	return nil
 }
 
 func apikeysCreate(ctx context.Context, args []string, env Env) error {

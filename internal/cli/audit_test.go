@@ -37,6 +37,9 @@ func TestAuditLogCommand(t *testing.T) {
 func TestAPIKeyCommandsAudited(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	env := map[string]string{"SCIMBRIDGE_DATA_DIR": dataDir}
+	if code, _, stderr := run(t, env, "migrate"); code != 0 {
+		t.Fatalf("migrate: %d %s", code, stderr)
+	}
 	code, _, stderr := run(t, env, "apikeys", "create", "--name", "ops")
 	if code != 0 {
 		t.Fatalf("apikeys create: %d %s", code, stderr)

@@ -120,6 +120,9 @@ func serve(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer a.Close()
+	if err := a.LogStartupNotes(ctx); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)

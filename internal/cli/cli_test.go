@@ -3,6 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,8 +37,29 @@ func TestUnknownCommand(t *testing.T) {
 }
 
 func TestAPIKeysLifecycle(t *testing.T) {
-	env := map[string]string{"SCIMBRIDGE_DATA_DIR": filepath.Join(t.TempDir(), "data")}
+	dataDir := filepath.Join(t.TempDir(), "data")
+	env := map[string]string{"SCIMBRIDGE_DATA_DIR": dataDir}
+	// Without a database, it says which one it looked for and how to
+	// point it at the server's, and creates nothing; -h touches nothing.
+	for _, args := range [][]string{{"apikeys", "create", "--name", "x"}, {"apikeys", "list"}, {"apikeys", "revoke", "key_x"}} {
+		code, _, stderr := run(t, env, args...)
+		if code == 0 || !strings.Contains(stderr, filepath.Join(dataDir, "scimbridge.db")) || !strings.Contains(stderr, "--data-dir") {
+			t.Errorf("%v without a database: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+	for _, args := range [][]string{{"apikeys", "create", "-h"}, {"apikeys", "list", "-h"}, {"apikeys", "-h"}} {
+		run(t, env, args...)
+	}
+	if _, err := os.Stat(dataDir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("apikeys without a database, or with -h, touched the data directory: %v", err)
+	}
+	if code, _, stderr := run(t, env, "migrate"); code != 0 {
+		t.Fatalf("migrate: %d %s", code, stderr)
+	}
 	code, secret, stderr := run(t, env, "apikeys", "create", "--name", "my app")
+	if !strings.Contains(stderr, "Using the database "+filepath.Join(dataDir, "scimbridge.db")) {
+		t.Errorf("create does not say which database it uses: %q", stderr)
+	}
 	if code != 0 || !strings.HasPrefix(secret, "scimb_ak_") {
 		t.Fatalf("create: exit %d, stdout %q, stderr %q", code, secret, stderr)
 	}

@@ -123,12 +123,12 @@ func orgsDefaultRole(a *apiCmd) apiFunc {
 	}
 }
 
-const dirHeader = "ID\tNAME\tPROVIDER\tENABLED\tSETUP\tUSERS\tGROUPS\tLAST REQUEST\tENDPOINT"
+const dirHeader = "ID\tNAME\tPROVIDER\tENABLED\tSETUP\tSTATE\tUSERS\tGROUPS\tLAST REQUEST\tENDPOINT"
 
 func dirRows(ds ...client.Directory) func(io.Writer) {
 	return func(w io.Writer) {
 		for _, d := range ds {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%t\t%s\t%d\t%d\t%s\t%s\n", d.ID, d.Name, d.Provider, d.Enabled, d.SetupState,
+			fmt.Fprintf(w, "%s\t%s\t%s\t%t\t%s\t%s\t%d\t%d\t%s\t%s\n", d.ID, d.Name, d.Provider, d.Enabled, d.SetupState, d.State,
 				d.UserCount, d.GroupCount, fmtTime(d.LastRequestAt), d.EndpointURL)
 		}
 	}

@@ -24,10 +24,13 @@ type Config struct {
 	DatabaseMaxConns int
 	Addr             string // listen address
 	PublicURL        string // base URL IdPs and browsers reach us at
-	LogLevel         string // debug, info, warn, error
-	LogFormat        string // text or json
-	APIKey           string // bootstrap management API key (optional)
-	DebugAddr        string // optional listen address for Go's pprof handlers
+	// PublicURLDefaulted: --public-url was not set, and Finish made
+	// PublicURL http://<addr>, which only this host can reach.
+	PublicURLDefaulted bool
+	LogLevel           string // debug, info, warn, error
+	LogFormat          string // text or json
+	APIKey             string // bootstrap management API key (optional)
+	DebugAddr          string // optional listen address for Go's pprof handlers
 
 	// RequestLog turns the SCIM request log on; entries older than
 	// RequestLogRetention are pruned. Both are set by Finish from the
@@ -177,7 +180,7 @@ func (c *Config) Register(fs *flag.FlagSet, getenv func(string) string) {
 // once.
 func (c *Config) Finish() error {
 	if c.PublicURL == "" {
-		c.PublicURL = "http://" + c.Addr
+		c.PublicURL, c.PublicURLDefaulted = "http://"+c.Addr, true
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	var p problems

@@ -31,6 +31,7 @@ type Reader interface {
 
 	ListRequests(ctx context.Context, directoryID string, q RequestQuery) ([]RequestLog, error)
 	RequestLogStats(ctx context.Context, directoryID string) (RequestLogStats, error)
+	RequestHealth(ctx context.Context, directoryIDs []string) (map[string]RequestHealth, error)
 }
 
 // Read returns the service's store, narrowed to what the surfaces may read.

@@ -115,6 +115,8 @@ type Store interface {
 	// Entries must have an ID; entries whose directory does not exist (it
 	// may have been deleted since the request) are skipped, not an error.
 	// Bodies are stored as given: redacting them is the caller's job.
+	// Each directory's RequestHealth notes the entries (RequestHealth.Note,
+	// in the order they occurred) in the same transaction.
 	AppendRequests(ctx context.Context, entries []RequestLog) error
 	// ListRequests returns up to q.Limit entries of a directory's request
 	// log matching q, newest first (in the order they were appended).
@@ -137,6 +139,10 @@ type Store interface {
 	// how many entries it could not record. An unknown directory is
 	// KindNotFound.
 	RequestLogStats(ctx context.Context, directoryID string) (RequestLogStats, error)
+	// RequestHealth returns the request counters (RequestHealth, kept up
+	// to date by AppendRequests) of the listed directories, keyed by id;
+	// a directory without any is absent. Unknown ids are not an error.
+	RequestHealth(ctx context.Context, directoryIDs []string) (map[string]RequestHealth, error)
 
 	// --- Management API (organizations, directories, member counts) ---
 

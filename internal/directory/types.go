@@ -24,6 +24,27 @@ var providers = []string{"okta", "entra_id", "jumpcloud", "onelogin", "pingident
 // Providers returns the directory providers scimbridge knows.
 func Providers() []string { return append([]string(nil), providers...) }
 
+// ProviderName is how sentences for people name a directory's identity
+// provider: "Okta", "Microsoft Entra ID", …, "your identity provider" for
+// a custom one.
+func ProviderName(p string) string {
+	switch p {
+	case "okta":
+		return "Okta"
+	case "entra_id":
+		return "Microsoft Entra ID"
+	case "jumpcloud":
+		return "JumpCloud"
+	case "onelogin":
+		return "OneLogin"
+	case "pingidentity":
+		return "PingIdentity"
+	case "rippling":
+		return "Rippling"
+	}
+	return "your identity provider"
+}
+
 // ValidProvider reports whether p is one of Providers.
 func ValidProvider(p string) bool {
 	for _, q := range providers {

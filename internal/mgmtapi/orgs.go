@@ -108,6 +108,12 @@ func (h *Handler) fullDirectoryOut(r *http.Request, d directory.Directory) (map[
 		return nil, err
 	}
 	out["setup_state"] = state
+	hs, err := h.Service.Read().RequestHealth(r.Context(), []string{d.ID})
+	if err != nil {
+		return nil, err
+	}
+	health := directory.DirectoryHealth(d, hs[d.ID], h.Service.IDs.Now())
+	out["state"], out["state_reason"] = health.State, health.Reason
 	return out, nil
 }
 

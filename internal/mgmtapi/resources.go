@@ -86,6 +86,8 @@ func (h *Handler) createDirectory(w http.ResponseWriter, r *http.Request) error 
 	zero := 0
 	out := h.directoryOut(d, &zero, &zero)
 	out["setup_state"] = "awaiting_token"
+	health := directory.DirectoryHealth(d, directory.RequestHealth{}, h.Service.IDs.Now())
+	out["state"], out["state_reason"] = health.State, health.Reason
 	return writeJSON(w, http.StatusCreated, out)
 }
 

@@ -160,7 +160,8 @@ func benchPortal(b *testing.B, dsn string, loaders int, afterLoad func()) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := portal.New(portal.Handler{Service: svc, Portal: p, Logger: logger, PublicURL: "https://scim.example.com"})
+	h, err := portal.New(portal.Handler{Service: svc, Portal: p, Logger: logger, PublicURL: "https://scim.example.com",
+		Forms: &directory.PortalForms{Store: st, IDs: svc.IDs}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -177,6 +178,10 @@ func benchPortal(b *testing.B, dsn string, loaders int, afterLoad func()) {
 		{"GroupsTab", "/portal/groups?dir=" + d.ID, "200 groups"},
 		{"GroupPage", "/portal/directories/" + d.ID + "/groups/" + gids[7], "250 members"},
 		{"EventsTab", "/portal/events?dir=" + d.ID, "Role changed"},
+		{"ScimTab", "/portal/scim", "Waiting for IdP"},
+		{"ProviderPage", "/portal/scim/providers/okta", "SCIM connector base URL"},
+		{"DirectoryPage", "/portal/directories/" + d.ID, "Setup path"},
+		{"DirectoryStatus", "/portal/directories/" + d.ID + "/status", `"state":"waiting"`},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var total, worst time.Duration

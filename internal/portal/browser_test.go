@@ -21,6 +21,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/app"
 	"github.com/scimbridge/scimbridge/internal/config"
 	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/testpg"
 )
 
 const apiKey = "portal-test-bootstrap-key-0123456789abcdef"
@@ -115,6 +116,7 @@ func browser(t *testing.T) context.Context {
 		}
 	}
 	if path == "" {
+		testpg.NoteSkipped("browser (Admin Portal)", "no Chromium found; install it with `apt-get install -y chromium` or set SCIMBRIDGE_CHROMIUM; bash .ci/run installs it")
 		t.Skip("browser tests skipped: no Chromium found (install it with `apt-get install -y chromium`, or set SCIMBRIDGE_CHROMIUM to its path); .ci/run installs it")
 	}
 	opts := []chromedp.ExecAllocatorOption{

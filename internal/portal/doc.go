@@ -2,8 +2,13 @@
 // reaches through a link the app creates (POST /api/v1/organizations/{id}/
 // portal_links). It serves server-rendered pages (html/template from
 // go:embed, parsed once at start-up) under /portal/: SCIM Provisioning
-// (providers, Configure, endpoint and token, live status, tokens, guides),
-// Users, Groups, Roles (group-based role assignment) and Events.
+// (providers, Configure, endpoint and token, connection state, setup path,
+// tokens, the admin-facing setup guides of guides/), Users, Groups, Roles
+// (group-based role assignment) and Events.
+//
+// Every state-changing POST answers 303 to a GET; Configure and "Generate
+// new token" run once per one-time form key (directory.PortalForms), and
+// the token they make is shown once by the page after the redirect.
 //
 // Access: opening a link exchanges its token for a session cookie scoped to
 // one organization (directory.Portal); every page checks that what it shows

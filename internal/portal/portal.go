@@ -39,8 +39,12 @@ type Handler struct {
 	// records nothing.
 	Audit *directory.AuditLog
 
-	pages  pages
-	guides map[string]template.HTML // rendered setup guides by file name (docs/idp)
+	// Forms makes Configure and "Generate new token" safe against a
+	// double submit, Reload and Back (portalforms.go); nil: no such guard.
+	Forms *directory.PortalForms
+
+	pages    pages
+	guideSet *template.Template // setup guides by provider slug (guide.go)
 }
 
 // New parses the templates and returns the handler; a template error is a
@@ -57,7 +61,7 @@ func New(h Handler) (*Handler, error) {
 		return nil, err
 	}
 	h.pages = p
-	if h.guides, err = renderGuides(); err != nil {
+	if h.guideSet, err = parseGuides(); err != nil {
 		return nil, err
 	}
 	return &h, nil
@@ -121,6 +125,7 @@ func (h *Handler) Routes() http.Handler {
 	rules := auditRules()
 	mux.Handle("GET /portal/open", web.Adapt(h.renderError, h.open))
 	mux.Handle("GET /portal/static/{file}", web.Adapt(h.renderError, h.static))
+	mux.Handle("GET /portal/signed-out", web.Adapt(h.renderError, h.signedOut))
 	for _, rt := range h.routeTable() {
 		mux.Handle(rt.pattern, web.Adapt(h.renderError, h.authenticated(h.audited(rt.pattern, rules, checkText(rt.pattern, rt.fn)))))
 	}
@@ -245,8 +250,30 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.SetCookie(w, h.cookie("", time.Time{}))
-	return h.render(w, r, http.StatusOK, "message", page{Title: "Signed out", Data: message{
-		Heading: "You have signed out", Text: "Open the portal from the application to continue.", Return: s.ReturnURL}})
+	if s.ReturnURL != "" {
+		// The page after the redirect offers the way back to the app;
+		// only this server sets the cookie, so it cannot be made to
+		// link elsewhere.
+		http.SetCookie(w, &http.Cookie{Name: returnCookie, Value: url.QueryEscape(s.ReturnURL), Path: "/portal/signed-out",
+			MaxAge: 300, HttpOnly: true, Secure: h.secure(), SameSite: http.SameSiteLaxMode})
+	}
+	return redirect(w, r, "/portal/signed-out", "")
+}
+
+// returnCookie carries the app's return_url from logout to the signed-out
+// page.
+const returnCookie = "scimbridge_portal_return"
+
+// signedOut is GET /portal/signed-out, where logout leads (POST → 303 →
+// GET, so that Reload does not post again).
+func (h *Handler) signedOut(w http.ResponseWriter, r *http.Request) error {
+	m := message{Heading: "You have signed out", Text: "Open the portal from the application to continue."}
+	if c, err := r.Cookie(returnCookie); err == nil {
+		if u, err := url.QueryUnescape(c.Value); err == nil && u != "" && directory.CheckReturnURL(u) == nil {
+			m.Return = u
+		}
+	}
+	return h.render(w, r, http.StatusOK, "message", page{Title: "Signed out", Data: m})
 }
 
 // home is GET /portal/.

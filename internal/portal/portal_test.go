@@ -81,6 +81,34 @@ func signIn(t *testing.T, s *server, name string) (*visitor, string, string) {
 	return v, org["id"].(string), page
 }
 
+var formKeyField = regexp.MustCompile(`name="form_key" value="([^"]+)"`)
+
+// sessionOrg returns the id of the organization named name.
+func sessionOrg(t *testing.T, s *server, name string) string {
+	t.Helper()
+	os, err := s.app.Service.Store.ListOrganizations(context.Background(), directory.OrgQuery{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range os {
+		if o.Name == name {
+			return o.ID
+		}
+	}
+	t.Fatalf("no organization %q", name)
+	return ""
+}
+
+// formKeyOf returns the one-time form key of a page's form.
+func formKeyOf(t *testing.T, page string) string {
+	t.Helper()
+	m := formKeyField.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no form_key field in page:\n%.1500s", page)
+	}
+	return m[1]
+}
+
 var secretField = regexp.MustCompile(`id="token" type="text" readonly value="([^"]+)"`)
 
 func TestDirectoryLifecycleWithoutJavaScript(t *testing.T) {
@@ -91,9 +119,24 @@ func TestDirectoryLifecycleWithoutJavaScript(t *testing.T) {
 	if code, _ := v.post("/portal/scim/providers/google_workspace", url.Values{"csrf": {csrf}}); code != 400 {
 		t.Errorf("configuring Google Workspace: %d, want 400", code)
 	}
-	code, page := v.post("/portal/scim/providers/okta", url.Values{"csrf": {csrf}, "name": {"Acme <Okta>"}})
-	if code != 201 {
-		t.Fatalf("Configure: %d\n%.2000s", code, page)
+	_, page = v.get("/portal/scim/providers/okta")
+	key := formKeyOf(t, page)
+	code, page := v.post("/portal/scim/providers/okta", url.Values{"csrf": {csrf}, "form_key": {key}, "name": {"Acme <Okta>"}})
+	if code != 200 {
+		t.Fatalf("Configure (after its redirect): %d\n%.2000s", code, page)
+	}
+	// The same form again (a double click, or re-sent after Back): the
+	// same directory, no second one, and the token is not shown again.
+	code, again := v.post("/portal/scim/providers/okta", url.Values{"csrf": {csrf}, "form_key": {key}, "name": {"Acme <Okta>"}})
+	if code != 200 || secretField.MatchString(again) || !strings.Contains(again, "Acme &lt;Okta&gt;") {
+		t.Errorf("Configure sent twice: %d, token shown again: %v", code, secretField.MatchString(again))
+	}
+	if ds, _ := s.app.Service.Store.ListDirectories(context.Background(), sessionOrg(t, s, "Acme"), "", 10); len(ds) != 1 {
+		t.Errorf("Configure sent twice made %d directories, want 1", len(ds))
+	}
+	// Without a form key (a page from before this version), nothing is made.
+	if code, _ := v.post("/portal/scim/providers/okta", url.Values{"csrf": {csrf}}); code != 400 {
+		t.Errorf("Configure without a form key: %d, want 400", code)
 	}
 	if !strings.Contains(page, "Acme &lt;Okta&gt;") || strings.Contains(page, "<Okta>") {
 		t.Errorf("the directory name is not escaped")
@@ -101,13 +144,13 @@ func TestDirectoryLifecycleWithoutJavaScript(t *testing.T) {
 	first := secretField.FindStringSubmatch(page)[1]
 	dirID := regexp.MustCompile(`/portal/directories/(dir_[a-z0-9]+)/status`).FindStringSubmatch(page)[1]
 	// Rotation: a second token is shown once; a third is refused.
-	code, page = v.post("/portal/directories/"+dirID+"/tokens", url.Values{"csrf": {csrf}})
+	code, page = v.post("/portal/directories/"+dirID+"/tokens", url.Values{"csrf": {csrf}, "form_key": {formKeyOf(t, page)}})
 	m := secretField.FindStringSubmatch(page)
-	if code != 201 || m == nil || m[1] == first {
+	if code != 200 || m == nil || m[1] == first {
 		t.Fatalf("second token: %d %v", code, m)
 	}
 	second := m[1]
-	if code, page := v.post("/portal/directories/"+dirID+"/tokens", url.Values{"csrf": {csrf}}); code != 409 || !strings.Contains(page, "revoke one") {
+	if code, page := v.post("/portal/directories/"+dirID+"/tokens", url.Values{"csrf": {csrf}, "form_key": {formKeyOf(t, page)}}); code != 409 || !strings.Contains(page, "revoke one") {
 		t.Errorf("third token: %d, want 409 saying to revoke one", code)
 	}
 	_, page = v.get("/portal/directories/" + dirID)

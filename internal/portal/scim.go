@@ -1,8 +1,10 @@
 package portal
 
 import (
+	"context"
 	"html/template"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
@@ -13,6 +15,26 @@ type dirSummary struct {
 	directory.Directory
 	Provider      provider
 	Users, Groups int
+	Health        directory.Health
+}
+
+// healthOf returns the health of the directories, keyed by id, from one
+// read of their request counters.
+func (h *Handler) healthOf(ctx context.Context, ds ...directory.Directory) (map[string]directory.Health, error) {
+	ids := make([]string, len(ds))
+	for i, d := range ds {
+		ids[i] = d.ID
+	}
+	rh, err := h.Service.Read().RequestHealth(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	now := h.Service.IDs.Now()
+	out := make(map[string]directory.Health, len(ds))
+	for _, d := range ds {
+		out[d.ID] = directory.DirectoryHealth(d, rh[d.ID], now)
+	}
+	return out, nil
 }
 
 // scimTab is GET /portal/scim: the organization's directories and the
@@ -22,13 +44,17 @@ func (h *Handler) scimTab(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	health, err := h.healthOf(r.Context(), ds...)
+	if err != nil {
+		return err
+	}
 	var out []dirSummary
 	for _, d := range ds {
 		u, g, err := h.Service.Read().CountDirectory(r.Context(), d.ID)
 		if err != nil {
 			return err
 		}
-		out = append(out, dirSummary{Directory: d, Provider: providerByKey(d.Provider), Users: u, Groups: g})
+		out = append(out, dirSummary{Directory: d, Provider: providerByKey(d.Provider), Users: u, Groups: g, Health: health[d.ID]})
 	}
 	return h.render(w, r, http.StatusOK, "scim", page{Title: "SCIM Provisioning", Tab: "scim",
 		Data: struct {
@@ -38,22 +64,110 @@ func (h *Handler) scimTab(w http.ResponseWriter, r *http.Request) error {
 }
 
 type providerData struct {
-	P     provider
-	Guide template.HTML
+	P       provider
+	Guide   template.HTML
+	Name    string // the suggested directory name
+	FormKey string
+	Warning string // why the endpoint URL cannot work for a cloud IdP, if it cannot
 }
 
-// providerPage is GET /portal/scim/providers/{slug}.
+// providerPage is GET /portal/scim/providers/{slug}: the Configure form
+// and a preview of the setup guide.
 func (h *Handler) providerPage(w http.ResponseWriter, r *http.Request) error {
 	p, ok := providerBySlug(r.PathValue("slug"))
 	if !ok {
 		return directory.Errorf(directory.KindNotFound, "There is no identity provider called %q.", r.PathValue("slug"))
 	}
-	g := h.guides[p.Guide]
-	return h.render(w, r, http.StatusOK, "provider", page{Title: p.Name, Tab: "scim", Data: providerData{P: p, Guide: g}})
+	ds, err := h.dirs(r.Context())
+	if err != nil {
+		return err
+	}
+	g, err := h.guide(p, guideData{})
+	if err != nil {
+		return err
+	}
+	key, err := h.formKey()
+	if err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, "provider", page{Title: p.Name, Tab: "scim", Data: providerData{
+		P: p, Guide: g, Name: nextName(p.Name, ds), FormKey: key, Warning: endpointWarning(h.PublicURL)}})
+}
+
+// formKey is a new one-time key for a form that creates something, or ""
+// when the handler has no PortalForms.
+func (h *Handler) formKey() (string, error) {
+	if h.Forms == nil {
+		return "", nil
+	}
+	return h.Forms.NewKey()
+}
+
+// nextName is name, or "name 2", "name 3", … when a directory of the
+// organization already has it, so that directory names stay
+// distinguishable.
+func nextName(name string, ds []directory.Directory) string {
+	taken := map[string]bool{}
+	for _, d := range ds {
+		taken[strings.ToLower(d.Name)] = true
+	}
+	if !taken[strings.ToLower(name)] {
+		return name
+	}
+	for i := 2; ; i++ {
+		if n := name + " " + strconv.Itoa(i); !taken[strings.ToLower(n)] {
+			return n
+		}
+	}
+}
+
+// once runs a form that creates something exactly once per form key and
+// session: a second submission (double click, Reload, Back then submit)
+// is redirected to what the first made, or to fallback while the first is
+// still running. do returns the directory to go to and a secret to show
+// there once. The answer is always a redirect (POST → 303 → GET), and the
+// secret is shown by the GET (directoryPage), through PortalForms.
+func (h *Handler) once(w http.ResponseWriter, r *http.Request, fallback string, do func() (dirID, secret string, err error)) error {
+	s := sessionOf(r.Context())
+	key := r.PostForm.Get("form_key")
+	if h.Forms == nil {
+		// No guard: the page shows the secret in the answer to the POST.
+		dirID, secret, err := do()
+		if err != nil {
+			return err
+		}
+		d, err := h.dir(r.Context(), dirID)
+		if err != nil {
+			return err
+		}
+		return h.renderDirectory(w, r, d, secret)
+	}
+	first, target, err := h.Forms.Claim(r.Context(), s.secret, key)
+	if err != nil {
+		return err
+	}
+	if !first {
+		if target == "" {
+			return redirect(w, r, fallback, "")
+		}
+		return redirect(w, r, "/portal/directories/"+target, "")
+	}
+	dirID, secret, err := do()
+	if err != nil {
+		if rerr := h.Forms.Release(r.Context(), s.secret, key); rerr != nil {
+			h.Logger.WarnContext(r.Context(), "portal: releasing a form key", "error", rerr)
+		}
+		return err
+	}
+	if err := h.Forms.Complete(r.Context(), s.secret, key, dirID, secret); err != nil {
+		return err
+	}
+	return redirect(w, r, "/portal/directories/"+dirID, "")
 }
 
 // configure is POST /portal/scim/providers/{slug}: it creates the directory
-// and its first token, and shows them, the token this once.
+// and its first token, once per form, and redirects to the directory's
+// page, which shows the token this once.
 func (h *Handler) configure(w http.ResponseWriter, r *http.Request) error {
 	p, ok := providerBySlug(r.PathValue("slug"))
 	if !ok || !p.Available {
@@ -63,21 +177,27 @@ func (h *Handler) configure(w http.ResponseWriter, r *http.Request) error {
 	if len(name) > 100 {
 		return directory.Errorf(directory.KindInvalid, "The directory name must be at most 100 characters.")
 	}
-	if name == "" {
-		name = p.Name
-	}
-	d, err := h.Service.CreateDirectory(r.Context(), sessionOf(r.Context()).OrganizationID, p.Key, name)
-	if err != nil {
-		return err
-	}
-	t, secret, err := h.Service.CreateToken(r.Context(), d.ID, timeZero)
-	if err != nil {
-		return err
-	}
-	noteTarget(r.Context(), d.ID)
-	h.Logger.InfoContext(r.Context(), "portal: directory configured", "request_id", web.RequestID(r.Context()),
-		"organization_id", d.OrganizationID, "directory_id", d.ID, "provider", d.Provider, "token_id", t.ID)
-	return h.renderDirectory(w, r, d, secret)
+	return h.once(w, r, "/portal/scim", func() (string, string, error) {
+		if name == "" {
+			ds, err := h.dirs(r.Context())
+			if err != nil {
+				return "", "", err
+			}
+			name = nextName(p.Name, ds)
+		}
+		d, err := h.Service.CreateDirectory(r.Context(), sessionOf(r.Context()).OrganizationID, p.Key, name)
+		if err != nil {
+			return "", "", err
+		}
+		t, secret, err := h.Service.CreateToken(r.Context(), d.ID, timeZero)
+		if err != nil {
+			return "", "", err
+		}
+		noteTarget(r.Context(), d.ID)
+		h.Logger.InfoContext(r.Context(), "portal: directory configured", "request_id", web.RequestID(r.Context()),
+			"organization_id", d.OrganizationID, "directory_id", d.ID, "provider", d.Provider, "token_id", t.ID)
+		return d.ID, secret, nil
+	})
 }
 
 type tokenView struct {
@@ -85,14 +205,23 @@ type tokenView struct {
 	Active bool
 }
 
+// step is one step of the setup path on the directory page.
+type step struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+	Done  bool   `json:"done"`
+}
+
 type statusView struct {
-	State       string `json:"state"` // waiting, connected, disabled
+	State       string `json:"state"` // one of directory.HealthStates
 	Headline    string `json:"headline"`
 	Detail      string `json:"detail"`
+	Link        string `json:"link"` // the failing requests, in the errors and refused states
 	LastRequest string `json:"last_request"`
 	LastAt      any    `json:"last_request_at"`
 	Users       int    `json:"users"`
 	Groups      int    `json:"groups"`
+	Steps       []step `json:"steps"`
 }
 
 type dirData struct {
@@ -104,25 +233,59 @@ type dirData struct {
 	CanAddToken bool
 	Status      statusView
 	Guide       template.HTML
+	FormKey     string
+	Warning     string
 }
 
-func (h *Handler) statusOf(r *http.Request, d directory.Directory) (statusView, error) {
-	u, g, err := h.Service.Read().CountDirectory(r.Context(), d.ID)
+// headlines are the status panel's headings per health state.
+var headlines = map[string]string{
+	directory.HealthDisabled:  "Directory disabled",
+	directory.HealthRefused:   "Refused requests",
+	directory.HealthErrors:    "Connected, with recent errors",
+	directory.HealthStalled:   "Stalled: no request for a long time",
+	directory.HealthWaiting:   "Waiting for the first request from your IdP",
+	directory.HealthConnected: "Connected: your IdP is sending requests",
+}
+
+// statusOf computes the status panel and the setup path of d.
+func (h *Handler) statusOf(r *http.Request, d directory.Directory, hasToken bool) (statusView, error) {
+	ctx := r.Context()
+	u, g, err := h.Service.Read().CountDirectory(ctx, d.ID)
 	if err != nil {
 		return statusView{}, err
 	}
+	hs, err := h.healthOf(ctx, d)
+	if err != nil {
+		return statusView{}, err
+	}
+	rh := hs[d.ID]
 	now := h.Service.IDs.Now()
-	s := statusView{Users: u, Groups: g, LastRequest: ago(d.LastRequestAt, now)}
-	switch {
-	case !d.Enabled:
-		s.State, s.Headline, s.Detail = "disabled", "Directory disabled", "Provisioning requests are refused until you enable the directory."
-	case d.LastRequestAt.IsZero():
-		s.State, s.Headline = "waiting", "Waiting for the first request from your IdP"
-		s.Detail = "Paste the endpoint URL and the bearer token into your identity provider and test the connection. This panel updates by itself."
-	default:
-		s.State, s.Headline = "connected", "Connected: your IdP is sending requests"
-		s.Detail = "Last request " + when(d.LastRequestAt) + "."
+	s := statusView{State: rh.State, Headline: headlines[rh.State], Detail: rh.Reason, Users: u, Groups: g, LastRequest: ago(d.LastRequestAt, now)}
+	if !d.LastRequestAt.IsZero() {
 		s.LastAt = d.LastRequestAt.UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+	}
+	switch rh.State {
+	case directory.HealthErrors, directory.HealthRefused:
+		if h.RequestLogEnabled {
+			s.Link = "/portal/events/requests?dir=" + d.ID + "&failures=1"
+		}
+	}
+	mapped := false
+	if ms, err := h.Service.GetRoleMappings(ctx, d.ID); err != nil {
+		return statusView{}, err
+	} else {
+		mapped = len(ms) > 0
+	}
+	idp := providerByKey(d.Provider).IdP()
+	called := !d.LastRequestAt.IsZero() || rh.Refused > 0 || !rh.RefusedAt.IsZero()
+	accepted := !d.LastRequestAt.IsZero()
+	s.Steps = []step{
+		{"provider", "Choose your identity provider", true},
+		{"copy", "Copy the Endpoint URL and the Bearer Token", hasToken || accepted},
+		{"paste", "Paste them into " + idp + " and test the connection", called},
+		{"request", "First request received", accepted},
+		{"arrived", "Users and groups arrived", u > 0},
+		{"roles", "Assign roles to groups (optional: everyone gets the default role)", mapped},
 	}
 	return s, nil
 }
@@ -142,29 +305,40 @@ func (h *Handler) renderDirectory(w http.ResponseWriter, r *http.Request, d dire
 		}
 		views = append(views, tokenView{Token: t, Active: a})
 	}
-	st, err := h.statusOf(r, d)
+	st, err := h.statusOf(r, d, active > 0)
 	if err != nil {
 		return err
 	}
 	p := providerByKey(d.Provider)
-	g := h.guides[p.Guide]
-	status := http.StatusOK
-	if secret != "" && r.Method == http.MethodPost {
-		status = http.StatusCreated
+	endpoint := h.endpointURL(d.ID)
+	g, err := h.guide(p, guideData{Endpoint: endpoint, Token: secret})
+	if err != nil {
+		return err
 	}
-	return h.render(w, r, status, "directory", page{Title: d.Name, Tab: "scim", Dir: d, Data: dirData{
-		D: d, P: p, Endpoint: h.endpointURL(d.ID), Secret: secret, Tokens: views,
-		CanAddToken: active < directory.MaxActiveTokens, Status: st, Guide: g,
+	key, err := h.formKey()
+	if err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, "directory", page{Title: d.Name, Tab: "scim", Dir: d, Data: dirData{
+		D: d, P: p, Endpoint: endpoint, Secret: secret, Tokens: views,
+		CanAddToken: active < directory.MaxActiveTokens, Status: st, Guide: g, FormKey: key, Warning: endpointWarning(h.PublicURL),
 	}})
 }
 
-// directoryPage is GET /portal/directories/{dir_id}.
+// directoryPage is GET /portal/directories/{dir_id}. Right after Configure
+// or "Generate new token" it shows the new token, once.
 func (h *Handler) directoryPage(w http.ResponseWriter, r *http.Request) error {
 	d, err := h.dir(r.Context(), r.PathValue("dir_id"))
 	if err != nil {
 		return err
 	}
-	return h.renderDirectory(w, r, d, "")
+	secret := ""
+	if h.Forms != nil {
+		if secret, err = h.Forms.Reveal(r.Context(), sessionOf(r.Context()).secret, d.ID); err != nil {
+			return err
+		}
+	}
+	return h.renderDirectory(w, r, d, secret)
 }
 
 // status is GET /portal/directories/{dir_id}/status, polled by the page.
@@ -173,25 +347,37 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	st, err := h.statusOf(r, d)
+	ts, err := h.Service.Read().ListTokens(r.Context(), d.ID)
+	if err != nil {
+		return err
+	}
+	now := h.Service.IDs.Now()
+	hasToken := false
+	for _, t := range ts {
+		hasToken = hasToken || t.Active(now)
+	}
+	st, err := h.statusOf(r, d, hasToken)
 	if err != nil {
 		return err
 	}
 	return web.WriteJSON(w, http.StatusOK, "application/json", st)
 }
 
-// createToken is POST /portal/directories/{dir_id}/tokens.
+// createToken is POST /portal/directories/{dir_id}/tokens: once per form;
+// the page it redirects to shows the token.
 func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
 	d, err := h.dir(r.Context(), r.PathValue("dir_id"))
 	if err != nil {
 		return err
 	}
-	t, secret, err := h.Service.CreateToken(r.Context(), d.ID, timeZero)
-	if err != nil {
-		return err
-	}
-	noteTarget(r.Context(), t.ID)
-	return h.renderDirectory(w, r, d, secret)
+	return h.once(w, r, "/portal/directories/"+d.ID, func() (string, string, error) {
+		t, secret, err := h.Service.CreateToken(r.Context(), d.ID, timeZero)
+		if err != nil {
+			return "", "", err
+		}
+		noteTarget(r.Context(), t.ID)
+		return d.ID, secret, nil
+	})
 }
 
 // revokeToken is POST /portal/directories/{dir_id}/tokens/{token_id}/revoke.

@@ -318,7 +318,7 @@ func TestThreeReplicas(t *testing.T) {
 		c.must(c.replicas[2], "GET", "/portal/scim", "", nil, 401) // no cookie
 		resp, err := c.do(c.replicas[1], "POST", "/portal/logout", "", []byte("csrf="+url.QueryEscape(csrf)),
 			"Cookie", cookie, "Content-Type", "application/x-www-form-urlencoded")
-		if err != nil || resp.status != 200 {
+		if err != nil || resp.status != 303 { // POST → 303 → GET /portal/signed-out
 			t.Fatalf("logout via replica 1: %v %d %s", err, resp.status, resp.body)
 		}
 		for _, r := range c.replicas {

@@ -85,9 +85,81 @@ func (s *Store) AppendRequests(ctx context.Context, entries []directory.RequestL
 				entries = scim_request_usage.entries + excluded.entries`, dir, used[dir].bytes, used[dir].entries); err != nil {
 				return fmt.Errorf("appending request log entries: %w", err)
 			}
+			if err := s.noteHealth(ctx, tx, dir, kept); err != nil {
+				return fmt.Errorf("appending request log entries: %w", err)
+			}
 		}
 		return nil
 	})
+}
+
+const healthColumns = `accepted_at, refused, refused_at, failed, failed_since, failed_at`
+
+func scanHealth(row interface{ Scan(...any) error }, h *directory.RequestHealth) error {
+	var accepted, refusedAt, failedSince, failedAt sql.NullInt64
+	if err := row.Scan(&accepted, &h.Refused, &refusedAt, &h.Failed, &failedSince, &failedAt); err != nil {
+		return err
+	}
+	h.AcceptedAt, h.RefusedAt = fromNullMicros(accepted), fromNullMicros(refusedAt)
+	h.FailedSince, h.FailedAt = fromNullMicros(failedSince), fromNullMicros(failedAt)
+	return nil
+}
+
+// noteHealth updates a directory's RequestHealth (its usage row, which the
+// caller has just written and so holds locked) with the entries of that
+// directory, in the order they occurred.
+func (s *Store) noteHealth(ctx context.Context, tx *txn, dir string, entries []*directory.RequestLog) error {
+	var h directory.RequestHealth
+	if err := scanHealth(s.txRow(ctx, tx, `SELECT `+healthColumns+` FROM scim_request_usage WHERE directory_id = $1`, dir), &h); err != nil {
+		return err
+	}
+	mine := make([]*directory.RequestLog, 0, len(entries))
+	for _, e := range entries {
+		if e.DirectoryID == dir {
+			mine = append(mine, e)
+		}
+	}
+	sort.SliceStable(mine, func(i, j int) bool { return mine[i].OccurredAt.Before(mine[j].OccurredAt) })
+	for _, e := range mine {
+		h.Note(e)
+	}
+	_, err := s.txExec(ctx, tx, `UPDATE scim_request_usage SET accepted_at = $2, refused = $3, refused_at = $4, failed = $5,
+		failed_since = $6, failed_at = $7 WHERE directory_id = $1`, dir, nullMicros(h.AcceptedAt), h.Refused, nullMicros(h.RefusedAt),
+		h.Failed, nullMicros(h.FailedSince), nullMicros(h.FailedAt))
+	return err
+}
+
+// RequestHealth implements directory.Store: one query for all the listed
+// directories.
+func (s *Store) RequestHealth(ctx context.Context, directoryIDs []string) (map[string]directory.RequestHealth, error) {
+	out := map[string]directory.RequestHealth{}
+	if len(directoryIDs) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(directoryIDs))
+	for i, id := range directoryIDs {
+		args[i] = id
+	}
+	rows, err := s.readRows(ctx, `SELECT directory_id, `+healthColumns+` FROM scim_request_usage WHERE directory_id IN (`+
+		placeholders(1, len(args))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading request health: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var h directory.RequestHealth
+		if err := scanHealth(scanFunc(func(dest ...any) error {
+			return rows.Scan(append([]any{&id}, dest...)...)
+		}), &h); err != nil {
+			return nil, fmt.Errorf("reading request health: %w", err)
+		}
+		out[id] = h
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading request health: %w", err)
+	}
+	return out, nil
 }
 
 // requestSize is directory.RequestLog.Size in SQL, for entries being

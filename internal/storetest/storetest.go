@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 	tests = append(tests, eventTests()...)
 	tests = append(tests, webhookTests()...)
 	tests = append(tests, portalTests()...)
+	tests = append(tests, healthAndFormTests()...)
 	tests = append(tests, unicodeTests()...)
 	tests = append(tests, auditTests()...)
 	tests = append(tests, queryTests()...)

@@ -25,6 +25,7 @@ func URL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv(Env)
 	if u == "" {
+		NoteSkipped("PostgreSQL", "set "+Env+" (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run them; bash .ci/run starts a server and sets it")
 		t.Skipf("PostgreSQL test skipped: set %s to a postgres:// URL of a scratch database (each test creates and drops its own schema)", Env)
 	}
 	return u

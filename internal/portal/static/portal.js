@@ -38,8 +38,20 @@
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (s) {
           if (!s) return;
-          panel.classList.remove("waiting", "connected", "disabled");
+          panel.classList.remove("waiting", "connected", "disabled", "refused", "errors", "stalled");
           panel.classList.add(s.state);
+          var wrap = panel.querySelector("[data-link-wrap]");
+          if (wrap) {
+            wrap.hidden = !s.link;
+            if (s.link) wrap.querySelector("a").setAttribute("href", s.link);
+          }
+          (s.steps || []).forEach(function (st) {
+            var li = document.querySelector('[data-steps] [data-step="' + st.key + '"]');
+            if (!li) return;
+            li.classList.toggle("done", st.done);
+            var state = li.querySelector("[data-step-state]");
+            if (state) state.textContent = st.done ? " (done)" : " (to do)";
+          });
           set("headline", s.headline);
           set("detail", s.detail);
           set("last_request", s.last_request);
