@@ -25,6 +25,10 @@
 // round-trip latency and compares creates in one directory with creates
 // spread over four.
 //
+// The "hot" scenario (hot.go) measures the server CPU per request of the
+// requests IdPs send most, next to a bare net/http baseline, on one
+// pinned core.
+//
 // docs/performance.md records its results.
 package main
 
@@ -59,7 +63,7 @@ func main() {
 	bin := flag.String("bin", "", "scimbridge binary (default: go build ./cmd/scimbridge)")
 	database := flag.String("database", "", "PostgreSQL URL to run against instead of SQLite")
 	noRequestLog := flag.Bool("no-request-log", false, "run the server with --request-log=false, to measure the request log's cost")
-	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth), "replicas" (total create rate of -clients clients over -dirs directories through one server, then through -replicas servers on one PostgreSQL; needs -database), "dirlatency" (PostgreSQL behind a proxy adding -db-rtt per round trip: -clients clients creating -users users in one directory, then spread over four; needs -database) or "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold)`)
+	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth), "hot" (server CPU per request of create, GET, filter, list and PATCH next to a bare net/http baseline, one pinned core; uses -hot-*, -clients, -bin, -database), "replicas" (total create rate of -clients clients over -dirs directories through one server, then through -replicas servers on one PostgreSQL; needs -database), "dirlatency" (PostgreSQL behind a proxy adding -db-rtt per round trip: -clients clients creating -users users in one directory, then spread over four; needs -database) or "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold)`)
 	replicas := flag.Int("replicas", 2, "replicas scenario: server processes on one PostgreSQL database (compared with one)")
 	dirs := flag.Int("dirs", 4, "replicas scenario: directories the clients spread over")
 	splitCores := flag.Bool("split-cores", true, "replicas scenario: give each of the N servers GOMAXPROCS = cores/N, as CPU limits of N containers would")
@@ -76,6 +80,8 @@ func main() {
 	nonReaders := flag.Int("nonreaders", 300, "bigread scenario: clients that send a list request and never read")
 	hold := flag.Duration("hold", 15*time.Second, "bigread scenario: how long the non-reading clients hold their connections")
 	dbRTT := flag.Duration("db-rtt", time.Millisecond, "dirlatency scenario: round-trip latency the proxy adds between the server and PostgreSQL")
+	hot := hotFlags()
+	baselineAddr := flag.String("baseline-addr", "", "hot-baseline scenario (started by the hot scenario): where the baseline server listens")
 	flag.Parse()
 	serveFlags = append(serveFlags, strings.Fields(*serverArgs)...)
 	var err error
@@ -91,6 +97,10 @@ func main() {
 		err = runWebhooks(webhooksConfig{users: *users, backlog: *backlog, clients: *clients, bin: *bin, database: *database, requestLog: !*noRequestLog})
 	case "abuse":
 		err = runAbuse(abuseConfig{attackers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
+	case "hot":
+		err = runHot(hot, *clients, *bin, *database, serveFlags)
+	case "hot-baseline":
+		err = serveBaseline(*baselineAddr)
 	case "replicas":
 		err = runReplicas(replicasConfig{replicas: *replicas, dirs: *dirs, clients: *clients, users: *users, bin: *bin, database: *database, requestLog: !*noRequestLog, splitCores: *splitCores})
 	case "dirlatency":
@@ -98,7 +108,7 @@ func main() {
 	case "reads":
 		err = runReads(abuseConfig{users: *users, readers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
 	default:
-		err = fmt.Errorf("unknown -scenario %q (want scim, roles, webhooks, abuse, reads, replicas, dirlatency or bigread)", *scenario)
+		err = fmt.Errorf("unknown -scenario %q (want scim, roles, webhooks, abuse, reads, hot, replicas, dirlatency or bigread)", *scenario)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scimbridge-bench:", err)

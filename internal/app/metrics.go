@@ -115,21 +115,40 @@ func scimRoute(seg string) bool {
 	return false
 }
 
+// scimRouteLabel is the route label of a SCIM endpoint, with or without
+// an id; the common ones are constants.
+func scimRouteLabel(endpoint string, withID bool) string {
+	switch {
+	case endpoint == "Users" && withID:
+		return "/scim/v2/{dir_id}/Users/{id}"
+	case endpoint == "Users":
+		return "/scim/v2/{dir_id}/Users"
+	case endpoint == "Groups" && withID:
+		return "/scim/v2/{dir_id}/Groups/{id}"
+	case endpoint == "Groups":
+		return "/scim/v2/{dir_id}/Groups"
+	case withID:
+		return "/scim/v2/{dir_id}/" + endpoint + "/{id}"
+	}
+	return "/scim/v2/{dir_id}/" + endpoint
+}
+
 // classify names r's surface and route template. Labels never carry a
 // directory id or anything else taken from the request.
 func (m *Metrics) classify(r *http.Request) (surface, route string) {
 	p := r.URL.Path
 	switch {
 	case strings.HasPrefix(p, "/scim/v2/"):
-		segs := strings.Split(strings.TrimPrefix(p, "/scim/v2/"), "/")
-		if len(segs) < 2 || !scimRoute(segs[1]) {
+		// {dir}/{endpoint}[/{id}…], read without splitting (allocating).
+		_, rest, ok := strings.Cut(strings.TrimPrefix(p, "/scim/v2/"), "/")
+		endpoint, id, hasID := strings.Cut(rest, "/")
+		if !ok || !scimRoute(endpoint) {
 			return "scim", "/scim/v2/{dir_id}/other"
 		}
-		route = "/scim/v2/{dir_id}/" + segs[1]
-		if len(segs) > 2 && segs[2] != "" {
-			route += "/{id}"
+		if hasID {
+			id, _, _ = strings.Cut(id, "/")
 		}
-		return "scim", route
+		return "scim", scimRouteLabel(endpoint, id != "")
 	case strings.HasPrefix(p, "/api/v1/"):
 		if _, pat := m.apiRoutes.Handler(r); pat != "" {
 			_, path, _ := strings.Cut(pat, " ")

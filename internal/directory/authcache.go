@@ -67,3 +67,29 @@ func (c *AuthCache) Invalidate() {
 	defer c.mu.Unlock()
 	c.m = map[string]authEntry{}
 }
+
+// touchThrottle lets one request per key and interval write a "last used"
+// time: without it, every request that read the stale time before the
+// first write committed wrote it too (on PostgreSQL each of them an UPDATE
+// of the directory row, waiting on the row lock that writers of the
+// directory hold). It only ever skips a write another request of this
+// process made (or is making) in the last interval; other processes
+// write on their own.
+type touchThrottle struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// claim reports whether the caller is to write key's time now.
+func (t *touchThrottle) claim(key string, now time.Time, every time.Duration) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if l, ok := t.last[key]; ok && now.Sub(l) < every && !now.Before(l) {
+		return false
+	}
+	if t.last == nil || len(t.last) >= maxAuthEntries {
+		t.last = map[string]time.Time{}
+	}
+	t.last[key] = now
+	return true
+}

@@ -20,6 +20,7 @@ type Reader interface {
 	ListTokens(ctx context.Context, directoryID string) ([]Token, error)
 
 	GetUser(ctx context.Context, directoryID, id string) (User, error)
+	GetUserWithGroups(ctx context.Context, directoryID, id string) (User, []GroupRef, error)
 	ListUsers(ctx context.Context, directoryID string, q Query) (UserPage, error)
 	UserGroups(ctx context.Context, directoryID string, userIDs []string) (map[string][]GroupRef, error)
 

@@ -25,6 +25,8 @@ type Service struct {
 	// AuthCache, when set, short-cuts repeated token lookups (see its doc
 	// for when that is correct).
 	AuthCache *AuthCache
+
+	touches touchThrottle // last-use writes this process has claimed
 }
 
 func (s *Service) now() time.Time { return s.IDs.Now().UTC().Truncate(time.Microsecond) }
@@ -159,14 +161,16 @@ func (s *Service) AuthenticateDirectory(ctx context.Context, dirID, secret strin
 	if !d.Enabled {
 		return Directory{}, Errorf(KindForbidden, "this directory is disabled: provisioning is paused until it is enabled again")
 	}
-	if now.Sub(t.LastUsedAt) > touchEvery {
+	// Concurrent requests all read the same stale time; one of them
+	// writes it (touchThrottle), the others do not queue behind it.
+	if now.Sub(t.LastUsedAt) > touchEvery && s.touches.claim("t:"+t.ID, now, touchEvery) {
 		if err := s.Store.TouchToken(ctx, t.ID, now); err != nil {
 			s.Logger.WarnContext(ctx, "recording token use", "token_id", t.ID, "error", err)
 		}
 		t.LastUsedAt = now
 		cached = false
 	}
-	if now.Sub(d.LastRequestAt) > touchEvery/6 {
+	if now.Sub(d.LastRequestAt) > touchEvery/6 && s.touches.claim("d:"+d.ID, now, touchEvery/6) {
 		if err := s.Store.TouchDirectory(ctx, d.ID, now); err != nil {
 			s.Logger.WarnContext(ctx, "recording directory request", "directory_id", d.ID, "error", err)
 		}

@@ -71,6 +71,9 @@ type Store interface {
 	// by the caller.
 	CreateUser(ctx context.Context, u User) error
 	GetUser(ctx context.Context, directoryID, id string) (User, error)
+	// GetUserWithGroups is GetUser and UserGroups of that one user, read
+	// in one statement (one round trip on the read path of GET /Users/{id}).
+	GetUserWithGroups(ctx context.Context, directoryID, id string) (User, []GroupRef, error)
 	ListUsers(ctx context.Context, directoryID string, q Query) (UserPage, error)
 	// UpdateUser loads the user, calls fn on it and stores the result with
 	// Version incremented and UpdatedAt set to now. fn reports whether

@@ -66,6 +66,9 @@ type Handler struct {
 	// AuthFailureDelay is how long a 429 of that limit is held before it
 	// is sent; zero: DefaultAuthFailureDelay, negative: not held.
 	AuthFailureDelay time.Duration
+	// ReadConcurrency is how many reads run at once, the rest waiting in
+	// arrival order (readGate); zero: DefaultReadConcurrency.
+	ReadConcurrency int
 
 	once      sync.Once
 	failures  *failureLimiter
@@ -191,7 +194,12 @@ func (h *Handler) Routes() http.Handler {
 	// Everything else under the prefix: 405 or 404, as SCIM errors.
 	mux.Handle(prefix, web.Adapt(h.writeError, h.noRoute(mux)))
 
-	return web.Chain(mux, ensureRequestID, web.LimitHeaders(web.MaxHeaderBytes, h.writeError), web.Limit(h.Limiter, h.writeError), h.recordRequests, web.Recover(h.logger, h.writeError), h.canonicalPath)
+	readers := h.ReadConcurrency
+	if readers <= 0 {
+		readers = DefaultReadConcurrency
+	}
+	gate := func(next http.Handler) http.Handler { return readGate(readers, next) }
+	return web.Chain(mux, ensureRequestID, web.LimitHeaders(web.MaxHeaderBytes, h.writeError), web.Limit(h.Limiter, h.writeError), h.recordRequests, web.Recover(h.logger, h.writeError), gate, h.canonicalPath)
 }
 
 // authenticated checks the directory token (RFC 7644 §2) before fn runs.

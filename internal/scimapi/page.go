@@ -98,7 +98,7 @@ func (lw *listWriter) add(res object) bool {
 		if i > 0 {
 			lw.bw.WriteByte(',')
 		}
-		if lw.err = lw.enc.scalar(f.key); lw.err != nil {
+		if lw.err = lw.enc.str(f.key); lw.err != nil {
 			return false
 		}
 		lw.bw.WriteByte(':')

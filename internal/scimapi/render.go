@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
@@ -52,18 +53,15 @@ type encoder struct {
 	out     jsonOut
 	buf     *bytes.Buffer // out, when it is a bytes.Buffer
 	scratch bytes.Buffer  // scalars, when out is a stream
-	enc     *json.Encoder
+	enc     *json.Encoder // for scalars other than strings, booleans and null; made when first needed
+	tmp     []byte        // a string being escaped
 }
 
 func newEncoder(out jsonOut) *encoder {
 	e := &encoder{out: out}
 	if b, ok := out.(*bytes.Buffer); ok {
 		e.buf = b
-		e.enc = json.NewEncoder(b)
-	} else {
-		e.enc = json.NewEncoder(&e.scratch)
 	}
-	e.enc.SetEscapeHTML(false)
 	return e
 }
 
@@ -90,7 +88,7 @@ func (e *encoder) encode(v any) error {
 			if i > 0 {
 				e.out.WriteByte(',')
 			}
-			if err := e.scalar(f.key); err != nil {
+			if err := e.str(f.key); err != nil {
 				return err
 			}
 			e.out.WriteByte(':')
@@ -114,7 +112,7 @@ func (e *encoder) encode(v any) error {
 			if i > 0 {
 				e.out.WriteByte(',')
 			}
-			if err := e.scalar(k); err != nil {
+			if err := e.str(k); err != nil {
 				return err
 			}
 			e.out.WriteByte(':')
@@ -128,9 +126,33 @@ func (e *encoder) encode(v any) error {
 	}
 }
 
-// scalar writes a value encoding/json encodes, without the newline
-// json.Encoder adds.
+// scalar writes a value as encoding/json encodes it (without HTML
+// escaping), without the newline json.Encoder adds. Strings, booleans and
+// null, nearly every scalar of a resource, are written here without
+// reflection; anything else goes through json.Encoder.
 func (e *encoder) scalar(v any) error {
+	switch x := v.(type) {
+	case string:
+		return e.str(x)
+	case bool:
+		if x {
+			_, err := e.out.Write([]byte("true"))
+			return err
+		}
+		_, err := e.out.Write([]byte("false"))
+		return err
+	case nil:
+		_, err := e.out.Write([]byte("null"))
+		return err
+	}
+	if e.enc == nil {
+		if e.buf != nil {
+			e.enc = json.NewEncoder(e.buf)
+		} else {
+			e.enc = json.NewEncoder(&e.scratch)
+		}
+		e.enc.SetEscapeHTML(false)
+	}
 	if e.buf != nil {
 		if err := e.enc.Encode(v); err != nil {
 			return err
@@ -146,6 +168,71 @@ func (e *encoder) scalar(v any) error {
 	return err
 }
 
+// str writes a JSON string (a member name or a string value): taking it
+// as a string, not an any, spares boxing it.
+func (e *encoder) str(s string) error {
+	e.tmp = appendJSONString(e.tmp[:0], s)
+	_, err := e.out.Write(e.tmp)
+	return err
+}
+
+// appendJSONString appends s as a JSON string the way encoding/json writes
+// it with HTML escaping off: '"' and '\' escaped, control characters as
+// \b, \f, \n, \r, \t or \u00XX, invalid UTF-8 as \ufffd, and U+2028 and
+// U+2029 escaped (RFC 8259 §7).
+func appendJSONString(dst []byte, s string) []byte {
+	const hexDigits = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
 // timestamp renders a time as RFC 3339 in UTC (RFC 7643 §2.3.5).
 func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
@@ -157,9 +244,11 @@ type resource struct {
 	version  int64
 	created  time.Time
 	modified time.Time
-	// derived holds attribute values that come from the store rather than
-	// the document: a user's "groups", a group's "members".
-	derived map[string]any
+	// derived is the attribute whose value comes from the store rather
+	// than the document: a user's "groups", a group's "members"; its value
+	// is derivedValue (nil: none).
+	derived      string
+	derivedValue any
 }
 
 // render builds the SCIM representation of a resource (RFC 7643 §3),
@@ -169,7 +258,9 @@ type resource struct {
 // (password, which is not stored anyway) are never rendered.
 func (c *call) render(res resource, p *projection) object {
 	rt := res.rt
-	o := object{{"id", res.id}}
+	// o[0] is "schemas", filled in last.
+	o := make(object, 2, 4+len(rt.Schema.Attributes)+len(rt.Extensions))
+	o[1] = field{"id", res.id}
 	add := func(urn, name string, v any) {
 		if v = p.pick(urn, name, v); v != nil {
 			o = append(o, field{name, v})
@@ -189,8 +280,10 @@ func (c *call) render(res resource, p *projection) object {
 		if a.Returned == schema.Never {
 			continue
 		}
-		v, isDerived := res.derived[a.Name]
-		if !isDerived {
+		var v any
+		if a.Name == res.derived {
+			v = res.derivedValue
+		} else {
 			v = res.doc[a.Name]
 		}
 		if v != nil {
@@ -218,14 +311,15 @@ func (c *call) render(res resource, p *projection) object {
 		}
 	}
 	// RFC 7643 §3: "schemas" lists the schemas the representation holds.
-	return append(object{{"schemas", urns}}, o...)
+	o[0] = field{"schemas", urns}
+	return o
 }
 
 // user renders a user. groups are its direct groups (RFC 7643 §4.1.2);
 // nil when it has none or the projection does not want them.
 func (c *call) user(u directory.User, groups []directory.GroupRef, p *projection) object {
 	res := resource{rt: c.types.User, id: u.ID, doc: u.Doc, version: u.Version, created: u.CreatedAt, modified: u.UpdatedAt,
-		derived: map[string]any{"groups": nil}}
+		derived: "groups"}
 	if len(groups) > 0 {
 		list := make([]any, len(groups))
 		for i, g := range groups {
@@ -235,7 +329,7 @@ func (c *call) user(u directory.User, groups []directory.GroupRef, p *projection
 			}
 			list[i] = m
 		}
-		res.derived["groups"] = list
+		res.derivedValue = list
 	}
 	return c.render(res, p)
 }
@@ -244,7 +338,7 @@ func (c *call) user(u directory.User, groups []directory.GroupRef, p *projection
 // when it has none or the projection does not want them.
 func (c *call) group(g directory.Group, members []directory.Member, p *projection) object {
 	res := resource{rt: c.types.Group, id: g.ID, doc: g.Doc, version: g.Version, created: g.CreatedAt, modified: g.UpdatedAt,
-		derived: map[string]any{"members": nil}}
+		derived: "members"}
 	if len(members) > 0 {
 		list := make([]any, len(members))
 		for i, m := range members {
@@ -258,7 +352,7 @@ func (c *call) group(g directory.Group, members []directory.Member, p *projectio
 			}
 			list[i] = v
 		}
-		res.derived["members"] = list
+		res.derivedValue = list
 	}
 	return c.render(res, p)
 }

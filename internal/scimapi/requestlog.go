@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/web"
@@ -79,7 +80,7 @@ func (h *Handler) recordRequests(next http.Handler) http.Handler {
 			body = &capturedBody{ReadCloser: r.Body}
 			r2.Body = body
 		}
-		rec := &capturedResponse{ResponseWriter: w}
+		rec := &capturedResponse{ResponseWriter: w, tag: tag, read: isRead(r)}
 		next.ServeHTTP(rec, r2)
 		if tag.dir == "" {
 			return
@@ -105,6 +106,13 @@ func (h *Handler) recordRequests(next http.Handler) http.Handler {
 		}
 		h.RequestLog.Record(e, tag.bodies)
 	})
+}
+
+// isRead reports whether the request log counts r as a read when it
+// succeeds (directory.RequestLogger.Record: GET, HEAD, POST …/.search).
+func isRead(r *http.Request) bool {
+	return r.Method == http.MethodGet || r.Method == http.MethodHead ||
+		(r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/.search"))
 }
 
 func remoteHost(addr string) string {
@@ -136,12 +144,22 @@ func (b *capturedBody) keep(p []byte) {
 }
 
 // capturedResponse records the status and the first MaxLoggedBody bytes of
-// the response.
+// the response. It does not copy the body of a successful read whose
+// directory keeps reads as metadata only (the default): the request log
+// would throw it away.
 type capturedResponse struct {
 	http.ResponseWriter
 	status    int
 	buf       []byte
 	truncated bool
+	tag       *logTag
+	read      bool
+}
+
+// keepBody reports whether the response body is to be captured, once the
+// status is known.
+func (c *capturedResponse) keepBody() bool {
+	return !c.read || c.status >= 400 || c.tag.bodies == directory.RequestBodiesAll
 }
 
 func (c *capturedResponse) WriteHeader(code int) {
@@ -154,6 +172,9 @@ func (c *capturedResponse) WriteHeader(code int) {
 func (c *capturedResponse) Write(p []byte) (int, error) {
 	if c.status == 0 {
 		c.status = http.StatusOK
+	}
+	if !c.keepBody() {
+		return c.ResponseWriter.Write(p)
 	}
 	room := MaxLoggedBody - len(c.buf)
 	keep := p

@@ -54,9 +54,18 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c *call) er
 }
 
 // getUser is GET /Users/{id} (RFC 7644 §3.4.1), with If-None-Match
-// (RFC 7644 §3.14).
+// (RFC 7644 §3.14). The user and its groups are read in one statement
+// when the projection renders the groups.
 func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, c *call) error {
-	u, err := h.Service.Read().GetUser(r.Context(), c.dir, r.PathValue("id"))
+	p := c.projection(c.types.User)
+	var u directory.User
+	var groups []directory.GroupRef
+	var err error
+	if p.wants("", "groups") {
+		u, groups, err = h.Service.Read().GetUserWithGroups(r.Context(), c.dir, r.PathValue("id"))
+	} else {
+		u, err = h.Service.Read().GetUser(r.Context(), c.dir, r.PathValue("id"))
+	}
 	if err != nil {
 		return err
 	}
@@ -64,7 +73,7 @@ func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, c *call) error
 	if etagMatches(r.Header.Get("If-None-Match"), etag) {
 		return writeEmpty(w, http.StatusNotModified, etag)
 	}
-	return h.writeUser(w, r, c, http.StatusOK, u)
+	return writeResource(w, http.StatusOK, etag, "", c.user(u, groups, p))
 }
 
 // replaceUser is PUT /Users/{id} (RFC 7644 §3.5.1).

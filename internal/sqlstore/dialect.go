@@ -50,6 +50,10 @@ type dialect interface {
 	// jsonStrings is a subquery yielding the strings of the JSON array
 	// bound at param.
 	jsonStrings(param string) string
+	// groupRefs is a scalar subquery yielding, as JSON text, the array of
+	// [id, display_name] of the groups the user whose pk is the
+	// expression userPK is a direct member of, ordered by group pk.
+	groupRefs(userPK string) string
 	// octetLength is the size in bytes of text column col.
 	octetLength(col string) string
 	// rowsPerStatement is how many rows one multi-row statement carries.

@@ -520,23 +520,28 @@ func (s *Store) ListGroups(ctx context.Context, directoryID string, q directory.
 	if err != nil {
 		return page, err
 	}
-	if !q.SkipTotal {
+	// The total is counted only when the page does not tell it: a page
+	// with fewer rows than asked for that starts inside the results ends
+	// them (a userName eq filter, a last page), so no second statement.
+	count := func() error {
 		if err := s.readRow(ctx, `SELECT count(*) FROM groups g WHERE `+cond, args...).Scan(&page.Total); err != nil {
-			return page, fmt.Errorf("counting groups: %w", err)
+			return fmt.Errorf("counting groups: %w", err)
 		}
-		if q.Limit <= 0 || q.Offset >= page.Total {
+		return nil
+	}
+	if q.Limit <= 0 {
+		if q.SkipTotal {
 			return page, nil
 		}
-	} else if q.Limit <= 0 {
-		return page, nil
+		return page, count()
 	}
 	order, err := s.orderBy(s.schemas.Group, "g", q)
 	if err != nil {
 		return page, err
 	}
 	n := len(args)
-	args = append(args, q.Limit, q.Offset)
-	rows, err := s.readRows(ctx, fmt.Sprintf(`SELECT %s FROM groups g WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`, groupColumns, cond, order, n+1, n+2), args...)
+	pageArgs := append(args[:n:n], q.Limit, q.Offset)
+	rows, err := s.readRows(ctx, fmt.Sprintf(`SELECT %s FROM groups g WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`, groupColumns, cond, order, n+1, n+2), pageArgs...)
 	if err != nil {
 		return page, fmt.Errorf("listing groups: %w", err)
 	}
@@ -550,6 +555,13 @@ func (s *Store) ListGroups(ctx context.Context, directoryID string, q directory.
 	}
 	if err := rows.Err(); err != nil {
 		return page, fmt.Errorf("listing groups: %w", err)
+	}
+	if !q.SkipTotal {
+		if n := len(page.Groups); n < q.Limit && (n > 0 || q.Offset == 0) {
+			page.Total = q.Offset + n
+		} else if err := count(); err != nil {
+			return page, err
+		}
 	}
 	return page, nil
 }

@@ -36,6 +36,8 @@ func scanUserRaw(row interface{ Scan(...any) error }) (directory.User, []byte, e
 	return u, doc, nil
 }
 
+// decodeDoc decodes a stored document with encoding/json, numbers kept
+// as json.Number so that they round-trip exactly.
 func decodeDoc(b []byte) (schema.Resource, error) {
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber()
@@ -139,6 +141,37 @@ func (s *Store) GetUser(ctx context.Context, directoryID, id string) (directory.
 		return u, fmt.Errorf("reading user: %w", err)
 	}
 	return u, nil
+}
+
+// GetUserWithGroups implements directory.Store: the user's groups ride in
+// the same row as a JSON array of [id, displayName] pairs, in the order
+// UserGroups returns them.
+func (s *Store) GetUserWithGroups(ctx context.Context, directoryID, id string) (directory.User, []directory.GroupRef, error) {
+	var groups []byte
+	u, err := scanUser(scanFunc(func(dest ...any) error {
+		return s.readRow(ctx, `SELECT `+userColumns+`, `+s.d.groupRefs("u.pk")+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`,
+			id, directoryID).Scan(append(dest, &groups)...)
+	}))
+	if err == sql.ErrNoRows {
+		return u, nil, notFound("user", id)
+	}
+	if err != nil {
+		return u, nil, fmt.Errorf("reading user: %w", err)
+	}
+	var pairs [][2]string
+	if len(groups) > 0 {
+		if err := json.Unmarshal(groups, &pairs); err != nil {
+			return u, nil, fmt.Errorf("reading user %s: groups: %w", id, err)
+		}
+	}
+	var refs []directory.GroupRef
+	if len(pairs) > 0 {
+		refs = make([]directory.GroupRef, len(pairs))
+		for i, p := range pairs {
+			refs[i] = directory.GroupRef{ID: p[0], DisplayName: p[1]}
+		}
+	}
+	return u, refs, nil
 }
 
 // UpdateUser implements directory.Store.
@@ -316,23 +349,28 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 	if err != nil {
 		return page, err
 	}
-	if !q.SkipTotal {
+	// The total is counted only when the page does not tell it: a page
+	// with fewer rows than asked for that starts inside the results ends
+	// them (a userName eq filter, a last page), so no second statement.
+	count := func() error {
 		if err := s.readRow(ctx, `SELECT count(*) FROM users u WHERE `+cond, args...).Scan(&page.Total); err != nil {
-			return page, fmt.Errorf("counting users: %w", err)
+			return fmt.Errorf("counting users: %w", err)
 		}
-		if q.Limit <= 0 || q.Offset >= page.Total {
+		return nil
+	}
+	if q.Limit <= 0 {
+		if q.SkipTotal {
 			return page, nil
 		}
-	} else if q.Limit <= 0 {
-		return page, nil
+		return page, count()
 	}
 	order, err := s.orderBy(s.schemas.User, "u", q)
 	if err != nil {
 		return page, err
 	}
 	n := len(args)
-	args = append(args, q.Limit, q.Offset)
-	rows, err := s.readRows(ctx, fmt.Sprintf(`SELECT %s FROM users u WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`, userColumns, cond, order, n+1, n+2), args...)
+	pageArgs := append(args[:n:n], q.Limit, q.Offset)
+	rows, err := s.readRows(ctx, fmt.Sprintf(`SELECT %s FROM users u WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`, userColumns, cond, order, n+1, n+2), pageArgs...)
 	if err != nil {
 		return page, fmt.Errorf("listing users: %w", err)
 	}
@@ -346,6 +384,13 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 	}
 	if err := rows.Err(); err != nil {
 		return page, fmt.Errorf("listing users: %w", err)
+	}
+	if !q.SkipTotal {
+		if n := len(page.Users); n < q.Limit && (n > 0 || q.Offset == 0) {
+			page.Total = q.Offset + n
+		} else if err := count(); err != nil {
+			return page, err
+		}
 	}
 	return page, nil
 }

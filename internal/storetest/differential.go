@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scim/filter"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
@@ -381,6 +383,14 @@ func renderAll(t *testing.T, f *fixture, data *differentialData) (users, groups 
 	}
 	for _, u := range up.Users {
 		users = append(users, RenderUser(u, ug[u.ID]))
+		// The one-statement read of GET /Users/{id} agrees with the two.
+		one, groups, err := f.s.GetUserWithGroups(f.ctx, f.dir.ID, u.ID)
+		if err != nil {
+			t.Fatalf("GetUserWithGroups(%s): %v", u.ID, err)
+		}
+		if diff := cmp.Diff(RenderUser(u, ug[u.ID]), RenderUser(one, groups)); diff != "" {
+			t.Errorf("GetUserWithGroups(%s) differs from ListUsers + UserGroups (-list +get):\n%s", u.ID, diff)
+		}
 	}
 	gp, err := f.s.ListGroups(f.ctx, f.dir.ID, directory.Query{Limit: 100000})
 	if err != nil {

@@ -104,15 +104,24 @@ func (s *StatusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 
 // AccessLog logs one line per request at debug level, and at warn level
 // for 5xx answers. It never logs headers or bodies (they carry secrets).
+// When debug is off (the default) a successful request costs a level
+// check: no attributes are built. When w already is a *StatusRecorder
+// (the app's metrics wrap every request in one), it is reused.
 func AccessLog(logger *slog.Logger, now func() time.Time) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := now()
-			rec := &StatusRecorder{ResponseWriter: w}
+			rec, ok := w.(*StatusRecorder)
+			if !ok {
+				rec = &StatusRecorder{ResponseWriter: w}
+			}
 			next.ServeHTTP(rec, r)
 			level := slog.LevelDebug
 			if rec.Status >= 500 {
 				level = slog.LevelWarn
+			}
+			if !logger.Enabled(r.Context(), level) {
+				return
 			}
 			logger.Log(r.Context(), level, "http request",
 				"request_id", RequestID(r.Context()), "method", r.Method, "path", r.URL.Path,
