@@ -118,6 +118,10 @@ type User struct {
 	Groups         []GroupRef `json:"groups"`
 	Roles          []string   `json:"roles"` // every mapped role key
 	Role           string     `json:"role"`  // the highest-priority one
+	// CustomAttributes are the values of the directory's attribute
+	// mappings, by key: string, bool, float64 or []any (a string list);
+	// nil when the IdP sent nothing or a value of the wrong type.
+	CustomAttributes map[string]any `json:"custom_attributes"`
 	// RawAttributes is the full SCIM document; set only with IncludeDetail.
 	RawAttributes map[string]any `json:"raw_attributes,omitempty"`
 	CreatedAt     time.Time      `json:"created_at"`

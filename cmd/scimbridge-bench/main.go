@@ -6,6 +6,7 @@
 //
 //	go run ./cmd/scimbridge-bench -users 100000 -members 50000 -clients 8
 //	go run ./cmd/scimbridge-bench -scenario roles
+//	go run ./cmd/scimbridge-bench -scenario attrs
 //	go run ./cmd/scimbridge-bench -scenario webhooks -users 20000
 //	go run ./cmd/scimbridge-bench -scenario bigread
 //
@@ -63,7 +64,7 @@ func main() {
 	bin := flag.String("bin", "", "scimbridge binary (default: go build ./cmd/scimbridge)")
 	database := flag.String("database", "", "PostgreSQL URL to run against instead of SQLite")
 	noRequestLog := flag.Bool("no-request-log", false, "run the server with --request-log=false, to measure the request log's cost")
-	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth), "hot" (server CPU per request of create, GET, filter, list and PATCH next to a bare net/http baseline, one pinned core; uses -hot-*, -clients, -bin, -database), "replicas" (total create rate of -clients clients over -dirs directories through one server, then through -replicas servers on one PostgreSQL; needs -database), "dirlatency" (PostgreSQL behind a proxy adding -db-rtt per round trip: -clients clients creating -users users in one directory, then spread over four; needs -database) or "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold)`)
+	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "attrs" (SCIM reads and writes while custom attribute mapping changes re-map 50,000 users; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth), "hot" (server CPU per request of create, GET, filter, list and PATCH next to a bare net/http baseline, one pinned core; uses -hot-*, -clients, -bin, -database), "replicas" (total create rate of -clients clients over -dirs directories through one server, then through -replicas servers on one PostgreSQL; needs -database), "dirlatency" (PostgreSQL behind a proxy adding -db-rtt per round trip: -clients clients creating -users users in one directory, then spread over four; needs -database) or "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold)`)
 	replicas := flag.Int("replicas", 2, "replicas scenario: server processes on one PostgreSQL database (compared with one)")
 	dirs := flag.Int("dirs", 4, "replicas scenario: directories the clients spread over")
 	splitCores := flag.Bool("split-cores", true, "replicas scenario: give each of the N servers GOMAXPROCS = cores/N, as CPU limits of N containers would")
@@ -90,6 +91,14 @@ func main() {
 		err = run(*users, *members, *clients, *samples, *bin, *database, !*noRequestLog)
 	case "roles":
 		err = runRoles(rolesConfig{users: 50000, groups: 200, clients: *clients, bin: *bin, database: *database, requestLog: !*noRequestLog})
+	case "attrs":
+		n := 50000 // the acceptance's size, unless -users is given
+		flag.Visit(func(f *flag.Flag) {
+			if f.Name == "users" {
+				n = *users
+			}
+		})
+		err = runAttrs(attrsConfig{users: n, clients: *clients, bin: *bin, database: *database, requestLog: !*noRequestLog})
 	case "bigread":
 		err = runBigRead(bigreadConfig{users: *bigUsers, clients: *clients, rounds: *rounds, nonReaders: *nonReaders, hold: *hold,
 			bin: *bin, database: *database, requestLog: !*noRequestLog, serverArgs: serveFlags})
@@ -108,7 +117,7 @@ func main() {
 	case "reads":
 		err = runReads(abuseConfig{users: *users, readers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
 	default:
-		err = fmt.Errorf("unknown -scenario %q (want scim, roles, webhooks, abuse, reads, hot, replicas, dirlatency or bigread)", *scenario)
+		err = fmt.Errorf("unknown -scenario %q (want scim, roles, attrs, webhooks, abuse, reads, hot, replicas, dirlatency or bigread)", *scenario)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scimbridge-bench:", err)

@@ -104,6 +104,9 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 		Logger:             logger,
 		MaxPatchOperations: 1000,
 		Limits:             directory.Limits{MaxValueBytes: cfg.MaxValueBytes, MaxResourceBytes: cfg.MaxResourceBytes},
+		// A custom attribute re-mapping rests as long as each chunk took:
+		// SCIM traffic keeps at least half of the time (docs/performance.md).
+		AttributeRemapRest: 1,
 	}
 	if st.Dialect() == "sqlite" {
 		// One process owns an SQLite database, so every token or directory
@@ -288,6 +291,10 @@ func (a *App) serve(ctx context.Context, ln net.Listener, extra func(*errgroup.G
 		}
 		return nil
 	})
+	g.Go(func() error {
+		a.remapAttributes(wctx)
+		return nil
+	})
 	if a.RequestLog != nil {
 		g.Go(func() error {
 			if err := a.RequestLog.Run(lctx); err != nil {
@@ -306,6 +313,29 @@ func (a *App) serve(ctx context.Context, ln net.Listener, extra func(*errgroup.G
 	stopExtra()
 	g.Wait() // the goroutines return nil; their errors are joined below
 	return errors.Join(err, logErr, workerErr)
+}
+
+// attributeRemapEvery is how often the server looks for custom attribute
+// mapping changes that their PUT did not finish.
+const attributeRemapEvery = 5 * time.Second
+
+// remapAttributes finishes custom attribute mapping changes in the
+// background (directory.Service.ApplyPendingAttributes) until ctx ends.
+func (a *App) remapAttributes(ctx context.Context) {
+	t := time.NewTicker(attributeRemapEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := a.Service.ApplyPendingAttributes(ctx); err != nil && ctx.Err() == nil {
+			a.Logger.Error("re-mapping custom attributes", "error", err)
+		} else if n > 0 {
+			a.Logger.Info("re-mapped custom attributes in the background", "users_changed", n)
+		}
+	}
 }
 
 // serveHTTP is Serve without the request log.

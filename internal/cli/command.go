@@ -55,6 +55,8 @@ func commands() []command {
 		groupsCommand(),
 		rolesCommand(),
 		roleMappingsCommand(),
+		customAttributesCommand(),
+		attributeMappingsCommand(),
 		eventsCommand(),
 		webhooksCommand(),
 		portalLinkCommand(),

@@ -57,6 +57,16 @@ func RoleChangeEvent(rec UserRecord, before Effective) EventSpec {
 		Previous: map[string]any{"roles": before.Roles, "role": before.Role}}
 }
 
+// CustomAttributesEvent: a user's mapped custom attributes changed because
+// the directory's attribute mappings changed; rec has the new values,
+// before the old ones (an IdP write that changes a mapped value is a
+// UserUpdatedEvent, whose previous_attributes list custom_attributes the
+// same way).
+func CustomAttributesEvent(rec UserRecord, before map[string]any) EventSpec {
+	return EventSpec{Type: EventUserUpdated, Subject: rec.ID, Data: rec,
+		Previous: map[string]any{"custom_attributes": before}}
+}
+
 // GroupCreatedEvents: the IdP created a group with its first members
 // (one group_member_added per member, after group_created).
 func GroupCreatedEvents(rec GroupRecord, added []MemberBrief) []EventSpec {

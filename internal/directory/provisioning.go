@@ -120,6 +120,7 @@ func (s *Service) CreateUser(ctx context.Context, d Directory, raw map[string]an
 	if err := userFields(&u); err != nil {
 		return User{}, err
 	}
+	s.mapUser(d, &u)
 	if err := s.checkSize("user", u.Doc, nil); err != nil {
 		return User{}, err
 	}
@@ -159,6 +160,7 @@ func (s *Service) ReplaceUser(ctx context.Context, d Directory, id string, raw m
 		if err := s.checkSize("user", next.Doc, u.Doc); err != nil {
 			return false, err
 		}
+		s.mapUser(d, &next)
 		*u = next
 		return true, nil
 	})
@@ -195,6 +197,7 @@ func (s *Service) PatchUser(ctx context.Context, d Directory, id string, body []
 		if err := s.checkSize("user", next.Doc, u.Doc); err != nil {
 			return false, err
 		}
+		s.mapUser(d, &next)
 		*u = next
 		return true, nil
 	})

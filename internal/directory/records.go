@@ -30,6 +30,11 @@ type UserRecord struct {
 	Groups         []GroupBrief `json:"groups"`
 	CreatedAt      *string      `json:"created_at"`
 	UpdatedAt      *string      `json:"updated_at"`
+	// CustomAttributes are the values of the directory's attribute
+	// mappings (docs/custom-attributes.md): every mapped key, null when
+	// the IdP sent nothing or a value of the wrong type; {} without
+	// mappings.
+	CustomAttributes map[string]any `json:"custom_attributes"`
 	// Roles and Role are the effective roles; left out when not computed.
 	Roles []string `json:"roles,omitempty"`
 	Role  string   `json:"role,omitempty"`
@@ -93,6 +98,7 @@ func NewUserRecord(u User, orgID string, groups []GroupRef, eff *Effective) User
 		CreatedAt:      timeString(u.CreatedAt),
 		UpdatedAt:      timeString(u.UpdatedAt),
 	}
+	r.CustomAttributes = recordValues(u.Custom)
 	if eff != nil {
 		r.Roles, r.Role = eff.Roles, eff.Role
 	}

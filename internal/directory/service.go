@@ -27,6 +27,14 @@ type Service struct {
 	AuthCache *AuthCache
 
 	touches touchThrottle // last-use writes this process has claimed
+	// AttributeApplyBudget is how long PutAttributeMappings re-maps users
+	// before it answers (0: 10 seconds; customattrs.go).
+	AttributeApplyBudget time.Duration
+	// AttributeRemapRest is how long a custom attribute re-mapping rests
+	// after each chunk, as a fraction of the time the chunk took (0: no
+	// rest; 1: the re-mapping uses at most half of the time), so that SCIM
+	// traffic keeps most of the CPU during a large change.
+	AttributeRemapRest float64
 }
 
 func (s *Service) now() time.Time { return s.IDs.Now().UTC().Truncate(time.Microsecond) }
@@ -78,6 +86,11 @@ func (s *Service) CreateDirectory(ctx context.Context, orgID, provider, name str
 	}
 	now := s.now()
 	d := Directory{ID: id, OrganizationID: orgID, Name: name, Provider: provider, Enabled: true, CreatedAt: now, UpdatedAt: now}
+	// A new directory maps every declared custom attribute to its default
+	// source (customattrs.go).
+	if d.Attributes.Mappings, err = s.defaultMappings(ctx); err != nil {
+		return Directory{}, err
+	}
 	if err := s.Store.CreateDirectory(ctx, d); err != nil {
 		return Directory{}, err
 	}

@@ -67,6 +67,41 @@ type Store interface {
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
 	TouchAPIKey(ctx context.Context, id string, at time.Time) error
 
+	// Custom attributes (customattrs.go). Keys are unique
+	// (KindConflict); DeleteCustomAttribute is KindConflict while a
+	// directory maps the attribute.
+	ListCustomAttributes(ctx context.Context) ([]CustomAttribute, error)
+	CreateCustomAttribute(ctx context.Context, a CustomAttribute) error
+	// UpdateCustomAttribute loads the attribute, calls fn and stores its
+	// description and default source.
+	UpdateCustomAttribute(ctx context.Context, key string, fn func(*CustomAttribute) error) (CustomAttribute, error)
+	DeleteCustomAttribute(ctx context.Context, key string) error
+	// PutAttributeMappings replaces a directory's attribute mappings (every
+	// key declared, else KindInvalid), increments its mapping version,
+	// which it returns, and records at as the time of the change. Users
+	// are not touched (see RemapUsers).
+	PutAttributeMappings(ctx context.Context, directoryID string, ms []TypedMapping, at time.Time) (version int64, err error)
+	// AttributeDirectoriesToApply returns up to limit directories, by id,
+	// whose mappings changed before changedBefore and whose latest version
+	// is not marked applied.
+	AttributeDirectoriesToApply(ctx context.Context, changedBefore time.Time, limit int) ([]string, error)
+	// MarkAttributesApplied records that every user of the directory holds
+	// values of mapping version version (or a later one).
+	MarkAttributesApplied(ctx context.Context, directoryID string, version int64) error
+	// PendingAttributeUsers counts the directory's users whose values are
+	// not of mapping version version.
+	PendingAttributeUsers(ctx context.Context, directoryID string, version int64) (int, error)
+	// RemapUsers is one transaction: it takes up to limit users of the
+	// directory, in creation order after position after (0: the start),
+	// whose values are not of the directory's current mapping version,
+	// sets their values to mapFn(mappings, document) and that version, and
+	// appends a user_updated event (CustomAttributesChange) for each whose
+	// values changed. CreateUser and UpdateUser store u.Custom computed with
+	// mapping version u.AttrVersion; when that is not the directory's
+	// version at write time they re-map the user with the current mappings
+	// in the same transaction.
+	RemapUsers(ctx context.Context, directoryID string, after int64, limit int, mapFn func(AttributeMap, map[string]any) CustomValues) (RemapResult, error)
+
 	// CreateUser stores a new user. u.ID, timestamps and Version are set
 	// by the caller.
 	CreateUser(ctx context.Context, u User) error

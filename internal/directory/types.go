@@ -75,6 +75,10 @@ type Directory struct {
 	UpdatedAt      time.Time
 	LastRequestAt  time.Time // zero until the IdP first calls
 	Settings       Settings
+	// Attributes are the directory's custom attribute mappings
+	// (customattrs.go), loaded with the directory so that user writes
+	// map values without a query.
+	Attributes AttributeMap
 }
 
 // Settings are a directory's compatibility settings, for the few points
@@ -135,6 +139,10 @@ type User struct {
 	Version     int64
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// Custom are the user's mapped custom attributes, computed from Doc
+	// with the directory's mappings of version AttrVersion.
+	Custom      CustomValues
+	AttrVersion int64
 }
 
 // Group is a provisioned group, without its members (see Member).

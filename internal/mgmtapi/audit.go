@@ -35,6 +35,10 @@ func auditRules() map[string]auditRule {
 		"POST /api/v1/directories/{dir_id}/tokens":                           {"token.create", "token", ""},
 		"DELETE /api/v1/directories/{dir_id}/tokens/{token_id}":              {"token.revoke", "token", "token_id"},
 		"PUT /api/v1/directories/{dir_id}/role_mappings":                     {"role_mappings.set", "directory", "dir_id"},
+		"PUT /api/v1/directories/{dir_id}/attribute_mappings":                {"attribute_mappings.set", "directory", "dir_id"},
+		"POST /api/v1/custom_attributes":                                     {"custom_attribute.create", "custom_attribute", ""},
+		"PATCH /api/v1/custom_attributes/{key}":                              {"custom_attribute.update", "custom_attribute", "key"},
+		"DELETE /api/v1/custom_attributes/{key}":                             {"custom_attribute.delete", "custom_attribute", "key"},
 		"POST /api/v1/roles":                                                 {"role.create", "role", ""},
 		"PATCH /api/v1/roles/{key}":                                          {"role.update", "role", "key"},
 		"DELETE /api/v1/roles/{key}":                                         {"role.delete", "role", "key"},
@@ -52,7 +56,7 @@ func auditRules() map[string]auditRule {
 
 // auditExempt are the non-GET routes that change nothing.
 func auditExempt() []string {
-	return []string{"POST /api/v1/directories/{dir_id}/role_mappings/preview"}
+	return []string{"POST /api/v1/directories/{dir_id}/role_mappings/preview", "POST /api/v1/directories/{dir_id}/attribute_mappings/preview"}
 }
 
 // audited records a successful (2xx) answer of a state-changing route in

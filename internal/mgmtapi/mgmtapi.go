@@ -75,6 +75,15 @@ func (h *Handler) routeTable() []route {
 		{"GET /api/v1/directories/{dir_id}/role_mappings", h.getRoleMappings},
 		{"PUT /api/v1/directories/{dir_id}/role_mappings", h.putRoleMappings},
 		{"POST /api/v1/directories/{dir_id}/role_mappings/preview", h.previewRoleMappings},
+		// Custom attributes and attribute mappings (customattrs.go).
+		{"GET /api/v1/custom_attributes", h.listCustomAttributes},
+		{"POST /api/v1/custom_attributes", h.createCustomAttribute},
+		{"PATCH /api/v1/custom_attributes/{key}", h.updateCustomAttribute},
+		{"DELETE /api/v1/custom_attributes/{key}", h.deleteCustomAttribute},
+		{"GET /api/v1/directories/{dir_id}/attribute_mappings", h.getAttributeMappings},
+		{"PUT /api/v1/directories/{dir_id}/attribute_mappings", h.putAttributeMappings},
+		{"POST /api/v1/directories/{dir_id}/attribute_mappings/preview", h.previewAttributeMappings},
+		{"GET /api/v1/directories/{dir_id}/attribute_sources", h.listAttributeSources},
 		{"PUT /api/v1/organizations/{org_id}/default_role", h.setOrganizationDefaultRole},
 		// Webhook endpoints and deliveries (webhooks.go).
 		{"POST /api/v1/webhook_endpoints", h.createWebhookEndpoint},

@@ -25,6 +25,7 @@ func auditRules() map[string]auditRule {
 		"POST /portal/directories/{dir_id}/disable":                  {"directory.disable", "directory", "dir_id"},
 		"POST /portal/directories/{dir_id}/delete":                   {"directory.delete", "directory", "dir_id"},
 		"POST /portal/roles":                                         {"role_mappings.set", "organization", ""},
+		"POST /portal/attributes":                                    {"attribute_mappings.set", "organization", ""},
 	}
 }
 
@@ -54,7 +55,7 @@ func (h *Handler) audited(pattern string, rules map[string]auditRule, next web.H
 		if err != nil || rec.Status >= 400 {
 			return err
 		}
-		if pattern == "POST /portal/roles" && r.PostForm.Get("action") != "save" {
+		if (pattern == "POST /portal/roles" || pattern == "POST /portal/attributes") && r.PostForm.Get("action") != "save" {
 			return nil // a preview changes nothing
 		}
 		s := sessionOf(r.Context())

@@ -103,6 +103,10 @@ func viewEvent(e directory.Event) eventView {
 		if (k == "roles" && prev["role"] != nil) || k == "raw_attributes" || k == "updated_at" {
 			continue // "role" says it; the raw document repeats the fields
 		}
+		if k == "custom_attributes" {
+			parts = append(parts, customChanges(prev[k], data[k])...)
+			continue
+		}
 		parts = append(parts, k+": "+short(prev[k])+" → "+short(data[k]))
 	}
 	v.Summary = strings.Join(parts, "; ")
@@ -354,4 +358,32 @@ func (h *Handler) requestsTab(w http.ResponseWriter, r *http.Request) error {
 	data.Entries = es
 	p.Data = data
 	return h.render(w, r, http.StatusOK, "requests", p)
+}
+
+// customChanges lists the custom attributes that differ between two
+// custom_attributes objects, as "key: before → after".
+func customChanges(before, after any) []string {
+	b, _ := before.(map[string]any)
+	a, _ := after.(map[string]any)
+	keys := map[string]bool{}
+	for k := range b {
+		keys[k] = true
+	}
+	for k := range a {
+		keys[k] = true
+	}
+	var sorted []string
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	var out []string
+	for _, k := range sorted {
+		x, _ := json.Marshal(b[k])
+		y, _ := json.Marshal(a[k])
+		if string(x) != string(y) {
+			out = append(out, k+": "+short(b[k])+" → "+short(a[k]))
+		}
+	}
+	return out
 }

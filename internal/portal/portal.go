@@ -113,6 +113,8 @@ func (h *Handler) routeTable() []route {
 		{"GET /portal/directories/{dir_id}/groups/{group_id}", h.groupPage},
 		{"GET /portal/roles", h.rolesTab},
 		{"POST /portal/roles", h.saveRoles},
+		{"GET /portal/attributes", h.attributesTab},
+		{"POST /portal/attributes", h.saveAttributes},
 		{"GET /portal/events", h.eventsTab},
 		{"GET /portal/events/requests", h.requestsTab},
 		{"POST /portal/logout", h.logout},

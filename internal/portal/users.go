@@ -147,6 +147,12 @@ type userData struct {
 	Raw    schema.Resource
 	Events []eventView
 	Feed   bool // the events feed is available
+	Custom []customRow
+}
+
+// customRow is one mapped custom attribute of a user.
+type customRow struct {
+	Key, Source, Value, Error string
 }
 
 // userPage is GET /portal/directories/{dir_id}/users/{user_id}.
@@ -199,6 +205,9 @@ func (h *Handler) userPage(w http.ResponseWriter, r *http.Request) error {
 		{"Created", when(u.CreatedAt)},
 		{"Updated", when(u.UpdatedAt)},
 	}}
+	for _, m := range d.Attributes.Mappings {
+		data.Custom = append(data.Custom, customRow{Key: m.Key, Source: m.Source, Value: attrValue(u.Custom.Values[m.Key]), Error: u.Custom.Errors[m.Key]})
+	}
 	data.Events, data.Feed, err = h.recentEvents(r, d, u.ID)
 	if err != nil {
 		return err

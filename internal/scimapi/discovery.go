@@ -183,9 +183,16 @@ func (h *Handler) listSchemas(w http.ResponseWriter, r *http.Request, c *call) e
 	if err := noFilter(c); err != nil {
 		return err
 	}
-	items := make([]any, len(h.discovery.schemas))
+	items := make([]any, len(h.discovery.schemas), len(h.discovery.schemas)+1)
 	for i, doc := range h.discovery.schemas {
 		items[i] = withMeta(doc, "Schema", c.base+"/Schemas/"+h.discovery.schemaIDs[i])
+	}
+	custom, err := h.customSchema(r.Context())
+	if err != nil {
+		return err
+	}
+	if custom != nil {
+		items = append(items, withMeta(custom, "Schema", c.base+"/Schemas/"+directory.CustomAttributesURN))
 	}
 	return writeList(w, len(items), 1, items)
 }
@@ -198,6 +205,15 @@ func (h *Handler) getSchema(w http.ResponseWriter, r *http.Request, c *call) err
 			return writeJSON(w, http.StatusOK, withMeta(h.discovery.schemas[i], "Schema", c.base+"/Schemas/"+id))
 		}
 	}
+	if strings.EqualFold(urn, directory.CustomAttributesURN) {
+		custom, err := h.customSchema(r.Context())
+		if err != nil {
+			return err
+		}
+		if custom != nil {
+			return writeJSON(w, http.StatusOK, withMeta(custom, "Schema", c.base+"/Schemas/"+directory.CustomAttributesURN))
+		}
+	}
 	return directory.Errorf(directory.KindNotFound, "schema %q is not served here", urn)
 }
 
@@ -206,8 +222,15 @@ func (h *Handler) listResourceTypes(w http.ResponseWriter, r *http.Request, c *c
 	if err := noFilter(c); err != nil {
 		return err
 	}
+	custom, err := h.customSchema(r.Context())
+	if err != nil {
+		return err
+	}
 	items := make([]any, len(h.discovery.resourceTypes))
 	for i, doc := range h.discovery.resourceTypes {
+		if custom != nil && h.discovery.typeIDs[i] == "User" {
+			doc = withCustomExtension(doc)
+		}
 		items[i] = withMeta(doc, "ResourceType", c.base+"/ResourceTypes/"+h.discovery.typeIDs[i])
 	}
 	return writeList(w, len(items), 1, items)
@@ -219,7 +242,17 @@ func (h *Handler) getResourceType(w http.ResponseWriter, r *http.Request, c *cal
 	name := r.PathValue("name")
 	for i, id := range h.discovery.typeIDs {
 		if strings.EqualFold(id, name) {
-			return writeJSON(w, http.StatusOK, withMeta(h.discovery.resourceTypes[i], "ResourceType", c.base+"/ResourceTypes/"+id))
+			doc := h.discovery.resourceTypes[i]
+			if id == "User" {
+				custom, err := h.customSchema(r.Context())
+				if err != nil {
+					return err
+				}
+				if custom != nil {
+					doc = withCustomExtension(doc)
+				}
+			}
+			return writeJSON(w, http.StatusOK, withMeta(doc, "ResourceType", c.base+"/ResourceTypes/"+id))
 		}
 	}
 	return directory.Errorf(directory.KindNotFound, "resource type %q is not served here", name)

@@ -126,7 +126,7 @@ func (s *Store) DeleteOrganization(ctx context.Context, id string) error {
 	})
 }
 
-const dirColumns = `id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members, request_log_bodies`
+const dirColumns = `id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members, request_log_bodies, ` + attrColumns
 
 // ListDirectories implements directory.Store.
 func (s *Store) ListDirectories(ctx context.Context, orgID, after string, limit int) ([]directory.Directory, error) {
@@ -153,10 +153,14 @@ func (s *Store) ListDirectories(ctx context.Context, orgID, after string, limit 
 		var d directory.Directory
 		var created, updated int64
 		var last sql.NullInt64
-		if err := rows.Scan(&d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers, &d.Settings.RequestLogBodies); err != nil {
+		var ac attrCols
+		if err := rows.Scan(append([]any{&d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers, &d.Settings.RequestLogBodies}, ac.dest()...)...); err != nil {
 			return nil, fmt.Errorf("listing directories: %w", err)
 		}
 		d.CreatedAt, d.UpdatedAt, d.LastRequestAt = fromMicros(created), fromMicros(updated), fromNullMicros(last)
+		if err := ac.decode(&d); err != nil {
+			return nil, err
+		}
 		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {

@@ -16,7 +16,9 @@ import (
 // be reported with the wrong role and never corrected. Those changes take
 // the lock in exclusive mode (lockDirectories, from withRoleEvents and
 // PutRoleMappings), so they wait for the writers in flight and the writers
-// that come after wait for them.
+// that come after wait for them. A change of the directory's custom
+// attribute mappings does too (PutAttributeMappings): a user write then
+// reads, under its shared lock, the mapping version it must store.
 //
 // The lock is a transaction-scoped advisory lock keyed by the directory id
 // (pg_advisory_xact_lock_shared / pg_advisory_xact_lock): the lock manager

@@ -51,8 +51,12 @@ func (s *Store) CreateDirectory(ctx context.Context, d directory.Directory) erro
 		if n == 0 {
 			return notFound("organization", d.OrganizationID)
 		}
-		_, err := s.txExec(ctx, tx, `INSERT INTO directories (id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members, request_log_bodies) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			d.ID, d.OrganizationID, d.Name, d.Provider, d.Enabled, micros(d.CreatedAt), micros(d.UpdatedAt), nullMicros(d.LastRequestAt), d.Settings.Strict, d.Settings.RejectUnknownMembers, string(d.Settings.RequestLogBodies))
+		attrs, err := encodeMappings(d.Attributes.Mappings)
+		if err != nil {
+			return err
+		}
+		_, err = s.txExec(ctx, tx, `INSERT INTO directories (id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members, request_log_bodies, attr_mappings, attr_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			d.ID, d.OrganizationID, d.Name, d.Provider, d.Enabled, micros(d.CreatedAt), micros(d.UpdatedAt), nullMicros(d.LastRequestAt), d.Settings.Strict, d.Settings.RejectUnknownMembers, string(d.Settings.RequestLogBodies), attrs, d.Attributes.Version)
 		if err != nil {
 			return fmt.Errorf("creating directory: %w", err)
 		}
@@ -65,9 +69,10 @@ func (s *Store) GetDirectory(ctx context.Context, id string) (directory.Director
 	var d directory.Directory
 	var created, updated int64
 	var last sql.NullInt64
-	err := s.readRow(ctx, `SELECT id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members, request_log_bodies
+	var ac attrCols
+	err := s.readRow(ctx, `SELECT id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members, request_log_bodies, `+attrColumns+`
 		FROM directories WHERE id = $1`, id).
-		Scan(&d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers, &d.Settings.RequestLogBodies)
+		Scan(append([]any{&d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers, &d.Settings.RequestLogBodies}, ac.dest()...)...)
 	if err == sql.ErrNoRows {
 		return d, notFound("directory", id)
 	}
@@ -75,7 +80,7 @@ func (s *Store) GetDirectory(ctx context.Context, id string) (directory.Director
 		return d, fmt.Errorf("reading directory: %w", err)
 	}
 	d.CreatedAt, d.UpdatedAt, d.LastRequestAt = fromMicros(created), fromMicros(updated), fromNullMicros(last)
-	return d, nil
+	return d, ac.decode(&d)
 }
 
 // UpdateDirectory implements directory.Store.
@@ -85,9 +90,10 @@ func (s *Store) UpdateDirectory(ctx context.Context, id string, now time.Time, f
 		var d directory.Directory
 		var created, updated int64
 		var last sql.NullInt64
-		err := s.txRow(ctx, tx, `SELECT id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members, request_log_bodies
+		var ac attrCols
+		err := s.txRow(ctx, tx, `SELECT id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members, request_log_bodies, `+attrColumns+`
 			FROM directories WHERE id = $1`+s.d.forUpdate(), id).
-			Scan(&d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers, &d.Settings.RequestLogBodies)
+			Scan(append([]any{&d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers, &d.Settings.RequestLogBodies}, ac.dest()...)...)
 		if err == sql.ErrNoRows {
 			return notFound("directory", id)
 		}
@@ -95,6 +101,9 @@ func (s *Store) UpdateDirectory(ctx context.Context, id string, now time.Time, f
 			return fmt.Errorf("reading directory: %w", err)
 		}
 		d.CreatedAt, d.UpdatedAt, d.LastRequestAt = fromMicros(created), fromMicros(updated), fromNullMicros(last)
+		if err := ac.decode(&d); err != nil {
+			return err
+		}
 		wasEnabled := d.Enabled
 		if err := fn(&d); err != nil {
 			return err
@@ -192,11 +201,12 @@ func (s *Store) Credential(ctx context.Context, hash []byte) (directory.Token, d
 	var created, updated int64
 	var last sql.NullInt64
 	var t directory.Token
+	var ac attrCols
 	row := s.readRow(ctx, `SELECT t.id, t.directory_id, t.hash, t.suffix, t.created_at, t.expires_at, t.last_used_at, t.revoked_at,
-		d.id, d.organization_id, d.name, d.provider, d.enabled, d.created_at, d.updated_at, d.last_request_at, d.strict, d.reject_unknown_members, d.request_log_bodies
+		d.id, d.organization_id, d.name, d.provider, d.enabled, d.created_at, d.updated_at, d.last_request_at, d.strict, d.reject_unknown_members, d.request_log_bodies, d.attr_mappings, d.attr_version
 		FROM directory_tokens t JOIN directories d ON d.id = t.directory_id WHERE t.hash = $1`, hash)
 	t, err := scanToken(scanFunc(func(dest ...any) error {
-		return row.Scan(append(dest, &d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers, &d.Settings.RequestLogBodies)...)
+		return row.Scan(append(append(dest, &d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers, &d.Settings.RequestLogBodies), ac.dest()...)...)
 	}))
 	if err == sql.ErrNoRows {
 		return t, d, directory.Errorf(directory.KindNotFound, "token not found")
@@ -205,7 +215,7 @@ func (s *Store) Credential(ctx context.Context, hash []byte) (directory.Token, d
 		return t, d, fmt.Errorf("reading token: %w", err)
 	}
 	d.CreatedAt, d.UpdatedAt, d.LastRequestAt = fromMicros(created), fromMicros(updated), fromNullMicros(last)
-	return t, d, nil
+	return t, d, ac.decode(&d)
 }
 
 // ListTokens implements directory.Store.

@@ -12,7 +12,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
 )
 
-const userColumns = `u.id, u.directory_id, u.user_name, u.external_id, u.active, u.doc, u.version, u.created_at, u.updated_at`
+const userColumns = `u.id, u.directory_id, u.user_name, u.external_id, u.active, u.doc, u.version, u.created_at, u.updated_at, u.custom_attrs, u.attr_version`
 
 func scanUser(row interface{ Scan(...any) error }) (directory.User, error) {
 	u, _, err := scanUserRaw(row)
@@ -25,11 +25,15 @@ func scanUserRaw(row interface{ Scan(...any) error }) (directory.User, []byte, e
 	var ext sql.NullString
 	var doc []byte
 	var created, updated int64
-	if err := row.Scan(&u.ID, &u.DirectoryID, &u.UserName, &ext, &u.Active, &doc, &u.Version, &created, &updated); err != nil {
+	var custom sql.NullString
+	if err := row.Scan(&u.ID, &u.DirectoryID, &u.UserName, &ext, &u.Active, &doc, &u.Version, &created, &updated, &custom, &u.AttrVersion); err != nil {
 		return u, nil, err
 	}
 	d, err := decodeDoc(doc)
 	if err != nil {
+		return u, nil, fmt.Errorf("user %s: %w", u.ID, err)
+	}
+	if u.Custom, err = decodeCustom(custom); err != nil {
 		return u, nil, fmt.Errorf("user %s: %w", u.ID, err)
 	}
 	u.ExternalID, u.Doc, u.CreatedAt, u.UpdatedAt = ext.String, d, fromMicros(created), fromMicros(updated)
@@ -99,13 +103,23 @@ func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
 	}
 	email, display, family := searchFolds(u)
 	return s.tx(ctx, func(tx *txn) error {
+		custom, err := encodeCustom(u.Custom)
+		if err != nil {
+			return err
+		}
 		// The INSERT needs nothing the directory read returns: it goes in
 		// the same round trip (on PostgreSQL, with BEGIN and the lock).
+		// RETURNING the directory's mapping version: when it is not the
+		// one u was mapped with, the mappings changed meanwhile
+		// (customattrs.go).
+		var current int64
 		insert := pgRow{query: `INSERT INTO users (id, directory_id, user_name, user_name_fold, external_id, active, display, doc, doc_fold, version, created_at, updated_at,
-			email_fold, display_fold, family_fold)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			email_fold, display_fold, family_fold, custom_attrs, attr_version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+			RETURNING (SELECT d.attr_version FROM directories d WHERE d.id = $2)`,
 			args: []any{u.ID, u.DirectoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u),
-				doc, fold, u.Version, micros(u.CreatedAt), micros(u.UpdatedAt), email, display, family},
+				doc, fold, u.Version, micros(u.CreatedAt), micros(u.UpdatedAt), email, display, family, custom, u.AttrVersion},
+			dest: []any{&current},
 			check: func(err error) error {
 				switch {
 				case err == nil:
@@ -118,6 +132,9 @@ func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
 				return fmt.Errorf("creating user: %w", err)
 			}}
 		w, err := s.openEvents(ctx, tx, u.DirectoryID, insert)
+		if err == nil && current != u.AttrVersion {
+			err = s.remapStale(ctx, tx, &u)
+		}
 		if err != nil {
 			return err
 		}
@@ -208,6 +225,14 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 		if err != nil {
 			return err
 		}
+		// The directory's mapping version was read with the user: when it
+		// is not the one u was mapped with, the mappings changed meanwhile
+		// (customattrs.go); map u again before its event is made.
+		if lu.attrVersion != u.AttrVersion {
+			if err := s.remapValues(ctx, tx, &u); err != nil {
+				return err
+			}
+		}
 		// fn may have changed the loaded document in place: decode the
 		// stored one again for the comparison.
 		if before.Doc, err = decodeDoc(raw); err != nil {
@@ -219,6 +244,10 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 			return err
 		}
 		email, display, family := searchFolds(u)
+		custom, err := encodeCustom(u.Custom)
+		if err != nil {
+			return err
+		}
 		name := u.UserName
 		err = s.later(ctx, tx, func(err error) error {
 			if isUnique(err) {
@@ -226,10 +255,10 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 			}
 			return fmt.Errorf("updating user: %w", err)
 		}, `UPDATE users SET user_name = $3, user_name_fold = $4, external_id = $5, active = $6, display = $7, doc = $8, doc_fold = $9, version = $10, updated_at = $11,
-			email_fold = $12, display_fold = $13, family_fold = $14
+			email_fold = $12, display_fold = $13, family_fold = $14, custom_attrs = $15, attr_version = $16
 			WHERE id = $1 AND directory_id = $2`,
 			id, directoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u), doc, fold, u.Version, micros(u.UpdatedAt),
-			email, display, family)
+			email, display, family, custom, u.AttrVersion)
 		if err != nil {
 			return err
 		}
@@ -240,12 +269,14 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 	return out, err
 }
 
-// lockedUser is a user read, locked FOR UPDATE, by userForUpdateRow.
+// lockedUser is a user read, locked FOR UPDATE, by userForUpdateRow, with
+// its directory's custom attribute mapping version.
 type lockedUser struct {
 	u                directory.User
-	ext              sql.NullString
+	ext, custom      sql.NullString
 	raw              []byte
 	created, updated int64
+	attrVersion      int64
 	err              error
 }
 
@@ -253,9 +284,10 @@ type lockedUser struct {
 // (a row for openEvents).
 func (s *Store) userForUpdateRow(directoryID, id string, lu *lockedUser) pgRow {
 	u := &lu.u
-	return pgRow{query: `SELECT ` + userColumns + ` FROM users u WHERE u.id = $1 AND u.directory_id = $2` + s.d.forDelete(),
+	return pgRow{query: `SELECT ` + userColumns + `, (SELECT d.attr_version FROM directories d WHERE d.id = u.directory_id)
+		FROM users u WHERE u.id = $1 AND u.directory_id = $2` + s.d.forDelete(),
 		args: []any{id, directoryID},
-		dest: []any{&u.ID, &u.DirectoryID, &u.UserName, &lu.ext, &u.Active, &lu.raw, &u.Version, &lu.created, &lu.updated},
+		dest: []any{&u.ID, &u.DirectoryID, &u.UserName, &lu.ext, &u.Active, &lu.raw, &u.Version, &lu.created, &lu.updated, &lu.custom, &u.AttrVersion, &lu.attrVersion},
 		check: func(err error) error {
 			if err == sql.ErrNoRows {
 				lu.err = notFound("user", id)
@@ -276,8 +308,22 @@ func (lu *lockedUser) decode() (directory.User, []byte, error) {
 	if err != nil {
 		return u, nil, fmt.Errorf("user %s: %w", u.ID, err)
 	}
+	if u.Custom, err = decodeCustom(lu.custom); err != nil {
+		return u, nil, fmt.Errorf("user %s: %w", u.ID, err)
+	}
 	u.ExternalID, u.Doc, u.CreatedAt, u.UpdatedAt = lu.ext.String, d, fromMicros(lu.created), fromMicros(lu.updated)
 	return u, lu.raw, nil
+}
+
+// remapValues maps u's custom attributes with its directory's current
+// mappings (remapStale, without the write: the caller's UPDATE stores them).
+func (s *Store) remapValues(ctx context.Context, tx *txn, u *directory.User) error {
+	m, err := s.currentAttributes(ctx, tx, u.DirectoryID)
+	if err != nil {
+		return err
+	}
+	u.Custom, u.AttrVersion = directory.MapAttributes(s.schemas.User, m, u.Doc), m.Version
+	return nil
 }
 
 // userUpdatedEvent appends the user_updated event of an attribute change:

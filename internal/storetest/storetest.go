@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 	tests = append(tests, unicodeTests()...)
 	tests = append(tests, auditTests()...)
 	tests = append(tests, queryTests()...)
+	tests = append(tests, customAttrTests()...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, newStore(t))
