@@ -15,8 +15,8 @@ import (
 
 // The "dirlatency" scenario: PostgreSQL behind a delaying proxy
 // (internal/netdelay), as when the database is on another host, and
-// -clients clients creating users, first all in ONE directory, then
-// spread over four. Writers of one directory used to queue on its lock
+// -clients clients creating users all in ONE directory or spread over
+// four, the two taking turns. Writers of one directory used to queue on its lock
 // for the whole transaction, so one directory was several times slower
 // than four; now they commit in parallel (docs/architecture.md).
 //
@@ -66,14 +66,7 @@ func runDirLatency(c latencyConfig) error {
 		return err
 	}
 
-	one := dirToken{dir: b.dir, token: b.token}
-	trips0, cpu0 := proxy.RoundTrips(), b.cpu()
-	r1, err := b.createSpread([]dirToken{one}, c.users, c.clients, "one")
-	if err != nil {
-		return err
-	}
-	r1.report("one directory", float64(proxy.RoundTrips()-trips0)/float64(c.users), (b.cpu()-cpu0)/time.Duration(c.users))
-
+	one := []dirToken{{dir: b.dir, token: b.token}}
 	var four []dirToken
 	for i := 0; i < 4; i++ {
 		d, err := b.addDirectory(fmt.Sprintf("spread-%d", i))
@@ -82,13 +75,32 @@ func runDirLatency(c latencyConfig) error {
 		}
 		four = append(four, d)
 	}
-	trips2, cpu2 := proxy.RoundTrips(), b.cpu()
-	r4, err := b.createSpread(four, c.users, c.clients, "four")
-	if err != nil {
-		return err
+	// The two layouts take turns, a quarter of the users at a time, so
+	// that a burst of other work on the machine weighs on both alike.
+	var r1, r4 spreadResult
+	var trips1, trips4 int64
+	var cpu1, cpu4 time.Duration
+	for round := 0; round < latencyRounds; round++ {
+		n := c.users / latencyRounds
+		for _, run := range []struct {
+			dirs  []dirToken
+			into  *spreadResult
+			trips *int64
+			cpu   *time.Duration
+		}{{one, &r1, &trips1, &cpu1}, {four, &r4, &trips4, &cpu4}} {
+			t0, c0 := proxy.RoundTrips(), b.cpu()
+			r, err := b.createSpread(run.dirs, n, c.clients, fmt.Sprintf("r%d-%d", round, len(run.dirs)))
+			if err != nil {
+				return err
+			}
+			*run.trips += proxy.RoundTrips() - t0
+			*run.cpu += b.cpu() - c0
+			run.into.add(r)
+		}
 	}
-	r4.report("four directories", float64(proxy.RoundTrips()-trips2)/float64(c.users), (b.cpu()-cpu2)/time.Duration(c.users))
-	fmt.Printf("one directory / four directories: %.2f× the rate\n", r1.rate/r4.rate)
+	r1.report("one directory", float64(trips1)/float64(r1.n), cpu1/time.Duration(r1.n))
+	r4.report("four directories", float64(trips4)/float64(r4.n), cpu4/time.Duration(r4.n))
+	fmt.Printf("one directory / four directories: %.2f× the rate\n", r1.rate()/r4.rate())
 	return nil
 }
 
@@ -111,9 +123,22 @@ func (b *bench) addDirectory(name string) (dirToken, error) {
 	return dirToken{dir: id, token: tok["token"].(string)}, nil
 }
 
+// latencyRounds is how many turns each layout takes.
+const latencyRounds = 4
+
 type spreadResult struct {
-	rate float64
-	lat  []time.Duration
+	n       int
+	elapsed time.Duration
+	lat     []time.Duration
+}
+
+func (r spreadResult) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
+
+// add adds another run's creates to r.
+func (r *spreadResult) add(o spreadResult) {
+	r.n += o.n
+	r.elapsed += o.elapsed
+	r.lat = append(r.lat, o.lat...)
 }
 
 func (r spreadResult) report(name string, tripsPerCreate float64, cpuPerCreate time.Duration) {
@@ -121,7 +146,7 @@ func (r spreadResult) report(name string, tripsPerCreate float64, cpuPerCreate t
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
 	fmt.Printf("%-17s %.0f creates/s, median %.2f ms, p90 %.2f ms, p99 %.2f ms, %.1f database round trips and %d µs server CPU per create\n",
-		name+":", r.rate, q(0.5), q(0.9), q(0.99), tripsPerCreate, cpuPerCreate.Microseconds())
+		name+":", r.rate(), q(0.5), q(0.9), q(0.99), tripsPerCreate, cpuPerCreate.Microseconds())
 }
 
 // createSpread creates n users from clients clients, client i in dirs[i %
@@ -162,5 +187,5 @@ func (b *bench) createSpread(dirs []dirToken, n, clients int, prefix string) (sp
 	if err := <-errc; err != nil {
 		return spreadResult{}, err
 	}
-	return spreadResult{rate: float64(n) / time.Since(start).Seconds(), lat: lat}, nil
+	return spreadResult{n: n, elapsed: time.Since(start), lat: lat}, nil
 }
