@@ -27,6 +27,19 @@ type Event struct {
 	// PreviousAttributes holds, for *_updated events, the fields that
 	// changed with their previous values.
 	PreviousAttributes json.RawMessage `json:"previous_attributes,omitempty"`
+	// Actor is who made the change; nil on events recorded before
+	// scimbridge kept actors.
+	Actor *EventActor `json:"actor"`
+}
+
+// EventActor says who made a change: Type "idp" (the IdP through SCIM; ID
+// is the directory token), "portal" (an admin in the Admin Portal; ID is
+// the portal link), "api_key" (the app; ID and Name are the key's),
+// "bootstrap_key" or "system" (docs/events.md).
+type EventActor struct {
+	Type string `json:"type"`
+	ID   string `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
 }
 
 // Membership is the data of group_member_added and group_member_removed

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -85,9 +86,24 @@ func TestServeDeliversWebhooks(t *testing.T) {
 	if p["type"] != "organization.directory.user_created" || p["sequence"] != float64(1) {
 		t.Errorf("payload %s", bodies[0])
 	}
+	// The webhook names the IdP (the directory's token) as the actor.
+	if act, _ := p["actor"].(map[string]any); act["type"] != "idp" || !strings.HasPrefix(fmt.Sprint(act["id"]), "dtok_") || act["name"] != "Okta" {
+		t.Errorf("webhook actor %v, want the IdP with its dtok_ token id and the directory's name", p["actor"])
+	}
+	// A change through the management API names the API key.
+	dirID := scimURL[strings.LastIndex(scimURL, "/")+1:]
+	if _, err := c.DisableDirectory(ctx, dirID); err != nil {
+		t.Fatal(err)
+	}
 	evs, _, err := c.ListEvents(ctx, client.EventsOptions{})
-	if err != nil || len(evs) == 0 {
+	if err != nil || len(evs) != 2 {
 		t.Fatalf("feed: %v %v", evs, err)
+	}
+	if a := evs[0].Actor; a == nil || a.Type != "idp" || !strings.HasPrefix(a.ID, "dtok_") {
+		t.Errorf("feed: user_created actor %+v, want the IdP", a)
+	}
+	if a := evs[1].Actor; evs[1].Type != "organization.directory_disabled" || a == nil || a.Type != "bootstrap_key" {
+		t.Errorf("feed: %s actor %+v, want the bootstrap key", evs[1].Type, a)
 	}
 	// The secret key was generated into the data directory, private.
 	st, err := os.Stat(filepath.Join(a.Config.DataDir, "secret.key"))

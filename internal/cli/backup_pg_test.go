@@ -6,8 +6,10 @@ import (
 	"net/url"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"github.com/scimbridge/scimbridge/internal/sqlstore"
 	"github.com/scimbridge/scimbridge/internal/testpg"
 )
 
@@ -44,6 +46,10 @@ func TestPostgresBackupWithPgDump(t *testing.T) {
 		out, err := exec.CommandContext(ctx, pgRestore, "--dbname="+base, "--exit-on-error", dump).CombinedOutput()
 		if err != nil {
 			t.Fatalf("pg_restore: %v: %s", err, out)
+		}
+		// The documented step after pg_restore (docs/operations.md).
+		if _, err := db.ExecContext(ctx, strings.Replace(sqlstore.ReleaseLeasesSQL, "webhook_deliveries", schema+".webhook_deliveries", 1)); err != nil {
+			t.Fatalf("releasing leases: %v", err)
 		}
 	}, func() map[string]bool {
 		db, err := sql.Open("pgx", dsn)

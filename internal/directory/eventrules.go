@@ -2,6 +2,7 @@ package directory
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -25,6 +26,18 @@ type EventSpec struct {
 	// Previous lists, on *_updated events, the changed fields with their
 	// values before the change; nil elsewhere.
 	Previous map[string]any
+}
+
+// EventActor decides who the events written in ctx are attributed to: the
+// actor the surface that authenticated the request put in ctx (the IdP and
+// its token, a portal session, an API key), else scimbridge itself. The
+// store stamps every event of a change with it, in the change's
+// transaction.
+func EventActor(ctx context.Context) Actor {
+	if a, ok := ActorOf(ctx); ok {
+		return a
+	}
+	return Actor{Type: ActorSystem}
 }
 
 // UserCreatedEvent: the IdP created a user (rec as stored, with its

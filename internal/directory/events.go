@@ -74,6 +74,9 @@ type Event struct {
 	// Previous holds, for *_updated events, the changed fields with their
 	// previous values; nil otherwise.
 	Previous json.RawMessage
+	// Actor is who made the change (EventActor); nil on events recorded
+	// before actors were kept.
+	Actor *Actor
 }
 
 // EventQuery selects events from the feed.
@@ -117,6 +120,9 @@ type EventPayload struct {
 	// PreviousAttributes holds, for *_updated events, the fields that
 	// changed with their values before the change.
 	PreviousAttributes json.RawMessage `json:"previous_attributes,omitempty"`
+	// Actor is who made the change; null on events recorded before
+	// actors were kept.
+	Actor *Actor `json:"actor"`
 }
 
 // Payload renders e for the feed and for webhook bodies: one shape for both.
@@ -129,6 +135,7 @@ func (e Event) Payload() EventPayload {
 		OrganizationID:     e.OrganizationID,
 		Data:               e.Data,
 		PreviousAttributes: e.Previous,
+		Actor:              e.Actor,
 	}
 	if e.DirectoryID != "" {
 		d, s := e.DirectoryID, e.Sequence

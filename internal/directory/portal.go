@@ -243,6 +243,33 @@ func (p *Portal) OpenLink(ctx context.Context, token string) (PortalSession, str
 	return s, secret, nil
 }
 
+// RefusedLink says what the portal can still do for a link token that
+// OpenLink refused: continue says the browser's current session (its
+// secret, "" when none) is live and belongs to the link's organization,
+// and the link is an embed link refused only because it was used or has
+// expired (reloading the app's frame, reopening it from history), so the
+// portal continues that session instead of showing an error; returnURL is
+// the link's return URL, for the error page ("" for an unknown token).
+// Nothing is granted that the browser does not already hold.
+func (p *Portal) RefusedLink(ctx context.Context, token, current string) (cont bool, returnURL string) {
+	if !strings.HasPrefix(token, PortalLinkPrefix) || len(token) > 200 {
+		return false, ""
+	}
+	hash := HashSecret(token)
+	l, err := p.Store.PortalLinkByHash(ctx, hash)
+	if err != nil || subtle.ConstantTimeCompare(l.Hash, hash) != 1 {
+		return false, ""
+	}
+	if current == "" || l.Kind != PortalEmbed || !l.RevokedAt.IsZero() {
+		return false, l.ReturnURL
+	}
+	s, err := p.Session(ctx, current)
+	if err != nil || s.OrganizationID != l.OrganizationID {
+		return false, l.ReturnURL
+	}
+	return true, l.ReturnURL
+}
+
 const msgSessionEnded = "Your portal session has ended. Go back to the application and open the portal again."
 
 // touchSessionEvery bounds how often a session's last-seen time is written.

@@ -151,9 +151,25 @@ func (s *Service) RevokeToken(ctx context.Context, dirID, tokenID string) error 
 // nothing is revealed about other directories. A disabled directory is
 // KindForbidden.
 func (s *Service) AuthenticateDirectory(ctx context.Context, dirID, secret string) (Directory, error) {
+	d, _, err := s.authenticateDirectory(ctx, dirID, secret)
+	return d, err
+}
+
+// AuthenticateSCIM is AuthenticateDirectory for the SCIM surface: it also
+// returns ctx carrying the IdP as the actor of the changes made in it (the
+// directory and the token it authenticated with; see EventActor).
+func (s *Service) AuthenticateSCIM(ctx context.Context, dirID, secret string) (context.Context, Directory, error) {
+	d, t, err := s.authenticateDirectory(ctx, dirID, secret)
+	if err != nil {
+		return ctx, d, err
+	}
+	return WithActor(ctx, Actor{Type: ActorIdP, ID: t.ID, Name: d.Name}), d, nil
+}
+
+func (s *Service) authenticateDirectory(ctx context.Context, dirID, secret string) (Directory, Token, error) {
 	unauthorized := Errorf(KindUnauthorized, "the bearer token is missing, invalid, expired or revoked")
 	if !strings.HasPrefix(secret, TokenPrefix) {
-		return Directory{}, unauthorized
+		return Directory{}, Token{}, unauthorized
 	}
 	hash := HashSecret(secret)
 	now := s.now()
@@ -162,17 +178,17 @@ func (s *Service) AuthenticateDirectory(ctx context.Context, dirID, secret strin
 		var err error
 		t, d, err = s.Store.Credential(ctx, hash)
 		if IsNotFound(err) {
-			return Directory{}, unauthorized
+			return Directory{}, Token{}, unauthorized
 		}
 		if err != nil {
-			return Directory{}, err
+			return Directory{}, Token{}, err
 		}
 	}
 	if subtle.ConstantTimeCompare(t.Hash, hash) != 1 || subtle.ConstantTimeCompare([]byte(t.DirectoryID), []byte(dirID)) != 1 || !t.Active(now) {
-		return Directory{}, unauthorized
+		return Directory{}, Token{}, unauthorized
 	}
 	if !d.Enabled {
-		return Directory{}, Errorf(KindForbidden, "this directory is disabled: provisioning is paused until it is enabled again")
+		return Directory{}, Token{}, Errorf(KindForbidden, "this directory is disabled: provisioning is paused until it is enabled again")
 	}
 	// Concurrent requests all read the same stale time; one of them
 	// writes it (touchThrottle), the others do not queue behind it.
@@ -193,7 +209,7 @@ func (s *Service) AuthenticateDirectory(ctx context.Context, dirID, secret strin
 	if !cached {
 		s.AuthCache.put(t, d, now)
 	}
-	return d, nil
+	return d, t, nil
 }
 
 // CreateAPIKey makes a management API key and returns its secret once.
@@ -220,26 +236,33 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string) (APIKey, string
 // AuthenticateAPIKey checks a management API key. bootstrap, when not
 // empty, is a key from configuration that is accepted as well.
 func (s *Service) AuthenticateAPIKey(ctx context.Context, secret, bootstrap string) error {
+	_, err := s.AuthenticateAPIKeyActor(ctx, secret, bootstrap)
+	return err
+}
+
+// AuthenticateAPIKeyActor is AuthenticateAPIKey that also names the key as
+// the actor of the changes made with it (see WithActor, EventActor).
+func (s *Service) AuthenticateAPIKeyActor(ctx context.Context, secret, bootstrap string) (Actor, error) {
 	unauthorized := Errorf(KindUnauthorized, "the API key is missing, invalid or revoked: send Authorization: Bearer <key>")
 	if secret == "" {
-		return unauthorized
+		return Actor{}, unauthorized
 	}
 	if bootstrap != "" && subtle.ConstantTimeCompare([]byte(secret), []byte(bootstrap)) == 1 {
-		return nil
+		return Actor{Type: ActorBootstrapKey, Name: "bootstrap key"}, nil
 	}
 	if !strings.HasPrefix(secret, APIKeyPrefix) {
-		return unauthorized
+		return Actor{}, unauthorized
 	}
 	hash := HashSecret(secret)
 	k, err := s.Store.APIKeyByHash(ctx, hash)
 	if IsNotFound(err) {
-		return unauthorized
+		return Actor{}, unauthorized
 	}
 	if err != nil {
-		return err
+		return Actor{}, err
 	}
 	if subtle.ConstantTimeCompare(k.Hash, hash) != 1 || !k.RevokedAt.IsZero() {
-		return unauthorized
+		return Actor{}, unauthorized
 	}
 	now := s.now()
 	if now.Sub(k.LastUsedAt) > touchEvery {
@@ -247,7 +270,7 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, secret, bootstrap stri
 			s.Logger.WarnContext(ctx, "recording API key use", "key_id", k.ID, "error", err)
 		}
 	}
-	return nil
+	return Actor{Type: ActorAPIKey, ID: k.ID, Name: k.Name}, nil
 }
 
 // DirectoryChange is a partial update of a directory: nil fields are left

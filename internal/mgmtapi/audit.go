@@ -75,7 +75,11 @@ func (h *Handler) audited(pattern string, rules map[string]auditRule, next web.H
 		}
 		e := directory.AuditEntry{Action: rule.action, Method: method, Route: route, TargetType: rule.targetType,
 			Status: rec.Status, SourceIP: SourceIP(r), RequestID: web.RequestID(r.Context()), OrganizationID: r.PathValue("org_id")}
-		e.ActorType, e.ActorID = h.Service.APIKeyActor(r.Context(), bearer(r), h.APIKey)
+		if a, ok := directory.ActorOf(r.Context()); ok { // set by authenticated
+			e.ActorType, e.ActorID = a.Type, a.ID
+		} else {
+			e.ActorType, e.ActorID = h.Service.APIKeyActor(r.Context(), bearer(r), h.APIKey)
+		}
 		if rule.param != "" {
 			e.TargetID = r.PathValue(rule.param)
 		} else {

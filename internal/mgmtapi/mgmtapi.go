@@ -135,10 +135,13 @@ func (h *Handler) authenticated(next web.HandlerFunc) web.HandlerFunc {
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			secret = ""
 		}
-		if err := h.Service.AuthenticateAPIKey(r.Context(), strings.TrimSpace(secret), h.APIKey); err != nil {
+		actor, err := h.Service.AuthenticateAPIKeyActor(r.Context(), strings.TrimSpace(secret), h.APIKey)
+		if err != nil {
 			return err
 		}
-		return next(w, r)
+		// The key is the actor of the changes the request makes (events
+		// carry it).
+		return next(w, r.WithContext(directory.WithActor(r.Context(), actor)))
 	}
 }
 

@@ -39,6 +39,16 @@ func noteTarget(ctx context.Context, id string) {
 	}
 }
 
+type unchangedKey struct{}
+
+// noteUnchanged tells the audit wrapper that the request changed nothing
+// (it asked for a confirmation instead).
+func noteUnchanged(ctx context.Context) {
+	if p, ok := ctx.Value(unchangedKey{}).(*bool); ok {
+		*p = true
+	}
+}
+
 // audited records a portal change that succeeded (an answer below 400)
 // with the session's organization and the link that opened it as actor.
 // It runs inside authenticated, which has checked the session and CSRF.
@@ -50,9 +60,11 @@ func (h *Handler) audited(pattern string, rules map[string]auditRule, next web.H
 	method, route, _ := strings.Cut(pattern, " ")
 	return func(w http.ResponseWriter, r *http.Request) error {
 		var target string
+		var unchanged bool
 		rec := &web.StatusRecorder{ResponseWriter: w}
-		err := next(rec, r.WithContext(context.WithValue(r.Context(), targetKey{}, &target)))
-		if err != nil || rec.Status >= 400 {
+		ctx := context.WithValue(context.WithValue(r.Context(), targetKey{}, &target), unchangedKey{}, &unchanged)
+		err := next(rec, r.WithContext(ctx))
+		if err != nil || rec.Status >= 400 || unchanged {
 			return err
 		}
 		if (pattern == "POST /portal/roles" || pattern == "POST /portal/attributes") && r.PostForm.Get("action") != "save" {

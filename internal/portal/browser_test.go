@@ -99,7 +99,7 @@ func (s *server) portalLink(orgName string) (orgID, location string) {
 }
 
 // browser starts headless Chromium, or skips the test when it is missing.
-func browser(t *testing.T) context.Context {
+func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := os.Getenv("SCIMBRIDGE_CHROMIUM")
 	if path == "" {
@@ -132,6 +132,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	}
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancelB(); cancelA() })
@@ -462,9 +463,19 @@ func TestBrowserSeedFlow(t *testing.T) {
 	}
 	b.run("back to 1280px", chromedp.EmulateViewport(1280, 900))
 
-	// 13. The embed link, opened again, is refused with a clear page.
+	// 13. The embed link, opened again in this browser (a reload of the
+	// app's frame), continues the session; in a browser without one, it is
+	// refused with a clear page that leads back to the app.
 	b.open(location)
-	wantContains(t, "reused embed link", b.body(), "already used", "open the portal again")
+	if url := get(b, "location", chromedp.Location()); url != s.base+"/portal/scim" {
+		t.Errorf("reopening the used embed link with a live session: at %s, want %s/portal/scim", url, s.base)
+	}
+	b = tab{t: t, ctx: browser(t), dir: b.dir} // another browser: no cookies
+	b.open(location)
+	wantContains(t, "reused embed link", b.body(), "already used", "open the portal again", "Back to the application")
+	if href := get(b, "return link", chromedp.Evaluate[string](`(document.querySelector('.error-page a[href^="https://app.example.com"]') || {}).href || ""`)); href != "https://app.example.com/settings" {
+		t.Errorf("the used-link page links back to %q, want the link's return_url", href)
+	}
 	b.shot("13-link-already-used.png")
 }
 

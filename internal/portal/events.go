@@ -21,6 +21,8 @@ type eventView struct {
 	Summary string // what changed, in a few words
 	Kind    string // good, warn, bad: the pill colour
 	JSON    string // the event as the feed carries it
+	By      string // who made the change, in words
+	ByTitle string // the same with ids, on hover
 }
 
 // eventTypes are the types the Events tab filters on, with their labels.
@@ -37,8 +39,63 @@ var eventTypes = []struct{ Type, Label string }{
 	{directory.EventDirectoryDisabled, "Directory disabled"},
 }
 
+// eventNames is what viewEvent needs to name things: roles by key, and
+// the directory's tokens by id (their last characters).
+type eventNames struct {
+	Roles  map[string]string
+	Tokens map[string]string
+}
+
+// names reads the role names and the directory's tokens.
+func (h *Handler) names(ctx context.Context, dirID string) (eventNames, error) {
+	n := eventNames{Roles: map[string]string{}, Tokens: map[string]string{}}
+	roles, err := h.Service.ListRoles(ctx)
+	if err != nil {
+		return n, err
+	}
+	for _, r := range roles {
+		n.Roles[r.Key] = r.Name
+	}
+	ts, err := h.Service.Read().ListTokens(ctx, dirID)
+	if err != nil {
+		return n, err
+	}
+	for _, t := range ts {
+		n.Tokens[t.ID] = t.Suffix
+	}
+	return n, nil
+}
+
+// actorWords says who made a change, for people, with the ids on hover.
+func actorWords(a *directory.Actor, n eventNames) (by, title string) {
+	if a == nil {
+		return "", ""
+	}
+	switch a.Type {
+	case directory.ActorIdP:
+		by = "Identity provider"
+		if a.Name != "" {
+			by = a.Name + " (identity provider)"
+		}
+		if sfx, ok := n.Tokens[a.ID]; ok {
+			by += " · token …" + sfx
+		}
+		return by, "Through SCIM with directory token " + a.ID
+	case directory.ActorPortal:
+		return "an admin in this portal", "Admin Portal session opened by link " + a.ID
+	case directory.ActorAPIKey:
+		return "the application (API key “" + a.Name + "”)", "Management API key " + a.ID
+	case directory.ActorBootstrapKey:
+		return "the application (configured API key)", "Management API, bootstrap key"
+	case directory.ActorCLI:
+		return "a local command", "scimbridge command line"
+	default:
+		return "scimbridge", "scimbridge itself"
+	}
+}
+
 // viewEvent describes an event for people.
-func viewEvent(e directory.Event) eventView {
+func viewEvent(e directory.Event, n eventNames) eventView {
 	v := eventView{Event: e, Kind: ""}
 	var data map[string]any
 	var prev map[string]any
@@ -103,17 +160,51 @@ func viewEvent(e directory.Event) eventView {
 		if (k == "roles" && prev["role"] != nil) || k == "raw_attributes" || k == "updated_at" {
 			continue // "role" says it; the raw document repeats the fields
 		}
+		if k == "role" || k == "roles" {
+			parts = append(parts, "role: "+roleWords(prev[k], n)+" → "+roleWords(data[k], n))
+			continue
+		}
 		if k == "custom_attributes" {
 			parts = append(parts, customChanges(prev[k], data[k])...)
 			continue
 		}
 		parts = append(parts, k+": "+short(prev[k])+" → "+short(data[k]))
 	}
+	v.By, v.ByTitle = actorWords(e.Actor, n)
 	v.Summary = strings.Join(parts, "; ")
 	if b, err := json.MarshalIndent(e.Payload(), "", "  "); err == nil {
 		v.JSON = string(b)
 	}
 	return v
+}
+
+// roleWords names a role key, or a list of them, by the roles' names.
+func roleWords(x any, n eventNames) string {
+	name := func(k string) string {
+		if s, ok := n.Roles[k]; ok {
+			return s
+		}
+		return k
+	}
+	switch t := x.(type) {
+	case string:
+		if t == "" {
+			return "none"
+		}
+		return name(t)
+	case []any:
+		var out []string
+		for _, k := range t {
+			if s, ok := k.(string); ok {
+				out = append(out, name(s))
+			}
+		}
+		if len(out) == 0 {
+			return "none"
+		}
+		return strings.Join(out, ", ")
+	}
+	return short(x)
 }
 
 // short renders a JSON value briefly.
@@ -196,9 +287,13 @@ func (h *Handler) recentEvents(r *http.Request, d directory.Directory, subject s
 	if err != nil {
 		return nil, true, err
 	}
+	n, err := h.names(r.Context(), d.ID)
+	if err != nil {
+		return nil, true, err
+	}
 	out := make([]eventView, len(es))
 	for i, e := range es {
-		out[i] = viewEvent(e)
+		out[i] = viewEvent(e, n)
 	}
 	return out, true, nil
 }
@@ -207,49 +302,85 @@ type eventsData struct {
 	Events  []eventView
 	Types   []struct{ Type, Label string }
 	Type    string
-	Who     string // the subject filter as typed
-	Subject string // the resolved user or group id
-	Unknown bool   // Who names no user or group
+	Who     string    // the subject filter as typed
+	Matches []subject // the users and groups it matches
+	TooMany bool      // more than maxSubjects match: the first are shown
+	Unknown bool      // Who matches no user or group
 	Limit   int
 	More    string
 }
 
-// resolveSubject turns what the admin typed into a user or group id: an
-// id, a user's userName or email, or a group's name.
-func (h *Handler) resolveSubject(ctx context.Context, d directory.Directory, who string) (string, error) {
+// subject is a user or group the filter matched.
+type subject struct{ ID, Name string }
+
+// maxSubjects bounds the users and groups one filter shows events of.
+const maxSubjects = 20
+
+// resolveSubjects turns what the admin typed into users and groups, as the
+// Users search does: an id names itself; otherwise users whose user name,
+// email or name, and groups whose name, start with it (case-insensitive).
+// An exact user name, email or group name comes first.
+func (h *Handler) resolveSubjects(ctx context.Context, d directory.Directory, who string) ([]subject, bool, error) {
 	if strings.HasPrefix(who, directory.PrefixUser+"_") || strings.HasPrefix(who, directory.PrefixGroup+"_") {
-		return who, nil
+		return []subject{{ID: who, Name: who}}, false, nil
 	}
-	pg, err := h.Service.Read().ListUsers(ctx, d.ID, directory.Query{Search: who, Limit: 20, SkipTotal: true})
+	pg, err := h.Service.Read().ListUsers(ctx, d.ID, directory.Query{Search: who, Limit: maxSubjects + 1, SkipTotal: true})
 	if err != nil {
-		return "", err
+		return nil, false, err
 	}
-	for _, u := range pg.Users {
-		if strings.EqualFold(u.UserName, who) || strings.EqualFold(primaryEmail(u), who) {
-			return u.ID, nil
-		}
+	gp, err := h.Service.Read().ListGroups(ctx, d.ID, directory.Query{Search: who, Limit: maxSubjects + 1, SkipTotal: true})
+	if err != nil {
+		return nil, false, err
 	}
-	// Group names are unique folded (RFC 7643 §4.1.1 caseExact false
-	// applies to displayName here too): the exact name is among the
-	// prefix matches.
 	want := schema.FoldString(who)
-	q := directory.Query{Search: who, Limit: 100, SkipTotal: true}
-	for {
-		gp, err := h.Service.Read().ListGroups(ctx, d.ID, q)
-		if err != nil {
-			return "", err
+	var exact, rest []subject
+	for _, u := range pg.Users {
+		s := subject{ID: u.ID, Name: u.UserName}
+		if strings.EqualFold(u.UserName, who) || strings.EqualFold(primaryEmail(u), who) {
+			exact = append(exact, s)
+		} else {
+			rest = append(rest, s)
 		}
-		for _, g := range gp.Groups {
-			if schema.FoldString(g.DisplayName) == want {
-				return g.ID, nil
+	}
+	// Group names compare folded (RFC 7643 §4.1.1: caseExact false).
+	for _, g := range gp.Groups {
+		s := subject{ID: g.ID, Name: g.DisplayName}
+		if schema.FoldString(g.DisplayName) == want {
+			exact = append(exact, s)
+		} else {
+			rest = append(rest, s)
+		}
+	}
+	all := append(exact, rest...)
+	if len(all) > maxSubjects {
+		return all[:maxSubjects], true, nil
+	}
+	return all, false, nil
+}
+
+// subjectsEvents returns the newest n events of any of the subjects,
+// newest first: each subject's are read by its index and merged.
+func (h *Handler) subjectsEvents(ctx context.Context, q directory.EventQuery, subjects []subject, n int) ([]directory.Event, error) {
+	seen := map[string]bool{}
+	var all []directory.Event
+	for _, s := range subjects {
+		q.Subject = s.ID
+		es, err := h.latestEvents(ctx, q, n)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			if !seen[e.ID] {
+				seen[e.ID] = true
+				all = append(all, e)
 			}
 		}
-		if len(gp.Groups) < q.Limit {
-			break
-		}
-		q.After = gp.Groups[len(gp.Groups)-1].ID
 	}
-	return "", nil
+	sort.Slice(all, func(i, j int) bool { return all[i].Position > all[j].Position })
+	if len(all) > n {
+		all = all[:n]
+	}
+	return all, nil
 }
 
 // eventsTab is GET /portal/events: the directory's provisioning events,
@@ -278,24 +409,30 @@ func (h *Handler) eventsTab(w http.ResponseWriter, r *http.Request) error {
 	if data.Type != "" {
 		q.Types = []string{data.Type}
 	}
+	var es []directory.Event
 	if data.Who != "" {
-		data.Subject, err = h.resolveSubject(r.Context(), d, data.Who)
+		data.Matches, data.TooMany, err = h.resolveSubjects(r.Context(), d, data.Who)
 		if err != nil {
 			return err
 		}
-		if data.Subject == "" {
+		if len(data.Matches) == 0 {
 			data.Unknown = true
 			p.Data = data
 			return h.render(w, r, http.StatusOK, "events", p)
 		}
-		q.Subject = data.Subject
+		es, err = h.subjectsEvents(r.Context(), q, data.Matches, data.Limit)
+	} else {
+		es, err = h.latestEvents(r.Context(), q, data.Limit)
 	}
-	es, err := h.latestEvents(r.Context(), q, data.Limit)
+	if err != nil {
+		return err
+	}
+	n, err := h.names(r.Context(), d.ID)
 	if err != nil {
 		return err
 	}
 	for _, e := range es {
-		data.Events = append(data.Events, viewEvent(e))
+		data.Events = append(data.Events, viewEvent(e, n))
 	}
 	if len(es) == data.Limit && data.Limit == 50 {
 		nv := url.Values{"dir": {d.ID}, "limit": {"200"}}

@@ -102,6 +102,7 @@ func (h *Handler) routeTable() []route {
 		{"GET /portal/directories/{dir_id}", h.directoryPage},
 		{"GET /portal/directories/{dir_id}/status", h.status},
 		{"POST /portal/directories/{dir_id}/tokens", h.createToken},
+		{"GET /portal/directories/{dir_id}/tokens/{token_id}/revoke", h.revokePage},
 		{"POST /portal/directories/{dir_id}/tokens/{token_id}/revoke", h.revokeToken},
 		{"POST /portal/directories/{dir_id}/enable", h.enable},
 		{"POST /portal/directories/{dir_id}/disable", h.disable},
@@ -202,6 +203,18 @@ func (h *Handler) cookie(value string, expires time.Time) *http.Cookie {
 func (h *Handler) open(w http.ResponseWriter, r *http.Request) error {
 	token := r.URL.Query().Get("token")
 	s, secret, err := h.Portal.OpenLink(r.Context(), token)
+	if directory.KindOf(err) == directory.KindUnauthorized {
+		var current string
+		if c, cerr := r.Cookie(cookieName); cerr == nil {
+			current = c.Value
+		}
+		cont, ret := h.Portal.RefusedLink(r.Context(), token, current)
+		if cont {
+			http.Redirect(w, r, "/portal/scim", http.StatusSeeOther)
+			return nil
+		}
+		return &linkError{err: err, returnURL: ret}
+	}
 	if err != nil {
 		return err
 	}
@@ -209,6 +222,16 @@ func (h *Handler) open(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/portal/scim", http.StatusSeeOther)
 	return nil
 }
+
+// linkError is a link OpenLink refused, with the link's return URL for
+// the error page's way back to the app.
+type linkError struct {
+	err       error
+	returnURL string
+}
+
+func (e *linkError) Error() string { return e.err.Error() }
+func (e *linkError) Unwrap() error { return e.err }
 
 // authenticated loads the session from the cookie and checks the CSRF
 // token of state-changing requests.
@@ -239,7 +262,10 @@ func (h *Handler) authenticated(next web.HandlerFunc) web.HandlerFunc {
 				return errCSRF
 			}
 		}
-		return next(w, r.WithContext(context.WithValue(r.Context(), sessionKey, s)))
+		// The admin in this session (named by the link that opened it) is
+		// the actor of the changes the request makes.
+		ctx := directory.WithActor(context.WithValue(r.Context(), sessionKey, s), directory.Actor{Type: directory.ActorPortal, ID: ps.LinkID, Name: "Admin Portal"})
+		return next(w, r.WithContext(ctx))
 	}
 }
 
@@ -333,6 +359,9 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error)
 	m := message{Heading: heading, Text: text, Status: status, Request: web.RequestID(r.Context())}
 	if s := sessionOf(r.Context()); s != nil {
 		m.Signed, m.Return = true, s.ReturnURL
+	}
+	if le := (*linkError)(nil); errors.As(err, &le) {
+		m.Return = le.returnURL
 	}
 	if rerr := h.render(w, r, status, "message", page{Title: heading, Data: m}); rerr != nil {
 		h.Logger.DebugContext(r.Context(), "writing portal error page", "error", rerr)

@@ -139,7 +139,7 @@ func (h *Handler) static(w http.ResponseWriter, r *http.Request) error {
 }
 
 var funcs = template.FuncMap{
-	"when":     when,
+	"when":     localTime,
 	"ago":      ago,
 	"json":     prettyJSON,
 	"email":    primaryEmail,
@@ -177,6 +177,16 @@ func when(t time.Time) string {
 		return "never"
 	}
 	return t.UTC().Format("2 Jan 2006 15:04:05 UTC")
+}
+
+// localTime is when for pages: a <time> element in UTC that the script
+// shows in the viewer's time zone, with the UTC time on hover.
+func localTime(t time.Time) template.HTML {
+	if t.IsZero() {
+		return "never"
+	}
+	u := when(t)
+	return template.HTML(`<time datetime="` + t.UTC().Format(time.RFC3339) + `" title="` + u + `" data-local>` + u + `</time>`)
 }
 
 // ago says how long before now t was.

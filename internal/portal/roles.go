@@ -53,11 +53,20 @@ func (h *Handler) roleForm(r *http.Request, d directory.Directory, submitted []d
 	if submitted != nil {
 		ms = submitted
 	}
-	order, err := h.roleRows(ctx, d, ms, &data)
-	if err != nil {
+	if _, err := h.roleRows(ctx, d, ms, &data); err != nil {
 		return data, nil, err
 	}
-	def, users, err := h.defaultRoleUsers(ctx, d, order)
+	// The count is of the saved mappings: a preview does not change it
+	// before Save (the preview says who would change).
+	var saved []string
+	seen := map[string]bool{}
+	for _, m := range stored {
+		if !seen[m.GroupID] {
+			seen[m.GroupID] = true
+			saved = append(saved, m.GroupID)
+		}
+	}
+	def, users, err := h.defaultRoleUsers(ctx, d, saved)
 	if err != nil {
 		return data, nil, err
 	}

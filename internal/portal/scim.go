@@ -380,18 +380,6 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-// revokeToken is POST /portal/directories/{dir_id}/tokens/{token_id}/revoke.
-func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	d, err := h.dir(r.Context(), r.PathValue("dir_id"))
-	if err != nil {
-		return err
-	}
-	if err := h.Service.RevokeToken(r.Context(), d.ID, r.PathValue("token_id")); err != nil {
-		return err
-	}
-	return redirect(w, r, "/portal/directories/"+d.ID, "token_revoked")
-}
-
 func (h *Handler) setEnabled(w http.ResponseWriter, r *http.Request, on bool) error {
 	d, err := h.dir(r.Context(), r.PathValue("dir_id"))
 	if err != nil {

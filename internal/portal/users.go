@@ -138,7 +138,11 @@ func or(s, def string) string {
 	return def
 }
 
-type kv struct{ Label, Value string }
+// kv is one profile field; Value is a string, or HTML for times.
+type kv struct {
+	Label string
+	Value any
+}
 
 type userData struct {
 	userRow
@@ -202,8 +206,8 @@ func (h *Handler) userPage(w http.ResponseWriter, r *http.Request) error {
 		{"Manager id", field(u.Doc, ent, "manager", "value")},
 		{"External id", u.ExternalID},
 		{"Id", u.ID},
-		{"Created", when(u.CreatedAt)},
-		{"Updated", when(u.UpdatedAt)},
+		{"Created", localTime(u.CreatedAt)},
+		{"Updated", localTime(u.UpdatedAt)},
 	}}
 	for _, m := range d.Attributes.Mappings {
 		data.Custom = append(data.Custom, customRow{Key: m.Key, Source: m.Source, Value: attrValue(u.Custom.Values[m.Key]), Error: u.Custom.Errors[m.Key]})

@@ -207,10 +207,13 @@ func (h *Handler) authenticated(fn handlerFunc) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		raw := r.PathValue("dir")
 		dir := directoryID(raw)
-		d, err := h.Service.AuthenticateDirectory(r.Context(), dir, credential(r))
+		// The context names the IdP (this directory's token) as the actor
+		// of the changes the request makes.
+		ctx, d, err := h.Service.AuthenticateSCIM(r.Context(), dir, credential(r))
 		if err != nil {
 			return h.refuse(r, dir, err)
 		}
+		r = r.WithContext(ctx)
 		tagRequest(r, d)
 		if err := checkPathValues(r); err != nil {
 			return err

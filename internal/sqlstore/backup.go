@@ -51,9 +51,34 @@ func Backup(ctx context.Context, dsn, to string) error {
 		os.Remove(tmp)
 		return fmt.Errorf("backup: writing snapshot: %w", err)
 	}
+	if err := releaseLeases(ctx, tmp); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("backup: %w", err)
+	}
 	if err := syncAndRename(tmp, to); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
+}
+
+// ReleaseLeasesSQL is the statement a restored database needs before a
+// server uses it: a snapshot taken while a delivery was being sent holds
+// that delivery's lease, owned by a process the restored server is not, and
+// its stream would wait out the lease (minutes) before delivering again.
+// The delivery is sent again, as after any crash (at-least-once).
+const ReleaseLeasesSQL = `UPDATE webhook_deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL`
+
+// releaseLeases clears the webhook delivery leases in the snapshot at path,
+// which no server uses yet.
+func releaseLeases(ctx context.Context, path string) error {
+	db, err := openPlainSQLite(path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, ReleaseLeasesSQL); err != nil {
+		return fmt.Errorf("releasing webhook leases in the snapshot: %w", err)
 	}
 	return nil
 }

@@ -190,7 +190,7 @@ func (d *postgresDialect) appendNotice(ctx context.Context, tx *txn, r eventRow)
 // insertEventsHead: events are inserted without a position, a sequence or
 // an id (seal gives them).
 func (*postgresDialect) insertEventsHead() (string, int) {
-	return `INSERT INTO events (type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous) VALUES `, 9
+	return `INSERT INTO events (type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous, actor) VALUES `, 10
 }
 
 func (*postgresDialect) eventArgs(args []any, _ eventRow) []any { return args }

@@ -303,7 +303,7 @@ func (d *sqliteDialect) numberEvents(ctx context.Context, tx *txn, rows []eventR
 
 // insertEventsHead: the position is given at commit, explicitly.
 func (*sqliteDialect) insertEventsHead() (string, int) {
-	return `INSERT INTO events (position, id, type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous) VALUES `, 11
+	return `INSERT INTO events (position, id, type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous, actor) VALUES `, 12
 }
 
 func (*sqliteDialect) eventArgs(args []any, r eventRow) []any {

@@ -40,9 +40,11 @@ type eventWriter struct {
 	dirID, orgID string
 	// def is the role users with no mapped group get, as of this
 	// transaction.
-	def  string
-	at   time.Time
-	rows []eventRow
+	def string
+	at  time.Time
+	// actor is who makes the change (directory.EventActor), as JSON.
+	actor []byte
+	rows  []eventRow
 }
 
 type eventRow struct {
@@ -50,6 +52,7 @@ type eventRow struct {
 	at                   time.Time
 	typ, subject, member string
 	data, previous       []byte
+	actor                []byte
 	seq                  int64 // SQLite only: given at commit (PostgreSQL: by seal)
 	pos                  int64 // SQLite only: the position, given at commit
 }
@@ -61,7 +64,7 @@ type eventRow struct {
 // (dirlock.go); more are single-row queries the caller needs next, sent in
 // the same round trip.
 func (s *Store) openEvents(ctx context.Context, tx *txn, dirID string, more ...pgRow) (*eventWriter, error) {
-	w := &eventWriter{dirID: dirID, at: s.clock().UTC().Truncate(time.Microsecond)}
+	w := &eventWriter{dirID: dirID, at: s.clock().UTC().Truncate(time.Microsecond), actor: actorJSON(ctx)}
 	if err := s.d.openEvents(ctx, tx, w, more...); err != nil {
 		return nil, err
 	}
@@ -111,7 +114,7 @@ func (w *eventWriter) add(specs ...directory.EventSpec) error {
 			}
 		}
 		w.rows = append(w.rows, eventRow{dirID: w.dirID, orgID: w.orgID, at: w.at, typ: e.Type, subject: e.Subject, member: e.Member,
-			data: d, previous: p})
+			data: d, previous: p, actor: w.actor})
 	}
 	return nil
 }
@@ -121,10 +124,10 @@ func (w *eventWriter) add(specs ...directory.EventSpec) error {
 // others: for events held and released later.
 func (w *eventWriter) addRendered(typ, subject, member string, data, previous []byte) {
 	w.rows = append(w.rows, eventRow{dirID: w.dirID, orgID: w.orgID, at: w.at, typ: typ, subject: subject, member: member,
-		data: data, previous: previous})
+		data: data, previous: previous, actor: w.actor})
 }
 
-// eventsPerInsert bounds the rows of one multi-row INSERT (10 parameters
+// eventsPerInsert bounds the rows of one multi-row INSERT (11 parameters
 // each, far under both databases' limits).
 const eventsPerInsert = 64
 
@@ -170,7 +173,7 @@ func (s *Store) insertEventsQuery(chunk []eventRow) (string, []any) {
 		}
 		args = s.d.eventArgs(args, r)
 		args = append(args, r.typ, micros(r.at), r.orgID, nullString(r.dirID), seq,
-			nullString(r.subject), nullString(r.member), string(r.data), prev)
+			nullString(r.subject), nullString(r.member), string(r.data), prev, string(r.actor))
 	}
 	return b.String(), args
 }
@@ -224,7 +227,7 @@ func positionOfEventID(id string) (int64, bool) {
 // webhook_endpoint.disabled) to tx. It has no sequence; the store gives it
 // its id (e.ID is ignored).
 func (s *Store) appendNotice(ctx context.Context, tx *txn, e directory.Event) error {
-	r := eventRow{orgID: e.OrganizationID, at: e.OccurredAt.UTC().Truncate(time.Microsecond), typ: e.Type, data: e.Data, previous: e.Previous}
+	r := eventRow{orgID: e.OrganizationID, at: e.OccurredAt.UTC().Truncate(time.Microsecond), typ: e.Type, data: e.Data, previous: e.Previous, actor: actorJSON(ctx)}
 	if len(r.data) == 0 {
 		r.data = []byte("{}")
 	}
@@ -233,7 +236,24 @@ func (s *Store) appendNotice(ctx context.Context, tx *txn, e directory.Event) er
 
 // ---- Reading the feed. ----
 
-const eventColumns = `position, id, type, occurred_at, organization_id, directory_id, sequence, data, previous`
+const eventColumns = `position, id, type, occurred_at, organization_id, directory_id, sequence, data, previous, actor`
+
+// actorJSON is who the events written in ctx are attributed to, as the
+// actor column stores it.
+func actorJSON(ctx context.Context) []byte {
+	b, _ := json.Marshal(directory.EventActor(ctx)) // strings only: cannot fail
+	return b
+}
+
+// scanActor decodes the actor column; NULL (events recorded before actors
+// were kept) is nil.
+func scanActor(col sql.NullString) *directory.Actor {
+	var a directory.Actor
+	if !col.Valid || json.Unmarshal([]byte(col.String), &a) != nil {
+		return nil
+	}
+	return &a
+}
 
 func scanEvent(row interface{ Scan(...any) error }) (directory.Event, error) {
 	var e directory.Event
@@ -241,10 +261,11 @@ func scanEvent(row interface{ Scan(...any) error }) (directory.Event, error) {
 	var dir sql.NullString
 	var seq, pos sql.NullInt64
 	var data string
-	var prev sql.NullString
-	if err := row.Scan(&pos, &e.ID, &e.Type, &at, &e.OrganizationID, &dir, &seq, &data, &prev); err != nil {
+	var prev, actor sql.NullString
+	if err := row.Scan(&pos, &e.ID, &e.Type, &at, &e.OrganizationID, &dir, &seq, &data, &prev, &actor); err != nil {
 		return e, err
 	}
+	e.Actor = scanActor(actor)
 	e.Position, e.OccurredAt, e.DirectoryID, e.Sequence = pos.Int64, fromMicros(at), dir.String, seq.Int64
 	e.Data = json.RawMessage(data)
 	if prev.Valid {

@@ -206,24 +206,24 @@ const deliverySelect = deliveryFields + deliveryFrom
 
 const deliveryFields = `SELECT d.id, d.endpoint_id, d.event_id, d.event_type, d.position, d.directory_id, d.sequence, d.payload,
 	d.status, d.attempts, d.next_attempt_at, d.created_at, d.updated_at,
-	e.type, e.occurred_at, e.organization_id, e.directory_id, e.sequence, e.data, e.previous`
+	e.type, e.occurred_at, e.organization_id, e.directory_id, e.sequence, e.data, e.previous, e.actor`
 
 const deliveryFrom = ` FROM webhook_deliveries d LEFT JOIN events e ON d.payload IS NULL AND d.position > 0 AND e.position = d.position`
 
 func scanDelivery(row interface{ Scan(...any) error }, extra ...any) (directory.WebhookDelivery, error) {
 	var d directory.WebhookDelivery
 	var next, created, updated int64
-	var typ, org, dir, data, prev sql.NullString
+	var typ, org, dir, data, prev, actor sql.NullString
 	var at, seq sql.NullInt64
 	dest := []any{&d.ID, &d.EndpointID, &d.EventID, &d.EventType, &d.Position, &d.DirectoryID, &d.Sequence,
-		&d.Payload, &d.Status, &d.Attempts, &next, &created, &updated, &typ, &at, &org, &dir, &seq, &data, &prev}
+		&d.Payload, &d.Status, &d.Attempts, &next, &created, &updated, &typ, &at, &org, &dir, &seq, &data, &prev, &actor}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return d, err
 	}
 	d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromMicros(next), fromMicros(created), fromMicros(updated)
 	if len(d.Payload) == 0 && typ.Valid {
 		ev := directory.Event{ID: d.EventID, Type: typ.String, OccurredAt: fromMicros(at.Int64), OrganizationID: org.String,
-			DirectoryID: dir.String, Sequence: seq.Int64, Position: d.Position, Data: json.RawMessage(data.String)}
+			DirectoryID: dir.String, Sequence: seq.Int64, Position: d.Position, Data: json.RawMessage(data.String), Actor: scanActor(actor)}
 		if prev.Valid {
 			ev.Previous = json.RawMessage(prev.String)
 		}

@@ -20,6 +20,7 @@ func eventTests() []subtest {
 		{"Events/Roles", testEventsRoles},
 		{"Events/DirectoryEnabled", testEventsDirectoryEnabled},
 		{"Events/FailedWritesEmitNothing", testEventsFailedWrites},
+		{"Events/Actor", testEventsActor},
 		{"Events/Filters", testEventsFilters},
 		{"Events/ConcurrentWritersAndReader", func(t *testing.T, s directory.Store) { RunEventConcurrency(t, s) }},
 		{"Events/ReplayReproducesDirectory", func(t *testing.T, s directory.Store) { RunEventReplay(t, s) }},
@@ -295,6 +296,50 @@ func testEventsDirectoryEnabled(t *testing.T, s directory.Store) {
 	}
 	if field(t, es[0].Data, "enabled") != false || field(t, es[1].Data, "enabled") != true || field(t, es[1].Data, "id") != f.dir.ID {
 		t.Errorf("directory events data: %s, %s", es[0].Data, es[1].Data)
+	}
+}
+
+// testEventsActor: every event carries the actor of the context its change
+// was made in (directory.EventActor), system when the context names none,
+// through the feed, a single read and a role change's events.
+func testEventsActor(t *testing.T, s directory.Store) {
+	f := newFixture(t, s)
+	idp := directory.Actor{Type: directory.ActorIdP, ID: "tok_1", Name: "Okta"}
+	admin := directory.Actor{Type: directory.ActorPortal, ID: "plink_1", Name: "Admin Portal"}
+	u, err := f.svc.CreateUser(directory.WithActor(f.ctx, idp), f.dir, map[string]any{"userName": "ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := f.svc.CreateGroup(directory.WithActor(f.ctx, idp), f.dir, map[string]any{"displayName": "Eng", "members": []any{map[string]any{"value": u.ID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := false
+	if _, err := f.svc.UpdateDirectory(f.ctx, f.dir.ID, directory.DirectoryChange{Enabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.PutRoleMappings(directory.WithActor(f.ctx, admin), f.dir.ID, []directory.RoleMapping{{GroupID: g.ID, Role: "member", Priority: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	es := f.events(directory.EventQuery{})
+	var got []string
+	for _, e := range es {
+		a := "nil"
+		if e.Actor != nil {
+			a = e.Actor.Type + ":" + e.Actor.ID + ":" + e.Actor.Name
+		}
+		got = append(got, types([]directory.Event{e})[0]+" "+a)
+		if e.Actor != nil {
+			one, err := s.GetEvent(f.ctx, e.ID)
+			if err != nil || one.Actor == nil || *one.Actor != *e.Actor {
+				t.Errorf("GetEvent(%s) actor %+v (%v), want %+v", e.ID, one.Actor, err, *e.Actor)
+			}
+		}
+	}
+	want := []string{"user_created idp:tok_1:Okta", "group_created idp:tok_1:Okta", "group_member_added idp:tok_1:Okta",
+		"directory_disabled system::", "user_updated portal:plink_1:Admin Portal"}
+	if d := diff(want, got); d != "" {
+		t.Fatalf("events with their actors (-want +got):\n%s", d)
 	}
 }
 

@@ -3,17 +3,24 @@
 (function () {
   "use strict";
 
-  // Copy buttons: <button data-copy="input-id">.
+  // Copy buttons: <button data-copy="input-id">. A button without an
+  // aria-label is named after what it copies: the input's label.
   document.querySelectorAll("button[data-copy]").forEach(function (btn) {
+    var id = btn.getAttribute("data-copy");
+    if (!btn.hasAttribute("aria-label")) {
+      var lab = document.querySelector('label[for="' + id + '"]');
+      btn.setAttribute("aria-label", "Copy " + (lab ? lab.textContent.trim() : "value"));
+    }
+    var name = btn.getAttribute("aria-label");
     btn.hidden = false;
     btn.addEventListener("click", function () {
-      var input = document.getElementById(btn.getAttribute("data-copy"));
+      var input = document.getElementById(id);
       if (!input) return;
       var done = function () {
         var label = btn.textContent;
         btn.textContent = "Copied";
-        btn.setAttribute("aria-live", "polite");
-        setTimeout(function () { btn.textContent = label; }, 1500);
+        btn.setAttribute("aria-label", name.replace(/^Copy\b/, "Copied"));
+        setTimeout(function () { btn.textContent = label; btn.setAttribute("aria-label", name); }, 1500);
       };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(input.value).then(done, function () { input.select(); document.execCommand("copy"); done(); });
@@ -24,6 +31,54 @@
       }
     });
   });
+
+  // Times: shown in the viewer's time zone; the UTC time stays on hover
+  // (the title) and is what the page shows without the script.
+  var thisYear = new Date().getFullYear();
+  var opts = { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short" };
+  var fmt = new Intl.DateTimeFormat(undefined, opts);
+  opts.year = "numeric";
+  var fmtYear = new Intl.DateTimeFormat(undefined, opts);
+  document.querySelectorAll("time[data-local]").forEach(function (el) {
+    var d = new Date(el.getAttribute("datetime"));
+    if (!isNaN(d)) el.textContent = (d.getFullYear() === thisYear ? fmt : fmtYear).format(d);
+  });
+
+  // Data tables: each cell gets its column's name (data-label), so that
+  // on a phone the CSS shows rows stacked, each value after its name.
+  // Columns whose header is only for screen readers get no label.
+  document.querySelectorAll("table").forEach(function (t) {
+    var heads = t.querySelectorAll("thead th");
+    if (!heads.length) return;
+    var names = Array.prototype.map.call(heads, function (th) {
+      var hidden = th.querySelector(".skip");
+      var text = th.textContent.trim();
+      return hidden && hidden.textContent.trim() === text ? "" : text;
+    });
+    t.querySelectorAll("tbody tr").forEach(function (tr) {
+      Array.prototype.forEach.call(tr.children, function (cell, i) {
+        if (names[i]) cell.setAttribute("data-label", names[i]);
+      });
+    });
+    t.classList.add("stack");
+  });
+
+  // Boxes that scroll sideways (tables on a phone): focusable, so that
+  // keyboard users can scroll them, and marked for the edge shadow.
+  var markScrolling = function () {
+    document.querySelectorAll("table, .table-wrap, pre").forEach(function (el) {
+      var ox = getComputedStyle(el).overflowX;
+      if ((ox === "auto" || ox === "scroll") && el.scrollWidth > el.clientWidth + 1) {
+        if (!el.hasAttribute("tabindex")) el.setAttribute("tabindex", "0");
+        el.classList.add("scrolls");
+      } else if (el.classList.contains("scrolls")) {
+        el.classList.remove("scrolls");
+        el.removeAttribute("tabindex");
+      }
+    });
+  };
+  markScrolling();
+  window.addEventListener("resize", markScrolling);
 
   // Live status: <section data-status-url="…"> polls a JSON endpoint and
   // updates the elements marked data-field.

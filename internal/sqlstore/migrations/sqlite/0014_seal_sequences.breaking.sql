@@ -1,3 +1,3 @@
 -- Nothing changes on SQLite: its single writer numbers events at commit.
--- (PostgreSQL's 0013 lets events wait for their id until they are sealed.)
+-- (PostgreSQL's 0014 lets events wait for their id until they are sealed.)
 SELECT 1;
