@@ -9,6 +9,7 @@
 //	go run ./cmd/scimbridge-bench -scenario attrs
 //	go run ./cmd/scimbridge-bench -scenario webhooks -users 20000
 //	go run ./cmd/scimbridge-bench -scenario bigread
+//	go run ./cmd/scimbridge-bench -scenario million -users 1000000 -clients 16
 //
 // The default scenario ("scim") times SCIM provisioning and reads; the
 // "roles" scenario (roles.go) times management API user pages and SCIM
@@ -17,6 +18,9 @@
 // endpoint and the worker's delivery rate to a loopback receiver; the
 // "bigread" scenario (bigread.go) measures the server's memory while
 // clients list users at the largest sizes the limits allow.
+//
+// The "million" scenario (million.go) loads one directory of a million
+// users and measures what must not grow with it.
 //
 // The "abuse" and "reads" scenarios (abuse.go) measure the request log
 // under a failed-authentication flood and under successful reads. The
@@ -62,9 +66,11 @@ func main() {
 	clients := flag.Int("clients", 8, "concurrent clients while creating users")
 	samples := flag.Int("samples", 2000, "requests per latency measurement")
 	bin := flag.String("bin", "", "scimbridge binary (default: go build ./cmd/scimbridge)")
+	from := flag.String("from", "", "million scenario: start from this SQLite database (a snapshot of a million-scenario run loaded over SCIM) instead of loading: copied into the PostgreSQL schema with -database, else used as the server's SQLite database")
+	restartBin := flag.String("restart-bin", "", "million scenario: the binary to restart with on the loaded database (its migrations are timed); default -bin")
 	database := flag.String("database", "", "PostgreSQL URL to run against instead of SQLite")
 	noRequestLog := flag.Bool("no-request-log", false, "run the server with --request-log=false, to measure the request log's cost")
-	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "attrs" (SCIM reads and writes while custom attribute mapping changes re-map 50,000 users; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth), "hot" (server CPU per request of create, GET, filter, list and PATCH next to a bare net/http baseline, one pinned core; uses -hot-*, -clients, -bin, -database), "replicas" (total create rate of -clients clients over -dirs directories through one server, then through -replicas servers on one PostgreSQL; needs -database), "dirlatency" (PostgreSQL behind a proxy adding -db-rtt per round trip: -clients clients creating -users users in one directory, then spread over four; needs -database) or "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold)`)
+	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "attrs" (SCIM reads and writes while custom attribute mapping changes re-map 50,000 users; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth), "hot" (server CPU per request of create, GET, filter, list and PATCH next to a bare net/http baseline, one pinned core; uses -hot-*, -clients, -bin, -database), "replicas" (total create rate of -clients clients over -dirs directories through one server, then through -replicas servers on one PostgreSQL; needs -database), "dirlatency" (PostgreSQL behind a proxy adding -db-rtt per round trip: -clients clients creating -users users in one directory or spread over four, taking turns; needs -database), "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold) or "million" (one directory of -users users and -users/100 groups, one of -users/5 members, loaded over SCIM from -clients clients, or -from a snapshot; reads, deep pages, membership changes, API, portal and feed pages, memory, database size, restart time; uses -samples, -bin, -database, -from, -restart-bin)`)
 	replicas := flag.Int("replicas", 2, "replicas scenario: server processes on one PostgreSQL database (compared with one)")
 	dirs := flag.Int("dirs", 4, "replicas scenario: directories the clients spread over")
 	splitCores := flag.Bool("split-cores", true, "replicas scenario: give each of the N servers GOMAXPROCS = cores/N, as CPU limits of N containers would")
@@ -106,6 +112,8 @@ func main() {
 		err = runWebhooks(webhooksConfig{users: *users, backlog: *backlog, clients: *clients, bin: *bin, database: *database, requestLog: !*noRequestLog})
 	case "abuse":
 		err = runAbuse(abuseConfig{attackers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
+	case "million":
+		err = runMillion(millionConfig{users: *users, clients: *clients, samples: *samples, bin: *bin, restartBin: *restartBin, from: *from, database: *database, requestLog: !*noRequestLog, serverArgs: serveFlags})
 	case "hot":
 		err = runHot(hot, *clients, *bin, *database, serveFlags)
 	case "hot-baseline":
@@ -117,7 +125,7 @@ func main() {
 	case "reads":
 		err = runReads(abuseConfig{users: *users, readers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
 	default:
-		err = fmt.Errorf("unknown -scenario %q (want scim, roles, attrs, webhooks, abuse, reads, hot, replicas, dirlatency or bigread)", *scenario)
+		err = fmt.Errorf("unknown -scenario %q (want scim, roles, attrs, webhooks, abuse, reads, hot, replicas, dirlatency, bigread or million)", *scenario)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scimbridge-bench:", err)
@@ -127,6 +135,7 @@ func main() {
 
 type bench struct {
 	base, dir, token string
+	org              string // the organization's id
 	dataDir          string // the SQLite data directory ("" on PostgreSQL)
 	database         string // the PostgreSQL URL, if any
 	key              string // management API key
@@ -386,6 +395,7 @@ func (b *bench) setup(key string) error {
 		return err
 	}
 	b.dir = dir["id"].(string)
+	b.org = org["id"].(string)
 	if err := b.mgmt("POST", "/api/v1/directories/"+b.dir+"/tokens", `{}`, key, &tok); err != nil {
 		return err
 	}

@@ -66,7 +66,7 @@ var rules = []rule{
 	{pkg: "client", note: "public: app developers import it"},
 	{pkg: "internal/cli", internal: []string{"client", "internal/app", "internal/config", "internal/simulate", "internal/directory", "internal/sqlstore"}},
 	{pkg: "cmd/scimbridge", internal: []string{"internal/cli"}},
-	{pkg: "cmd/scimbridge-bench", internal: []string{"internal/netdelay"}, external: []string{pgx}, note: "drives a `scimbridge serve` child process over HTTP; reads PostgreSQL table sizes"},
+	{pkg: "cmd/scimbridge-bench", internal: []string{"internal/netdelay"}, external: []string{pgx, sqlite}, note: "drives a `scimbridge serve` child process over HTTP; reads PostgreSQL table sizes; copies a loaded SQLite directory into PostgreSQL (million scenario)"},
 	{pkg: "internal/storetest", internal: []string{"internal/directory", "internal/scim/schema", "internal/scim/filter", "internal/scim/patch"},
 		external: []string{gocmp}, testOnly: true, note: "the conformance suite every Store passes"},
 	{pkg: "internal/testpg", external: []string{pgx}, testOnly: true, note: "a scratch PostgreSQL schema per test; migrated schemas reset and reused"},

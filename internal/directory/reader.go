@@ -28,7 +28,8 @@ type Reader interface {
 	ListGroups(ctx context.Context, directoryID string, q Query) (GroupPage, error)
 	ListMembers(ctx context.Context, directoryID, groupID string, after string, limit int) ([]Member, error)
 	MembersOf(ctx context.Context, directoryID string, groupIDs []string) (map[string][]Member, error)
-	CountMembers(ctx context.Context, directoryID, groupID string) (int, error)
+	CountUsersIn(ctx context.Context, directoryID string, groupIDs []string) (int, error)
+	CountMembers(ctx context.Context, directoryID, groupID string, limit int) (int, error)
 
 	ListRequests(ctx context.Context, directoryID string, q RequestQuery) ([]RequestLog, error)
 	RequestLogStats(ctx context.Context, directoryID string) (RequestLogStats, error)

@@ -148,6 +148,10 @@ type Store interface {
 	UnknownMembers(ctx context.Context, directoryID string, ids []string) ([]string, error)
 	// MembersOf returns all members of each listed group, keyed by group id.
 	MembersOf(ctx context.Context, directoryID string, groupIDs []string) (map[string][]Member, error)
+	// CountUsersIn returns how many users are direct members of at least
+	// one of the listed groups (ids naming no group of the directory
+	// count nothing), without loading them.
+	CountUsersIn(ctx context.Context, directoryID string, groupIDs []string) (int, error)
 
 	// AppendRequests stores request log entries, all in one transaction.
 	// Entries must have an ID; entries whose directory does not exist (it
@@ -203,7 +207,10 @@ type Store interface {
 	DeleteDirectory(ctx context.Context, id string) error
 	// CountMembers returns how many members (users and nested groups) a
 	// group has.
-	CountMembers(ctx context.Context, directoryID, groupID string) (int, error)
+	// limit > 0 stops counting at limit (the result is then at most
+	// limit), so a group of 200,000 members costs no more than limit
+	// index entries; limit <= 0 counts them all.
+	CountMembers(ctx context.Context, directoryID, groupID string, limit int) (int, error)
 
 	// ---- Roles and role mappings (docs/api.md, "Roles"). ----
 	// Effective roles are never stored: they are computed at read time from

@@ -210,6 +210,11 @@ type Query struct {
 	// SkipTotal leaves the page's Total zero instead of counting every
 	// match (the management API does not report totals).
 	SkipTotal bool
+	// CountLimit, when positive, stops counting at that many matches:
+	// Total is min(matches, CountLimit), so a page's total costs at most
+	// CountLimit index entries however large the directory (the portal
+	// shows "more than …" past it). Use it with Offset 0.
+	CountLimit int
 	// MemberOf, when set (ListUsers only), keeps the direct members of the
 	// group with this id; a group of another directory matches nothing.
 	// Same as the filter `groups.value eq "id"`, planned from the

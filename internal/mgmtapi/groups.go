@@ -77,7 +77,7 @@ func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	n, err := h.Service.Read().CountMembers(r.Context(), dirID, id)
+	n, err := h.Service.Read().CountMembers(r.Context(), dirID, id, 0)
 	if err != nil {
 		return err
 	}

@@ -10,12 +10,14 @@ import (
 type groupRow struct {
 	G       directory.Group
 	Members int
+	More    bool // more than Members (CountShown) members
 	Roles   []string
 }
 
 type groupsData struct {
 	Rows  []groupRow
 	Total int
+	More  bool // there are more than Total (CountShown) groups
 	First bool
 	Next  string
 }
@@ -63,11 +65,14 @@ func (h *Handler) groupsTab(w http.ResponseWriter, r *http.Request) error {
 	if err := checkID(after, directory.PrefixGroup); err != nil {
 		return err
 	}
-	pg, err := h.Service.Read().ListGroups(r.Context(), d.ID, directory.Query{After: after, Limit: pageSize + 1, SkipTotal: after != ""})
+	pg, err := h.Service.Read().ListGroups(r.Context(), d.ID, directory.Query{After: after, Limit: pageSize + 1, SkipTotal: after != "", CountLimit: h.CountShown + 1})
 	if err != nil {
 		return err
 	}
 	data := groupsData{Total: pg.Total, First: after == ""}
+	if data.Total > h.CountShown {
+		data.Total, data.More = h.CountShown, true
+	}
 	gs := pg.Groups
 	if len(gs) > pageSize {
 		gs = gs[:pageSize]
@@ -78,11 +83,11 @@ func (h *Handler) groupsTab(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	for _, g := range gs {
-		n, err := h.Service.Read().CountMembers(r.Context(), d.ID, g.ID)
+		n, err := h.Service.Read().CountMembers(r.Context(), d.ID, g.ID, h.CountShown+1)
 		if err != nil {
 			return err
 		}
-		data.Rows = append(data.Rows, groupRow{G: g, Members: n, Roles: roles[g.ID]})
+		data.Rows = append(data.Rows, groupRow{G: g, Members: min(n, h.CountShown), More: n > h.CountShown, Roles: roles[g.ID]})
 	}
 	p.Data = data
 	return h.render(w, r, http.StatusOK, "groups", p)
@@ -111,7 +116,7 @@ func (h *Handler) groupPage(w http.ResponseWriter, r *http.Request) error {
 	if len(after) > 64 {
 		return directory.Errorf(directory.KindInvalid, "%q is not a valid id.", after)
 	}
-	n, err := h.Service.Read().CountMembers(r.Context(), d.ID, g.ID)
+	n, err := h.Service.Read().CountMembers(r.Context(), d.ID, g.ID, h.CountShown+1)
 	if err != nil {
 		return err
 	}
@@ -123,7 +128,7 @@ func (h *Handler) groupPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	data := groupData{groupRow: groupRow{G: g, Members: n, Roles: roles[g.ID]}}
+	data := groupData{groupRow: groupRow{G: g, Members: min(n, h.CountShown), More: n > h.CountShown, Roles: roles[g.ID]}}
 	if len(ms) > pageSize {
 		ms = ms[:pageSize]
 		data.Next = "/portal/directories/" + d.ID + "/groups/" + g.ID + "?after=" + ms[len(ms)-1].ID

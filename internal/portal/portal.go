@@ -38,12 +38,20 @@ type Handler struct {
 	// Audit records every change made in the portal (audit.go); nil
 	// records nothing.
 	Audit *directory.AuditLog
+	// CountShown is where the Users and Groups tabs stop counting: past
+	// it the first page says "More than CountShown users" instead of
+	// counting a large directory's every row on each view
+	// (directory.Query.CountLimit). The counts of a directory with more
+	// users are reused for 30 s on the directory page, its live status
+	// and the SCIM and Roles tabs (counts.go). Default 10,000.
+	CountShown int
 
 	// Forms makes Configure and "Generate new token" safe against a
 	// double submit, Reload and Back (portalforms.go); nil: no such guard.
 	Forms *directory.PortalForms
 
 	pages    pages
+	counts   *dirCounts         // large directories' counts, reused for a while (counts.go)
 	guideSet *template.Template // setup guides by provider slug (guide.go)
 }
 
@@ -53,6 +61,10 @@ func New(h Handler) (*Handler, error) {
 	if h.Branding.Name == "" {
 		h.Branding.Name = "scimbridge"
 	}
+	if h.CountShown <= 0 {
+		h.CountShown = defaultCountShown
+	}
+	h.counts = &dirCounts{m: map[string]dirCount{}}
 	if h.Branding.Accent == "" {
 		h.Branding.Accent = "#4f46e5"
 	}

@@ -130,23 +130,17 @@ func (h *Handler) defaultRoleUsers(ctx context.Context, d directory.Directory, m
 	if def == "" {
 		def = global
 	}
-	total, _, err := h.Service.Read().CountDirectory(ctx, d.ID)
+	total, _, err := h.countDirectory(ctx, d.ID)
 	if err != nil {
 		return "", 0, err
 	}
-	members, err := h.Service.Read().MembersOf(ctx, d.ID, mapped)
+	// Counted in the database: the mapped groups of a large directory
+	// can hold hundreds of thousands of members.
+	inMapped, err := h.Service.Read().CountUsersIn(ctx, d.ID, mapped)
 	if err != nil {
 		return "", 0, err
 	}
-	inMapped := map[string]bool{}
-	for _, list := range members {
-		for _, m := range list {
-			if m.Type == directory.MemberUser {
-				inMapped[m.ID] = true
-			}
-		}
-	}
-	return def, total - len(inMapped), nil
+	return def, max(total-inMapped, 0), nil
 }
 
 // rolesTab is GET /portal/roles.

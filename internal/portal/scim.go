@@ -50,7 +50,7 @@ func (h *Handler) scimTab(w http.ResponseWriter, r *http.Request) error {
 	}
 	var out []dirSummary
 	for _, d := range ds {
-		u, g, err := h.Service.Read().CountDirectory(r.Context(), d.ID)
+		u, g, err := h.countDirectory(r.Context(), d.ID)
 		if err != nil {
 			return err
 		}
@@ -250,7 +250,7 @@ var headlines = map[string]string{
 // statusOf computes the status panel and the setup path of d.
 func (h *Handler) statusOf(r *http.Request, d directory.Directory, hasToken bool) (statusView, error) {
 	ctx := r.Context()
-	u, g, err := h.Service.Read().CountDirectory(ctx, d.ID)
+	u, g, err := h.countDirectory(ctx, d.ID)
 	if err != nil {
 		return statusView{}, err
 	}
@@ -409,7 +409,7 @@ type deleteData struct {
 }
 
 func (h *Handler) renderDelete(w http.ResponseWriter, r *http.Request, d directory.Directory, mismatch bool) error {
-	u, g, err := h.Service.Read().CountDirectory(r.Context(), d.ID)
+	u, g, err := h.Service.Read().CountDirectory(r.Context(), d.ID) // exact: the page says what is deleted
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,9 @@ var timeZero time.Time
 // pageSize is how many rows a list page shows.
 const pageSize = 25
 
+// defaultCountShown is Handler.CountShown's default.
+const defaultCountShown = 10000
+
 type userRow struct {
 	U      directory.User
 	Name   string
@@ -26,6 +29,7 @@ type userRow struct {
 type usersData struct {
 	Rows          []userRow
 	Total         int
+	More          bool // there are more than Total (CountShown) matches
 	First         bool // the first page (Total is known)
 	Q             string
 	Status, Group string
@@ -67,7 +71,7 @@ func (h *Handler) usersTab(w http.ResponseWriter, r *http.Request) error {
 	if err := checkID(data.Group, directory.PrefixGroup); err != nil {
 		return err
 	}
-	q := directory.Query{Search: data.Q, MemberOf: data.Group, After: after, Limit: pageSize + 1, SkipTotal: after != ""}
+	q := directory.Query{Search: data.Q, MemberOf: data.Group, After: after, Limit: pageSize + 1, SkipTotal: after != "", CountLimit: h.CountShown + 1}
 	switch data.Status {
 	case "":
 	case "active", "inactive":
@@ -81,6 +85,9 @@ func (h *Handler) usersTab(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	data.Total, data.First = pg.Total, after == ""
+	if data.Total > h.CountShown {
+		data.Total, data.More = h.CountShown, true
+	}
 	data.Filtered = data.Q != "" || data.Status != "" || data.Group != ""
 	users := pg.Users
 	if len(users) > pageSize {

@@ -185,10 +185,22 @@ func (s *Store) DeleteDirectory(ctx context.Context, id string) error {
 }
 
 // CountMembers implements directory.Store.
-func (s *Store) CountMembers(ctx context.Context, directoryID, groupID string) (int, error) {
+func (s *Store) CountMembers(ctx context.Context, directoryID, groupID string, limit int) (int, error) {
 	var n int
-	err := s.readRow(ctx, `SELECT (SELECT count(*) FROM group_members WHERE group_pk = g.pk) + (SELECT count(*) FROM group_subgroups WHERE group_pk = g.pk)
-		FROM groups g WHERE g.id = $1 AND g.directory_id = $2`, groupID, directoryID).Scan(&n)
+	var err error
+	if limit <= 0 {
+		err = s.readRow(ctx, `SELECT (SELECT count(*) FROM group_members WHERE group_pk = g.pk) + (SELECT count(*) FROM group_subgroups WHERE group_pk = g.pk)
+			FROM groups g WHERE g.id = $1 AND g.directory_id = $2`, groupID, directoryID).Scan(&n)
+	} else {
+		// Each kind of member counted up to limit, through the
+		// group's key, then the sum capped.
+		var pk int64
+		if err = s.readRow(ctx, `SELECT pk FROM groups WHERE id = $1 AND directory_id = $2`, groupID, directoryID).Scan(&pk); err == nil {
+			err = s.readRow(ctx, `SELECT (SELECT count(*) FROM (SELECT 1 FROM group_members WHERE group_pk = $1 LIMIT $2) m)
+				+ (SELECT count(*) FROM (SELECT 1 FROM group_subgroups WHERE group_pk = $1 LIMIT $2) c)`, pk, limit).Scan(&n)
+			n = min(n, limit)
+		}
+	}
 	if err == sql.ErrNoRows {
 		return 0, notFound("group", groupID)
 	}

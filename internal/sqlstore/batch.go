@@ -45,6 +45,22 @@ type job struct {
 // maxBatch bounds how many writes share one commit.
 const maxBatch = 256
 
+// keptEventRows bounds the event buffers a batcher keeps between batches.
+// A role mapping change can queue an event for each of 200,000 users,
+// about 500 MB: kept, that array (and every document it points to) stayed
+// resident for good (docs/performance.md, "A million users").
+const keptEventRows = 1024
+
+// reuseRows empties rows for the next batch: it drops the rows' documents,
+// so that they can be collected, and the array itself when it is large.
+func reuseRows(rows []eventRow) []eventRow {
+	if cap(rows) > keptEventRows {
+		return nil
+	}
+	clear(rows[:cap(rows)])
+	return rows[:0]
+}
+
 func (b *batcher) do(ctx context.Context, fn func(*txn) error) error {
 	j := &job{ctx: ctx, fn: fn, done: make(chan error, 1), lead: make(chan struct{})}
 	b.mu.Lock()
@@ -164,7 +180,7 @@ func (b *batcher) runTx(batch []*job, results []error, savepoints bool) (err err
 			return err, false
 		}
 	}
-	b.pending, b.cur, b.dirs = b.pending[:0], b.cur[:0], nil
+	b.pending, b.cur, b.dirs = reuseRows(b.pending), reuseRows(b.cur), nil
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("committing: %w", err), false
 	}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
@@ -43,14 +44,19 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		"foreign_keys(ON)",
 		"temp_store(MEMORY)",
 	}
-	// Page caches: 16 MiB for the writer, 4 MiB for each reader. Pages that
-	// miss come from the OS page cache; bigger caches cost resident memory
-	// (the server stays under 100 MB with 100,000 users, docs/performance.md).
+	// Page caches: 8,000 KiB of pages for the writer, 2,000 KiB for each
+	// reader. Each cached 4 KiB page costs 8 KiB of resident memory: page
+	// and header (about 4.3 KiB) fill an 8 KiB slot of the C allocator
+	// (modernc.org/memory rounds small allocations up to a power of two),
+	// so these are about 16 MiB and 4 MiB resident, 48 MiB with every
+	// reader open. Pages that miss come from the OS page cache. Twice
+	// these sizes put the server at 130-160 MB with a million users
+	// (docs/performance.md, "A million users").
 	q := url.Values{}
 	for _, p := range pragmas {
 		q.Add("_pragma", p)
 	}
-	q.Add("_pragma", "cache_size(-16000)")
+	q.Add("_pragma", "cache_size(-8000)")
 	q.Add("_txlock", "immediate")
 	write, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
@@ -69,15 +75,17 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		rq.Add("_pragma", p)
 	}
 	rq.Add("_pragma", "query_only(ON)")
-	rq.Add("_pragma", "cache_size(-4000)")
+	rq.Add("_pragma", "cache_size(-2000)")
 	read, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("opening sqlite: %w", err)
 	}
+	// Readers idle for a minute are closed, and their page caches freed:
+	// a server at rest keeps little memory.
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
-	read.SetConnMaxIdleTime(0)
+	read.SetConnMaxIdleTime(time.Minute)
 	read.SetConnMaxLifetime(0)
 	s := &Store{read: read, write: write}
 	d := &sqliteDialect{s: s, queries: map[string]string{}}

@@ -524,7 +524,7 @@ func (s *Store) ListGroups(ctx context.Context, directoryID string, q directory.
 	// with fewer rows than asked for that starts inside the results ends
 	// them (a userName eq filter, a last page), so no second statement.
 	count := func() error {
-		if err := s.readRow(ctx, `SELECT count(*) FROM groups g WHERE `+cond, args...).Scan(&page.Total); err != nil {
+		if err := s.readRow(ctx, countQuery("groups g", cond, q.CountLimit), args...).Scan(&page.Total); err != nil {
 			return fmt.Errorf("counting groups: %w", err)
 		}
 		return nil
@@ -559,6 +559,9 @@ func (s *Store) ListGroups(ctx context.Context, directoryID string, q directory.
 	if !q.SkipTotal {
 		if n := len(page.Groups); n < q.Limit && (n > 0 || q.Offset == 0) {
 			page.Total = q.Offset + n
+			if q.CountLimit > 0 {
+				page.Total = min(page.Total, q.CountLimit)
+			}
 		} else if err := count(); err != nil {
 			return page, err
 		}
@@ -709,6 +712,24 @@ func readIDs(rows *sql.Rows) ([]string, error) {
 		out = append(out, id)
 	}
 	return out, rows.Err()
+}
+
+// CountUsersIn implements directory.Store: the membership rows of the
+// groups, read from the (group_pk, user_pk) key, counted in the database.
+func (s *Store) CountUsersIn(ctx context.Context, directoryID string, groupIDs []string) (int, error) {
+	if len(groupIDs) == 0 {
+		return 0, nil
+	}
+	list, err := json.Marshal(groupIDs)
+	if err != nil {
+		return 0, fmt.Errorf("counting members: %w", err)
+	}
+	var n int
+	if err := s.readRow(ctx, `SELECT count(DISTINCT gm.user_pk) FROM group_members gm
+		WHERE gm.group_pk IN (SELECT g2.pk FROM `+s.joinIDs("$2", "groups", "g2")+` AND g2.directory_id = $1)`, directoryID, string(list)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("counting members: %w", err)
+	}
+	return n, nil
 }
 
 // MembersOf implements directory.Store.

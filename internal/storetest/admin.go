@@ -19,6 +19,7 @@ func adminTests() []subtest {
 		{"AdminDeleteDirectoryCascades", testAdminDeleteDirectory},
 		{"AdminCountMembers", testAdminCountMembers},
 		{"AdminMemberOf", testAdminMemberOf},
+		{"AdminCountLimit", testAdminCountLimit},
 	}
 }
 
@@ -198,13 +199,21 @@ func testAdminCountMembers(t *testing.T, s directory.Store) {
 		id   string
 		want int
 	}{{inner.ID, 1}, {outer.ID, 3}} {
-		if n, err := s.CountMembers(f.ctx, f.dir.ID, tc.id); err != nil || n != tc.want {
+		if n, err := s.CountMembers(f.ctx, f.dir.ID, tc.id, 0); err != nil || n != tc.want {
 			t.Errorf("CountMembers(%s) = %d %v, want %d", tc.id, n, err, tc.want)
 		}
 	}
+	// A limit stops the count there; above the count it changes nothing.
+	for limit, want := range map[int]int{1: 1, 2: 2, 3: 3, 4: 3} {
+		if n, err := s.CountMembers(f.ctx, f.dir.ID, outer.ID, limit); err != nil || n != want {
+			t.Errorf("CountMembers(outer, limit %d) = %d %v, want %d", limit, n, err, want)
+		}
+	}
 	other := f.newDir()
-	if _, err := s.CountMembers(f.ctx, other.ID, outer.ID); !directory.IsNotFound(err) {
-		t.Errorf("another directory's group: %v", err)
+	for _, limit := range []int{0, 5} {
+		if _, err := s.CountMembers(f.ctx, other.ID, outer.ID, limit); !directory.IsNotFound(err) {
+			t.Errorf("another directory's group (limit %d): %v", limit, err)
+		}
 	}
 }
 
@@ -243,5 +252,35 @@ func testAdminMemberOf(t *testing.T, s directory.Store) {
 	p, err := s.ListUsers(f.ctx, f.dir.ID, directory.Query{MemberOf: g.ID, Limit: 1})
 	if err != nil || p.Total != 3 || len(p.Users) != 1 {
 		t.Errorf("Total with MemberOf: %d %d %v", p.Total, len(p.Users), err)
+	}
+}
+
+// testAdminCountLimit: Query.CountLimit stops the count at that many
+// matches and leaves the page itself alone; below the limit the count is
+// exact.
+func testAdminCountLimit(t *testing.T, s directory.Store) {
+	f := newFixture(t, s)
+	other := f.newDir()
+	for i := 0; i < 5; i++ {
+		f.userNamed(f.dir.ID, fmt.Sprintf("u%d", i))
+		f.group(f.dir.ID, fmt.Sprintf("g%d", i))
+	}
+	f.userNamed(other.ID, "x")
+	for _, tc := range []struct{ limit, pageLimit, total, page int }{
+		{3, 2, 3, 2}, {3, 10, 3, 5}, {5, 10, 5, 5}, {6, 10, 5, 5}, {0, 10, 5, 5}, {1, 0, 1, 0},
+	} {
+		q := directory.Query{Limit: tc.pageLimit, CountLimit: tc.limit}
+		up, err := s.ListUsers(f.ctx, f.dir.ID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gp, err := s.ListGroups(f.ctx, f.dir.ID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if up.Total != tc.total || len(up.Users) != tc.page || gp.Total != tc.total || len(gp.Groups) != tc.page {
+			t.Errorf("CountLimit %d, Limit %d: users total %d page %d, groups total %d page %d; want total %d, page %d",
+				tc.limit, tc.pageLimit, up.Total, len(up.Users), gp.Total, len(gp.Groups), tc.total, tc.page)
+		}
 	}
 }

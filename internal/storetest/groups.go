@@ -568,6 +568,22 @@ func testGroupMembersOf(t *testing.T, s directory.Store) {
 	if err != nil || len(got) != 0 {
 		t.Errorf("MembersOf(no ids) = %v, %v", got, err)
 	}
+	// CountUsersIn counts distinct direct user members, not nested
+	// groups' members, nor groups of another directory.
+	other := f.newDir()
+	f.userNamed(f.dir.ID, "c@x.com") // in no group
+	theirs := f.group(other.ID, "Theirs", f.userNamed(other.ID, "d@x.com").ID)
+	for _, tc := range []struct {
+		ids  []string
+		want int
+	}{
+		{[]string{g1.ID, g2.ID}, 2}, {[]string{g2.ID}, 1}, {[]string{empty.ID}, 0}, {nil, 0},
+		{[]string{g1.ID, "dirgroup_missing", theirs.ID}, 2},
+	} {
+		if n, err := s.CountUsersIn(f.ctx, f.dir.ID, tc.ids); err != nil || n != tc.want {
+			t.Errorf("CountUsersIn(%v) = %d, %v; want %d", tc.ids, n, err, tc.want)
+		}
+	}
 	// MembersOf agrees with ListMembers.
 	for _, id := range []string{g1.ID, g2.ID} {
 		if d := diff(want[id], f.members(f.dir.ID, id)); d != "" {

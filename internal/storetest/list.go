@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -78,6 +79,34 @@ func testListPagination(t *testing.T, s directory.Store) {
 	q.Limit = 0
 	if p, err = s.ListUsers(f.ctx, f.dir.ID, q); err != nil || p.Total != 9 || len(p.Users) != 0 {
 		t.Errorf("filtered count: %+v, %v; want total 9", p, err)
+	}
+	// Newest first, unfiltered and filtered, with and without counting:
+	// every page at every offset is the slice of the full order.
+	inactive := []string{all[0], all[3], all[6], all[9], all[12], all[15], all[18], all[21], all[24]}
+	for _, tc := range []struct {
+		q    directory.Query
+		want []string
+	}{
+		{directory.Query{Descending: true}, all},
+		{directory.Query{Descending: true, SkipTotal: true}, all},
+		{directory.Query{Descending: true, Filter: mustFilter(t, schema.New().User, "active eq false")}, inactive},
+		{directory.Query{Filter: mustFilter(t, schema.New().User, "active eq false"), SkipTotal: true}, inactive},
+	} {
+		want := append([]string(nil), tc.want...)
+		if tc.q.Descending {
+			slices.Reverse(want)
+		}
+		for off := 0; off <= len(want)+1; off++ {
+			q := tc.q
+			q.Offset, q.Limit = off, 4
+			p, err := s.ListUsers(f.ctx, f.dir.ID, q)
+			if err != nil {
+				t.Fatalf("ListUsers(%+v): %v", q, err)
+			}
+			if d := diff(want[min(off, len(want)):min(off+4, len(want))], userIDs(p.Users)); d != "" {
+				t.Errorf("descending %v, filtered %v, offset %d (-want +got):\n%s", q.Descending, q.Filter != nil, off, d)
+			}
+		}
 	}
 	// Past the end: empty page, exact total.
 	p, err = s.ListUsers(f.ctx, f.dir.ID, directory.Query{Offset: 25, Limit: 10})
