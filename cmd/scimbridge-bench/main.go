@@ -25,7 +25,10 @@
 // The "abuse" and "reads" scenarios (abuse.go) measure the request log
 // under a failed-authentication flood and under successful reads. The
 // "replicas" scenario (replicas.go) runs one and then -replicas servers on
-// one PostgreSQL database and compares their total create rate.
+// one PostgreSQL database and compares their total create rate. The
+// "dirlatency" scenario (latency.go) puts PostgreSQL behind 1 ms of
+// round-trip latency and compares creates in one directory with creates
+// spread over four.
 //
 // The "hot" scenario (hot.go) measures the server CPU per request of the
 // requests IdPs send most, next to a bare net/http baseline, on one
@@ -67,7 +70,7 @@ func main() {
 	restartBin := flag.String("restart-bin", "", "million scenario: the binary to restart with on the loaded database (its migrations are timed); default -bin")
 	database := flag.String("database", "", "PostgreSQL URL to run against instead of SQLite")
 	noRequestLog := flag.Bool("no-request-log", false, "run the server with --request-log=false, to measure the request log's cost")
-	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "attrs" (SCIM reads and writes while custom attribute mapping changes re-map 50,000 users; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth), "hot" (server CPU per request of create, GET, filter, list and PATCH next to a bare net/http baseline, one pinned core; uses -hot-*, -clients, -bin, -database), "replicas" (total create rate of -clients clients over -dirs directories through one server, then through -replicas servers on one PostgreSQL; needs -database) "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold) or "million" (one directory of -users users and -users/100 groups, one of -users/5 members, loaded over SCIM from -clients clients, or -from a snapshot; reads, deep pages, membership changes, API, portal and feed pages, memory, database size, restart time; uses -samples, -bin, -database, -from, -restart-bin)`)
+	scenario := flag.String("scenario", "scim", `what to measure: "scim" (provisioning and SCIM reads), "roles" (management API user pages and SCIM reads during role mapping changes; uses -clients, -bin, -database), "attrs" (SCIM reads and writes while custom attribute mapping changes re-map 50,000 users; uses -clients, -bin, -database), "webhooks" (user creation with and without a webhook endpoint, delivery rate; uses -users, -backlog, -clients, -bin, -database), "abuse" (a failed-authentication flood from -clients clients with 30 KB paths and User-Agents while a legitimate client creates users; DB growth, RSS, create latency; uses -duration), "reads" (-clients clients doing successful GETs against -users users for -duration; DB growth), "hot" (server CPU per request of create, GET, filter, list and PATCH next to a bare net/http baseline, one pinned core; uses -hot-*, -clients, -bin, -database), "replicas" (total create rate of -clients clients over -dirs directories through one server, then through -replicas servers on one PostgreSQL; needs -database), "dirlatency" (PostgreSQL behind a proxy adding -db-rtt per round trip: -clients clients creating -users users in one directory or spread over four, taking turns; needs -database), "bigread" (server memory under lists of users at the largest sizes the limits allow; uses -big-users, -clients, -rounds, -nonreaders, -hold) or "million" (one directory of -users users and -users/100 groups, one of -users/5 members, loaded over SCIM from -clients clients, or -from a snapshot; reads, deep pages, membership changes, API, portal and feed pages, memory, database size, restart time; uses -samples, -bin, -database, -from, -restart-bin)`)
 	replicas := flag.Int("replicas", 2, "replicas scenario: server processes on one PostgreSQL database (compared with one)")
 	dirs := flag.Int("dirs", 4, "replicas scenario: directories the clients spread over")
 	splitCores := flag.Bool("split-cores", true, "replicas scenario: give each of the N servers GOMAXPROCS = cores/N, as CPU limits of N containers would")
@@ -83,6 +86,7 @@ func main() {
 	rounds := flag.Int("rounds", 3, "bigread scenario: times each client reads every list")
 	nonReaders := flag.Int("nonreaders", 300, "bigread scenario: clients that send a list request and never read")
 	hold := flag.Duration("hold", 15*time.Second, "bigread scenario: how long the non-reading clients hold their connections")
+	dbRTT := flag.Duration("db-rtt", time.Millisecond, "dirlatency scenario: round-trip latency the proxy adds between the server and PostgreSQL")
 	hot := hotFlags()
 	baselineAddr := flag.String("baseline-addr", "", "hot-baseline scenario (started by the hot scenario): where the baseline server listens")
 	flag.Parse()
@@ -116,10 +120,12 @@ func main() {
 		err = serveBaseline(*baselineAddr)
 	case "replicas":
 		err = runReplicas(replicasConfig{replicas: *replicas, dirs: *dirs, clients: *clients, users: *users, bin: *bin, database: *database, requestLog: !*noRequestLog, splitCores: *splitCores})
+	case "dirlatency":
+		err = runDirLatency(latencyConfig{users: *users, clients: *clients, rtt: *dbRTT, bin: *bin, database: *database, requestLog: !*noRequestLog, serverArgs: serveFlags})
 	case "reads":
 		err = runReads(abuseConfig{users: *users, readers: *clients, duration: *duration, bin: *bin, database: *database, serverArgs: serveFlags})
 	default:
-		err = fmt.Errorf("unknown -scenario %q (want scim, roles, attrs, webhooks, abuse, reads, replicas, bigread or million)", *scenario)
+		err = fmt.Errorf("unknown -scenario %q (want scim, roles, attrs, webhooks, abuse, reads, hot, replicas, dirlatency, bigread or million)", *scenario)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "scimbridge-bench:", err)

@@ -175,9 +175,12 @@ func (s *Store) DeleteCustomAttribute(ctx context.Context, key string) error {
 func (s *Store) PutAttributeMappings(ctx context.Context, directoryID string, ms []directory.TypedMapping, at time.Time) (int64, error) {
 	var version int64
 	err := s.tx(ctx, func(tx *txn) error {
-		// The directory row first, like every write of the directory:
-		// user writes of the directory wait for this one, and the next
-		// ones read the new version.
+		// The directory's writer lock first, exclusive (dirlock.go): user
+		// writes of the directory in flight finish first, the next ones
+		// wait for this one and read the new version.
+		if err := s.lockDirectories(ctx, tx, []string{directoryID}); err != nil {
+			return err
+		}
 		if _, err := s.openEvents(ctx, tx, directoryID); err != nil {
 			return err
 		}
@@ -287,8 +290,11 @@ func (s *Store) RemapUsers(ctx context.Context, directoryID string, after int64,
 			return err
 		}
 		res.Version = m.Version
+		// Locked: writers of the directory run in parallel (dirlock.go),
+		// and a user written meanwhile is read as written, or skipped when
+		// it has the new version already.
 		rows, err := s.txRows(ctx, tx, `SELECT u.pk, `+userColumns+` FROM users u
-			WHERE u.directory_id = $1 AND u.pk > $2 AND u.attr_version <> $3 ORDER BY u.pk LIMIT $4`, directoryID, after, m.Version, limit)
+			WHERE u.directory_id = $1 AND u.pk > $2 AND u.attr_version <> $3 ORDER BY u.pk LIMIT $4`+s.d.forUpdate(), directoryID, after, m.Version, limit)
 		if err != nil {
 			return fmt.Errorf("re-mapping users: %w", err)
 		}

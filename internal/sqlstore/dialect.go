@@ -29,9 +29,9 @@ type dialect interface {
 
 	// inTx runs fn in a write transaction (fn may run more than once).
 	inTx(ctx context.Context, fn func(tx *txn) error) error
-	// holdDirectory takes, for the rest of tx, the process's lock on a
-	// directory's writers (dirlock.go).
-	holdDirectory(ctx context.Context, tx *txn, dirID string) error
+	// lockDirectories takes, for the rest of tx, the exclusive lock on
+	// each listed directory's writers (dirlock.go), in the order given.
+	lockDirectories(ctx context.Context, tx *txn, dirIDs []string) error
 	// lockMigrations serializes migrating processes.
 	lockMigrations(ctx context.Context, conn *sql.Conn) (unlock func(), err error)
 
@@ -60,7 +60,9 @@ type dialect interface {
 	rowsPerStatement() int
 
 	// Events (events.go).
-	openEvents(ctx context.Context, tx *txn, w *eventWriter) error
+	// openEvents readies w; more are single-row queries to run with its
+	// own (in one round trip on PostgreSQL).
+	openEvents(ctx context.Context, tx *txn, w *eventWriter, more ...pgRow) error
 	forgetDirectories()
 	flushEvents(ctx context.Context, tx *txn, w *eventWriter) error
 	appendNotice(ctx context.Context, tx *txn, r eventRow) error
@@ -76,13 +78,9 @@ type dialect interface {
 	anythingDue(ctx context.Context, now int64) (bool, error)
 }
 
-// txn is one write transaction: the database transaction and the state
-// the store keeps for it until it ends.
+// txn is one write transaction: on SQLite a database/sql transaction, on
+// PostgreSQL a connection with pipelining state (pgtx.go).
 type txn struct {
-	*sql.Tx
-	// PostgreSQL: the directories whose in-memory writer lock tx holds
-	// (nil for a transaction with no release point), and the releases,
-	// run when it ends.
-	held    map[string]bool
-	release []func()
+	*sql.Tx        // SQLite
+	pg      *pgTxn // PostgreSQL
 }

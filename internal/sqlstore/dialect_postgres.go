@@ -12,13 +12,11 @@ import (
 )
 
 // postgresDialect is the store on PostgreSQL: one pool for reads and
-// writes, row locks ordered by the directory row (events.go), and events
-// given positions by readers (seal). pgx keeps its own per-connection
-// statement cache.
+// writes, writers of a directory in parallel (dirlock.go), statements
+// pipelined where they can be (pgtx.go), and events numbered by readers
+// (seal). pgx keeps its own per-connection statement cache.
 type postgresDialect struct {
 	s *Store
-	// The process's per-directory writer locks (dirlock.go).
-	dirLocks keyedLocks
 }
 
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
@@ -53,11 +51,13 @@ func (*postgresDialect) writeStmt(context.Context, string) *sql.Stmt { return ni
 
 // inTx retries: PostgreSQL may abort a transaction to break a deadlock (or
 // a serialization failure); the Store contract lets fn run again, so the
-// whole transaction is retried a few times before the error is returned.
+// whole transaction is retried before the error is returned. Writers of a
+// directory run in parallel and lock rows in the orders their writes
+// need, so deadlocks are expected now and then under load.
 func (d *postgresDialect) inTx(ctx context.Context, fn func(tx *txn) error) error {
 	for attempt := 1; ; attempt++ {
 		err := d.once(ctx, fn)
-		if attempt < 4 && retryable(err) && ctx.Err() == nil {
+		if attempt < maxTxAttempts && retryable(err) && ctx.Err() == nil {
 			d.s.noteTxRetry()
 			continue
 		}
@@ -65,44 +65,49 @@ func (d *postgresDialect) inTx(ctx context.Context, fn func(tx *txn) error) erro
 	}
 }
 
-// once runs fn in one transaction, and releases the in-memory locks it
-// took when it ends.
+// maxTxAttempts bounds how often inTx runs a transaction PostgreSQL
+// aborted.
+const maxTxAttempts = 8
+
+// once runs fn in one transaction on one connection of the pool: BEGIN
+// goes with its first statements and COMMIT with its last (pgtx.go).
 func (d *postgresDialect) once(ctx context.Context, fn func(tx *txn) error) error {
-	sqlTx, err := d.s.write.BeginTx(ctx, nil)
+	conn, err := d.s.write.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
-	tx := &txn{Tx: sqlTx, held: map[string]bool{}}
-	defer func() {
-		for _, release := range tx.release {
-			release()
+	defer conn.Close()
+	p := &pgTxn{conn: conn}
+	tx := &txn{pg: p}
+	rollback := func() {
+		if p.begun {
+			conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
 		}
-	}()
+	}
 	if err := fn(tx); err != nil {
-		tx.Rollback()
+		rollback()
+		if p.err != nil {
+			return p.err // the cause: later statements failed because of it
+		}
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return translate(fmt.Errorf("committing: %w", err))
+	if !p.begun && len(p.queued) == 0 {
+		return nil // no statement at all
+	}
+	if err := p.pipeline(ctx, nil, true); err != nil {
+		rollback()
+		return translate(err)
 	}
 	return nil
 }
 
-// holdDirectory takes the process's lock on a directory's writers for the
-// rest of tx. Taking it again in the same transaction is a no-op.
-func (d *postgresDialect) holdDirectory(ctx context.Context, tx *txn, dirID string) error {
-	if tx.held == nil {
-		return nil // not a transaction of inTx (no release point): rely on the row lock
+// lockDirectories takes each directory's lock in exclusive mode.
+func (d *postgresDialect) lockDirectories(ctx context.Context, tx *txn, dirIDs []string) error {
+	for _, id := range dirIDs {
+		if _, err := d.s.txExec(ctx, tx, exclusiveDirectoryLock, id); err != nil {
+			return fmt.Errorf("locking directory: %w", err)
+		}
 	}
-	if tx.held[dirID] {
-		return nil
-	}
-	unlock, err := d.dirLocks.lock(ctx, dirID)
-	if err != nil {
-		return err
-	}
-	tx.held[dirID] = true
-	tx.release = append(tx.release, unlock)
 	return nil
 }
 
@@ -149,54 +154,46 @@ func (*postgresDialect) rowsPerStatement() int { return 200 }
 
 // ---- Events. ----
 
-// openEvents takes the process's writer lock on the directory, then locks
-// its row and reads its last sequence.
-func (d *postgresDialect) openEvents(ctx context.Context, tx *txn, w *eventWriter) error {
-	if err := d.holdDirectory(ctx, tx, w.dirID); err != nil {
-		return err
-	}
-	return d.s.readEventDirectory(ctx, tx, w, `d.event_seq`)
+// openEvents takes the directory's lock in shared mode (dirlock.go), then
+// reads its organization and default role: two statements, so that the
+// read sees every role change committed before the lock was granted, sent
+// with BEGIN in one round trip when they are the transaction's first.
+func (d *postgresDialect) openEvents(ctx context.Context, tx *txn, w *eventWriter, more ...pgRow) error {
+	var one any
+	rows := append([]pgRow{{query: sharedDirectoryLock, args: []any{w.dirID}, dest: []any{&one}}, d.s.eventDirectoryRow(w)}, more...)
+	return d.s.prelude(ctx, tx, rows...)
 }
 
 func (*postgresDialect) forgetDirectories() {}
 
-// flushEvents writes the queued events and the directory's new last
-// sequence.
+// flushEvents queues the events' INSERT to go with the COMMIT (pgtx.go).
+// They carry no sequence, position or id yet: seal gives them.
 func (d *postgresDialect) flushEvents(ctx context.Context, tx *txn, w *eventWriter) error {
 	s := d.s
-	if len(w.rows) <= eventsPerInsert {
-		// One round trip: the INSERT rides in a CTE of the counter UPDATE.
-		query, args := s.insertEventsQuery(w.rows)
-		args = append(args, w.dirID, w.seq)
-		n := len(args)
-		if _, err := s.txExec(ctx, tx, fmt.Sprintf(`WITH ins AS (%s) UPDATE directories SET event_seq = $%d WHERE id = $%d`, query, n, n-1), args...); err != nil {
-			return fmt.Errorf("appending events: %w", err)
+	for start := 0; start < len(w.rows); start += eventsPerInsert {
+		query, args := s.insertEventsQuery(w.rows[start:min(start+eventsPerInsert, len(w.rows))])
+		if err := s.later(ctx, tx, appendingEvents, query, args...); err != nil {
+			return err
 		}
-		w.rows = w.rows[:0]
-		return nil
-	}
-	if err := s.insertEvents(ctx, tx, w.rows); err != nil {
-		return err
-	}
-	if _, err := s.txExec(ctx, tx, `UPDATE directories SET event_seq = $2 WHERE id = $1`, w.dirID, w.seq); err != nil {
-		return fmt.Errorf("appending events: %w", err)
 	}
 	w.rows = w.rows[:0]
 	return nil
 }
 
+func appendingEvents(err error) error { return fmt.Errorf("appending events: %w", err) }
+
 func (d *postgresDialect) appendNotice(ctx context.Context, tx *txn, r eventRow) error {
-	return d.s.insertEvents(ctx, tx, []eventRow{r})
+	query, args := d.s.insertEventsQuery([]eventRow{r})
+	return d.s.later(ctx, tx, appendingEvents, query, args...)
 }
 
-// insertEventsHead: events are inserted without a position (seal gives it).
+// insertEventsHead: events are inserted without a position, a sequence or
+// an id (seal gives them).
 func (*postgresDialect) insertEventsHead() (string, int) {
-	return `INSERT INTO events (id, type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous, actor) VALUES `, 11
+	return `INSERT INTO events (type, occurred_at, organization_id, directory_id, sequence, subject_id, member_id, data, previous, actor) VALUES `, 10
 }
 
-func (*postgresDialect) eventArgs(args []any, r eventRow) []any {
-	return append(args, eventID(r.at, r.dirID, r.seq))
-}
+func (*postgresDialect) eventArgs(args []any, _ eventRow) []any { return args }
 
 // sealed gives positions to the committed events before the feed is read.
 func (d *postgresDialect) sealed(ctx context.Context) error { return d.seal(ctx) }
@@ -220,16 +217,31 @@ func (*postgresDialect) lastPositionQuery() string {
 // sealBatch bounds how many events one sealing statement numbers.
 const sealBatch = 10000
 
-// seal gives positions to the committed events that have none, in one
-// transaction holding the event_feed row lock:
+// seal gives the committed events that have none their position, their
+// directory's sequence and their id, in one transaction holding the
+// event_feed row lock:
 //   - sealers run one at a time, each numbering after the last position
-//     the previous one gave, and a sealer's positions become visible all
-//     at once when it commits; so positions become visible in increasing
-//     order and a reader that has seen position p will never see a new
-//     event at or below p;
-//   - within a directory, events were inserted in sequence order under the
-//     directory row lock, so their pk order is their sequence order, and
-//     numbering by pk keeps positions in sequence order.
+//     and after each directory's last sequence the previous ones gave, and
+//     a sealer's numbers become visible all at once when it commits; so
+//     positions, and each directory's sequences, become visible in
+//     increasing order without gaps, and a reader that has seen position p
+//     (or sequence n of a directory) will never see a new event at or
+//     below it;
+//   - an event is numbered by the first sealer that sees it committed:
+//     an event committed after another was sealed comes after it, whatever
+//     order the two were inserted in (the order writers of a directory
+//     commit in, not the order they began or inserted, decides);
+//   - events that become visible to the same sealer are numbered in
+//     insertion (pk) order. Two such writes that conflict on a row are in
+//     commit order: the later one waited for the earlier one's commit to
+//     take the row's lock, and events are inserted when the transaction
+//     commits, after all its locks. Writes that do not conflict are
+//     concurrent, and either order is one in which they could have run.
+//
+// A directory's last sequence is that of its newest sealed event (pruning
+// keeps each directory's newest event), found through events_directory.
+// Ids derive from the directory and sequence (eventID), or for notices
+// from the position (positionEventID), as they could not before sealing.
 func (d *postgresDialect) seal(ctx context.Context) error {
 	tx, err := d.s.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -242,13 +254,7 @@ func (d *postgresDialect) seal(ctx context.Context) error {
 	}
 	total := int64(0)
 	for {
-		res, err := tx.ExecContext(ctx, `UPDATE events e SET position = $1 + t.rn
-			FROM (SELECT pk, row_number() OVER (ORDER BY pk) AS rn FROM events WHERE position IS NULL ORDER BY pk LIMIT $2) t
-			WHERE e.pk = t.pk`, last+total, sealBatch)
-		if err != nil {
-			return fmt.Errorf("sealing events: %w", err)
-		}
-		n, err := res.RowsAffected()
+		n, err := d.sealChunk(ctx, tx, last+total)
 		if err != nil {
 			return fmt.Errorf("sealing events: %w", err)
 		}
@@ -267,6 +273,53 @@ func (d *postgresDialect) seal(ctx context.Context) error {
 		return fmt.Errorf("sealing events: %w", err)
 	}
 	return nil
+}
+
+// sealChunk numbers up to sealBatch unsealed events after position last
+// and returns how many it numbered.
+func (d *postgresDialect) sealChunk(ctx context.Context, tx *sql.Tx, last int64) (int64, error) {
+	rows, err := tx.QueryContext(ctx, `UPDATE events e SET position = $1 + b.rn,
+			sequence = CASE WHEN b.directory_id IS NULL THEN NULL ELSE COALESCE(l.seq, 0) + b.drn END
+		FROM (SELECT pk, directory_id, row_number() OVER (ORDER BY pk) AS rn,
+				row_number() OVER (PARTITION BY directory_id ORDER BY pk) AS drn
+			FROM (SELECT pk, directory_id FROM events WHERE position IS NULL ORDER BY pk LIMIT $2) t) b
+		LEFT JOIN LATERAL (SELECT x.sequence AS seq FROM events x
+			WHERE x.directory_id = b.directory_id AND x.position IS NOT NULL ORDER BY x.position DESC LIMIT 1) l ON TRUE
+		WHERE e.pk = b.pk
+		RETURNING e.pk, e.occurred_at, e.directory_id, e.sequence, e.position`, last, sealBatch)
+	if err != nil {
+		return 0, err
+	}
+	var pks []int64
+	var ids []string
+	for rows.Next() {
+		var pk, at, pos int64
+		var dir sql.NullString
+		var seq sql.NullInt64
+		if err := rows.Scan(&pk, &at, &dir, &seq, &pos); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		id := positionEventID(fromMicros(at), pos)
+		if dir.Valid {
+			id = eventID(fromMicros(at), dir.String, seq.Int64)
+		}
+		pks, ids = append(pks, pk), append(ids, id)
+	}
+	if err := rows.Close(); err != nil {
+		return 0, err
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if len(pks) == 0 {
+		return 0, nil
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE events e SET id = v.id
+		FROM (SELECT unnest($1::bigint[]) AS pk, unnest($2::text[]) AS id) v WHERE e.pk = v.pk`, pks, ids); err != nil {
+		return 0, err
+	}
+	return int64(len(pks)), nil
 }
 
 // ---- Webhook deliveries. ----

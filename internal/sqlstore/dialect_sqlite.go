@@ -193,8 +193,8 @@ func (d *sqliteDialect) inTx(ctx context.Context, fn func(tx *txn) error) error 
 	return d.batch.do(ctx, fn)
 }
 
-// holdDirectory: SQLite has one writer.
-func (*sqliteDialect) holdDirectory(context.Context, *txn, string) error { return nil }
+// lockDirectories: SQLite has one writer.
+func (*sqliteDialect) lockDirectories(context.Context, *txn, []string) error { return nil }
 
 // lockMigrations: the single write connection is the lock.
 func (*sqliteDialect) lockMigrations(context.Context, *sql.Conn) (func(), error) {
@@ -232,12 +232,12 @@ func (*sqliteDialect) rowsPerStatement() int { return 16 }
 // openEvents: the single writer needs no lock, and the sequence is given
 // when the group commit writes the batch's events (numberEvents), so this
 // only needs the organization and default role, read once per batch.
-func (d *sqliteDialect) openEvents(ctx context.Context, tx *txn, w *eventWriter) error {
+func (d *sqliteDialect) openEvents(ctx context.Context, tx *txn, w *eventWriter, more ...pgRow) error {
 	if info, ok := d.batch.dirs[w.dirID]; ok {
 		w.orgID, w.def = info.orgID, info.def
-		return nil
+		return d.s.prelude(ctx, tx, more...)
 	}
-	if err := d.s.readEventDirectory(ctx, tx, w, `0`); err != nil {
+	if err := d.s.prelude(ctx, tx, append([]pgRow{d.s.eventDirectoryRow(w)}, more...)...); err != nil {
 		return err
 	}
 	if d.batch.dirs == nil {

@@ -2,64 +2,51 @@ package sqlstore
 
 import (
 	"context"
-	"sync"
+	"sort"
 )
 
-// On PostgreSQL every write transaction of a directory locks the directory
-// row first (openEvents). When many requests of one process write to one
-// directory at once, they would all queue on that row inside PostgreSQL,
-// where every commit wakes every waiter to re-check the row: 32 concurrent
-// writers took minutes for what 8 did in a minute. So the process first
-// serializes its own writers of a directory with an in-memory lock, and
-// only one of them at a time waits on the row (other processes still
-// queue there, which is what the row lock is for).
+// Directory locks (PostgreSQL; SQLite has one writer and needs none).
 //
-// Every path that locks a directory row and may then wait for anything
-// else takes the in-memory lock first (holdDirectory), so the two kinds of
-// lock are always taken in the same order and cannot deadlock each other.
+// Writers of one directory do not exclude each other: each takes the
+// directory's lock in shared mode (openEvents), so any number commit in
+// parallel, and their events are numbered after commit (events.go, seal).
+// What they must not race with is a change to what decides every user's
+// effective roles, the directory's role mappings or its default role: a
+// user created with the old default role while the default changes would
+// be reported with the wrong role and never corrected. Those changes take
+// the lock in exclusive mode (lockDirectories, from withRoleEvents and
+// PutRoleMappings), so they wait for the writers in flight and the writers
+// that come after wait for them. A change of the directory's custom
+// attribute mappings does too (PutAttributeMappings): a user write then
+// reads, under its shared lock, the mapping version it must store.
+//
+// The lock is a transaction-scoped advisory lock keyed by the directory id
+// (pg_advisory_xact_lock_shared / pg_advisory_xact_lock): the lock manager
+// queues a shared request behind a waiting exclusive one, so a role change
+// is not starved by a stream of writers, and unlike a row lock it never
+// blocks the updates of the directory row itself (last_request_at). Two ids
+// that hash alike only share a lock: more waiting, never less exclusion.
+//
+// Rows are still locked as before (users, groups, memberships), and the
+// writers that conflict on them are ordered by those locks. Writers that
+// lock the same rows in different orders can deadlock; PostgreSQL aborts
+// one, and inTx runs it again.
 
-// keyedLocks is a set of mutexes by key, made on demand.
-type keyedLocks struct {
-	mu sync.Mutex
-	m  map[string]*keyedLock
-}
+// The first key of every directory advisory lock is 738261 (the second is
+// hashtext(directory id)); the migration lock uses the one-key form, a
+// separate key space.
 
-type keyedLock struct {
-	ch    chan struct{} // a token: held while the lock is
-	users int
-}
+// sharedDirectoryLock is the statement that takes directory $1's lock in
+// shared mode for the rest of the transaction.
+const sharedDirectoryLock = `SELECT pg_advisory_xact_lock_shared(738261, hashtext($1))`
 
-// lock waits for the key's lock, or for ctx to end.
-func (k *keyedLocks) lock(ctx context.Context, key string) (func(), error) {
-	k.mu.Lock()
-	if k.m == nil {
-		k.m = map[string]*keyedLock{}
-	}
-	l := k.m[key]
-	if l == nil {
-		l = &keyedLock{ch: make(chan struct{}, 1)}
-		k.m[key] = l
-	}
-	l.users++
-	k.mu.Unlock()
-	done := func() {
-		k.mu.Lock()
-		if l.users--; l.users == 0 {
-			delete(k.m, key)
-		}
-		k.mu.Unlock()
-	}
-	select {
-	case l.ch <- struct{}{}:
-		return func() { <-l.ch; done() }, nil
-	case <-ctx.Done():
-		done()
-		return nil, ctx.Err()
-	}
-}
+// exclusiveDirectoryLock takes it in exclusive mode.
+const exclusiveDirectoryLock = `SELECT pg_advisory_xact_lock(738261, hashtext($1))`
 
-// holdDirectory takes, for the rest of tx, the process's lock on a
-// directory's writers (PostgreSQL only; SQLite has one writer).
-func (s *Store) holdDirectory(ctx context.Context, tx *txn, dirID string) error {
-	return s.d.holdDirectory(ctx, tx, dirID)
+// lockDirectories takes the exclusive lock of each directory, in id order
+// (so that two role changes take them in the same order).
+func (s *Store) lockDirectories(ctx context.Context, tx *txn, dirIDs []string) error {
+	ids := append([]string(nil), dirIDs...)
+	sort.Strings(ids)
+	return s.d.lockDirectories(ctx, tx, ids)
 }

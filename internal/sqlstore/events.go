@@ -19,18 +19,21 @@ import (
 // The event log. Every write method that changes a directory's users,
 // groups, memberships, settings or roles appends its events inside its own
 // transaction through an eventWriter, so that there is no change without
-// its event and no event without its change.
+// its event and no event without its change. An eventWriter is the one
+// way to append a directory's events: open it in the transaction
+// (openEvents), add the events (add), flush them (flushEvents).
 //
-// Sequence: each directory row carries event_seq, the last sequence given.
-// The writer reads it with the row locked (FOR NO KEY UPDATE on PostgreSQL,
-// which does not conflict with the KEY SHARE locks that foreign-key checks
-// take) and stores the new value, so sequences are gapless and follow
-// commit order within a directory.
-//
-// Position (the feed cursor): on SQLite the rowid, handed out by the single
-// writer in commit order. On PostgreSQL transactions commit in an order
-// that no value taken during the transaction follows, so events are
-// inserted without a position and sealed by readers (seal).
+// Sequence and position are given in commit order, by whoever serializes
+// commits:
+//   - on SQLite the single writer: the group commit numbers each batch's
+//     events just before committing it (dialect_sqlite.go, numberEvents);
+//     the position is the rowid;
+//   - on PostgreSQL writers of a directory commit in parallel (dirlock.go)
+//     and no value taken during a transaction follows the order they
+//     commit in, so events are inserted with neither, and readers seal
+//     them after commit: one sealer at a time numbers the committed events
+//     that have none, positions and per-directory sequences together
+//     (dialect_postgres.go, seal).
 
 // eventWriter collects one transaction's events for one directory.
 type eventWriter struct {
@@ -38,7 +41,6 @@ type eventWriter struct {
 	// def is the role users with no mapped group get, as of this
 	// transaction.
 	def string
-	seq int64 // last sequence given
 	at  time.Time
 	// actor is who makes the change (directory.EventActor), as JSON.
 	actor []byte
@@ -54,41 +56,41 @@ type eventRow struct {
 	typ, subject, member string
 	data, previous       []byte
 	actor                []byte
-	seq                  int64 // PostgreSQL: given by the writer; SQLite: at commit
+	seq                  int64 // SQLite only: given at commit (PostgreSQL: by seal)
 	pos                  int64 // SQLite only: the position, given at commit
 	// life is what the event does to its user (the guard's input).
 	life directory.Lifecycle
 }
 
-// openEvents locks the directory's event counter for the rest of tx and
-// returns a writer for its events. Every write transaction of a directory
-// calls it first: on PostgreSQL the directory row lock then orders the
-// directory's writers before any of them locks a user, group or membership
-// row, so no two can wait for each other's rows (taking it last let a
-// cascade delete and a membership change deadlock), and their events are
-// numbered in commit order. On SQLite the single writer needs no lock and
-// events are numbered at commit (dialect_sqlite.go).
-func (s *Store) openEvents(ctx context.Context, tx *txn, dirID string) (*eventWriter, error) {
+// openEvents returns a writer for the directory's events in tx, with the
+// directory's organization and default role read. Every write transaction
+// of a directory calls it first. On PostgreSQL it takes the directory's
+// lock in shared mode, which excludes role changes but not other writers
+// (dirlock.go); more are single-row queries the caller needs next, sent in
+// the same round trip.
+func (s *Store) openEvents(ctx context.Context, tx *txn, dirID string, more ...pgRow) (*eventWriter, error) {
 	w := &eventWriter{dirID: dirID, at: s.clock().UTC().Truncate(time.Microsecond), actor: actorJSON(ctx)}
-	if err := s.d.openEvents(ctx, tx, w); err != nil {
+	if err := s.d.openEvents(ctx, tx, w, more...); err != nil {
 		return nil, err
 	}
 	return w, nil
 }
 
-// readEventDirectory reads, with the directory row locked, the directory's
-// organization, its default role and, as seq, its last event sequence.
-func (s *Store) readEventDirectory(ctx context.Context, tx *txn, w *eventWriter, seq string) error {
-	err := s.txRow(ctx, tx, `SELECT d.organization_id, `+seq+`,
+// eventDirectoryRow reads the directory's organization and its default
+// role into w.
+func (s *Store) eventDirectoryRow(w *eventWriter) pgRow {
+	return pgRow{query: `SELECT d.organization_id,
 		COALESCE((SELECT o.default_role FROM organization_roles o WHERE o.organization_id = d.organization_id), (SELECT r.key FROM roles r WHERE r.is_default), '')
-		FROM directories d WHERE d.id = $1`+s.d.forUpdate(), w.dirID).Scan(&w.orgID, &w.seq, &w.def)
-	if err == sql.ErrNoRows {
-		return notFound("directory", w.dirID)
-	}
-	if err != nil {
-		return fmt.Errorf("reading event sequence: %w", err)
-	}
-	return nil
+		FROM directories d WHERE d.id = $1`, args: []any{w.dirID}, dest: []any{&w.orgID, &w.def},
+		check: func(err error) error {
+			if err == sql.ErrNoRows {
+				return notFound("directory", w.dirID)
+			}
+			if err != nil {
+				return fmt.Errorf("reading the directory: %w", err)
+			}
+			return nil
+		}}
 }
 
 // dirInfo is what openEvents reads of a directory, cached for one SQLite
@@ -102,8 +104,7 @@ func (s *Store) clock() time.Time {
 	return time.Now()
 }
 
-// add queues events the domain's rules decided (directory.EventSpec) and
-// gives them their sequences. Data and Previous are rendered to JSON; a
+// add queues events the domain's rules decided (directory.EventSpec). Data and Previous are rendered to JSON; a
 // nil Previous is stored as NULL.
 func (w *eventWriter) add(specs ...directory.EventSpec) error {
 	for _, e := range specs {
@@ -117,11 +118,18 @@ func (w *eventWriter) add(specs ...directory.EventSpec) error {
 				return fmt.Errorf("encoding %s event: %w", e.Type, err)
 			}
 		}
-		w.seq++
 		w.rows = append(w.rows, eventRow{dirID: w.dirID, orgID: w.orgID, at: w.at, typ: e.Type, subject: e.Subject, member: e.Member,
-			data: d, previous: p, actor: w.actor, seq: w.seq, life: directory.LifecycleOf(e)})
+			data: d, previous: p, actor: w.actor, life: directory.LifecycleOf(e)})
 	}
 	return nil
+}
+
+// addRendered queues an event rendered earlier (its data and previous
+// attributes already JSON; previous may be nil), to be numbered like the
+// others: for events held and released later.
+func (w *eventWriter) addRendered(typ, subject, member string, data, previous []byte) {
+	w.rows = append(w.rows, eventRow{dirID: w.dirID, orgID: w.orgID, at: w.at, typ: typ, subject: subject, member: member,
+		data: data, previous: previous, actor: w.actor})
 }
 
 // eventsPerInsert bounds the rows of one multi-row INSERT (11 parameters
@@ -168,7 +176,7 @@ func (s *Store) insertEventsQuery(chunk []eventRow) (string, []any) {
 			prev = string(r.previous)
 		}
 		var seq any
-		if r.dirID != "" {
+		if r.seq != 0 {
 			seq = r.seq
 		}
 		args = s.d.eventArgs(args, r)
@@ -383,7 +391,7 @@ func (s *Store) userRecords(ctx context.Context, tx *txn, w *eventWriter, users 
 	for i, u := range users {
 		ids[i] = u.ID
 	}
-	groups, err := s.userGroups(ctx, s.txQuery(tx), w.dirID, ids)
+	groups, err := s.userGroups(ctx, s.txQuery(tx), s.d.forKeyShare(), w.dirID, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -431,12 +439,41 @@ func (s *Store) membershipRoleEvents(ctx context.Context, tx *txn, w *eventWrite
 	if len(ids) == 0 {
 		return nil
 	}
+	// Lock the users first (in id order): another write of a mapped
+	// membership of theirs, or of the users themselves, then commits
+	// before this one reads their other grants, or waits for it to commit.
+	if err := s.lockUsers(ctx, tx, w.dirID, ids); err != nil {
+		return err
+	}
 	others, err := s.userRoles(ctx, s.txQuery(tx), w.dirID, ids, groupPK)
 	if err != nil {
 		return err
 	}
 	changed, before := directory.MembershipRoleChanges(gg, ids, others, was, is, w.def)
 	return s.roleEvents(ctx, tx, w, changed, before)
+}
+
+// lockUsers locks the listed users of a directory (NO KEY UPDATE), in id
+// order.
+func (s *Store) lockUsers(ctx context.Context, tx *txn, dirID string, ids []string) error {
+	if s.d.forUpdate() == "" {
+		return nil // SQLite: one writer
+	}
+	sorted := append([]string(nil), ids...)
+	sort.Strings(sorted)
+	list, err := json.Marshal(sorted)
+	if err != nil {
+		return fmt.Errorf("locking users: %w", err)
+	}
+	rows, err := s.txRows(ctx, tx, `SELECT u.id FROM users u WHERE u.directory_id = $1 AND u.id IN (`+s.d.jsonStrings("$2")+`)
+		ORDER BY u.id`+s.d.forUpdate(), dirID, string(list))
+	if err != nil {
+		return fmt.Errorf("locking users: %w", err)
+	}
+	if _, err := readIDs(rows); err != nil {
+		return fmt.Errorf("locking users: %w", err)
+	}
+	return nil
 }
 
 // roleEvents appends a user_updated event for each listed user (which must
@@ -518,21 +555,15 @@ func (s *Store) snapshotRoles(ctx context.Context, tx *txn, dirID string) (direc
 // default roles of the listed directories, and appends a user_updated
 // event for every user of them whose effective roles changed.
 //
-// The directories are locked first, in id order, so that no membership
-// change commits between the two snapshots (it would be reported twice).
-// Callers lock any group rows they need before calling (PutRoleMappings),
-// keeping the directory rows the last locks taken.
+// The directories' writer locks are taken first, exclusively and in id
+// order (dirlock.go), so that no write of them is in flight: none read the
+// old mappings or default role, and no membership change commits between
+// the two snapshots (it would be reported twice).
 func (s *Store) withRoleEvents(ctx context.Context, tx *txn, dirIDs []string, mutate func() error) error {
 	dirIDs = append([]string(nil), dirIDs...)
 	sort.Strings(dirIDs)
-	for _, id := range dirIDs {
-		if err := s.holdDirectory(ctx, tx, id); err != nil {
-			return err
-		}
-		var one int
-		if err := s.txRow(ctx, tx, `SELECT 1 FROM directories WHERE id = $1`+s.d.forUpdate(), id).Scan(&one); err != nil && err != sql.ErrNoRows {
-			return fmt.Errorf("locking directory: %w", err)
-		}
+	if err := s.lockDirectories(ctx, tx, dirIDs); err != nil {
+		return err
 	}
 	before := make([]directory.RoleSnapshot, len(dirIDs))
 	for i, id := range dirIDs {

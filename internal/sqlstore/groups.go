@@ -123,11 +123,14 @@ func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now tim
 	var unknown []string
 	err := s.tx(ctx, func(tx *txn) error {
 		unknown = nil
-		w, err := s.openEvents(ctx, tx, directoryID)
+		// The group is read and locked in the round trip that opens the
+		// events.
+		var lg lockedGroup
+		w, err := s.openEvents(ctx, tx, directoryID, s.groupForUpdateRow(directoryID, id, &lg))
 		if err != nil {
 			return err
 		}
-		pk, g, before, err := s.groupForUpdate(ctx, tx, directoryID, id)
+		pk, g, before, err := lg.decode()
 		if err != nil {
 			return err
 		}
@@ -138,7 +141,7 @@ func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now tim
 		// Membership of a mapped group decides roles: note who was a
 		// member before the first change that touched them.
 		var gg []directory.RoleGrant
-		if len(changes) > 0 {
+		if len(changes) > 0 && lg.mapped {
 			if gg, err = s.groupGrants(ctx, tx, pk); err != nil {
 				return err
 			}
@@ -170,13 +173,18 @@ func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now tim
 		if err != nil {
 			return err
 		}
-		_, err = s.txExec(ctx, tx, `UPDATE groups SET display_name = $2, display_name_fold = $3, external_id = $4, doc = $5, doc_fold = $6, version = $7, updated_at = $8 WHERE pk = $1`,
-			pk, g.DisplayName, schema.FoldString(g.DisplayName), nullString(g.ExternalID), doc, fold, g.Version, micros(g.UpdatedAt))
-		if isUnique(err) {
-			return displayNameTaken(g.DisplayName, err)
-		}
-		if err != nil {
+		// Nothing reads the UPDATE's result: on PostgreSQL it goes with the
+		// COMMIT (later).
+		name := g.DisplayName
+		err = s.later(ctx, tx, func(err error) error {
+			if isUnique(err) {
+				return displayNameTaken(name, err)
+			}
 			return fmt.Errorf("updating group: %w", err)
+		}, `UPDATE groups SET display_name = $2, display_name_fold = $3, external_id = $4, doc = $5, doc_fold = $6, version = $7, updated_at = $8 WHERE pk = $1`,
+			pk, g.DisplayName, schema.FoldString(g.DisplayName), nullString(g.ExternalID), doc, fold, g.Version, micros(g.UpdatedAt))
+		if err != nil {
+			return err
 		}
 		out = g
 		events, err := directory.GroupUpdatedEvents(directory.NewGroupRecord(before, w.orgID), directory.NewGroupRecord(g, w.orgID),
@@ -195,22 +203,50 @@ func (s *Store) UpdateGroup(ctx context.Context, directoryID, id string, now tim
 	return out, unknown, err
 }
 
-// groupForUpdate reads a group, locked for update, with its primary key;
-// before is a copy of it that does not share its document.
-func (s *Store) groupForUpdate(ctx context.Context, tx *txn, directoryID, id string) (pk int64, g, before directory.Group, err error) {
-	row := s.txRow(ctx, tx, `SELECT g.pk, `+groupColumns+` FROM groups g WHERE g.id = $1 AND g.directory_id = $2`+s.d.forUpdate(), id, directoryID)
-	g, raw, err := scanGroupRaw(scanFunc(func(dest ...any) error { return row.Scan(append([]any{&pk}, dest...)...) }))
-	if err == sql.ErrNoRows {
-		return 0, g, g, notFound("group", id)
+// lockedGroup is a group read, locked for update, by groupForUpdateRow.
+type lockedGroup struct {
+	pk               int64
+	g                directory.Group
+	ext              sql.NullString
+	raw              []byte
+	created, updated int64
+	mapped           bool // some role mapping names the group
+	err              error
+}
+
+// groupForUpdateRow reads a group, locked for update, with its primary key
+// and whether it is mapped to roles, into lg (a row for openEvents).
+func (s *Store) groupForUpdateRow(directoryID, id string, lg *lockedGroup) pgRow {
+	g := &lg.g
+	return pgRow{query: `SELECT g.pk, ` + groupColumns + `, EXISTS (SELECT 1 FROM role_mappings rm WHERE rm.group_pk = g.pk)
+		FROM groups g WHERE g.id = $1 AND g.directory_id = $2` + s.d.forUpdate(), args: []any{id, directoryID},
+		dest: []any{&lg.pk, &g.ID, &g.DirectoryID, &g.DisplayName, &lg.ext, &lg.raw, &g.Version, &lg.created, &lg.updated, &lg.mapped},
+		check: func(err error) error {
+			if err == sql.ErrNoRows {
+				lg.err = notFound("group", id)
+			} else if err != nil {
+				lg.err = fmt.Errorf("reading group: %w", err)
+			}
+			return lg.err
+		}}
+}
+
+// decode returns the group read, and before, a copy of it that does not
+// share its document.
+func (lg *lockedGroup) decode() (pk int64, g, before directory.Group, err error) {
+	if lg.err != nil {
+		return 0, g, g, lg.err
 	}
-	if err != nil {
-		return 0, g, g, fmt.Errorf("reading group: %w", err)
+	g = lg.g
+	if g.Doc, err = decodeDoc(lg.raw); err != nil {
+		return 0, g, g, fmt.Errorf("group %s: %w", g.ID, err)
 	}
+	g.ExternalID, g.CreatedAt, g.UpdatedAt = lg.ext.String, fromMicros(lg.created), fromMicros(lg.updated)
 	before = g
-	if before.Doc, err = decodeDoc(raw); err != nil {
+	if before.Doc, err = decodeDoc(lg.raw); err != nil {
 		return 0, g, g, err
 	}
-	return pk, g, before, nil
+	return lg.pk, g, before, nil
 }
 
 // applyMemberChanges applies a PATCH's membership changes to group pk in
@@ -295,30 +331,56 @@ func (s *Store) addMembers(ctx context.Context, tx *txn, directoryID string, gro
 	if err != nil {
 		return nil, nil, fmt.Errorf("adding members: %w", err)
 	}
-	rows, err := s.txRows(ctx, tx, `INSERT INTO group_members (group_pk, user_pk)
-		SELECT $1, u.pk FROM `+s.joinIDsLocked("$3", "users", "u")+` AND u.directory_id = $2
-		ON CONFLICT DO NOTHING`+returnUser, groupPK, directoryID, string(list))
-	if err != nil {
-		return nil, nil, fmt.Errorf("adding members: %w", err)
-	}
-	added, err := readRefs(nil, rows, true)
-	if err != nil {
-		return nil, nil, fmt.Errorf("adding members: %w", err)
-	}
-	rows, err = s.txRows(ctx, tx, `INSERT INTO group_subgroups (group_pk, child_pk)
-		SELECT $1, g.pk FROM `+s.joinIDsLocked("$3", "groups", "g")+` AND g.directory_id = $2 AND g.pk <> $1
-		ON CONFLICT DO NOTHING`+returnGroup, groupPK, directoryID, string(list))
-	if err != nil {
-		return nil, nil, fmt.Errorf("adding members: %w", err)
-	}
-	if added, err = readRefs(added, rows, false); err != nil {
-		return nil, nil, fmt.Errorf("adding members: %w", err)
+	insertUsers := `INSERT INTO group_members (group_pk, user_pk)
+		SELECT $1, u.pk FROM ` + s.joinIDsLocked("$3", "users", "u") + ` AND u.directory_id = $2
+		ON CONFLICT DO NOTHING` + returnUser
+	insertGroups := `INSERT INTO group_subgroups (group_pk, child_pk)
+		SELECT $1, g.pk FROM ` + s.joinIDsLocked("$3", "groups", "g") + ` AND g.directory_id = $2 AND g.pk <> $1
+		ON CONFLICT DO NOTHING` + returnGroup
+	var added []memberRef
+	if tx.pg != nil {
+		// One statement, one round trip: both INSERTs in a CTE, their
+		// RETURNING rows united (users first, then groups).
+		rows, err := s.txRows(ctx, tx, `WITH iu AS (`+insertUsers+`), ig AS (`+insertGroups+`)
+			SELECT TRUE, * FROM iu UNION ALL SELECT FALSE, * FROM ig`, groupPK, directoryID, string(list))
+		if err != nil {
+			return nil, nil, fmt.Errorf("adding members: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var m memberRef
+			if err := rows.Scan(&m.user, &m.id, &m.display); err != nil {
+				return nil, nil, fmt.Errorf("adding members: %w", err)
+			}
+			added = append(added, m)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, nil, fmt.Errorf("adding members: %w", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, nil, fmt.Errorf("adding members: %w", err)
+		}
+	} else {
+		rows, err := s.txRows(ctx, tx, insertUsers, groupPK, directoryID, string(list))
+		if err != nil {
+			return nil, nil, fmt.Errorf("adding members: %w", err)
+		}
+		if added, err = readRefs(nil, rows, true); err != nil {
+			return nil, nil, fmt.Errorf("adding members: %w", err)
+		}
+		rows, err = s.txRows(ctx, tx, insertGroups, groupPK, directoryID, string(list))
+		if err != nil {
+			return nil, nil, fmt.Errorf("adding members: %w", err)
+		}
+		if added, err = readRefs(added, rows, false); err != nil {
+			return nil, nil, fmt.Errorf("adding members: %w", err)
+		}
 	}
 	// Which ids named nothing? Only asked when some rows were not inserted.
 	if len(added) == len(ids) {
 		return nil, added, nil
 	}
-	rows, err = s.txRows(ctx, tx, unknownIDsQuery(s), directoryID, string(list))
+	rows, err := s.txRows(ctx, tx, unknownIDsQuery(s), directoryID, string(list))
 	if err != nil {
 		return nil, nil, fmt.Errorf("adding members: %w", err)
 	}
@@ -343,8 +405,19 @@ func (s *Store) removeMembers(ctx context.Context, tx *txn, directoryID string, 
 // deleteMembers deletes the group's membership rows whose member is (op
 // "IN") or is not (op "NOT IN") named in the JSON array list.
 func (s *Store) deleteMembers(ctx context.Context, tx *txn, directoryID string, groupPK int64, list, op string) ([]memberRef, error) {
+	// The members' user rows are locked FOR KEY SHARE, as when they are
+	// added: a concurrent change of the user (FOR UPDATE) waits, or is
+	// waited for, so its event sees the membership before or after.
+	users := `SELECT u.pk FROM ` + s.joinIDsLocked("$3", "users", "u") + ` AND u.directory_id = $2`
+	if op == "NOT IN" {
+		users = `SELECT u.pk FROM group_members m JOIN users u ON u.pk = m.user_pk
+			WHERE m.group_pk = $1 AND u.directory_id = $2 AND u.id NOT IN (` + s.d.jsonStrings("$3") + `)` + s.d.forKeyShare()
+		if s.d.forKeyShare() != "" {
+			users += ` OF u`
+		}
+	}
 	rows, err := s.txRows(ctx, tx, `DELETE FROM group_members WHERE group_pk = $1
-		AND user_pk `+op+` (SELECT u.pk FROM `+s.joinIDs("$3", "users", "u")+` AND u.directory_id = $2)`+returnUser, groupPK, directoryID, list)
+		AND user_pk IN (`+users+`)`+returnUser, groupPK, directoryID, list)
 	if err != nil {
 		return nil, fmt.Errorf("removing members: %w", err)
 	}

@@ -282,12 +282,12 @@ func (s *Store) deleteAsDeactivation(ctx context.Context, tx *txn, w *eventWrite
 
 // partition sends each event where it belongs: held events to the hold,
 // events about diverged users nowhere (or, once the IdP agrees, the events
-// that reconcile the app), the rest to the app; then renumbers what is
-// left so that sequences stay gapless.
+// that reconcile the app), the rest to the app. Nothing here is numbered
+// yet (sequences are given at commit or seal), so what is kept stays
+// gapless.
 func (s *Store) partition(ctx context.Context, tx *txn, w *eventWriter, app map[string]directory.HeldUser, extra []directory.EventSpec) error {
 	orig := w.rows
-	base := w.seq - int64(len(orig))
-	w.rows, w.seq = make([]eventRow, 0, len(orig)+len(extra)), base
+	w.rows = make([]eventRow, 0, len(orig)+len(extra))
 	if err := w.add(extra...); err != nil {
 		return err
 	}
@@ -320,10 +320,6 @@ func (s *Store) partition(ctx context.Context, tx *txn, w *eventWriter, app map[
 			}
 		}
 	}
-	for i := range w.rows {
-		w.rows[i].seq = base + int64(i) + 1
-	}
-	w.seq = base + int64(len(w.rows))
 	return nil
 }
 

@@ -174,3 +174,17 @@ func TestPostgresRefusedValuesAreInvalid(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresCommitOrder: writers of one directory commit in parallel and
+// its event sequences still follow commit order (storetest.RunCommitOrder,
+// whose comment says how a design numbering out of commit order fails it).
+func TestPostgresCommitOrder(t *testing.T) {
+	storetest.RunCommitOrder(t, newPostgresStore(t))
+}
+
+// TestPostgresRoleRace: two memberships deciding one user's roles change
+// at once, and the user's last event still carries its roles
+// (storetest.RunRoleRace).
+func TestPostgresRoleRace(t *testing.T) {
+	storetest.RunRoleRace(t, newPostgresStore(t), 100)
+}

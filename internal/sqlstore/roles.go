@@ -265,9 +265,9 @@ func (s *Store) RoleMappings(ctx context.Context, directoryID string) ([]directo
 // there are mappings, never one per affected user.
 func (s *Store) PutRoleMappings(ctx context.Context, directoryID string, ms []directory.RoleMapping) error {
 	return s.tx(ctx, func(tx *txn) error {
-		// The directory row first, like every write of the directory
-		// (openEvents), then the groups.
-		if _, err := s.openEvents(ctx, tx, directoryID); err != nil {
+		// The directory's writer lock first, exclusive (a role change,
+		// dirlock.go), then the groups.
+		if err := s.lockDirectories(ctx, tx, []string{directoryID}); err != nil {
 			return err
 		}
 		pks := make([]int64, len(ms))

@@ -87,11 +87,6 @@ func (s *Store) GetDirectory(ctx context.Context, id string) (directory.Director
 func (s *Store) UpdateDirectory(ctx context.Context, id string, now time.Time, fn func(*directory.Directory) error) (directory.Directory, error) {
 	var out directory.Directory
 	err := s.tx(ctx, func(tx *txn) error {
-		// The process's writer lock first, like every write of the
-		// directory (dirlock.go).
-		if err := s.holdDirectory(ctx, tx, id); err != nil {
-			return err
-		}
 		var d directory.Directory
 		var created, updated int64
 		var last sql.NullInt64

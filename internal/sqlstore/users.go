@@ -102,37 +102,42 @@ func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
 	if err != nil {
 		return err
 	}
+	email, display, family := searchFolds(u)
 	return s.tx(ctx, func(tx *txn) error {
-		w, err := s.openEvents(ctx, tx, u.DirectoryID)
-		if err != nil {
-			return err
-		}
-		email, display, family := searchFolds(u)
 		custom, err := encodeCustom(u.Custom)
 		if err != nil {
 			return err
 		}
+		// The INSERT needs nothing the directory read returns: it goes in
+		// the same round trip (on PostgreSQL, with BEGIN and the lock).
 		// RETURNING the directory's mapping version: when it is not the
 		// one u was mapped with, the mappings changed meanwhile
 		// (customattrs.go).
 		var current int64
-		err = s.txRow(ctx, tx, `INSERT INTO users (id, directory_id, user_name, user_name_fold, external_id, active, display, doc, doc_fold, version, created_at, updated_at,
+		insert := pgRow{query: `INSERT INTO users (id, directory_id, user_name, user_name_fold, external_id, active, display, doc, doc_fold, version, created_at, updated_at,
 			email_fold, display_fold, family_fold, custom_attrs, attr_version)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
 			RETURNING (SELECT d.attr_version FROM directories d WHERE d.id = $2)`,
-			u.ID, u.DirectoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u),
-			doc, fold, u.Version, micros(u.CreatedAt), micros(u.UpdatedAt), email, display, family, custom, u.AttrVersion).Scan(&current)
+			args: []any{u.ID, u.DirectoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u),
+				doc, fold, u.Version, micros(u.CreatedAt), micros(u.UpdatedAt), email, display, family, custom, u.AttrVersion},
+			dest: []any{&current},
+			check: func(err error) error {
+				switch {
+				case err == nil:
+					return nil
+				case isUnique(err):
+					return userNameTaken(u.UserName, err)
+				case isForeignKey(err):
+					return notFound("directory", u.DirectoryID)
+				}
+				return fmt.Errorf("creating user: %w", err)
+			}}
+		w, err := s.openEvents(ctx, tx, u.DirectoryID, insert)
 		if err == nil && current != u.AttrVersion {
 			err = s.remapStale(ctx, tx, &u)
 		}
-		if isUnique(err) {
-			return userNameTaken(u.UserName, err)
-		}
-		if isForeignKey(err) {
-			return notFound("directory", u.DirectoryID)
-		}
 		if err != nil {
-			return fmt.Errorf("creating user: %w", err)
+			return err
 		}
 		// A new user is in no group: its roles are the default role.
 		eff := directory.Effective{Roles: []string{w.def}, Role: w.def}
@@ -191,16 +196,20 @@ func (s *Store) GetUserWithGroups(ctx context.Context, directoryID, id string) (
 func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time.Time, fn func(*directory.User) (bool, error)) (directory.User, error) {
 	var out directory.User
 	err := s.tx(ctx, func(tx *txn) error {
-		w, err := s.openEvents(ctx, tx, directoryID)
+		// FOR UPDATE, not NO KEY UPDATE: it conflicts with the KEY SHARE
+		// lock that adding or removing a membership of the user takes, so
+		// the groups and roles the event carries are not changed by a
+		// write that commits first (writers of a directory run in
+		// parallel on PostgreSQL, dirlock.go). Read with BEGIN and the
+		// directory, in one round trip.
+		var lu lockedUser
+		w, err := s.openEvents(ctx, tx, directoryID, s.userForUpdateRow(directoryID, id, &lu))
 		if err != nil {
 			return err
 		}
-		u, raw, err := scanUserRaw(s.txRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.d.forUpdate(), id, directoryID))
-		if err == sql.ErrNoRows {
-			return notFound("user", id)
-		}
+		u, raw, err := lu.decode()
 		if err != nil {
-			return fmt.Errorf("reading user: %w", err)
+			return err
 		}
 		before := u
 		changed, err := fn(&u)
@@ -217,42 +226,111 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 		if err != nil {
 			return err
 		}
-		email, display, family := searchFolds(u)
-		custom, err := encodeCustom(u.Custom)
-		if err != nil {
-			return err
+		// The directory's mapping version was read with the user: when it
+		// is not the one u was mapped with, the mappings changed meanwhile
+		// (customattrs.go); map u again before its event is made.
+		if lu.attrVersion != u.AttrVersion {
+			if err := s.remapValues(ctx, tx, &u); err != nil {
+				return err
+			}
 		}
-		var current int64
-		err = s.txRow(ctx, tx, `UPDATE users SET user_name = $3, user_name_fold = $4, external_id = $5, active = $6, display = $7, doc = $8, doc_fold = $9, version = $10, updated_at = $11,
-			email_fold = $12, display_fold = $13, family_fold = $14, custom_attrs = $15, attr_version = $16
-			WHERE id = $1 AND directory_id = $2
-			RETURNING (SELECT d.attr_version FROM directories d WHERE d.id = $2)`,
-			id, directoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u), doc, fold, u.Version, micros(u.UpdatedAt),
-			email, display, family, custom, u.AttrVersion).Scan(&current)
-		if err == nil && current != u.AttrVersion {
-			err = s.remapStale(ctx, tx, &u)
-		}
-		if isUnique(err) {
-			return userNameTaken(u.UserName, err)
-		}
-		if err != nil {
-			return fmt.Errorf("updating user: %w", err)
-		}
-		out = u
 		// fn may have changed the loaded document in place: decode the
 		// stored one again for the comparison.
 		if before.Doc, err = decodeDoc(raw); err != nil {
 			return err
 		}
-		return s.userUpdatedEvent(ctx, tx, w, before, u, doc)
+		// The event first (its reads do not depend on the UPDATE), so that
+		// the UPDATE goes with the COMMIT on PostgreSQL (later).
+		if err := s.userUpdatedEvent(ctx, tx, w, before, u, doc); err != nil {
+			return err
+		}
+		email, display, family := searchFolds(u)
+		custom, err := encodeCustom(u.Custom)
+		if err != nil {
+			return err
+		}
+		name := u.UserName
+		err = s.later(ctx, tx, func(err error) error {
+			if isUnique(err) {
+				return userNameTaken(name, err)
+			}
+			return fmt.Errorf("updating user: %w", err)
+		}, `UPDATE users SET user_name = $3, user_name_fold = $4, external_id = $5, active = $6, display = $7, doc = $8, doc_fold = $9, version = $10, updated_at = $11,
+			email_fold = $12, display_fold = $13, family_fold = $14, custom_attrs = $15, attr_version = $16
+			WHERE id = $1 AND directory_id = $2`,
+			id, directoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u), doc, fold, u.Version, micros(u.UpdatedAt),
+			email, display, family, custom, u.AttrVersion)
+		if err != nil {
+			return err
+		}
+		out = u
+		return nil
 	})
+
 	return out, err
+}
+
+// lockedUser is a user read, locked FOR UPDATE, by userForUpdateRow, with
+// its directory's custom attribute mapping version.
+type lockedUser struct {
+	u                directory.User
+	ext, custom      sql.NullString
+	raw              []byte
+	created, updated int64
+	attrVersion      int64
+	err              error
+}
+
+// userForUpdateRow reads a user of a directory, locked FOR UPDATE, into lu
+// (a row for openEvents).
+func (s *Store) userForUpdateRow(directoryID, id string, lu *lockedUser) pgRow {
+	u := &lu.u
+	return pgRow{query: `SELECT ` + userColumns + `, (SELECT d.attr_version FROM directories d WHERE d.id = u.directory_id)
+		FROM users u WHERE u.id = $1 AND u.directory_id = $2` + s.d.forDelete(),
+		args: []any{id, directoryID},
+		dest: []any{&u.ID, &u.DirectoryID, &u.UserName, &lu.ext, &u.Active, &lu.raw, &u.Version, &lu.created, &lu.updated, &lu.custom, &u.AttrVersion, &lu.attrVersion},
+		check: func(err error) error {
+			if err == sql.ErrNoRows {
+				lu.err = notFound("user", id)
+			} else if err != nil {
+				lu.err = fmt.Errorf("reading user: %w", err)
+			}
+			return lu.err
+		}}
+}
+
+// decode returns the user read, and its stored document's bytes.
+func (lu *lockedUser) decode() (directory.User, []byte, error) {
+	u := lu.u
+	if lu.err != nil {
+		return u, nil, lu.err
+	}
+	d, err := decodeDoc(lu.raw)
+	if err != nil {
+		return u, nil, fmt.Errorf("user %s: %w", u.ID, err)
+	}
+	if u.Custom, err = decodeCustom(lu.custom); err != nil {
+		return u, nil, fmt.Errorf("user %s: %w", u.ID, err)
+	}
+	u.ExternalID, u.Doc, u.CreatedAt, u.UpdatedAt = lu.ext.String, d, fromMicros(lu.created), fromMicros(lu.updated)
+	return u, lu.raw, nil
+}
+
+// remapValues maps u's custom attributes with its directory's current
+// mappings (remapStale, without the write: the caller's UPDATE stores them).
+func (s *Store) remapValues(ctx context.Context, tx *txn, u *directory.User) error {
+	m, err := s.currentAttributes(ctx, tx, u.DirectoryID)
+	if err != nil {
+		return err
+	}
+	u.Custom, u.AttrVersion = directory.MapAttributes(s.schemas.User, m, u.Doc), m.Version
+	return nil
 }
 
 // userUpdatedEvent appends the user_updated event of an attribute change:
 // the user's groups and roles are the same before and after.
 func (s *Store) userUpdatedEvent(ctx context.Context, tx *txn, w *eventWriter, before, after directory.User, doc string) error {
-	groups, err := s.userGroups(ctx, s.txQuery(tx), w.dirID, []string{after.ID})
+	groups, err := s.userGroups(ctx, s.txQuery(tx), s.d.forKeyShare(), w.dirID, []string{after.ID})
 	if err != nil {
 		return err
 	}
@@ -277,17 +355,16 @@ func (s *Store) userUpdatedEvent(ctx context.Context, tx *txn, w *eventWriter, b
 // (ON DELETE CASCADE).
 func (s *Store) DeleteUser(ctx context.Context, directoryID, id string, check func(version int64) error) error {
 	return s.tx(ctx, func(tx *txn) error {
-		w, err := s.openEvents(ctx, tx, directoryID)
+		// FOR UPDATE (not NO KEY): the row is about to be deleted. Read
+		// with BEGIN and the directory, in one round trip.
+		var lu lockedUser
+		w, err := s.openEvents(ctx, tx, directoryID, s.userForUpdateRow(directoryID, id, &lu))
 		if err != nil {
 			return err
 		}
-		// FOR UPDATE (not NO KEY): the row is about to be deleted.
-		u, err := scanUser(s.txRow(ctx, tx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`+s.d.forDelete(), id, directoryID))
-		if err == sql.ErrNoRows {
-			return notFound("user", id)
-		}
+		u, _, err := lu.decode()
 		if err != nil {
-			return fmt.Errorf("reading user: %w", err)
+			return err
 		}
 		if check != nil {
 			if err := check(u.Version); err != nil {
@@ -299,8 +376,11 @@ func (s *Store) DeleteUser(ctx context.Context, directoryID, id string, check fu
 		if err != nil {
 			return err
 		}
-		if _, err := s.txExec(ctx, tx, `DELETE FROM users WHERE id = $1 AND directory_id = $2`, id, directoryID); err != nil {
-			return fmt.Errorf("deleting user: %w", err)
+		// Nothing reads the DELETE's result: on PostgreSQL it goes with the
+		// COMMIT (later).
+		if err := s.later(ctx, tx, func(err error) error { return fmt.Errorf("deleting user: %w", err) },
+			`DELETE FROM users WHERE id = $1 AND directory_id = $2`, id, directoryID); err != nil {
+			return err
 		}
 		if err := w.add(directory.UserDeletedEvent(recs[0])); err != nil {
 			return err
@@ -390,11 +470,14 @@ func countQuery(from, cond string, limit int) string {
 
 // UserGroups implements directory.Store.
 func (s *Store) UserGroups(ctx context.Context, directoryID string, userIDs []string) (map[string][]directory.GroupRef, error) {
-	return s.userGroups(ctx, s.readRows, directoryID, userIDs)
+	return s.userGroups(ctx, s.readRows, "", directoryID, userIDs)
 }
 
 // userGroups is UserGroups through query: the read pool, or a transaction.
-func (s *Store) userGroups(ctx context.Context, query queryFunc, directoryID string, userIDs []string) (map[string][]directory.GroupRef, error) {
+// lock, in a transaction, is a locking clause for the groups (forKeyShare):
+// a group being deleted is then waited for and left out, so an event's
+// user record does not list a group whose deletion committed first.
+func (s *Store) userGroups(ctx context.Context, query queryFunc, lock, directoryID string, userIDs []string) (map[string][]directory.GroupRef, error) {
 	out := map[string][]directory.GroupRef{}
 	if len(userIDs) == 0 {
 		return out, nil
@@ -407,7 +490,10 @@ func (s *Store) userGroups(ctx context.Context, query queryFunc, directoryID str
 	q := `SELECT u.id, g.id, g.display_name
 		FROM ` + from + ` JOIN group_members gm ON gm.user_pk = u.pk JOIN groups g ON g.pk = gm.group_pk
 		WHERE ` + cond + ` AND u.directory_id = $1
-		ORDER BY u.pk, g.pk`
+		ORDER BY u.pk, g.pk` + lock
+	if lock != "" {
+		q += ` OF g`
+	}
 	rows, err := query(ctx, q, directoryID, string(ids))
 	if err != nil {
 		return nil, fmt.Errorf("listing user groups: %w", err)

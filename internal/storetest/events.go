@@ -543,7 +543,8 @@ func replayRace(t *testing.T, f *fixture, stores []directory.Store) {
 	for i := 0; i < 4; i++ {
 		rc.groups = append(rc.groups, f.group(d.ID, fmt.Sprintf("team%d", i), rc.users[i*3:i*3+3]...).ID)
 	}
-	if err := f.svc.PutRoleMappings(f.ctx, d.ID, []directory.RoleMapping{{GroupID: rc.groups[0], Role: "member", Priority: 1}}); err != nil {
+	if err := f.svc.PutRoleMappings(f.ctx, d.ID, []directory.RoleMapping{{GroupID: rc.groups[0], Role: "member", Priority: 1},
+		{GroupID: rc.groups[1], Role: "admin", Priority: 2}}); err != nil {
 		t.Fatal(err)
 	}
 	race(stores, func(i int, s directory.Store) {
@@ -583,7 +584,7 @@ func (rc *replayClients) op(svc *directory.Service, r *rand.Rand, i, j int) erro
 	f, d, pick, patch := rc.f, rc.f.dir, rc.pick, replayPatch
 	users, groups := &rc.users, &rc.groups
 	var err error
-	switch op := r.Intn(9); op {
+	switch op := r.Intn(10); op {
 	case 0:
 		var u directory.User
 		u, err = svc.CreateUser(f.ctx, d, map[string]any{"userName": fmt.Sprintf("r%d-%d", i, j), "title": "new"})
@@ -605,8 +606,17 @@ func (rc *replayClients) op(svc *directory.Service, r *rand.Rand, i, j int) erro
 	case 7:
 		_, err = svc.PatchGroup(f.ctx, d, pick(r, groups), patch(fmt.Sprintf(`{"op":"replace","path":"displayName","value":"team-%d-%d"}`, i, j)), "")
 	case 8:
-		g := pick(r, groups)
-		err = svc.PutRoleMappings(f.ctx, d.ID, []directory.RoleMapping{{GroupID: g, Role: []string{"member", "admin"}[r.Intn(2)], Priority: r.Intn(3)}})
+		// Two mapped groups at a time: two memberships of one user that
+		// decide its roles can then change at once.
+		ms := []directory.RoleMapping{{GroupID: pick(r, groups), Role: []string{"member", "admin"}[r.Intn(2)], Priority: r.Intn(3)}}
+		if g := pick(r, groups); g != ms[0].GroupID {
+			ms = append(ms, directory.RoleMapping{GroupID: g, Role: []string{"member", "admin"}[r.Intn(2)], Priority: r.Intn(3)})
+		}
+		err = svc.PutRoleMappings(f.ctx, d.ID, ms)
+	case 9:
+		// The default role decides the roles of users in no mapped group,
+		// including those being created right now.
+		err = svc.SetOrganizationDefaultRole(f.ctx, f.org.ID, []string{"member", "admin", ""}[r.Intn(3)])
 	}
 	return err
 }

@@ -1,0 +1,149 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/netdelay"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
+)
+
+// proxied returns dsn with its host replaced by a netdelay proxy to it
+// (adding delay each way), and the proxy; both stop when t ends.
+func proxied(t *testing.T, dsn string, delay time.Duration) (string, *netdelay.Proxy) {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &netdelay.Proxy{Target: u.Host, Delay: delay}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Serve(ln) }()
+	t.Cleanup(func() {
+		ln.Close()
+		if err := <-done; err != nil {
+			t.Errorf("proxy: %v", err)
+		}
+	})
+	u.Host = ln.Addr().String()
+	return u.String(), p
+}
+
+// Round trips to PostgreSQL per SCIM operation, at most. Each is the
+// service call a SCIM request makes (the HTTP layer's own reads, such as
+// the token lookup, are not counted here).
+const (
+	maxTripsCreateUser = 2 // BEGIN+lock+directory+INSERT user, events+COMMIT
+	maxTripsAddMember  = 3 // BEGIN+lock+directory+group, INSERT member, UPDATE group+events+COMMIT
+	maxTripsGetUser    = 2 // the user with its groups (one statement since issue 16)
+	// Not in issue 13's budget, held where they are: BEGIN+lock+directory+
+	// user, its groups, its grants, then the write+events+COMMIT.
+	maxTripsPatchUser  = 4
+	maxTripsDeleteUser = 4
+)
+
+// TestPostgresRoundTrips counts the round trips to the database (through a
+// counting proxy) of a user create, a PATCH adding one member to a group,
+// and a GET of a user, and fails when one takes more than its budget: with
+// the database on another host, each costs a network round trip of
+// latency. Every statement is run once first so that pgx's statement
+// cache is warm, as it is in a running server.
+func TestPostgresRoundTrips(t *testing.T) {
+	dsn, proxy := proxied(t, newPostgresMigrated(t), 0)
+	s := openPostgresTest(t, dsn, false)
+	ctx := context.Background()
+	svc := &directory.Service{Store: s, Schemas: schema.New(), IDs: directory.IDs{Now: time.Now, Rand: rand.Reader},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	org, err := svc.CreateOrganization(ctx, "Trips", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := svc.CreateDirectory(ctx, org.ID, "okta", "trips")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := svc.CreateGroup(ctx, d, map[string]any{"displayName": "team"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	newUser := func() (directory.User, error) {
+		n++
+		return svc.CreateUser(ctx, d, map[string]any{"userName": fmt.Sprintf("u%d", n), "title": "x"})
+	}
+	var u directory.User // made by each op's setup
+	ops := []struct {
+		name  string
+		max   int64
+		setup func() error // not counted
+		run   func() error
+	}{
+		{"create user", maxTripsCreateUser, nil, func() error {
+			_, err := newUser()
+			return err
+		}},
+		{"PATCH adding one member", maxTripsAddMember, func() (err error) {
+			u, err = newUser()
+			return err
+		}, func() error {
+			_, err := svc.PatchGroup(ctx, d, g.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+				"Operations":[{"op":"add","path":"members","value":[{"value":"`+u.ID+`"}]}]}`), "")
+			return err
+		}},
+		{"PATCH user (one attribute)", maxTripsPatchUser, func() (err error) {
+			u, err = newUser()
+			return err
+		}, func() error {
+			_, err := svc.PatchUser(ctx, d, u.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+				"Operations":[{"op":"replace","path":"active","value":false}]}`), "")
+			return err
+		}},
+		{"DELETE user", maxTripsDeleteUser, func() (err error) {
+			u, err = newUser()
+			return err
+		}, func() error {
+			return svc.DeleteUser(ctx, d, u.ID, "")
+		}},
+		{"GET user", maxTripsGetUser, func() (err error) {
+			u, err = newUser()
+			return err
+		}, func() error {
+			// As GET /Users/{id} reads it (scimapi): the user with its groups.
+			_, _, err := svc.Read().GetUserWithGroups(ctx, d.ID, u.ID)
+			return err
+		}},
+	}
+	for _, op := range ops {
+		for i := range 3 { // twice to warm pgx's statement cache, then counted
+			if op.setup != nil {
+				if err := op.setup(); err != nil {
+					t.Fatalf("%s: %v", op.name, err)
+				}
+			}
+			before := proxy.RoundTrips()
+			if err := op.run(); err != nil {
+				t.Fatalf("%s: %v", op.name, err)
+			}
+			if i < 2 {
+				continue
+			}
+			trips := proxy.RoundTrips() - before
+			t.Logf("%s: %d round trips", op.name, trips)
+			if trips > op.max {
+				t.Errorf("%s took %d round trips to the database, over its budget of %d", op.name, trips, op.max)
+			}
+		}
+	}
+}
