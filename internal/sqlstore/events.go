@@ -48,6 +48,10 @@ type eventWriter struct {
 	// raw writers skip the deprovisioning guard (holds.go): a hold's
 	// release, and the policies' own deletes.
 	raw bool
+	// appKnown and hasApp: whether the directory has users the app sees
+	// differently (app_users), when openEvents read it (PostgreSQL, in
+	// its round trip), so that the guard need not ask.
+	appKnown, hasApp bool
 }
 
 type eventRow struct {
