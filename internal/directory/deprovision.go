@@ -167,6 +167,10 @@ type HoldStore interface {
 	// AppUsers returns, of the listed users, those the app sees
 	// differently from the IdP, keyed by user id.
 	AppUsers(ctx context.Context, directoryID string, userIDs []string) (map[string]HeldUser, error)
+	// ListAppUsers returns the users of the directory the app sees
+	// differently, in user id order, after the id after ("" from the
+	// first); with gone, only those the IdP no longer has.
+	ListAppUsers(ctx context.Context, directoryID, after string, gone bool) ([]HeldUser, error)
 	// AppUserCount returns how many users of the directory the app sees
 	// differently while the IdP still has them (held or diverged).
 	AppUserCount(ctx context.Context, directoryID string) (int, error)

@@ -36,6 +36,7 @@ type Reader interface {
 	ListHolds(ctx context.Context, directoryID string) ([]Hold, error)
 	AppUsers(ctx context.Context, directoryID string, userIDs []string) (map[string]HeldUser, error)
 	AppUserCount(ctx context.Context, directoryID string) (int, error)
+	ListAppUsers(ctx context.Context, directoryID, after string, gone bool) ([]HeldUser, error)
 
 	ListRequests(ctx context.Context, directoryID string, q RequestQuery) ([]RequestLog, error)
 	RequestLogStats(ctx context.Context, directoryID string) (RequestLogStats, error)

@@ -4,6 +4,11 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/scimbridge/scimbridge/internal/testenv"
 )
 
 // TestHoldsAPI: the guard's settings through PATCH and GET of a directory,
@@ -11,7 +16,11 @@ import (
 // held and diverged users, and the errors; every response is validated
 // against docs/openapi.yaml.
 func TestHoldsAPI(t *testing.T) {
-	e := newEnv(t)
+	t.Run("sqlite", func(t *testing.T) { testHoldsAPI(t, newEnv(t)) })
+	t.Run("postgres", func(t *testing.T) { testHoldsAPI(t, newEnvStore(t, testenv.PostgresStore(t))) })
+}
+
+func testHoldsAPI(t *testing.T, e *env) {
 	ctx := context.Background()
 	_, org := e.call("POST", "/api/v1/organizations", bootstrapKey, `{"name":"Acme"}`)
 	_, dir := e.call("POST", "/api/v1/organizations/"+org["id"].(string)+"/directories", bootstrapKey, `{"provider":"entra_id"}`)
@@ -45,7 +54,8 @@ func TestHoldsAPI(t *testing.T) {
 	}
 	var ids []string
 	for i := range 3 {
-		u, err := e.svc.CreateUser(ctx, d, map[string]any{"userName": fmt.Sprintf("u%d@example.com", i)})
+		u, err := e.svc.CreateUser(ctx, d, map[string]any{"userName": fmt.Sprintf("u%d@example.com", i),
+			"emails": []any{map[string]any{"value": fmt.Sprintf("u%d@work.example.com", i), "primary": true}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,12 +88,46 @@ func TestHoldsAPI(t *testing.T) {
 		t.Fatalf("a released user: %d %v", st, u)
 	}
 	// A second hold, discarded: the users stay active for the app, diverged.
+	grp, err := e.svc.CreateGroup(ctx, d, map[string]any{"displayName": "Eng",
+		"members": []any{map[string]any{"value": ids[1]}, map[string]any{"value": ids[2]}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.svc.PatchUser(ctx, d, ids[1], deactivate, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.PatchGroup(ctx, d, grp.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+		"Operations":[{"op":"remove","path":"members[value eq \"`+ids[1]+`\"]"}]}`), ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.svc.DeleteUser(ctx, d, ids[2], ""); err != nil {
 		t.Fatal(err)
 	}
+	// While held (and after the discard), the management API's user and
+	// group reads show the app's view: the deleted user is listed, the
+	// filters select on the app's values, the group keeps both members.
+	appView := func(when string) {
+		t.Helper()
+		if got := e.pageIDs("/api/v1/directories/"+dirID+"/users?page_size=1", "id"); !cmp.Equal(got, ids) {
+			t.Errorf("%s: users listed one a page: %v, want %v", when, got, ids)
+		}
+		for query, want := range map[string][]string{
+			"active=true": ids[1:], "active=false": {ids[0]}, "q=U2": {ids[2]}, "q=u1%40": {ids[1]}, "email=U2%40work.example.com": {ids[2]},
+			"group_id=" + grp.ID: ids[1:], "updated_after=2000-01-01T00:00:00Z": ids,
+		} {
+			if got := e.pageIDs("/api/v1/directories/"+dirID+"/users?page_size=1&"+query, "id"); !cmp.Equal(got, want) {
+				t.Errorf("%s: users?%s: %v, want %v", when, query, got, want)
+			}
+		}
+		// Both are the app's members only: listed after the IdP's, by id.
+		if got := e.pageIDs("/api/v1/directories/"+dirID+"/groups/"+grp.ID+"/members?page_size=1", "id"); !cmp.Equal(got, ids[1:], cmpopts.SortSlices(func(a, b string) bool { return a < b })) {
+			t.Errorf("%s: group members: %v, want %v", when, got, ids[1:])
+		}
+		if st, g := e.call("GET", "/api/v1/directories/"+dirID+"/groups/"+grp.ID, bootstrapKey, ""); st != 200 || g["member_count"] != float64(2) {
+			t.Errorf("%s: group: %d %v, want member_count 2", when, st, g)
+		}
+	}
+	appView("held")
 	_, holds = e.call("GET", "/api/v1/directories/"+dirID+"/holds", bootstrapKey, "")
 	hold = holds["data"].([]any)[0].(map[string]any)
 	if hold["status"] != "open" || hold["user_count"] != float64(2) {
@@ -102,4 +146,29 @@ func TestHoldsAPI(t *testing.T) {
 	if st, u := e.call("GET", "/api/v1/directories/"+dirID+"/users/"+ids[2], bootstrapKey, ""); st != 200 || u["diverged"] != true || u["active"] != true {
 		t.Fatalf("a diverged user the IdP deleted: %d %v", st, u)
 	}
+	appView("diverged")
+}
+
+// pageIDs follows a list's next_page_token and returns the key of every
+// item, in order.
+func (e *env) pageIDs(path, key string) []string {
+	e.t.Helper()
+	var out []string
+	next := path
+	for range 100 {
+		st, page := e.call("GET", next, bootstrapKey, "")
+		if st != 200 {
+			e.t.Fatalf("GET %s: %d %v", next, st, page)
+		}
+		for _, item := range page["data"].([]any) {
+			out = append(out, item.(map[string]any)[key].(string))
+		}
+		tok, _ := page["next_page_token"].(string)
+		if tok == "" {
+			return out
+		}
+		next = path + "&page_token=" + tok
+	}
+	e.t.Fatalf("GET %s: more than 100 pages", path)
+	return nil
 }

@@ -135,6 +135,29 @@ func (s *Store) AppUsers(ctx context.Context, directoryID string, userIDs []stri
 	return s.appUsers(ctx, s.readRows, directoryID, userIDs)
 }
 
+// ListAppUsers implements directory.HoldStore: one range scan of the
+// app_users primary key (directory_id, user_id).
+func (s *Store) ListAppUsers(ctx context.Context, directoryID, after string, gone bool) ([]directory.HeldUser, error) {
+	q := `SELECT ` + appUserColumns + ` FROM app_users a WHERE a.directory_id = $1 AND a.user_id > $2`
+	if gone {
+		q += ` AND NOT EXISTS (SELECT 1 FROM users u WHERE u.directory_id = a.directory_id AND u.id = a.user_id)`
+	}
+	rows, err := s.readRows(ctx, q+` ORDER BY a.user_id`, directoryID, after)
+	if err != nil {
+		return nil, fmt.Errorf("listing app users: %w", err)
+	}
+	defer rows.Close()
+	var out []directory.HeldUser
+	for rows.Next() {
+		u, err := scanAppUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("listing app users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
 // AppUserCount implements directory.HoldStore.
 func (s *Store) AppUserCount(ctx context.Context, directoryID string) (int, error) {
 	var n int
