@@ -253,16 +253,17 @@ func (d *sqliteDialect) forgetDirectories() { d.batch.dirs = nil }
 
 // flushEvents hands the events to the group commit, which writes the
 // events of every write of the batch that succeeded at once, just before
-// committing (numberEvents): one INSERT per batch instead of per write.
-func (d *sqliteDialect) flushEvents(_ context.Context, _ *txn, w *eventWriter) error {
-	d.batch.cur = append(d.batch.cur, w.rows...)
+// committing (numberEvents): one INSERT per batch instead of per write,
+// unless they grow past spillEventBytes (batcher.queueEvents).
+func (d *sqliteDialect) flushEvents(ctx context.Context, tx *txn, w *eventWriter) error {
+	err := d.batch.queueEvents(ctx, tx, w.rows...)
+	clear(w.rows)
 	w.rows = w.rows[:0]
-	return nil
+	return err
 }
 
-func (d *sqliteDialect) appendNotice(_ context.Context, _ *txn, r eventRow) error {
-	d.batch.cur = append(d.batch.cur, r)
-	return nil
+func (d *sqliteDialect) appendNotice(ctx context.Context, tx *txn, r eventRow) error {
+	return d.batch.queueEvents(ctx, tx, r)
 }
 
 // numberEvents gives the rows of one batch their sequences, after each

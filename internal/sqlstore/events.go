@@ -57,6 +57,11 @@ type eventRow struct {
 	pos                  int64 // SQLite only: the position, given at commit
 }
 
+// size is about the memory the row holds, for bounding buffers of them.
+func (r *eventRow) size() int {
+	return len(r.data) + len(r.previous) + len(r.actor) + len(r.subject) + len(r.member) + 160
+}
+
 // openEvents returns a writer for the directory's events in tx, with the
 // directory's organization and default role read. Every write transaction
 // of a directory calls it first. On PostgreSQL it takes the directory's
@@ -486,6 +491,11 @@ func (s *Store) roleEvents(ctx context.Context, tx *txn, w *eventWriter, ids []s
 			if err := w.add(directory.RoleChangeEvent(r, before[users[i].ID])); err != nil {
 				return err
 			}
+		}
+		// Written chunk by chunk, so that a change for 200,000 users does
+		// not hold 200,000 events.
+		if err := s.flushEvents(ctx, tx, w); err != nil {
+			return err
 		}
 	}
 	return nil
