@@ -221,6 +221,10 @@ func (*sqliteDialect) jsonStrings(param string) string {
 	return `SELECT value FROM json_each(` + param + `)`
 }
 
+func (*sqliteDialect) jsonInts(param string) string {
+	return `SELECT value FROM json_each(` + param + `)`
+}
+
 func (*sqliteDialect) octetLength(col string) string { return "length(CAST(" + col + " AS BLOB))" }
 
 // rowsPerStatement: SQLite looks numbered parameters up in a list, so long
