@@ -62,6 +62,7 @@ type DirectorySettings struct {
 	// RequestLogBodies: which request log entries keep their bodies,
 	// "writes_and_failures" (the default), "all" or "none".
 	RequestLogBodies string `json:"request_log_bodies"`
+	DeprovisionSettings
 }
 
 // DirectoryUpdate changes the fields that are not nil.
@@ -77,6 +78,7 @@ type DirectorySettingsUpdate struct {
 	Strict           *bool   `json:"strict,omitempty"`
 	UnknownMembers   *string `json:"unknown_members,omitempty"`
 	RequestLogBodies *string `json:"request_log_bodies,omitempty"`
+	DeprovisionSettingsUpdate
 }
 
 // Token is a directory's SCIM bearer token.
@@ -126,6 +128,9 @@ type User struct {
 	RawAttributes map[string]any `json:"raw_attributes,omitempty"`
 	CreatedAt     time.Time      `json:"created_at"`
 	UpdatedAt     time.Time      `json:"updated_at"`
+	// Diverged: the app kept this user after discarding a hold, and the
+	// IdP says otherwise (docs/deprovisioning-guard.md).
+	Diverged bool `json:"diverged,omitempty"`
 }
 
 // Group is a directory group. MemberCount is set by GetGroup only.

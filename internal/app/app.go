@@ -45,6 +45,9 @@ type App struct {
 	Metrics *Metrics
 	// Audit records administrative changes (GET /api/v1/audit_log).
 	Audit *directory.AuditLog
+	// Deprovision runs the delete_after deprovisioning policy (Serve runs
+	// it; docs/deprovisioning-policy.md).
+	Deprovision *directory.DeprovisionJob
 
 	// Limits are the HTTP server's timeouts; zero fields take the
 	// defaults (see Limits). Set them before Serve.
@@ -127,6 +130,7 @@ func Open(ctx context.Context, cfg config.Config, logger *slog.Logger) (*App, er
 	}
 	a.setupMetrics()
 	a.Audit = &directory.AuditLog{Store: st, IDs: svc.IDs, Logger: logger}
+	a.Deprovision = &directory.DeprovisionJob{Service: svc}
 	a.portal, err = portal.New(portal.Handler{
 		Service: svc, Portal: a.Portal, Logger: logger, PublicURL: cfg.PublicURL,
 		Branding:          portal.Branding{Name: cfg.PortalName, LogoURL: cfg.PortalLogoURL, Accent: cfg.PortalAccent},
@@ -302,6 +306,9 @@ func (a *App) serve(ctx context.Context, ln net.Listener, extra func(*errgroup.G
 			}
 			return nil
 		})
+	}
+	if a.Deprovision != nil {
+		g.Go(func() error { return a.Deprovision.Run(wctx) })
 	}
 	stopExtra := func() {}
 	if extra != nil {

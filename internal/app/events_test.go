@@ -21,6 +21,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/internal/app"
 	"github.com/scimbridge/scimbridge/internal/config"
+	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/testenv"
 )
 
@@ -133,6 +134,12 @@ func feedProperty(t *testing.T, cfg config.Config, seed int64) {
 	}
 	dir, err := a.Service.CreateDirectory(ctx, org.ID, "okta", "")
 	if err != nil {
+		t.Fatal(err)
+	}
+	// The random deletes would open a deprovisioning hold, which keeps
+	// them from the feed by design (holds_test.go tests that).
+	off := false
+	if _, err := a.Service.UpdateDeprovisionSettings(ctx, dir.ID, directory.DeprovisionChange{GuardEnabled: &off}); err != nil {
 		t.Fatal(err)
 	}
 	_, token, err := a.Service.CreateToken(ctx, dir.ID, time.Time{})

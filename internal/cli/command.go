@@ -50,6 +50,7 @@ func commands() []command {
 		{name: "version", aliases: []string{"--version", "-version"}, summary: "print the version", local: printVersion},
 		orgsCommand(),
 		directoriesCommand(),
+		holdsCommand(),
 		tokensCommand(),
 		usersCommand(),
 		groupsCommand(),

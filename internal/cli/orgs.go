@@ -140,7 +140,7 @@ func directoriesCommand() command {
 			summary: "create a directory", api: directoriesCreate},
 		{name: "list", pos: []string{"ORG_ID"}, summary: "list an organization's directories", api: directoriesList},
 		{name: "get", pos: []string{"DIR_ID"}, summary: "show a directory", api: directoryAction((*client.Client).GetDirectory)},
-		{name: "update", pos: []string{"DIR_ID"}, flagsHint: "[--name N] [--unknown-members M] [--request-log-bodies B] [--strict B]",
+		{name: "update", pos: []string{"DIR_ID"}, flagsHint: "[--name N] [--unknown-members M] [--request-log-bodies B] [--strict B] [--on-delete D] [--on-deactivate D] [--guard on|off] …",
 			summary: "change a directory's name, provider or settings", api: directoriesUpdate},
 		{name: "enable", pos: []string{"DIR_ID"}, summary: "accept SCIM requests again", api: directoryAction((*client.Client).EnableDirectory)},
 		{name: "disable", pos: []string{"DIR_ID"}, summary: "refuse SCIM requests", api: directoryAction((*client.Client).DisableDirectory)},
@@ -210,6 +210,7 @@ func directoriesUpdate(a *apiCmd) apiFunc {
 		settings().Strict = &b
 		return nil
 	})
+	deprovisionFlags(a, settings)
 	return func(ctx context.Context, c *client.Client) error {
 		d, err := c.UpdateDirectory(ctx, a.args[0], u)
 		if err != nil {

@@ -37,6 +37,7 @@ func EventTypes() []string {
 		EventUserCreated, EventUserUpdated, EventUserDeleted,
 		EventGroupCreated, EventGroupUpdated, EventGroupDeleted,
 		EventGroupMemberAdded, EventGroupMemberRemoved,
+		EventHoldOpened, EventHoldReleased, EventHoldDiscarded,
 		EventWebhookEndpointDisabled,
 	}
 }

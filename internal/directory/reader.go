@@ -31,6 +31,13 @@ type Reader interface {
 	CountUsersIn(ctx context.Context, directoryID string, groupIDs []string) (int, error)
 	CountMembers(ctx context.Context, directoryID, groupID string, limit int) (int, error)
 
+	// The deprovisioning guard and policies (deprovision.go).
+	DeprovisionSettings(ctx context.Context, directoryID string) (DeprovisionSettings, error)
+	ListHolds(ctx context.Context, directoryID string) ([]Hold, error)
+	AppUsers(ctx context.Context, directoryID string, userIDs []string) (map[string]HeldUser, error)
+	AppUserCount(ctx context.Context, directoryID string) (int, error)
+	ListAppUsers(ctx context.Context, directoryID, after string, gone bool) ([]HeldUser, error)
+
 	ListRequests(ctx context.Context, directoryID string, q RequestQuery) ([]RequestLog, error)
 	RequestLogStats(ctx context.Context, directoryID string) (RequestLogStats, error)
 	RequestHealth(ctx context.Context, directoryIDs []string) (map[string]RequestHealth, error)

@@ -41,6 +41,10 @@ type UserRecord struct {
 	// RawAttributes is the SCIM document as stored; only on detail views
 	// and in events.
 	RawAttributes json.RawMessage `json:"raw_attributes,omitempty"`
+	// Diverged is set, on the management API's reads, on a user the app
+	// kept after discarding a hold while the IdP says otherwise
+	// (docs/deprovisioning-guard.md); never in events.
+	Diverged bool `json:"diverged,omitempty"`
 }
 
 // GroupBrief names a group inside a user record.

@@ -29,6 +29,9 @@ type Store interface {
 	// EventLog reads the events every write below appends in its own
 	// transaction (events.go says which write appends which event).
 	EventLog
+	// HoldStore is the deprovisioning guard's and policies' part
+	// (deprovision.go).
+	HoldStore
 
 	// Ping checks that the database is reachable and migrated.
 	Ping(ctx context.Context) error

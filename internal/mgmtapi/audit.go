@@ -35,6 +35,8 @@ func auditRules() map[string]auditRule {
 		"POST /api/v1/directories/{dir_id}/tokens":                           {"token.create", "token", ""},
 		"DELETE /api/v1/directories/{dir_id}/tokens/{token_id}":              {"token.revoke", "token", "token_id"},
 		"PUT /api/v1/directories/{dir_id}/role_mappings":                     {"role_mappings.set", "directory", "dir_id"},
+		"POST /api/v1/directories/{dir_id}/holds/{hold_id}/release":          {"hold.release", "hold", "hold_id"},
+		"POST /api/v1/directories/{dir_id}/holds/{hold_id}/discard":          {"hold.discard", "hold", "hold_id"},
 		"PUT /api/v1/directories/{dir_id}/attribute_mappings":                {"attribute_mappings.set", "directory", "dir_id"},
 		"POST /api/v1/custom_attributes":                                     {"custom_attribute.create", "custom_attribute", ""},
 		"PATCH /api/v1/custom_attributes/{key}":                              {"custom_attribute.update", "custom_attribute", "key"},

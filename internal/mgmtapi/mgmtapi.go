@@ -53,6 +53,10 @@ func (h *Handler) routeTable() []route {
 		{"GET /api/v1/directories/{dir_id}/tokens", h.listTokens},
 		{"DELETE /api/v1/directories/{dir_id}/tokens/{token_id}", h.revokeToken},
 		{"GET /api/v1/directories/{dir_id}/requests", h.listRequests},
+		// The deprovisioning guard's holds (holds.go).
+		{"GET /api/v1/directories/{dir_id}/holds", h.listHolds},
+		{"POST /api/v1/directories/{dir_id}/holds/{hold_id}/release", h.releaseHold},
+		{"POST /api/v1/directories/{dir_id}/holds/{hold_id}/discard", h.discardHold},
 		// Organizations, directories, directory users and groups.
 		{"GET /api/v1/organizations", h.listOrganizations},
 		{"PATCH /api/v1/organizations/{org_id}", h.updateOrganization},

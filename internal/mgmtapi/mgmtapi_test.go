@@ -14,6 +14,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/apitest"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/mgmtapi"
+	"github.com/scimbridge/scimbridge/internal/sqlstore"
 	"github.com/scimbridge/scimbridge/internal/testenv"
 )
 
@@ -27,7 +28,13 @@ type env struct {
 
 func newEnv(t *testing.T, configure ...func(*mgmtapi.Handler)) *env {
 	t.Helper()
-	st := testenv.Store(t)
+	return newEnvStore(t, testenv.Store(t), configure...)
+}
+
+// newEnvStore is newEnv on the given store (PostgreSQL, for tests that
+// run on both backends).
+func newEnvStore(t *testing.T, st *sqlstore.Store, configure ...func(*mgmtapi.Handler)) *env {
+	t.Helper()
 	svc := testenv.Service(st)
 	portal := &directory.Portal{Store: st, Orgs: st, IDs: svc.IDs, Config: directory.PortalConfig{IdleTimeout: time.Hour, MaxLifetime: 12 * time.Hour}}
 	h := &mgmtapi.Handler{Service: svc, Logger: svc.Logger, PublicURL: "https://scim.example.com", APIKey: bootstrapKey, Portal: portal}

@@ -114,7 +114,7 @@ func (h *Handler) fullDirectoryOut(r *http.Request, d directory.Directory) (map[
 	}
 	health := directory.DirectoryHealth(d, hs[d.ID], h.Service.IDs.Now())
 	out["state"], out["state_reason"] = health.State, health.Reason
-	return out, nil
+	return out, h.withDeprovisionSettings(r, out)
 }
 
 // setupState is "connected" once the IdP has called, else

@@ -86,6 +86,7 @@ func (h *Handler) createDirectory(w http.ResponseWriter, r *http.Request) error 
 	zero := 0
 	out := h.directoryOut(d, &zero, &zero)
 	out["setup_state"] = "awaiting_token"
+	deprovisionSettingsOut(out["settings"].(map[string]any), directory.DefaultDeprovisionSettings())
 	health := directory.DirectoryHealth(d, directory.RequestHealth{}, h.Service.IDs.Now())
 	out["state"], out["state_reason"] = health.State, health.Reason
 	return writeJSON(w, http.StatusCreated, out)
@@ -109,6 +110,7 @@ func (h *Handler) updateDirectory(w http.ResponseWriter, r *http.Request) error 
 			Strict           *bool                    `json:"strict"`
 			UnknownMembers   *string                  `json:"unknown_members"`
 			RequestLogBodies *directory.RequestBodies `json:"request_log_bodies"`
+			deprovisionSettingsIn
 		} `json:"settings"`
 	}
 	if err := decode(w, r, &in); err != nil {
@@ -129,6 +131,13 @@ func (h *Handler) updateDirectory(w http.ResponseWriter, r *http.Request) error 
 				return directory.Errorf(directory.KindInvalid, "settings.unknown_members must be \"ignore\" or \"reject\", got %q", *um)
 			}
 			change.RejectUnknownMembers = &reject
+		}
+	}
+	if in.Settings != nil {
+		if dc := in.Settings.change(); !dc.Empty() {
+			if _, err := h.Service.UpdateDeprovisionSettings(r.Context(), id, dc); err != nil {
+				return err
+			}
 		}
 	}
 	d, err := h.Service.UpdateDirectory(r.Context(), id, change)

@@ -25,6 +25,9 @@ func auditRules() map[string]auditRule {
 		"POST /portal/directories/{dir_id}/disable":                  {"directory.disable", "directory", "dir_id"},
 		"POST /portal/directories/{dir_id}/delete":                   {"directory.delete", "directory", "dir_id"},
 		"POST /portal/roles":                                         {"role_mappings.set", "organization", ""},
+		"POST /portal/directories/{dir_id}/deprovisioning":           {"directory.update", "directory", "dir_id"},
+		"POST /portal/directories/{dir_id}/holds/{hold_id}/release":  {"hold.release", "hold", "hold_id"},
+		"POST /portal/directories/{dir_id}/holds/{hold_id}/discard":  {"hold.discard", "hold", "hold_id"},
 		"POST /portal/attributes":                                    {"attribute_mappings.set", "organization", ""},
 	}
 }

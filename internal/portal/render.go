@@ -74,13 +74,16 @@ func (p page) DirParam() string {
 
 // notices are the confirmations shown after a redirect (?done=code).
 var notices = map[string]string{
-	"token_revoked":     "The token was revoked. Requests that use it are refused from now on.",
-	"enabled":           "The directory is enabled: your identity provider can provision again.",
-	"disabled":          "The directory is disabled: provisioning requests are refused until you enable it.",
-	"deleted":           "The directory was deleted with its users and groups.",
-	"roles_saved":       "Role assignments saved. Users' roles changed at once.",
-	"attributes_saved":  "Attribute mappings saved and applied to every user of the directory.",
-	"attributes_saving": "Attribute mappings saved. Users are being updated in the background; the count below goes to zero when they are done.",
+	"token_revoked":        "The token was revoked. Requests that use it are refused from now on.",
+	"enabled":              "The directory is enabled: your identity provider can provision again.",
+	"disabled":             "The directory is disabled: provisioning requests are refused until you enable it.",
+	"deleted":              "The directory was deleted with its users and groups.",
+	"roles_saved":          "Role assignments saved. Users' roles changed at once.",
+	"attributes_saved":     "Attribute mappings saved and applied to every user of the directory.",
+	"attributes_saving":    "Attribute mappings saved. Users are being updated in the background; the count below goes to zero when they are done.",
+	"hold_released":        "The hold was released: the application received the held changes, in order.",
+	"hold_discarded":       "The hold was discarded: the application keeps these users until your identity provider agrees again.",
+	"deprovisioning_saved": "Deprovisioning settings saved.",
 }
 
 // render writes a page with the given status. The page is rendered into a

@@ -235,6 +235,8 @@ type dirData struct {
 	Guide       template.HTML
 	FormKey     string
 	Warning     string
+	// HeldUsers counts the users of an open deprovisioning hold (0: none).
+	HeldUsers int
 }
 
 // headlines are the status panel's headings per health state.
@@ -319,9 +321,14 @@ func (h *Handler) renderDirectory(w http.ResponseWriter, r *http.Request, d dire
 	if err != nil {
 		return err
 	}
+	held, err := h.heldUsers(r, d.ID)
+	if err != nil {
+		return err
+	}
 	return h.render(w, r, http.StatusOK, "directory", page{Title: d.Name, Tab: "scim", Dir: d, Data: dirData{
 		D: d, P: p, Endpoint: endpoint, Secret: secret, Tokens: views,
 		CanAddToken: active < directory.MaxActiveTokens, Status: st, Guide: g, FormKey: key, Warning: endpointWarning(h.PublicURL),
+		HeldUsers: held,
 	}})
 }
 

@@ -158,6 +158,9 @@ type userData struct {
 	Raw    schema.Resource
 	Events []eventView
 	Feed   bool // the events feed is available
+	// App says how the app sees the user when not as the IdP does (a
+	// deprovisioning hold or policy; deprovisioning.go).
+	App    *directory.HeldUser
 	Custom []customRow
 }
 
@@ -200,7 +203,11 @@ func (h *Handler) userPage(w http.ResponseWriter, r *http.Request) error {
 		active = "Inactive (deactivated by the identity provider)"
 	}
 	ent := schema.EnterpriseUserURN
-	data := userData{userRow: rows[0], Roles: roles, Raw: u.Doc, Fields: []kv{
+	app, err := h.appUser(r, d.ID, u.ID)
+	if err != nil {
+		return err
+	}
+	data := userData{userRow: rows[0], Roles: roles, Raw: u.Doc, App: app, Fields: []kv{
 		{"User name", u.UserName},
 		{"Email", rows[0].Email},
 		{"Display name", field(u.Doc, "displayName")},

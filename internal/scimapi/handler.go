@@ -317,11 +317,16 @@ func (h *Handler) canonicalPath(next http.Handler) http.Handler {
 
 // ensureRequestID gives the request an id when the app did not, so that
 // internal errors can always be matched with their log line.
+// The id also travels to the domain (directory.WithRequestID), so that a
+// hold records which request deprovisioned each user.
 func ensureRequestID(next http.Handler) http.Handler {
-	withID := web.WithRequestID(next)
+	toDomain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(directory.WithRequestID(r.Context(), web.RequestID(r.Context()))))
+	})
+	withID := web.WithRequestID(toDomain)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if web.RequestID(r.Context()) != "" {
-			next.ServeHTTP(w, r)
+			toDomain.ServeHTTP(w, r)
 			return
 		}
 		withID.ServeHTTP(w, r)

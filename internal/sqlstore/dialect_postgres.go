@@ -164,7 +164,10 @@ func (*postgresDialect) rowsPerStatement() int { return 200 }
 // with BEGIN in one round trip when they are the transaction's first.
 func (d *postgresDialect) openEvents(ctx context.Context, tx *txn, w *eventWriter, more ...pgRow) error {
 	var one any
-	rows := append([]pgRow{{query: sharedDirectoryLock, args: []any{w.dirID}, dest: []any{&one}}, d.s.eventDirectoryRow(w)}, more...)
+	rows := append([]pgRow{{query: sharedDirectoryLock, args: []any{w.dirID}, dest: []any{&one}}, d.s.eventDirectoryRow(w),
+		// The deprovisioning guard's question, in the same round trip.
+		{query: `SELECT EXISTS (SELECT 1 FROM app_users WHERE directory_id = $1)`, args: []any{w.dirID}, dest: []any{&w.hasApp}}}, more...)
+	w.appKnown = true
 	return d.s.prelude(ctx, tx, rows...)
 }
 

@@ -46,6 +46,13 @@ type eventWriter struct {
 	// actor is who makes the change (directory.EventActor), as JSON.
 	actor []byte
 	rows  []eventRow
+	// raw writers skip the deprovisioning guard (holds.go): a hold's
+	// release, and the policies' own deletes.
+	raw bool
+	// appKnown and hasApp: whether the directory has users the app sees
+	// differently (app_users), when openEvents read it (PostgreSQL, in
+	// its round trip), so that the guard need not ask.
+	appKnown, hasApp bool
 }
 
 type eventRow struct {
@@ -56,6 +63,8 @@ type eventRow struct {
 	actor                []byte
 	seq                  int64 // SQLite only: given at commit (PostgreSQL: by seal)
 	pos                  int64 // SQLite only: the position, given at commit
+	// life is what the event does to its user (the guard's input).
+	life directory.Lifecycle
 }
 
 // size is about the memory the row holds, for bounding buffers of them.
@@ -120,7 +129,7 @@ func (w *eventWriter) add(specs ...directory.EventSpec) error {
 			}
 		}
 		w.rows = append(w.rows, eventRow{dirID: w.dirID, orgID: w.orgID, at: w.at, typ: e.Type, subject: e.Subject, member: e.Member,
-			data: d, previous: p, actor: w.actor})
+			data: d, previous: p, actor: w.actor, life: directory.LifecycleOf(e)})
 	}
 	return nil
 }
@@ -142,6 +151,9 @@ const eventsPerInsert = 64
 func (s *Store) flushEvents(ctx context.Context, tx *txn, w *eventWriter) error {
 	if w == nil || len(w.rows) == 0 {
 		return nil
+	}
+	if err := s.guard(ctx, tx, w); err != nil || len(w.rows) == 0 {
+		return err // the guard may have kept every event from the app
 	}
 	return s.d.flushEvents(ctx, tx, w)
 }

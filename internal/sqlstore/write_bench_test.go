@@ -84,3 +84,66 @@ func cpuTime() time.Duration {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkStoreUpdateUsers is BenchmarkStoreCreateUsers for PATCHes that
+// change one attribute of existing users (1,000 of them, round robin): the
+// path the deprovisioning guard's lookup adds to (holds.go).
+//
+//	go test -run '^$' -bench StoreUpdateUsers -benchtime 20000x ./internal/sqlstore/
+func BenchmarkStoreUpdateUsers(b *testing.B) {
+	ctx := context.Background()
+	dsn := filepath.Join(b.TempDir(), "bench.db")
+	if os.Getenv("SCIMBRIDGE_BENCH_POSTGRES") != "" {
+		dsn = testpg.Schema(b)
+	}
+	s, err := Open(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	svc := &directory.Service{Store: s, Schemas: schema.New(), IDs: directory.IDs{Now: time.Now, Rand: rand.Reader},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	org, err := svc.CreateOrganization(ctx, "Bench", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir, err := svc.CreateDirectory(ctx, org.ID, "okta", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]string, 1000)
+	for i := range ids {
+		u, err := svc.CreateUser(ctx, dir, map[string]any{"userName": fmt.Sprintf("user%d@example.com", i), "active": true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = u.ID
+	}
+	var n atomic.Int64
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := n.Add(1)
+				if i > int64(b.N) {
+					return
+				}
+				body := []byte(fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"t%d"}]}`, i))
+				if _, err := svc.PatchUser(ctx, dir, ids[i%int64(len(ids))], body, ""); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+}

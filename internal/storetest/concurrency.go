@@ -46,6 +46,7 @@ func RunConcurrency(t *testing.T, stores ...directory.Store) {
 	t.Run("MutualNesting", func(t *testing.T) { raceMutualNesting(t, stores) })
 	t.Run("EventFeed", func(t *testing.T) { RunEventConcurrency(t, stores...) })
 	t.Run("EventReplay", func(t *testing.T) { RunEventReplay(t, stores...) })
+	t.Run("HoldReplay", func(t *testing.T) { RunHoldReplay(t, stores...) })
 }
 
 // race runs fn(i, store) in racers goroutines released together.
