@@ -325,7 +325,7 @@ func (r *millionRun) load() error {
 		return err
 	}
 	r.big, r.small = groups[0], groups[1:]
-	fmt.Printf("create groups: %d groups, %.1fs\n", nGroups, time.Since(start).Seconds())
+	fmt.Printf("create groups: %d groups, %.1fs; %s\n", nGroups, time.Since(start).Seconds(), b.memory())
 
 	// Role mappings before the members, as an admin sets them up: the big
 	// group → member (the default role is admin), 100 small groups →
@@ -367,8 +367,8 @@ func (r *millionRun) load() error {
 			return err
 		}
 		el := time.Since(start)
-		fmt.Printf("fill %s: %d PATCHes of at most 1,000 members, %.1fs, %.0f memberships/s; server CPU %.1f µs per membership\n",
-			part.name, len(part.batches), el.Seconds(), float64(part.members)/el.Seconds(), (b.cpu()-cpu0).Seconds()*1e6/float64(part.members))
+		fmt.Printf("fill %s: %d PATCHes of at most 1,000 members, %.1fs, %.0f memberships/s; server CPU %.1f µs per membership; %s\n",
+			part.name, len(part.batches), el.Seconds(), float64(part.members)/el.Seconds(), (b.cpu()-cpu0).Seconds()*1e6/float64(part.members), b.memory())
 	}
 
 	return nil

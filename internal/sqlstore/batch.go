@@ -29,8 +29,13 @@ type batcher struct {
 	// openEvents reads of a directory. flushEvents writes pending just
 	// before the commit.
 	cur, pending []eventRow
-	dirs         map[string]dirInfo
-	flushEvents  func(ctx context.Context, tx *txn, rows []eventRow) error
+	// queued is about how many bytes cur and pending hold; past
+	// spillEventBytes they are written at once (spill).
+	queued int
+	// spillAt is spillEventBytes, or less in tests (0: spillEventBytes).
+	spillAt     int
+	dirs        map[string]dirInfo
+	flushEvents func(ctx context.Context, tx *txn, rows []eventRow) error
 	// observe, when set, hears each batch's size (metrics.go).
 	observe func(n int)
 }
@@ -50,6 +55,15 @@ const maxBatch = 256
 // about 500 MB: kept, that array (and every document it points to) stayed
 // resident for good (docs/performance.md, "A million users").
 const keptEventRows = 1024
+
+// spillEventBytes bounds the event documents a batch holds before writing
+// them: past it the events queued so far are numbered and inserted inside
+// the transaction, instead of all at once before the commit. Sixteen
+// PATCHes of 1,000 members of a mapped group, sharing a commit, queued an
+// event per user each, about 40 MB held to the commit; a role mapping
+// change for 200,000 users, hundreds of MB (docs/performance.md, "A
+// million users").
+const spillEventBytes = 1 << 20
 
 // reuseRows empties rows for the next batch: it drops the rows' documents,
 // so that they can be collected, and the array itself when it is large.
@@ -142,13 +156,22 @@ func (b *batcher) runTx(batch []*job, results []error, savepoints bool) (err err
 		return fmt.Errorf("beginning transaction: %w", err), false
 	}
 	tx := &txn{Tx: sqlTx}
-	b.pending, b.dirs = b.pending[:0], nil
+	b.pending, b.dirs, b.queued = b.pending[:0], nil, 0
 	for i, j := range batch {
 		if err := j.ctx.Err(); err != nil {
 			results[i] = err
 			continue
 		}
 		b.cur = b.cur[:0]
+		if savepoints && len(b.pending) > 0 {
+			// A write that spills its events (spill) must write only its
+			// own inside its savepoint: rolled back, it would take the
+			// earlier writes' events with it.
+			if err := b.spill(ctx, tx); err != nil {
+				tx.Rollback()
+				return err, false
+			}
+		}
 		if !savepoints {
 			if results[i] = j.fn(tx); results[i] != nil {
 				tx.Rollback()
@@ -180,9 +203,44 @@ func (b *batcher) runTx(batch []*job, results []error, savepoints bool) (err err
 			return err, false
 		}
 	}
-	b.pending, b.cur, b.dirs = reuseRows(b.pending), reuseRows(b.cur), nil
+	b.pending, b.cur, b.dirs, b.queued = reuseRows(b.pending), reuseRows(b.cur), nil, 0
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("committing: %w", err), false
 	}
 	return nil, false
+}
+
+// queueEvents adds a write's events to the batch, and writes the batch's events
+// so far (spill) once they hold more than spillEventBytes. The events
+// keep their order: those of earlier writes of the batch (pending), then
+// the running write's (cur).
+func (b *batcher) queueEvents(ctx context.Context, tx *txn, rows ...eventRow) error {
+	b.cur = append(b.cur, rows...)
+	for _, r := range rows {
+		b.queued += r.size()
+	}
+	limit := b.spillAt
+	if limit == 0 {
+		limit = spillEventBytes
+	}
+	if b.queued < limit {
+		return nil
+	}
+	return b.spill(ctx, tx)
+}
+
+// spill numbers and inserts the events queued so far in tx: the events
+// already in the table count when the next ones are numbered, so the
+// sequences stay gapless and in the order of the writes.
+func (b *batcher) spill(ctx context.Context, tx *txn) error {
+	rows := append(b.pending, b.cur...)
+	b.cur = reuseRows(b.cur)
+	b.queued = 0
+	if len(rows) > 0 && b.flushEvents != nil {
+		if err := b.flushEvents(ctx, tx, rows); err != nil {
+			return err
+		}
+	}
+	b.pending = reuseRows(rows)
+	return nil
 }

@@ -3,10 +3,12 @@ package sqlstore
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,4 +87,71 @@ func eventsOf(t *testing.T, s *Store, dirID string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestBatchSpillKeepsOtherWritesEvents: in a shared commit where one write
+// fails after its events were written early (spill), the events of the
+// writes before it stay, numbered without a gap, and the failed write's go.
+func TestBatchSpillKeepsOtherWritesEvents(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLiteTest(t, filepath.Join(t.TempDir(), "spill.db"))
+	svc := &directory.Service{Store: s, Schemas: schema.New(), IDs: directory.IDs{Now: time.Now, Rand: rand.Reader},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	org, err := svc.CreateOrganization(ctx, "Spill", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := svc.CreateDirectory(ctx, org.ID, "okta", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.d.(*sqliteDialect).batch
+	// The first writes' events stay queued; the failing write's, larger,
+	// spill with them.
+	b.spillAt = 8 << 10
+	before := eventsOf(t, s, d.ID)
+	write := func(n, size int, fail error) *job {
+		return &job{ctx: ctx, done: make(chan error, 1), lead: make(chan struct{}), fn: func(tx *txn) error {
+			w, err := s.openEvents(ctx, tx, d.ID)
+			if err != nil {
+				return err
+			}
+			for i := range n {
+				if err := w.add(directory.EventSpec{Type: "directory.updated", Subject: d.ID, Data: map[string]any{"i": i, "pad": strings.Repeat("x", size)}}); err != nil {
+					return err
+				}
+				if err := s.flushEvents(ctx, tx, w); err != nil {
+					return err
+				}
+			}
+			return fail
+		}}
+	}
+	failure := errors.New("this write fails")
+	jobs := []*job{write(3, 10, nil), write(2, 10, nil), write(4, 4<<10, failure), write(1, 10, nil)}
+	b.run(jobs)
+	for i, want := range []error{nil, nil, failure, nil} {
+		if got := <-jobs[i].done; got != want {
+			t.Errorf("write %d: %v, want %v", i, got, want)
+		}
+	}
+	if got := eventsOf(t, s, d.ID) - before; got != 6 {
+		t.Errorf("the batch left %d events, want 6 (3 + 2 + 1: the failed write's 4 rolled back, the others kept)", got)
+	}
+	rows, err := s.read.Query(s.q(`SELECT sequence FROM events WHERE directory_id = $1 ORDER BY position`), d.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var last int64
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			t.Fatal(err)
+		}
+		if seq != last+1 {
+			t.Errorf("sequence %d after %d: the feed has a gap", seq, last)
+		}
+		last = seq
+	}
 }

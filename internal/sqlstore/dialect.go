@@ -50,6 +50,9 @@ type dialect interface {
 	// jsonStrings is a subquery yielding the strings of the JSON array
 	// bound at param.
 	jsonStrings(param string) string
+	// jsonInts is a subquery yielding the integers of the JSON array
+	// bound at param, as BIGINT.
+	jsonInts(param string) string
 	// groupRefs is a scalar subquery yielding, as JSON text, the array of
 	// [id, display_name] of the groups the user whose pk is the
 	// expression userPK is a direct member of, ordered by group pk.

@@ -142,6 +142,10 @@ func (*postgresDialect) jsonStrings(param string) string {
 	return `SELECT jsonb_array_elements_text(` + param + `::jsonb)`
 }
 
+func (*postgresDialect) jsonInts(param string) string {
+	return `SELECT jsonb_array_elements_text(` + param + `::jsonb)::bigint`
+}
+
 func (*postgresDialect) groupRefs(userPK string) string {
 	return `(SELECT json_agg(json_build_array(g.id, g.display_name) ORDER BY g.pk)::text FROM group_members gm
 		JOIN groups g ON g.pk = gm.group_pk WHERE gm.user_pk = ` + userPK + `)`

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,6 +65,11 @@ type eventRow struct {
 	pos                  int64 // SQLite only: the position, given at commit
 	// life is what the event does to its user (the guard's input).
 	life directory.Lifecycle
+}
+
+// size is about the memory the row holds, for bounding buffers of them.
+func (r *eventRow) size() int {
+	return len(r.data) + len(r.previous) + len(r.actor) + len(r.subject) + len(r.member) + 160
 }
 
 // openEvents returns a writer for the directory's events in tx, with the
@@ -499,6 +505,11 @@ func (s *Store) roleEvents(ctx context.Context, tx *txn, w *eventWriter, ids []s
 				return err
 			}
 		}
+		// Written chunk by chunk, so that a change for 200,000 users does
+		// not hold 200,000 events.
+		if err := s.flushEvents(ctx, tx, w); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -525,35 +536,56 @@ func (s *Store) usersByID(ctx context.Context, tx *txn, dirID string, ids []stri
 	return out, rows.Err()
 }
 
-// snapshotRoles reads what decides a directory's effective roles.
-func (s *Store) snapshotRoles(ctx context.Context, tx *txn, dirID string) (directory.RoleSnapshot, error) {
-	var snap directory.RoleSnapshot
+// roleRules is what decides a directory's effective roles, its members
+// aside: the default role and the grants of each mapped group (by pk).
+// It is small whatever the number of users.
+type roleRules struct {
+	def    string
+	groups map[int64][]directory.RoleGrant
+}
+
+// readRoleRules reads a directory's roleRules in tx.
+func (s *Store) readRoleRules(ctx context.Context, tx *txn, dirID string) (roleRules, error) {
+	r := roleRules{groups: map[int64][]directory.RoleGrant{}}
 	err := s.txRow(ctx, tx, `SELECT COALESCE((SELECT o.default_role FROM organization_roles o WHERE o.organization_id = d.organization_id), (SELECT r.key FROM roles r WHERE r.is_default), '')
-		FROM directories d WHERE d.id = $1`, dirID).Scan(&snap.Default)
+		FROM directories d WHERE d.id = $1`, dirID).Scan(&r.def)
 	if err == sql.ErrNoRows {
-		return snap, notFound("directory", dirID)
+		return r, notFound("directory", dirID)
 	}
 	if err != nil {
-		return snap, fmt.Errorf("reading roles: %w", err)
+		return r, fmt.Errorf("reading roles: %w", err)
 	}
-	rows, err := s.txRows(ctx, tx, `SELECT u.id, rm.role_key, rm.priority FROM role_mappings rm
-		JOIN group_members gm ON gm.group_pk = rm.group_pk JOIN users u ON u.pk = gm.user_pk
-		WHERE rm.directory_id = $1`, dirID)
+	rows, err := s.txRows(ctx, tx, `SELECT group_pk, role_key, priority FROM role_mappings WHERE directory_id = $1`, dirID)
 	if err != nil {
-		return snap, fmt.Errorf("reading roles: %w", err)
+		return r, fmt.Errorf("reading roles: %w", err)
 	}
 	defer rows.Close()
-	snap.Grants = map[string][]directory.RoleGrant{}
 	for rows.Next() {
-		var id string
+		var pk int64
 		var g directory.RoleGrant
-		if err := rows.Scan(&id, &g.Role, &g.Priority); err != nil {
-			return snap, fmt.Errorf("reading roles: %w", err)
+		if err := rows.Scan(&pk, &g.Role, &g.Priority); err != nil {
+			return r, fmt.Errorf("reading roles: %w", err)
 		}
-		snap.Grants[id] = append(snap.Grants[id], g)
+		r.groups[pk] = append(r.groups[pk], g)
 	}
-	return snap, rows.Err()
+	return r, rows.Err()
 }
+
+// snapshot is the directory's RoleSnapshot restricted to some users, from
+// the mapped groups each is a member of.
+func (r roleRules) snapshot(memberOf map[string][]int64) directory.RoleSnapshot {
+	snap := directory.RoleSnapshot{Default: r.def, Grants: map[string][]directory.RoleGrant{}}
+	for id, pks := range memberOf {
+		for _, pk := range pks {
+			snap.Grants[id] = append(snap.Grants[id], r.groups[pk]...)
+		}
+	}
+	return snap
+}
+
+// roleUsersPerChunk is how many candidate users of a role change are
+// compared, and their events written, at a time.
+const roleUsersPerChunk = 500
 
 // withRoleEvents runs mutate, which may change the role mappings or
 // default roles of the listed directories, and appends a user_updated
@@ -562,64 +594,140 @@ func (s *Store) snapshotRoles(ctx context.Context, tx *txn, dirID string) (direc
 // The directories' writer locks are taken first, exclusively and in id
 // order (dirlock.go), so that no write of them is in flight: none read the
 // old mappings or default role, and no membership change commits between
-// the two snapshots (it would be reported twice).
+// reading the rules before and after (it would be reported twice).
+//
+// Memory does not grow with the users affected: the rules before and after
+// are small (default role, mapped groups), the candidates are listed by pk
+// (8 bytes each), and they are compared, and their events written, a chunk
+// at a time (directory.RoleChanges on the chunk's snapshots).
 func (s *Store) withRoleEvents(ctx context.Context, tx *txn, dirIDs []string, mutate func() error) error {
 	dirIDs = append([]string(nil), dirIDs...)
 	sort.Strings(dirIDs)
 	if err := s.lockDirectories(ctx, tx, dirIDs); err != nil {
 		return err
 	}
-	before := make([]directory.RoleSnapshot, len(dirIDs))
+	before := make([]roleRules, len(dirIDs))
 	for i, id := range dirIDs {
-		snap, err := s.snapshotRoles(ctx, tx, id)
+		r, err := s.readRoleRules(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		before[i] = snap
+		before[i] = r
 	}
 	if err := mutate(); err != nil {
 		return err
 	}
 	s.d.forgetDirectories() // the default role may have changed
 	for i, dirID := range dirIDs {
-		after, err := s.snapshotRoles(ctx, tx, dirID)
+		after, err := s.readRoleRules(ctx, tx, dirID)
 		if err != nil {
 			return err
 		}
-		candidates, all := directory.RoleChangeCandidates(before[i], after)
-		if all {
-			if candidates, err = s.allUserIDs(ctx, tx, dirID); err != nil {
-				return err
-			}
-		}
-		changed, prev := directory.RoleChanges(before[i], after, candidates)
-		if len(changed) == 0 {
-			continue
-		}
-		w, err := s.openEvents(ctx, tx, dirID)
-		if err != nil {
-			return err
-		}
-		if err := s.roleEvents(ctx, tx, w, changed, prev); err != nil {
-			return err
-		}
-		if err := s.flushEvents(ctx, tx, w); err != nil {
+		if err := s.roleChangeEvents(ctx, tx, dirID, before[i], after); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Store) allUserIDs(ctx context.Context, tx *txn, dirID string) ([]string, error) {
-	rows, err := s.txRows(ctx, tx, `SELECT id FROM users WHERE directory_id = $1`, dirID)
-	if err != nil {
-		return nil, fmt.Errorf("listing users: %w", err)
+// roleChangeEvents appends the events of a directory's change of rules
+// from before to after.
+func (s *Store) roleChangeEvents(ctx context.Context, tx *txn, dirID string, before, after roleRules) error {
+	mapped := map[int64]bool{}
+	for pk := range before.groups {
+		mapped[pk] = true
 	}
-	ids, err := readIDs(rows)
-	if err != nil {
-		return nil, fmt.Errorf("listing users: %w", err)
+	for pk := range after.groups {
+		mapped[pk] = true
 	}
-	return ids, nil
+	groups := make([]int64, 0, len(mapped))
+	for pk := range mapped {
+		groups = append(groups, pk)
+	}
+	slices.Sort(groups)
+	groupList, err := json.Marshal(groups)
+	if err != nil {
+		return fmt.Errorf("listing role change candidates: %w", err)
+	}
+	// The candidates: every user when the default role changed, else the
+	// members of the groups mapped before or after
+	// (directory.RoleChangeCandidates).
+	var cands []int64
+	if before.def != after.def {
+		cands, err = s.txInts(ctx, tx, `SELECT pk FROM users WHERE directory_id = $1`, dirID)
+	} else if len(groups) > 0 {
+		cands, err = s.txInts(ctx, tx, `SELECT gm.user_pk FROM group_members gm WHERE gm.group_pk IN (`+s.d.jsonInts("$1")+`)`, string(groupList))
+	}
+	if err != nil {
+		return fmt.Errorf("listing role change candidates: %w", err)
+	}
+	slices.Sort(cands)
+	cands = slices.Compact(cands)
+	var w *eventWriter
+	for start := 0; start < len(cands); start += roleUsersPerChunk {
+		chunk, err := json.Marshal(cands[start:min(start+roleUsersPerChunk, len(cands))])
+		if err != nil {
+			return fmt.Errorf("reading role change candidates: %w", err)
+		}
+		rows, err := s.txRows(ctx, tx, `SELECT u.id, gm.group_pk FROM users u
+			LEFT JOIN group_members gm ON gm.user_pk = u.pk AND gm.group_pk IN (`+s.d.jsonInts("$2")+`)
+			WHERE u.pk IN (`+s.d.jsonInts("$1")+`) AND u.directory_id = $3`, string(chunk), string(groupList), dirID)
+		if err != nil {
+			return fmt.Errorf("reading role change candidates: %w", err)
+		}
+		memberOf := map[string][]int64{}
+		var ids []string
+		for rows.Next() {
+			var id string
+			var pk sql.NullInt64
+			if err := rows.Scan(&id, &pk); err != nil {
+				rows.Close()
+				return fmt.Errorf("reading role change candidates: %w", err)
+			}
+			if _, seen := memberOf[id]; !seen {
+				ids = append(ids, id)
+				memberOf[id] = nil
+			}
+			if pk.Valid {
+				memberOf[id] = append(memberOf[id], pk.Int64)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("reading role change candidates: %w", err)
+		}
+		changed, prev := directory.RoleChanges(before.snapshot(memberOf), after.snapshot(memberOf), ids)
+		if len(changed) == 0 {
+			continue
+		}
+		if w == nil {
+			if w, err = s.openEvents(ctx, tx, dirID); err != nil {
+				return err
+			}
+		}
+		if err := s.roleEvents(ctx, tx, w, changed, prev); err != nil {
+			return err
+		}
+	}
+	return s.flushEvents(ctx, tx, w)
+}
+
+// txInts reads a column of integers in tx.
+func (s *Store) txInts(ctx context.Context, tx *txn, query string, args ...any) ([]int64, error) {
+	rows, err := s.txRows(ctx, tx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
 }
 
 // directoriesWhere returns the ids of the directories a query selects.

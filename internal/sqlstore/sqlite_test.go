@@ -38,6 +38,18 @@ func TestSQLite(t *testing.T) {
 	storetest.Run(t, newSQLiteStore)
 }
 
+// TestSQLiteSpillingEvents runs the conformance suite (feed replay,
+// gapless sequences in commit order, writes failing in a shared commit)
+// with a group commit that writes its events at every write instead of
+// once before the commit (batcher.spill), as it does past spillEventBytes.
+func TestSQLiteSpillingEvents(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) directory.Store {
+		s := openSQLiteTest(t, filepath.Join(t.TempDir(), "scimbridge.db"))
+		s.d.(*sqliteDialect).batch.spillAt = 1
+		return s
+	})
+}
+
 func TestSQLiteFilterDifferential(t *testing.T) {
 	storetest.RunFilterDifferential(t, newSQLiteStore)
 }
