@@ -80,7 +80,7 @@ func (s Source) Values(rt *schema.ResourceType, doc map[string]any) []any {
 	}
 	if p.Filter != nil {
 		var out []any
-		for _, el := range listOf(v) {
+		for _, el := range filter.Spread(v) {
 			m, ok := el.(map[string]any)
 			if !ok || !s.matches(rt, m) {
 				continue
@@ -88,23 +88,23 @@ func (s Source) Values(rt *schema.ResourceType, doc map[string]any) []any {
 			if p.Sub == "" {
 				out = append(out, m)
 			} else if x := s.lookup(m, p.Sub); x != nil {
-				out = append(out, listOf(x)...)
+				out = append(out, filter.Spread(x)...)
 			}
 		}
 		return out
 	}
 	if p.Attr.Sub != "" {
 		var out []any
-		for _, el := range listOf(v) {
+		for _, el := range filter.Spread(v) {
 			if m, ok := el.(map[string]any); ok {
 				if x := s.lookup(m, p.Attr.Sub); x != nil {
-					out = append(out, listOf(x)...)
+					out = append(out, filter.Spread(x)...)
 				}
 			}
 		}
 		return out
 	}
-	return listOf(v)
+	return filter.Spread(v)
 }
 
 // matches evaluates the source's value filter on one element, with the
@@ -186,22 +186,6 @@ func (s Source) lookup(m map[string]any, name string) any {
 		}
 	}
 	return nil
-}
-
-func listOf(v any) []any {
-	switch x := v.(type) {
-	case nil:
-		return nil
-	case []any:
-		out := make([]any, 0, len(x))
-		for _, e := range x {
-			if e != nil {
-				out = append(out, e)
-			}
-		}
-		return out
-	}
-	return []any{v}
 }
 
 // Convert turns the values a source reached into a value of type t. No

@@ -98,6 +98,20 @@ func scanAppUser(row interface{ Scan(...any) error }) (directory.HeldUser, error
 	return u, nil
 }
 
+// scanAppUsers reads every app_users row of rows and closes them.
+func scanAppUsers(rows *sql.Rows) ([]directory.HeldUser, error) {
+	defer rows.Close()
+	var out []directory.HeldUser
+	for rows.Next() {
+		u, err := scanAppUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
 // appUsers reads the app_users rows of the listed users.
 func (s *Store) appUsers(ctx context.Context, query queryFunc, dirID string, ids []string) (map[string]directory.HeldUser, error) {
 	out := map[string]directory.HeldUser{}
@@ -119,15 +133,14 @@ func (s *Store) appUsers(ctx context.Context, query queryFunc, dirID string, ids
 	if err != nil {
 		return nil, fmt.Errorf("reading app users: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		u, err := scanAppUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("reading app users: %w", err)
-		}
+	list, err := scanAppUsers(rows)
+	if err != nil {
+		return nil, fmt.Errorf("reading app users: %w", err)
+	}
+	for _, u := range list {
 		out[u.UserID] = u
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // AppUsers implements directory.HoldStore.
@@ -146,16 +159,11 @@ func (s *Store) ListAppUsers(ctx context.Context, directoryID, after string, gon
 	if err != nil {
 		return nil, fmt.Errorf("listing app users: %w", err)
 	}
-	defer rows.Close()
-	var out []directory.HeldUser
-	for rows.Next() {
-		u, err := scanAppUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("listing app users: %w", err)
-		}
-		out = append(out, u)
+	out, err := scanAppUsers(rows)
+	if err != nil {
+		return nil, fmt.Errorf("listing app users: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // AppUserCount implements directory.HoldStore.
@@ -223,16 +231,11 @@ func (s *Store) holdUsers(ctx context.Context, query queryFunc, dirID, holdID st
 	if err != nil {
 		return nil, fmt.Errorf("listing held users: %w", err)
 	}
-	defer rows.Close()
-	var out []directory.HeldUser
-	for rows.Next() {
-		u, err := scanAppUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("listing held users: %w", err)
-		}
-		out = append(out, u)
+	out, err := scanAppUsers(rows)
+	if err != nil {
+		return nil, fmt.Errorf("listing held users: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // closeHold locks an open hold of the directory for closing, with its

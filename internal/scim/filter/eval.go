@@ -181,16 +181,16 @@ func (ev *evaluator) raw(p schema.Path, sc scope) any {
 func (ev *evaluator) reach(p schema.Path, sc scope) []any {
 	v := ev.raw(p, sc)
 	if sc.inVP || p.Sub == "" {
-		return spread(v)
+		return Spread(v)
 	}
 	switch x := v.(type) {
 	case map[string]any:
-		return spread(x[p.Sub])
+		return Spread(x[p.Sub])
 	case []any:
 		var out []any
 		for _, e := range x {
 			if m, ok := e.(map[string]any); ok {
-				out = append(out, spread(m[p.Sub])...)
+				out = append(out, Spread(m[p.Sub])...)
 			}
 		}
 		return out
@@ -198,9 +198,10 @@ func (ev *evaluator) reach(p schema.Path, sc scope) []any {
 	return nil
 }
 
-// spread turns a value into the values it stands for: none for null, the
-// non-null elements of a list, or the value itself.
-func spread(v any) []any {
+// Spread turns an attribute's value into the values it stands for: none
+// for null, the non-null elements of a multi-valued attribute, or the value
+// itself (RFC 7643 §2.4).
+func Spread(v any) []any {
 	switch x := v.(type) {
 	case nil:
 		return nil
