@@ -69,6 +69,11 @@ type Handler struct {
 	// ReadConcurrency is how many reads run at once, the rest waiting in
 	// arrival order (readGate); zero: DefaultReadConcurrency.
 	ReadConcurrency int
+	// CacheBytes bounds the rendered-resource cache (rescache.go), which
+	// answers GET of one user or group and the `userName eq` filter on a
+	// store that keeps generations (SQLite); zero: DefaultCacheBytes,
+	// negative: no cache.
+	CacheBytes int
 
 	once      sync.Once
 	failures  *failureLimiter
@@ -77,6 +82,7 @@ type Handler struct {
 	schemas   *schema.Schemas
 	lim       limits
 	discovery discovery
+	cache     *resourceCache // nil: disabled
 }
 
 // limits are the Handler's limits with defaults applied.
@@ -119,6 +125,11 @@ func (h *Handler) setup() {
 		h.discovery = buildDiscovery(h.schemas, h.advertisedLimits())
 		h.failures = newFailureLimiter(h.AuthFailureRate, h.AuthFailureBurst)
 		h.held = make(chan struct{}, maxDelayedRefusals)
+		cacheBytes := h.CacheBytes
+		if cacheBytes == 0 {
+			cacheBytes = DefaultCacheBytes
+		}
+		h.cache = newResourceCache(cacheBytes)
 		h.lim.failureDelay = h.AuthFailureDelay
 		if h.lim.failureDelay == 0 {
 			h.lim.failureDelay = DefaultAuthFailureDelay
@@ -164,7 +175,7 @@ func (h *Handler) Routes() http.Handler {
 
 	// Users (RFC 7644 §3.3–3.6).
 	route("POST "+d+"/Users", h.createUser)
-	route("GET "+d+"/Users", h.listUsers)
+	route("GET "+d+"/Users", h.listUsersOrLookup)
 	route("POST "+d+"/Users/.search", h.searchUsers)
 	route("GET "+d+"/Users/{id}", h.getUser)
 	route("PUT "+d+"/Users/{id}", h.replaceUser)
