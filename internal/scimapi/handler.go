@@ -224,7 +224,9 @@ func (h *Handler) authenticated(fn handlerFunc) web.HandlerFunc {
 		if err != nil {
 			return h.refuse(r, dir, err)
 		}
-		r = r.WithContext(ctx)
+		// The request id travels to the domain too (directory.WithRequestID),
+		// so that a hold records which request deprovisioned each user.
+		r = r.WithContext(directory.WithRequestID(ctx, web.RequestID(ctx)))
 		tagRequest(r, d)
 		if err := checkPathValues(r); err != nil {
 			return err
@@ -306,6 +308,10 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request, c *call) error {
 func (h *Handler) canonicalPath(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
+		if isCleanSCIMPath(p) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		clean := path.Clean("/" + p)
 		if !strings.HasPrefix(clean+"/", prefix) {
 			h.writeError(w, r, directory.Errorf(directory.KindNotFound, "no such endpoint: SCIM endpoints are at %s{directory_id}/…", prefix))
@@ -326,18 +332,29 @@ func (h *Handler) canonicalPath(next http.Handler) http.Handler {
 	})
 }
 
+// isCleanSCIMPath reports, without allocating, whether path.Clean leaves
+// p unchanged and p is under the prefix but not the prefix itself: no
+// empty, "." or ".." segment and no trailing slash.
+func isCleanSCIMPath(p string) bool {
+	if len(p) <= len(prefix) || !strings.HasPrefix(p, prefix) || p[len(p)-1] == '/' {
+		return false
+	}
+	for seg := range strings.SplitSeq(p[len(prefix):], "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
+}
+
 // ensureRequestID gives the request an id when the app did not, so that
-// internal errors can always be matched with their log line.
-// The id also travels to the domain (directory.WithRequestID), so that a
-// hold records which request deprovisioned each user.
+// internal errors can always be matched with their log line. authenticated
+// passes it on to the domain.
 func ensureRequestID(next http.Handler) http.Handler {
-	toDomain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(directory.WithRequestID(r.Context(), web.RequestID(r.Context()))))
-	})
-	withID := web.WithRequestID(toDomain)
+	withID := web.WithRequestID(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if web.RequestID(r.Context()) != "" {
-			toDomain.ServeHTTP(w, r)
+			next.ServeHTTP(w, r)
 			return
 		}
 		withID.ServeHTTP(w, r)

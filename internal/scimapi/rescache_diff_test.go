@@ -185,7 +185,9 @@ func (d *diffEnv) randomWrite() {
 
 // randomRead compares one random read.
 func (d *diffEnv) randomRead() {
-	filter := func(name string) string { return "/Users?filter=" + url.QueryEscape(fmt.Sprintf(`userName eq %q`, name)) }
+	filter := func(name string) string {
+		return "/Users?filter=" + url.QueryEscape(fmt.Sprintf(`userName eq %q`, name))
+	}
 	switch d.rng.IntN(9) {
 	case 0, 1:
 		d.read("/Users/" + d.pick(d.users))
