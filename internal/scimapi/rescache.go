@@ -106,7 +106,9 @@ func (c *resourceCache) shard(k cacheKey) *cacheShard {
 	if len(c.shards) == 1 {
 		return &c.shards[0]
 	}
-	return &c.shards[maphash.Comparable(c.seed, k)%uint64(len(c.shards))]
+	// The id alone spreads the entries: ids are random, and a lookup's
+	// id is the name looked up.
+	return &c.shards[maphash.String(c.seed, k.id)%uint64(len(c.shards))]
 }
 
 // get returns the entry of k if it was stored with generation gen. An
