@@ -208,11 +208,14 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 		if err != nil {
 			return err
 		}
-		u, raw, err := lu.decode()
+		u, err := lu.decode()
 		if err != nil {
 			return err
 		}
+		// fn may change the loaded document in place: the event compares
+		// with a copy (cheaper than decoding the stored document again).
 		before := u
+		before.Doc = u.Doc.Clone()
 		changed, err := fn(&u)
 		if err != nil {
 			return err
@@ -234,11 +237,6 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 			if err := s.remapValues(ctx, tx, &u); err != nil {
 				return err
 			}
-		}
-		// fn may have changed the loaded document in place: decode the
-		// stored one again for the comparison.
-		if before.Doc, err = decodeDoc(raw); err != nil {
-			return err
 		}
 		// The event first (its reads do not depend on the UPDATE), so that
 		// the UPDATE goes with the COMMIT on PostgreSQL (later).
@@ -340,21 +338,21 @@ func (s *Store) userForUpdateRow(directoryID, id string, lu *lockedUser) pgRow {
 		}}
 }
 
-// decode returns the user read, and its stored document's bytes.
-func (lu *lockedUser) decode() (directory.User, []byte, error) {
+// decode returns the user read.
+func (lu *lockedUser) decode() (directory.User, error) {
 	u := lu.u
 	if lu.err != nil {
-		return u, nil, lu.err
+		return u, lu.err
 	}
 	d, err := decodeDoc(lu.raw)
 	if err != nil {
-		return u, nil, fmt.Errorf("user %s: %w", u.ID, err)
+		return u, fmt.Errorf("user %s: %w", u.ID, err)
 	}
 	if u.Custom, err = decodeCustom(lu.custom); err != nil {
-		return u, nil, fmt.Errorf("user %s: %w", u.ID, err)
+		return u, fmt.Errorf("user %s: %w", u.ID, err)
 	}
 	u.ExternalID, u.Doc, u.CreatedAt, u.UpdatedAt = lu.ext.String, d, fromMicros(lu.created), fromMicros(lu.updated)
-	return u, lu.raw, nil
+	return u, nil
 }
 
 // remapValues maps u's custom attributes with its directory's current
@@ -403,7 +401,7 @@ func (s *Store) DeleteUser(ctx context.Context, directoryID, id string, check fu
 		if err != nil {
 			return err
 		}
-		u, _, err := lu.decode()
+		u, err := lu.decode()
 		if err != nil {
 			return err
 		}
