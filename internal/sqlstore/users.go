@@ -204,13 +204,18 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 		// parallel on PostgreSQL, dirlock.go). Read with BEGIN and the
 		// directory, in one round trip.
 		var lu lockedUser
-		w, err := s.openEvents(ctx, tx, directoryID, s.userForUpdateRow(directoryID, id, &lu))
+		w, err := s.openEvents(ctx, tx, directoryID, s.userForUpdateRow(directoryID, id, &lu, true))
 		if err != nil {
 			return err
 		}
 		u, err := lu.decode()
 		if err != nil {
 			return err
+		}
+		if lu.related {
+			// Read with the user (SQLite): whether the directory has
+			// app_users rows, for the deprovisioning guard (holds.go).
+			w.appKnown, w.hasApp = true, lu.hasApp
 		}
 		// fn may change the loaded document in place: the event compares
 		// with a copy (cheaper than decoding the stored document again).
@@ -240,7 +245,7 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 		}
 		// The event first (its reads do not depend on the UPDATE), so that
 		// the UPDATE goes with the COMMIT on PostgreSQL (later).
-		if err := s.userUpdatedEvent(ctx, tx, w, before, u, doc); err != nil {
+		if err := s.userUpdatedEvent(ctx, tx, w, before, u, &lu); err != nil {
 			return err
 		}
 		custom, err := encodeCustom(u.Custom)
@@ -277,7 +282,13 @@ type lockedUser struct {
 	// The stored values of the columns an index of users holds (besides
 	// external_id, in ext).
 	nameFold, emailFold, displayFold, familyFold string
-	err                                          error
+	// related: the user's groups and role grants, and whether its
+	// directory has app_users rows, were read with it (SQLite:
+	// sqliteDialect.userRelations); groups and grants are JSON arrays.
+	related        bool
+	groups, grants []byte
+	hasApp         bool
+	err            error
 }
 
 // updateQuery is the UPDATE that stores u (id, of directoryID), read as lu, with its document
@@ -319,15 +330,25 @@ func (lu *lockedUser) updateQuery(id, directoryID string, u directory.User, doc,
 }
 
 // userForUpdateRow reads a user of a directory, locked FOR UPDATE, into lu
-// (a row for openEvents).
-func (s *Store) userForUpdateRow(directoryID, id string, lu *lockedUser) pgRow {
+// (a row for openEvents). With related, on SQLite, the same statement
+// reads what the user's event needs (userUpdatedEvent): three statements
+// fewer per PATCH. (On PostgreSQL the groups are read locked, and the
+// directory's app_users by openEvents, in the same round trip.)
+func (s *Store) userForUpdateRow(directoryID, id string, lu *lockedUser, related bool) pgRow {
 	u := &lu.u
+	extra := ""
+	dest := []any{&u.ID, &u.DirectoryID, &u.UserName, &lu.ext, &u.Active, &lu.raw, &u.Version, &lu.created, &lu.updated, &lu.custom, &u.AttrVersion, &lu.attrVersion,
+		&lu.nameFold, &lu.emailFold, &lu.displayFold, &lu.familyFold}
+	if d, ok := s.d.(*sqliteDialect); ok && related {
+		extra = ", " + d.userRelations("u")
+		dest = append(dest, &lu.groups, &lu.grants, &lu.hasApp)
+		lu.related = true
+	}
 	return pgRow{query: `SELECT ` + userColumns + `, (SELECT d.attr_version FROM directories d WHERE d.id = u.directory_id)
-			, u.user_name_fold, u.email_fold, u.display_fold, u.family_fold
+			, u.user_name_fold, u.email_fold, u.display_fold, u.family_fold` + extra + `
 		FROM users u WHERE u.id = $1 AND u.directory_id = $2` + s.d.forDelete(),
 		args: []any{id, directoryID},
-		dest: []any{&u.ID, &u.DirectoryID, &u.UserName, &lu.ext, &u.Active, &lu.raw, &u.Version, &lu.created, &lu.updated, &lu.custom, &u.AttrVersion, &lu.attrVersion,
-			&lu.nameFold, &lu.emailFold, &lu.displayFold, &lu.familyFold},
+		dest: dest,
 		check: func(err error) error {
 			if err == sql.ErrNoRows {
 				lu.err = notFound("user", id)
@@ -367,19 +388,32 @@ func (s *Store) remapValues(ctx context.Context, tx *txn, u *directory.User) err
 }
 
 // userUpdatedEvent appends the user_updated event of an attribute change:
-// the user's groups and roles are the same before and after.
-func (s *Store) userUpdatedEvent(ctx context.Context, tx *txn, w *eventWriter, before, after directory.User, doc string) error {
-	groups, err := s.userGroups(ctx, s.txQuery(tx), s.d.forKeyShare(), w.dirID, []string{after.ID})
-	if err != nil {
-		return err
+// the user's groups and roles are the same before and after. They are
+// read here unless lu has them (userForUpdateRow).
+func (s *Store) userUpdatedEvent(ctx context.Context, tx *txn, w *eventWriter, before, after directory.User, lu *lockedUser) error {
+	var groups []directory.GroupRef
+	var grants []directory.RoleGrant
+	if lu.related {
+		if err := json.Unmarshal(lu.groups, &groups); err != nil {
+			return fmt.Errorf("reading user %s: groups: %w", after.ID, err)
+		}
+		if err := json.Unmarshal(lu.grants, &grants); err != nil {
+			return fmt.Errorf("reading user %s: roles: %w", after.ID, err)
+		}
+	} else {
+		gs, err := s.userGroups(ctx, s.txQuery(tx), s.d.forKeyShare(), w.dirID, []string{after.ID})
+		if err != nil {
+			return err
+		}
+		rs, err := s.userRoles(ctx, s.txQuery(tx), w.dirID, []string{after.ID}, 0)
+		if err != nil {
+			return err
+		}
+		groups, grants = gs[after.ID], rs[after.ID]
 	}
-	grants, err := s.userRoles(ctx, s.txQuery(tx), w.dirID, []string{after.ID}, 0)
-	if err != nil {
-		return err
-	}
-	eff := directory.EffectiveRoles(grants[after.ID], w.def)
-	rb := directory.NewUserRecord(before, w.orgID, groups[after.ID], &eff)
-	ra := directory.NewUserRecord(after, w.orgID, groups[after.ID], &eff)
+	eff := directory.EffectiveRoles(grants, w.def)
+	rb := directory.NewUserRecord(before, w.orgID, groups, &eff)
+	ra := directory.NewUserRecord(after, w.orgID, groups, &eff)
 	e, err := directory.UserUpdatedEvent(rb, ra, before.Doc, after.Doc)
 	if err != nil {
 		return err
@@ -397,7 +431,7 @@ func (s *Store) DeleteUser(ctx context.Context, directoryID, id string, check fu
 		// FOR UPDATE (not NO KEY): the row is about to be deleted. Read
 		// with BEGIN and the directory, in one round trip.
 		var lu lockedUser
-		w, err := s.openEvents(ctx, tx, directoryID, s.userForUpdateRow(directoryID, id, &lu))
+		w, err := s.openEvents(ctx, tx, directoryID, s.userForUpdateRow(directoryID, id, &lu, false))
 		if err != nil {
 			return err
 		}
