@@ -41,6 +41,14 @@ type Reader interface {
 	ListRequests(ctx context.Context, directoryID string, q RequestQuery) ([]RequestLog, error)
 	RequestLogStats(ctx context.Context, directoryID string) (RequestLogStats, error)
 	RequestHealth(ctx context.Context, directoryIDs []string) (map[string]RequestHealth, error)
+
+	// Generation returns a number that changes whenever the directory's
+	// users, groups or memberships may have changed, and true, when this
+	// process sees every such change (SQLite); a reader may keep what it
+	// read of the directory while the number stays the same. On a store
+	// that other processes write too (PostgreSQL) it returns false, and
+	// nothing read may be kept.
+	Generation(dirID string) (uint64, bool)
 }
 
 // Read returns the service's store, narrowed to what the surfaces may read.

@@ -37,6 +37,9 @@ type Store interface {
 	Ping(ctx context.Context) error
 	Close() error
 
+	// Generation: see Reader.
+	Generation(dirID string) (uint64, bool)
+
 	CreateOrganization(ctx context.Context, o Organization) error
 	GetOrganization(ctx context.Context, id string) (Organization, error)
 

@@ -38,6 +38,11 @@ type batcher struct {
 	flushEvents func(ctx context.Context, tx *txn, rows []eventRow) error
 	// observe, when set, hears each batch's size (metrics.go).
 	observe func(n int)
+	// touched are the directories whose event logs the batch's writes
+	// opened (openEvents); their generations (gens, when set) move on once
+	// the batch's transaction has ended.
+	touched map[string]struct{}
+	gens    *generations
 }
 
 type job struct {
@@ -148,6 +153,9 @@ func (b *batcher) run(batch []*job) {
 // the first failing write, rolls back and reports failed; with savepoints
 // it commits whatever succeeded.
 func (b *batcher) runTx(batch []*job, results []error, savepoints bool) (err error, failed bool) {
+	// After the commit (or the rollback): a reader that sees a directory's
+	// new generation must see what the batch wrote.
+	defer b.bumpTouched()
 	// The transaction must outlive any one request's context: it carries
 	// other requests' writes too.
 	ctx := context.WithoutCancel(batch[0].ctx)
@@ -208,6 +216,24 @@ func (b *batcher) runTx(batch []*job, results []error, savepoints bool) (err err
 		return fmt.Errorf("committing: %w", err), false
 	}
 	return nil, false
+}
+
+// touch records that the running batch writes to directory dirID.
+func (b *batcher) touch(dirID string) {
+	if b.gens == nil {
+		return
+	}
+	if b.touched == nil {
+		b.touched = map[string]struct{}{}
+	}
+	b.touched[dirID] = struct{}{}
+}
+
+func (b *batcher) bumpTouched() {
+	for dir := range b.touched {
+		b.gens.bump(dir)
+	}
+	clear(b.touched)
 }
 
 // queueEvents adds a write's events to the batch, and writes the batch's events

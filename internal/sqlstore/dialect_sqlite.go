@@ -111,6 +111,8 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	d.writeStmts.deferred = true
 	d.batch = &batcher{db: write, rebind: d.rebind, between: d.writeStmts.prepareWanted}
 	d.batch.flushEvents = d.numberEvents
+	s.gens = &generations{}
+	d.batch.gens = s.gens
 	s.d = d
 	return s, nil
 }
@@ -255,6 +257,7 @@ func (*sqliteDialect) rowsPerStatement() int { return 16 }
 // when the group commit writes the batch's events (numberEvents), so this
 // only needs the organization and default role, read once per batch.
 func (d *sqliteDialect) openEvents(ctx context.Context, tx *txn, w *eventWriter, more ...pgRow) error {
+	d.batch.touch(w.dirID)
 	if info, ok := d.batch.dirs[w.dirID]; ok {
 		w.orgID, w.def = info.orgID, info.def
 		return d.s.prelude(ctx, tx, more...)

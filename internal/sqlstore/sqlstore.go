@@ -25,6 +25,10 @@ type Store struct {
 	Now func() time.Time
 
 	observer observerBox // metrics.go
+
+	// gens are the directories' generations (generation.go); nil on
+	// PostgreSQL.
+	gens *generations
 }
 
 var _ directory.Store = (*Store)(nil)
