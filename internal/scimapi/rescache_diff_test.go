@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scimapi"
 )
 
@@ -36,6 +37,9 @@ type diffEnv struct {
 
 func newDiffEnv(t *testing.T, cacheBytes int, seed uint64) *diffEnv {
 	e := newEnv(t, func(h *scimapi.Handler) { h.CacheBytes = cacheBytes })
+	// As the app runs SQLite: tokens cached, so that GET /Users/{id} reads
+	// the user itself (without the cache, the user is read with the token).
+	e.svc.AuthCache = directory.NewAuthCache(2 * time.Second)
 	unc := &scimapi.Handler{Service: e.svc, Logger: e.handler.Logger, PublicURL: e.handler.PublicURL, CacheBytes: -1}
 	return &diffEnv{env: e, cached: e.handler.Routes(), uncached: unc.Routes(), rng: rand.New(rand.NewPCG(seed, 1))}
 }

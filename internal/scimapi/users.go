@@ -60,7 +60,9 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c *call) er
 // In the default projection the response comes from the rendered-resource
 // cache when the store keeps generations (cachedreads.go).
 func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, c *call) error {
-	if gen, ok := h.cacheGen(c); ok {
+	// A user read with the token was read before the generation could be:
+	// it is served as read, never cached.
+	if gen, ok := h.cacheGen(c); ok && c.read == nil {
 		v, err := h.cachedUser(r.Context(), c, gen, r.PathValue("id"))
 		if err != nil {
 			return err
