@@ -14,24 +14,40 @@ import (
 
 // keyset returns the condition (to AND onto a list query whose $1 is the
 // directory id) that starts a page after the resource q.After in creation
-// order, and its argument, numbered n.
-func (s *Store) keyset(ctx context.Context, directoryID, table, alias, kind string, q directory.Query, n int) (string, any, error) {
-	if q.SortBy != nil || q.Offset != 0 {
-		return "", nil, directory.Errorf(directory.KindInvalid, "a page cursor cannot be combined with sortBy or an offset")
-	}
-	var pk int64
-	err := s.readRow(ctx, `SELECT pk FROM `+table+` WHERE id = $1 AND directory_id = $2`, q.After, directoryID).Scan(&pk)
-	if err == sql.ErrNoRows {
-		return "", nil, directory.Errorf(directory.KindInvalid, "the page cursor names no %s of this directory (it may have been deleted): start again from the first page", kind)
-	}
-	if err != nil {
-		return "", nil, fmt.Errorf("reading page cursor: %w", err)
+// order, and its argument, numbered n. The cursor's key is looked up in
+// the same statement (cursorPK); a cursor that names no resource of the
+// directory selects nothing, and the caller then tells the two apart
+// (checkCursor).
+func keyset(table, alias string, q directory.Query, n int) (string, any, error) {
+	if q.SortBy != nil {
+		return "", nil, directory.Errorf(directory.KindInvalid, "a page cursor cannot be combined with sortBy")
 	}
 	op := ">"
 	if q.Descending {
 		op = "<"
 	}
-	return fmt.Sprintf(` AND %s.pk %s $%d`, alias, op, n), pk, nil
+	return fmt.Sprintf(` AND %s.pk %s %s`, alias, op, cursorPK(table, n)), q.After, nil
+}
+
+// cursorPK is the key of the resource whose id is bound at $n, in the
+// directory bound at $1 (NULL when there is none).
+func cursorPK(table string, n int) string {
+	return fmt.Sprintf(`(SELECT c.pk FROM %s c WHERE c.id = $%d AND c.directory_id = $1)`, table, n)
+}
+
+// checkCursor is called when a page read after a cursor came back empty:
+// it reports KindInvalid when the cursor names no resource of the
+// directory (deleted, or never one of it).
+func (s *Store) checkCursor(ctx context.Context, directoryID, table, kind, after string) error {
+	var one int
+	err := s.readRow(ctx, `SELECT 1 FROM `+table+` WHERE id = $1 AND directory_id = $2`, after, directoryID).Scan(&one)
+	if err == sql.ErrNoRows {
+		return directory.Errorf(directory.KindInvalid, "the page cursor names no %s of this directory (it may have been deleted): start again from the first page", kind)
+	}
+	if err != nil {
+		return fmt.Errorf("reading page cursor: %w", err)
+	}
+	return nil
 }
 
 const orgColumns = `id, name, external_id, created_at, updated_at`
