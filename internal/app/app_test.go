@@ -90,32 +90,14 @@ func TestGracefulShutdownFinishesInFlightRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pr, pw := io.Pipe()
-	req, _ := http.NewRequest("POST", base+"/api/v1/organizations/"+org.ID+"/directories", pr)
-	req.Header.Set("Authorization", "Bearer "+strings.Repeat("k", 40))
-	type result struct {
-		status int
-		err    error
-	}
-	res := make(chan result, 1)
-	go func() {
-		resp, err := freshClient().Do(req)
-		if err != nil {
-			res <- result{err: err}
-			return
-		}
-		resp.Body.Close()
-		res <- result{status: resp.StatusCode}
-	}()
-	pw.Write([]byte(`{"provider":`))
-	ln.waitRead(t) // the request is in flight
+	finish := startInFlight(t, ln, "POST", base+"/api/v1/organizations/"+org.ID+"/directories",
+		http.Header{"Authorization": {"Bearer " + strings.Repeat("k", 40)}, "Content-Type": {"application/json"}},
+		`{"provider":`, `"okta","name":"late"}`)
 	cancel()
 	ln.waitClosed(t) // shutdown has begun
-	pw.Write([]byte(`"okta","name":"late"}`))
-	pw.Close()
-	r := <-res
-	if r.err != nil || r.status != 201 {
-		t.Fatalf("in-flight request: status %d err %v, want 201", r.status, r.err)
+	resp, err := finish()
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("in-flight request: %v %v, want 201", resp, err)
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("Serve: %v", err)

@@ -55,28 +55,15 @@ func TestRequestLogFlushedOnShutdown(t *testing.T) {
 	a, base, cancel, done, ln := startWatched(t, true)
 	scim, token := provision(t, a, base)
 	ln.reset() // provision's own requests do not count
-	pr, pw := io.Pipe()
-	req, _ := http.NewRequest("POST", scim+"/Users", pr)
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/scim+json")
-	res := make(chan int, 1)
-	go func() {
-		resp, err := freshClient().Do(req)
-		if err != nil {
-			res <- -1
-			return
-		}
-		resp.Body.Close()
-		res <- resp.StatusCode
-	}()
-	pw.Write([]byte(`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],`))
-	ln.waitRead(t) // the request is in flight
+	finish := startInFlight(t, ln, "POST", scim+"/Users",
+		http.Header{"Authorization": {"Bearer " + token}, "Content-Type": {"application/scim+json"}},
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],`,
+		`"userName":"late@example.com","password":"Late-Secret-1"}`)
 	cancel()
 	ln.waitClosed(t) // shutdown has begun
-	pw.Write([]byte(`"userName":"late@example.com","password":"Late-Secret-1"}`))
-	pw.Close()
-	if status := <-res; status != 201 {
-		t.Fatalf("in-flight request: %d, want 201", status)
+	resp, err := finish()
+	if err != nil || resp.StatusCode != 201 {
+		t.Fatalf("in-flight request: %v %v, want 201", resp, err)
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("Serve: %v", err)

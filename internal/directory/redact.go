@@ -107,7 +107,26 @@ func (r Redactor) Body(body string) string {
 // mayHide reports whether body needs decoding: it mentions a password, a
 // secret, or has escapes behind which either could hide.
 func (r Redactor) mayHide(body string) bool {
-	return strings.Contains(body, `\`) || containsFold(body, "password") || r.hasSecret(body)
+	return hidingEscape(body) || containsFold(body, "password") || r.hasSecret(body)
+}
+
+// hidingEscape reports whether s has a backslash escape that could hide
+// "password" in a member name (secrets behind escapes are found by Text,
+// which decodes them). \" and \\ stand for a quote and a backslash, which
+// are not in "password". Every SCIM write's response has them (its
+// version, W/\"3\", RFC 7643 §3.1), and decoding and encoding it again
+// was about a twentieth of a PATCH's CPU.
+func hidingEscape(s string) bool {
+	for {
+		i := strings.IndexByte(s, '\\')
+		if i < 0 {
+			return false
+		}
+		if i+1 == len(s) || (s[i+1] != '"' && s[i+1] != '\\') {
+			return true
+		}
+		s = s[i+2:]
+	}
 }
 
 func (r Redactor) value(v any) any {

@@ -226,6 +226,18 @@ func (*sqliteDialect) groupRefs(userPK string) string {
 		JOIN groups g ON g.pk = gm.group_pk WHERE gm.user_pk = ` + userPK + ` ORDER BY g.pk) AS x)`
 }
 
+// userRelations is three columns for a user row aliased alias: its groups
+// as a JSON array of {"ID", "DisplayName"} in the order userGroups returns
+// them, its role grants as a JSON array of {"Role", "Priority"} (what
+// userRoles returns), and whether its directory has app_users rows.
+func (*sqliteDialect) userRelations(alias string) string {
+	return `(SELECT json_group_array(json_object('ID', x.id, 'DisplayName', x.display_name)) FROM (SELECT g.id, g.display_name FROM group_members gm
+			JOIN groups g ON g.pk = gm.group_pk WHERE gm.user_pk = ` + alias + `.pk ORDER BY g.pk) AS x),
+		(SELECT json_group_array(json_object('Role', rm.role_key, 'Priority', rm.priority)) FROM group_members gm
+			JOIN role_mappings rm ON rm.group_pk = gm.group_pk WHERE gm.user_pk = ` + alias + `.pk),
+		EXISTS (SELECT 1 FROM app_users a WHERE a.directory_id = ` + alias + `.directory_id)`
+}
+
 func (*sqliteDialect) forUpdate() string        { return `` }
 func (*sqliteDialect) forDelete() string        { return `` }
 func (*sqliteDialect) forKeyShare() string      { return `` }
