@@ -84,6 +84,7 @@ type Handler struct {
 	lim       limits
 	discovery discovery
 	cache     *resourceCache // nil: disabled
+	memo      listMemo       // list totals and page ends, per directory generation (listmemo.go)
 }
 
 // limits are the Handler's limits with defaults applied.
