@@ -94,12 +94,16 @@ type hotResult struct {
 	cpu      time.Duration
 	lat      []time.Duration // sorted
 	errs     int
-	pgTx     int64 // PostgreSQL transactions committed or rolled back meanwhile (-1: not counted)
+	pgTx     int64         // PostgreSQL transactions committed or rolled back meanwhile (-1: not counted)
+	pgCPU    time.Duration // CPU of the database's client backends meanwhile (-1: not measured)
 }
 
 func (r hotResult) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
 func (r hotResult) cpuPerReq() float64 {
 	return r.cpu.Seconds() * 1e6 / float64(max(r.n, 1))
+}
+func (r hotResult) pgCPUPerReq() float64 {
+	return r.pgCPU.Seconds() * 1e6 / float64(max(r.n, 1))
 }
 
 func runHot(c *hotConfig, clients int, bin, database string, serveFlags []string) error {
@@ -170,9 +174,15 @@ func runHot(c *hotConfig, clients int, bin, database string, serveFlags []string
 	if err != nil {
 		return err
 	}
-	fmt.Printf("\nserver %s, %d users, pinned %v, %s per workload; %s\n", backend, c.users, pin, c.duration, b.memory())
-	fmt.Println("| workload | baseline req/s | baseline CPU µs/req | scimbridge req/s | ratio | CPU µs/req | p50 ms | p99 ms | max ms | errors |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Printf("\nserver %s, %d users, pinned %v, %s per workload; %s; load average %s\n", backend, c.users, pin, c.duration, b.memory(), loadAverage())
+	pgCols, pgSep := "", ""
+	if t.pg != nil {
+		// PostgreSQL's backends are not pinned: their CPU is on top of the
+		// server's, on any core (the load generator's too).
+		pgCols, pgSep = " PG backends CPU µs/req | PG transactions/req |", "---|---|"
+	}
+	fmt.Println("| workload | baseline req/s | baseline CPU µs/req | scimbridge req/s | ratio | CPU µs/req |" + pgCols + " p50 ms | p99 ms | max ms | errors |")
+	fmt.Println("|---|---|---|---|---|---|" + pgSep + "---|---|---|---|")
 	for _, w := range hotWorkloadNames {
 		r, ok := res[w]
 		if !ok {
@@ -183,7 +193,11 @@ func runHot(c *hotConfig, clients int, bin, database string, serveFlags []string
 			bl, bs = fmt.Sprintf("%.0f", br.rate()), fmt.Sprintf("%.0f", br.cpuPerReq())
 			ratio = fmt.Sprintf("%.2f×", r.rate()/br.rate())
 		}
-		fmt.Printf("| %s | %s | %s | %.0f | %s | %.0f | %.2f | %.2f | %.2f | %d |\n", w, bl, bs, r.rate(), ratio, r.cpuPerReq(),
+		pg := ""
+		if t.pg != nil {
+			pg = fmt.Sprintf(" %.0f | %.2f |", r.pgCPUPerReq(), float64(r.pgTx)/float64(r.n))
+		}
+		fmt.Printf("| %s | %s | %s | %.0f | %s | %.0f |%s %.2f | %.2f | %.2f | %d |\n", w, bl, bs, r.rate(), ratio, r.cpuPerReq(), pg,
 			ms(quant(r.lat, 0.5)), ms(quant(r.lat, 0.99)), ms(r.lat[len(r.lat)-1]), r.errs)
 	}
 	return nil
@@ -271,6 +285,7 @@ func (c *hotConfig) drive(t *hotTarget, name string, clients, n int, d time.Dura
 		prof = c.startProfiles(t, name, max(secs, 1))
 	}
 	tx0 := t.pgTransactions()
+	pg0 := t.pgBackends()
 	cpu0 := procCPU(t.pid)
 	start := time.Now()
 	var next atomic.Int64
@@ -309,6 +324,13 @@ func (c *hotConfig) drive(t *hotTarget, name string, clients, n int, d time.Dura
 	wg.Wait()
 	el := time.Since(start)
 	cpu := procCPU(t.pid) - cpu0
+	pgCPU := time.Duration(-1)
+	if pg0 != nil {
+		pgCPU = 0
+		for pid, c := range t.pgBackends() {
+			pgCPU += c - pg0[pid] // a backend started meanwhile: all of its CPU
+		}
+	}
 	pgTx := int64(-1)
 	if tx0 >= 0 {
 		time.Sleep(11 * time.Second) // an idle backend publishes its statistics within 10 s
@@ -322,7 +344,7 @@ func (c *hotConfig) drive(t *hotTarget, name string, clients, n int, d time.Dura
 	if len(all) == 0 {
 		return hotResult{}, fmt.Errorf("%s: no request completed", name)
 	}
-	r := hotResult{workload: name, n: len(all), elapsed: el, cpu: cpu, lat: all, errs: int(errs.Load()), pgTx: pgTx}
+	r := hotResult{workload: name, n: len(all), elapsed: el, cpu: cpu, lat: all, errs: int(errs.Load()), pgTx: pgTx, pgCPU: pgCPU}
 	if prof != nil {
 		if err := prof(); err != nil {
 			fmt.Fprintln(os.Stderr, "profile:", err)
@@ -340,6 +362,9 @@ func (c *hotConfig) drive(t *hotTarget, name string, clients, n int, d time.Dura
 		// Every statement outside a transaction is one round trip and one
 		// transaction; a write transaction is one however many it holds.
 		fmt.Printf(", PostgreSQL transactions %.2f/request", float64(pgTx)/float64(r.n))
+	}
+	if pgCPU >= 0 {
+		fmt.Printf(", PostgreSQL backends CPU %.0f µs/request", r.pgCPUPerReq())
 	}
 	fmt.Println()
 	return r, nil
@@ -427,6 +452,32 @@ func (t *hotTarget) pgTransactions() int64 {
 		return -1
 	}
 	return n
+}
+
+// pgBackends returns the CPU used so far by each client backend connected
+// to the database (the server's connections, not this benchmark's), from
+// /proc (PostgreSQL on this machine), or nil.
+func (t *hotTarget) pgBackends() map[int]time.Duration {
+	if t.pg == nil {
+		return nil
+	}
+	rows, err := t.pg.Query(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`)
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	out := map[int]time.Duration{}
+	for rows.Next() {
+		var pid int
+		if err := rows.Scan(&pid); err != nil {
+			return nil
+		}
+		out[pid] = procCPU(pid)
+	}
+	if rows.Err() != nil {
+		return nil
+	}
+	return out
 }
 
 // startBaseline starts this program again as the baseline server on a free

@@ -166,7 +166,32 @@ func (s *Service) AuthenticateSCIM(ctx context.Context, dirID, secret string) (c
 	return WithActor(ctx, Actor{Type: ActorIdP, ID: t.ID, Name: d.Name}), d, nil
 }
 
+// AuthenticateSCIMUser is AuthenticateSCIM for GET /Users/{id} of user
+// userID. When the service reads the token on every request (no
+// AuthCache: PostgreSQL, where another replica may revoke a token at any
+// time), the user and its groups are read in the same statement as the
+// token (CredentialWithUser) and returned: one round trip for the
+// request. Otherwise the UserRead is nil and the caller reads the user.
+// The user is only returned when authentication succeeds.
+func (s *Service) AuthenticateSCIMUser(ctx context.Context, dirID, secret, userID string) (context.Context, Directory, *UserRead, error) {
+	var ur *UserRead
+	if s.AuthCache == nil {
+		ur = &UserRead{}
+	}
+	d, t, err := s.authenticate(ctx, dirID, secret, userID, ur)
+	if err != nil {
+		return ctx, d, nil, err
+	}
+	return WithActor(ctx, Actor{Type: ActorIdP, ID: t.ID, Name: d.Name}), d, ur, nil
+}
+
 func (s *Service) authenticateDirectory(ctx context.Context, dirID, secret string) (Directory, Token, error) {
+	return s.authenticate(ctx, dirID, secret, "", nil)
+}
+
+// authenticate checks secret against directory dirID; when ur is not nil,
+// it also reads user userID into it with the token (CredentialWithUser).
+func (s *Service) authenticate(ctx context.Context, dirID, secret, userID string, ur *UserRead) (Directory, Token, error) {
 	unauthorized := Errorf(KindUnauthorized, "the bearer token is missing, invalid, expired or revoked")
 	if !strings.HasPrefix(secret, TokenPrefix) {
 		return Directory{}, Token{}, unauthorized
@@ -176,7 +201,11 @@ func (s *Service) authenticateDirectory(ctx context.Context, dirID, secret strin
 	t, d, cached := s.AuthCache.get(hash, now)
 	if !cached {
 		var err error
-		t, d, err = s.Store.Credential(ctx, hash)
+		if ur != nil {
+			t, d, *ur, err = s.Store.CredentialWithUser(ctx, hash, userID)
+		} else {
+			t, d, err = s.Store.Credential(ctx, hash)
+		}
 		if IsNotFound(err) {
 			return Directory{}, Token{}, unauthorized
 		}

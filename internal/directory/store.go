@@ -61,6 +61,13 @@ type Store interface {
 	// Credential returns the token with that hash and, in the same read,
 	// the directory it belongs to: the one lookup a SCIM request needs.
 	Credential(ctx context.Context, hash []byte) (Token, Directory, error)
+	// CredentialWithUser is Credential and, in the same statement,
+	// GetUserWithGroups of user userID in the token's directory: GET
+	// /Users/{id} in one round trip where every request reads its token
+	// (PostgreSQL, where no token cache may delay a revocation). The error
+	// is Credential's; the user's own (KindNotFound when the token's
+	// directory has no such user) is UserRead.Err.
+	CredentialWithUser(ctx context.Context, hash []byte, userID string) (Token, Directory, UserRead, error)
 	ListTokens(ctx context.Context, directoryID string) ([]Token, error)
 	// RevokeToken marks the token revoked at time at. Revoking a revoked
 	// token is not an error.
@@ -256,4 +263,12 @@ type Store interface {
 	// UserRoles returns, for each listed user, the (role, priority) pairs
 	// its direct groups map to, in one query. Users without any are absent.
 	UserRoles(ctx context.Context, directoryID string, userIDs []string) (map[string][]RoleGrant, error)
+}
+
+// UserRead is a user read with its groups (GetUserWithGroups), or the
+// error reading it.
+type UserRead struct {
+	User   User
+	Groups []GroupRef
+	Err    error
 }

@@ -141,6 +141,41 @@ func TestAuthIsCheap(t *testing.T) {
 	}
 }
 
+// GET /Users/{id} reads the token and the user in one store read when the
+// service keeps no token cache (PostgreSQL); the user is only shown to
+// its directory's token, and a revocation takes effect at once.
+func TestGetUserReadWithToken(t *testing.T) {
+	e := newEnv(t)
+	id := e.createUser("a@example.com")
+	e.calls.reset()
+	res := e.do("GET", "Users/"+id, nil).want(t, http.StatusOK)
+	if got := res.str("id"); got != id {
+		t.Fatalf("GET: id %q, want %q", got, id)
+	}
+	if c, cu, g := e.calls.credential.Load(), e.calls.credentialWithUser.Load(), e.calls.getUserWithGroups.Load(); c != 0 || cu != 1 || g != 0 {
+		t.Errorf("GET /Users/{id}: %d Credential, %d CredentialWithUser, %d GetUserWithGroups; want 0, 1, 0", c, cu, g)
+	}
+	if res := e.do("GET", "Users/"+id+"?excludedAttributes=groups", nil).want(t, http.StatusOK); res.get("groups") != nil || res.str("userName") != "a@example.com" {
+		t.Errorf("excludedAttributes=groups: %s", res.raw)
+	}
+	e.do("GET", "Users/usr_nobody", nil).want(t, http.StatusNotFound)
+	otherDir, otherToken := e.newDirectory()
+	// Another directory's token on this directory: refused, the user unseen.
+	if res := e.do("GET", "Users/"+id, nil, "Authorization", "Bearer "+otherToken); res.status != http.StatusUnauthorized || strings.Contains(string(res.raw), "a@example.com") {
+		t.Errorf("another directory's token: %d %s, want 401", res.status, res.raw)
+	}
+	// Its own directory does not hold the user.
+	e.do("GET", e.srv.URL+"/scim/v2/"+otherDir+"/Users/"+id, nil, "Authorization", "Bearer "+otherToken).want(t, http.StatusNotFound)
+	toks, err := e.store.ListTokens(context.Background(), e.dir)
+	if err != nil || len(toks) != 1 {
+		t.Fatalf("ListTokens: %v %v", toks, err)
+	}
+	if err := e.svc.RevokeToken(context.Background(), e.dir, toks[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	e.do("GET", "Users/"+id, nil).want(t, http.StatusUnauthorized)
+}
+
 func TestHyphenDirectoryAlias(t *testing.T) {
 	e := newEnv(t)
 	alias := strings.Replace(e.dir, "dir_", "dir-", 1)

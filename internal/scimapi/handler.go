@@ -1,6 +1,7 @@
 package scimapi
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"path"
@@ -135,6 +136,7 @@ type call struct {
 	base  string              // e.g. https://scim.example.com/scim/v2/dir_…
 	query params
 	types *schema.Schemas
+	read  *directory.UserRead // GET /Users/{id}: the user, read with the token (AuthenticateSCIMUser), or nil
 }
 
 // location returns the URL of a resource (RFC 7643 §3.1 meta.location).
@@ -166,7 +168,9 @@ func (h *Handler) Routes() http.Handler {
 	route("POST "+d+"/Users", h.createUser)
 	route("GET "+d+"/Users", h.listUsers)
 	route("POST "+d+"/Users/.search", h.searchUsers)
-	route("GET "+d+"/Users/{id}", h.getUser)
+	// Authenticated and read in one statement where the token is read on
+	// every request (AuthenticateSCIMUser).
+	mux.Handle("GET "+d+"/Users/{id}", web.Adapt(h.writeError, h.authenticatedRead(h.getUser)))
 	route("PUT "+d+"/Users/{id}", h.replaceUser)
 	route("PATCH "+d+"/Users/{id}", h.patchUser)
 	route("DELETE "+d+"/Users/{id}", h.deleteUser)
@@ -204,12 +208,30 @@ func (h *Handler) Routes() http.Handler {
 
 // authenticated checks the directory token (RFC 7644 §2) before fn runs.
 func (h *Handler) authenticated(fn handlerFunc) web.HandlerFunc {
+	return h.authenticatedAs(fn, false)
+}
+
+// authenticatedRead is authenticated for GET /Users/{id}: the user named
+// in the path is read with the token when the service can (call.user).
+func (h *Handler) authenticatedRead(fn handlerFunc) web.HandlerFunc {
+	return h.authenticatedAs(fn, true)
+}
+
+func (h *Handler) authenticatedAs(fn handlerFunc, readUser bool) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		raw := r.PathValue("dir")
 		dir := directoryID(raw)
 		// The context names the IdP (this directory's token) as the actor
 		// of the changes the request makes.
-		ctx, d, err := h.Service.AuthenticateSCIM(r.Context(), dir, credential(r))
+		var ctx context.Context
+		var d directory.Directory
+		var user *directory.UserRead
+		var err error
+		if id := r.PathValue("id"); readUser && web.TextProblem(id) == "" {
+			ctx, d, user, err = h.Service.AuthenticateSCIMUser(r.Context(), dir, credential(r), id)
+		} else {
+			ctx, d, err = h.Service.AuthenticateSCIM(r.Context(), dir, credential(r))
+		}
 		if err != nil {
 			return h.refuse(r, dir, err)
 		}
@@ -223,7 +245,7 @@ func (h *Handler) authenticated(fn handlerFunc) web.HandlerFunc {
 			return err
 		}
 		// Locations use the directory id as the client wrote it.
-		return fn(w, r, &call{dir: dir, d: d, base: h.baseURL(r, raw), query: q, types: h.schemas})
+		return fn(w, r, &call{dir: dir, d: d, base: h.baseURL(r, raw), query: q, types: h.schemas, read: user})
 	}
 }
 

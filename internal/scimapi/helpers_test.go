@@ -42,6 +42,7 @@ type env struct {
 type countingStore struct {
 	directory.Store
 	credential, tokenByHash, getDirectory, countDirectory atomic.Int64
+	credentialWithUser, getUserWithGroups                 atomic.Int64
 	userGroups, membersOf, listMembers                    atomic.Int64
 }
 
@@ -53,6 +54,16 @@ func (s *countingStore) TokenByHash(ctx context.Context, hash []byte) (directory
 func (s *countingStore) Credential(ctx context.Context, hash []byte) (directory.Token, directory.Directory, error) {
 	s.credential.Add(1)
 	return s.Store.Credential(ctx, hash)
+}
+
+func (s *countingStore) CredentialWithUser(ctx context.Context, hash []byte, userID string) (directory.Token, directory.Directory, directory.UserRead, error) {
+	s.credentialWithUser.Add(1)
+	return s.Store.CredentialWithUser(ctx, hash, userID)
+}
+
+func (s *countingStore) GetUserWithGroups(ctx context.Context, dir, id string) (directory.User, []directory.GroupRef, error) {
+	s.getUserWithGroups.Add(1)
+	return s.Store.GetUserWithGroups(ctx, dir, id)
 }
 
 func (s *countingStore) GetDirectory(ctx context.Context, id string) (directory.Directory, error) {
@@ -82,7 +93,7 @@ func (s *countingStore) ListMembers(ctx context.Context, dir, group, after strin
 
 // reset zeroes the counters.
 func (s *countingStore) reset() {
-	for _, c := range []*atomic.Int64{&s.credential, &s.tokenByHash, &s.getDirectory, &s.countDirectory, &s.userGroups, &s.membersOf, &s.listMembers} {
+	for _, c := range []*atomic.Int64{&s.credential, &s.credentialWithUser, &s.getUserWithGroups, &s.tokenByHash, &s.getDirectory, &s.countDirectory, &s.userGroups, &s.membersOf, &s.listMembers} {
 		c.Store(0)
 	}
 }

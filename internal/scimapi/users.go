@@ -55,13 +55,18 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c *call) er
 
 // getUser is GET /Users/{id} (RFC 7644 §3.4.1), with If-None-Match
 // (RFC 7644 §3.14). The user and its groups are read in one statement
-// when the projection renders the groups.
+// when the projection renders the groups, or were read with the token.
 func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, c *call) error {
 	p := c.projection(c.types.User)
 	var u directory.User
 	var groups []directory.GroupRef
 	var err error
-	if p.wants("", "groups") {
+	if c.read != nil {
+		u, groups, err = c.read.User, c.read.Groups, c.read.Err
+		if !p.wants("", "groups") {
+			groups = nil
+		}
+	} else if p.wants("", "groups") {
 		u, groups, err = h.Service.Read().GetUserWithGroups(r.Context(), c.dir, r.PathValue("id"))
 	} else {
 		u, err = h.Service.Read().GetUser(r.Context(), c.dir, r.PathValue("id"))

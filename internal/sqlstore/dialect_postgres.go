@@ -283,27 +283,29 @@ func (d *postgresDialect) seal(ctx context.Context) error {
 }
 
 // sealChunk numbers up to sealBatch unsealed events after position last
-// and returns how many it numbered.
+// and returns how many it numbered. The numbers are read first and the
+// ids made from them (eventID), then each event is written once with all
+// three: one new version of each event row and of its index entries, where
+// numbering and then naming in two UPDATEs wrote two (issue 16). Only a
+// sealer updates unsealed events, and sealers run one at a time.
 func (d *postgresDialect) sealChunk(ctx context.Context, tx *sql.Tx, last int64) (int64, error) {
-	rows, err := tx.QueryContext(ctx, `UPDATE events e SET position = $1 + b.rn,
-			sequence = CASE WHEN b.directory_id IS NULL THEN NULL ELSE COALESCE(l.seq, 0) + b.drn END
-		FROM (SELECT pk, directory_id, row_number() OVER (ORDER BY pk) AS rn,
+	rows, err := tx.QueryContext(ctx, `SELECT b.pk, b.occurred_at, b.directory_id, $1 + b.rn,
+			CASE WHEN b.directory_id IS NULL THEN NULL ELSE COALESCE(l.seq, 0) + b.drn END
+		FROM (SELECT pk, occurred_at, directory_id, row_number() OVER (ORDER BY pk) AS rn,
 				row_number() OVER (PARTITION BY directory_id ORDER BY pk) AS drn
-			FROM (SELECT pk, directory_id FROM events WHERE position IS NULL ORDER BY pk LIMIT $2) t) b
+			FROM (SELECT pk, occurred_at, directory_id FROM events WHERE position IS NULL ORDER BY pk LIMIT $2) t) b
 		LEFT JOIN LATERAL (SELECT x.sequence AS seq FROM events x
-			WHERE x.directory_id = b.directory_id AND x.position IS NOT NULL ORDER BY x.position DESC LIMIT 1) l ON TRUE
-		WHERE e.pk = b.pk
-		RETURNING e.pk, e.occurred_at, e.directory_id, e.sequence, e.position`, last, sealBatch)
+			WHERE x.directory_id = b.directory_id AND x.position IS NOT NULL ORDER BY x.position DESC LIMIT 1) l ON TRUE`, last, sealBatch)
 	if err != nil {
 		return 0, err
 	}
-	var pks []int64
+	var pks, positions, sequences []int64
 	var ids []string
 	for rows.Next() {
 		var pk, at, pos int64
 		var dir sql.NullString
 		var seq sql.NullInt64
-		if err := rows.Scan(&pk, &at, &dir, &seq, &pos); err != nil {
+		if err := rows.Scan(&pk, &at, &dir, &pos, &seq); err != nil {
 			rows.Close()
 			return 0, err
 		}
@@ -311,7 +313,9 @@ func (d *postgresDialect) sealChunk(ctx context.Context, tx *sql.Tx, last int64)
 		if dir.Valid {
 			id = eventID(fromMicros(at), dir.String, seq.Int64)
 		}
-		pks, ids = append(pks, pk), append(ids, id)
+		// A notice (no directory) has no sequence: 0 here, NULL stored
+		// (a directory's sequences start at 1).
+		pks, positions, sequences, ids = append(pks, pk), append(positions, pos), append(sequences, seq.Int64), append(ids, id)
 	}
 	if err := rows.Close(); err != nil {
 		return 0, err
@@ -322,8 +326,9 @@ func (d *postgresDialect) sealChunk(ctx context.Context, tx *sql.Tx, last int64)
 	if len(pks) == 0 {
 		return 0, nil
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE events e SET id = v.id
-		FROM (SELECT unnest($1::bigint[]) AS pk, unnest($2::text[]) AS id) v WHERE e.pk = v.pk`, pks, ids); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE events e SET position = v.position, sequence = NULLIF(v.sequence, 0), id = v.id
+		FROM (SELECT unnest($1::bigint[]) AS pk, unnest($2::bigint[]) AS position, unnest($3::bigint[]) AS sequence, unnest($4::text[]) AS id) v
+		WHERE e.pk = v.pk`, pks, positions, sequences, ids); err != nil {
 		return 0, err
 	}
 	return int64(len(pks)), nil

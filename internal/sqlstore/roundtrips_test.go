@@ -42,12 +42,15 @@ func proxied(t *testing.T, dsn string, delay time.Duration) (string, *netdelay.P
 }
 
 // Round trips to PostgreSQL per SCIM operation, at most. Each is the
-// service call a SCIM request makes (the HTTP layer's own reads, such as
-// the token lookup, are not counted here).
+// service call a SCIM request makes (the token lookup is counted only in
+// "GET /Users/{id}", where the user is read with it).
 const (
 	maxTripsCreateUser = 2 // BEGIN+lock+directory+INSERT user, events+COMMIT
 	maxTripsAddMember  = 3 // BEGIN+lock+directory+group, INSERT member, UPDATE group+events+COMMIT
-	maxTripsGetUser    = 2 // the user with its groups (one statement since issue 16)
+	maxTripsGetUser    = 1 // the user with its groups (one statement since issue 16)
+	// GET /Users/{id} whole: the token, its directory and the user with
+	// its groups in one statement (AuthenticateSCIMUser, issue 16).
+	maxTripsGetUserRequest = 1
 	// Not in issue 13's budget, held where they are: BEGIN+lock+directory+
 	// user, its groups, its grants, then the write+events+COMMIT.
 	maxTripsPatchUser  = 4
@@ -81,6 +84,10 @@ func TestPostgresRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 	g, err := svc.CreateGroup(ctx, d, map[string]any{"displayName": "team"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secret, err := svc.CreateToken(ctx, d.ID, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,6 +144,22 @@ func TestPostgresRoundTrips(t *testing.T) {
 			// As GET /Users/{id} reads it (scimapi): the user with its groups.
 			_, _, err := svc.Read().GetUserWithGroups(ctx, d.ID, u.ID)
 			return err
+		}},
+		{"GET /Users/{id}: token and user", maxTripsGetUserRequest, func() (err error) {
+			u, err = newUser()
+			return err
+		}, func() error {
+			// As scimapi authenticates GET /Users/{id} (no token cache on
+			// PostgreSQL); the first run also writes the token's and the
+			// directory's last use, the counted third does not.
+			_, _, ur, err := svc.AuthenticateSCIMUser(ctx, d.ID, secret, u.ID)
+			if err != nil {
+				return err
+			}
+			if ur == nil || ur.Err != nil || ur.User.ID != u.ID || len(ur.Groups) != 0 {
+				return fmt.Errorf("read with the token: %+v", ur)
+			}
+			return nil
 		}},
 	}
 	for _, op := range ops {

@@ -195,18 +195,23 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (directory.Token, 
 	return t, nil
 }
 
-// Credential implements directory.Store.
-func (s *Store) Credential(ctx context.Context, hash []byte) (directory.Token, directory.Directory, error) {
+// credentialColumns and credentialFrom read a token with its directory
+// (scanCredential).
+const (
+	credentialColumns = `t.id, t.directory_id, t.hash, t.suffix, t.created_at, t.expires_at, t.last_used_at, t.revoked_at,
+		d.id, d.organization_id, d.name, d.provider, d.enabled, d.created_at, d.updated_at, d.last_request_at, d.strict, d.reject_unknown_members, d.request_log_bodies, d.attr_mappings, d.attr_version`
+	credentialFrom = ` FROM directory_tokens t JOIN directories d ON d.id = t.directory_id`
+)
+
+// scanCredential scans credentialColumns, then more.
+func scanCredential(row interface{ Scan(...any) error }, more ...any) (directory.Token, directory.Directory, error) {
 	var d directory.Directory
 	var created, updated int64
 	var last sql.NullInt64
-	var t directory.Token
 	var ac attrCols
-	row := s.readRow(ctx, `SELECT t.id, t.directory_id, t.hash, t.suffix, t.created_at, t.expires_at, t.last_used_at, t.revoked_at,
-		d.id, d.organization_id, d.name, d.provider, d.enabled, d.created_at, d.updated_at, d.last_request_at, d.strict, d.reject_unknown_members, d.request_log_bodies, d.attr_mappings, d.attr_version
-		FROM directory_tokens t JOIN directories d ON d.id = t.directory_id WHERE t.hash = $1`, hash)
 	t, err := scanToken(scanFunc(func(dest ...any) error {
-		return row.Scan(append(append(dest, &d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers, &d.Settings.RequestLogBodies), ac.dest()...)...)
+		dest = append(dest, &d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers, &d.Settings.RequestLogBodies)
+		return row.Scan(append(append(dest, ac.dest()...), more...)...)
 	}))
 	if err == sql.ErrNoRows {
 		return t, d, directory.Errorf(directory.KindNotFound, "token not found")
@@ -216,6 +221,47 @@ func (s *Store) Credential(ctx context.Context, hash []byte) (directory.Token, d
 	}
 	d.CreatedAt, d.UpdatedAt, d.LastRequestAt = fromMicros(created), fromMicros(updated), fromNullMicros(last)
 	return t, d, ac.decode(&d)
+}
+
+// Credential implements directory.Store.
+func (s *Store) Credential(ctx context.Context, hash []byte) (directory.Token, directory.Directory, error) {
+	return scanCredential(s.readRow(ctx, `SELECT `+credentialColumns+credentialFrom+` WHERE t.hash = $1`, hash))
+}
+
+// CredentialWithUser implements directory.Store: the user is LEFT JOINed
+// to the token within the token's directory and its groups ride along as
+// in GetUserWithGroups. A token of another directory than the request's
+// fails authentication afterwards, and the user read with it is dropped.
+func (s *Store) CredentialWithUser(ctx context.Context, hash []byte, userID string) (directory.Token, directory.Directory, directory.UserRead, error) {
+	row := s.readRow(ctx, `SELECT `+credentialColumns+`, `+userColumns+`, `+s.d.groupRefs("u.pk")+credentialFrom+`
+		LEFT JOIN users u ON u.id = $2 AND u.directory_id = t.directory_id WHERE t.hash = $1`, hash, userID)
+	var t directory.Token
+	var d directory.Directory
+	var credErr error
+	var groups []byte
+	var ur directory.UserRead
+	ur.User, ur.Err = scanUser(scanFunc(func(dest ...any) error {
+		t, d, credErr = scanCredential(row, append(orNull(dest), &groups)...)
+		if credErr != nil {
+			return credErr
+		}
+		if *dest[0].(*string) == "" { // u.id, NOT NULL: the join found no user
+			return sql.ErrNoRows
+		}
+		return nil
+	}))
+	if credErr != nil {
+		return t, d, ur, credErr
+	}
+	switch {
+	case ur.Err == sql.ErrNoRows:
+		ur.Err = notFound("user", userID)
+	case ur.Err != nil:
+		ur.Err = fmt.Errorf("reading user: %w", ur.Err)
+	default:
+		ur.Groups, ur.Err = decodeGroupRefs(userID, groups)
+	}
+	return t, d, ur, nil
 }
 
 // ListTokens implements directory.Store.

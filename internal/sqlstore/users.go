@@ -196,10 +196,17 @@ func (s *Store) GetUserWithGroups(ctx context.Context, directoryID, id string) (
 	if err != nil {
 		return u, nil, fmt.Errorf("reading user: %w", err)
 	}
+	refs, err := decodeGroupRefs(id, groups)
+	return u, refs, err
+}
+
+// decodeGroupRefs decodes the groups of user id as groupRefs aggregates
+// them: a JSON array of [id, displayName] pairs, or NULL.
+func decodeGroupRefs(id string, groups []byte) ([]directory.GroupRef, error) {
 	var pairs [][2]string
 	if len(groups) > 0 {
 		if err := json.Unmarshal(groups, &pairs); err != nil {
-			return u, nil, fmt.Errorf("reading user %s: groups: %w", id, err)
+			return nil, fmt.Errorf("reading user %s: groups: %w", id, err)
 		}
 	}
 	var refs []directory.GroupRef
@@ -209,7 +216,7 @@ func (s *Store) GetUserWithGroups(ctx context.Context, directoryID, id string) (
 			refs[i] = directory.GroupRef{ID: p[0], DisplayName: p[1]}
 		}
 	}
-	return u, refs, nil
+	return refs, nil
 }
 
 // UpdateUser implements directory.Store.

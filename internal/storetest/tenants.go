@@ -22,6 +22,7 @@ func tenantTests() []subtest {
 		{"Directory/TouchOnlyMovesForward", testDirectoryTouch},
 		{"Token/CreateGetList", testTokenCreateGetList},
 		{"Token/Revoke", testTokenRevoke},
+		{"Token/CredentialWithUser", testCredentialWithUser},
 		{"Token/Touch", testTokenTouch},
 		{"APIKey/CreateGetList", testAPIKeyCreateGetList},
 		{"APIKey/RevokeTouch", testAPIKeyRevokeTouch},
@@ -455,4 +456,58 @@ func testAPIKeyRevokeTouch(t *testing.T, s directory.Store) {
 	if d := diff(want, got); d != "" {
 		t.Errorf("API key (-want +got):\n%s", d)
 	}
+}
+
+// testCredentialWithUser: the token, its directory and a user of that
+// directory with its groups in one read agree with Credential and
+// GetUserWithGroups; a user the token's directory does not hold is
+// NotFound in the UserRead, an unknown token NotFound as the error.
+func testCredentialWithUser(t *testing.T, s directory.Store) {
+	f := newFixture(t, s)
+	other := f.newDir()
+	tok := mkToken("dtok_cwu1", f.dir.ID, "scimb_dt_secret-cwu-one", ts(1))
+	if err := s.CreateToken(f.ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	alone := f.user(f.dir.ID, map[string]any{"userName": "alone", "externalId": "x1", "title": "Dr", "active": true,
+		"emails": []any{map[string]any{"value": "alone@example.com", "primary": true}}})
+	member := f.userNamed(f.dir.ID, "member")
+	f.group(f.dir.ID, "first", member.ID)
+	f.group(f.dir.ID, "second", member.ID, alone.ID)
+	elsewhere := f.userNamed(other.ID, "elsewhere")
+	wantTok, wantDir, err := s.Credential(f.ctx, tok.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{alone.ID, member.ID, elsewhere.ID, "usr_unknown"} {
+		gotTok, gotDir, ur, err := s.CredentialWithUser(f.ctx, tok.Hash, id)
+		if err != nil {
+			t.Fatalf("CredentialWithUser(%s): %v", id, err)
+		}
+		if d := diff(wantTok, gotTok); d != "" {
+			t.Errorf("CredentialWithUser(%s) token mismatch (-Credential +got):\n%s", id, d)
+		}
+		if d := diff(wantDir, gotDir); d != "" {
+			t.Errorf("CredentialWithUser(%s) directory mismatch (-Credential +got):\n%s", id, d)
+		}
+		u, groups, err := s.GetUserWithGroups(f.ctx, f.dir.ID, id)
+		if err != nil {
+			wantNotFound(t, ur.Err, "CredentialWithUser of a user the token's directory does not hold")
+			continue
+		}
+		if ur.Err != nil {
+			t.Fatalf("CredentialWithUser(%s): user: %v", id, ur.Err)
+		}
+		if d := diff(RenderUser(u, groups), RenderUser(ur.User, ur.Groups)); d != "" {
+			t.Errorf("CredentialWithUser(%s) user differs from GetUserWithGroups (-get +got):\n%s", id, d)
+		}
+		if d := diff(u, ur.User); d != "" {
+			t.Errorf("CredentialWithUser(%s) user differs from GetUserWithGroups (-get +got):\n%s", id, d)
+		}
+	}
+	if _, _, ur, err := s.CredentialWithUser(f.ctx, tok.Hash, member.ID); err != nil || len(ur.Groups) != 2 {
+		t.Errorf("CredentialWithUser(member): groups %v, %v; want 2", ur.Groups, err)
+	}
+	_, _, _, err = s.CredentialWithUser(f.ctx, directory.HashSecret("scimb_dt_unknown"), alone.ID)
+	wantNotFound(t, err, "CredentialWithUser of an unknown hash")
 }
