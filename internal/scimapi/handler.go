@@ -78,6 +78,7 @@ type Handler struct {
 	schemas   *schema.Schemas
 	lim       limits
 	discovery discovery
+	memo      listMemo // list totals and page ends, per directory generation (listmemo.go)
 }
 
 // limits are the Handler's limits with defaults applied.
