@@ -47,6 +47,45 @@ type UserRecord struct {
 	Diverged bool `json:"diverged,omitempty"`
 }
 
+// jsonMember is one member of a record's JSON encoding: its name, its
+// value, and whether omitempty leaves it out.
+type jsonMember struct {
+	name    string
+	value   any
+	omitted bool
+}
+
+// jsonMembers lists r's JSON members in the order of its fields, for
+// PreviousAttributes to compare two records without encoding them.
+// TestUserRecordJSONMembers checks it against the struct's tags.
+func (r *UserRecord) jsonMembers() [23]jsonMember {
+	return [23]jsonMember{
+		{name: "object", value: r.Object},
+		{name: "id", value: r.ID},
+		{name: "directory_id", value: r.DirectoryID},
+		{name: "organization_id", value: r.OrganizationID},
+		{name: "user_name", value: r.UserName},
+		{name: "email", value: r.Email},
+		{name: "first_name", value: r.FirstName},
+		{name: "last_name", value: r.LastName},
+		{name: "display_name", value: r.DisplayName},
+		{name: "active", value: r.Active},
+		{name: "external_id", value: r.ExternalID},
+		{name: "title", value: r.Title},
+		{name: "department", value: r.Department},
+		{name: "employee_number", value: r.EmployeeNumber},
+		{name: "manager_id", value: r.ManagerID},
+		{name: "groups", value: r.Groups},
+		{name: "created_at", value: r.CreatedAt},
+		{name: "updated_at", value: r.UpdatedAt},
+		{name: "custom_attributes", value: r.CustomAttributes},
+		{name: "roles", value: r.Roles, omitted: len(r.Roles) == 0},
+		{name: "role", value: r.Role, omitted: r.Role == ""},
+		{name: "raw_attributes", value: r.RawAttributes, omitted: len(r.RawAttributes) == 0},
+		{name: "diverged", value: r.Diverged, omitted: !r.Diverged},
+	}
+}
+
 // GroupBrief names a group inside a user record.
 type GroupBrief struct {
 	ID   string `json:"id"`

@@ -171,8 +171,20 @@ func isPasswordPath(p string) bool {
 	return strings.EqualFold(p, "password")
 }
 
+// containsFold reports whether strings.ToLower(s) contains sub, a
+// lower-case ASCII word without "i" or "k", without lowering a copy of s
+// (a request log body each time): only 'İ' and the Kelvin sign lower to
+// ASCII from outside it, so matching ASCII letters case-insensitively
+// finds the same.
 func containsFold(s, sub string) bool {
-	return strings.Contains(strings.ToLower(s), sub)
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if c := s[i]; c == sub[0] || c == sub[0]-'a'+'A' {
+			if strings.EqualFold(s[i:i+len(sub)], sub) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // unescape decodes, repeatedly (up to three rounds, for double encoding),
@@ -191,9 +203,14 @@ func unescape(s string) string {
 }
 
 func unescapeOnce(s string) string {
+	start := strings.IndexAny(s, `%+\`)
+	if start < 0 {
+		return s // nothing to decode: no copy
+	}
 	var b strings.Builder
 	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
+	b.WriteString(s[:start])
+	for i := start; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
