@@ -39,16 +39,25 @@ func (h *Handler) cacheGen(c *call) (uint64, bool) {
 	return h.Service.Read().Generation(c.dir)
 }
 
-// renderCached encodes a rendered resource as the body of its response.
+// renderCached encodes a rendered resource as the body of its response,
+// byte for byte as a list page writes it (renderJSON), with its derived
+// attribute's size for a list page's budget (listWriter).
 func renderCached(etag string, o object) (cachedResource, error) {
 	var b bytes.Buffer
-	if err := newEncoder(&b).encode(o); err != nil {
+	derived, err := renderJSON(newEncoder(&b), o)
+	if err != nil {
 		return cachedResource{}, err
 	}
-	body := make([]byte, b.Len()+1)
-	copy(body, b.Bytes())
+	return bodyOf(etag, b.Bytes(), derived), nil
+}
+
+// bodyOf makes a cached response of a resource's JSON: its own copy of
+// the bytes, followed by a newline, as a response ends.
+func bodyOf(etag string, json []byte, derived int) cachedResource {
+	body := make([]byte, len(json)+1)
+	copy(body, json)
 	body[len(body)-1] = '\n'
-	return cachedResource{etag: etag, body: body}, nil
+	return cachedResource{etag: etag, body: body, derived: derived}
 }
 
 // writeCached answers with a cached resource, or 304 Not Modified when

@@ -89,9 +89,11 @@ func TestFilters(t *testing.T) {
 		e.calls.reset()
 		checkList(t, e.do("GET", "Users", nil), 3, 1, 3)
 		// A page is read in chunks (page.go), the first of web.FirstChunk
-		// resources: one read of groups per chunk, never one per user.
-		if n := e.calls.userGroups.Load(); n != 2 {
-			t.Errorf("UserGroups called %d times, want 2 (one per chunk of the page)", n)
+		// resources: one read of groups per chunk, never one per user, and
+		// none for a chunk whose users are all in the rendered-resource
+		// cache (read by the subtests above).
+		if n := e.calls.userGroups.Load(); n > 2 {
+			t.Errorf("UserGroups called %d times, want at most 2 (one per chunk of the page)", n)
 		}
 	})
 	t.Run("groups: filter on members.value", func(t *testing.T) {

@@ -149,6 +149,9 @@ type call struct {
 	query params
 	types *schema.Schemas
 	read  *directory.UserRead // GET /Users/{id}: the user, read with the token (AuthenticateSCIMUser), or nil
+	// listMissed: a read of this list page missed the rendered-resource
+	// cache, so its later reads do not look (list.go, cachedUsers).
+	listMissed bool
 }
 
 // location returns the URL of a resource (RFC 7643 §3.1 meta.location).

@@ -1,6 +1,7 @@
 package scimapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"math"
@@ -249,8 +250,26 @@ func buildQuery(rt *schema.ResourceType, lp listParams) (directory.Query, error)
 }
 
 // users reads users and, with one query for all of them, their groups
-// when the projection renders them.
+// when the projection renders them. In the default projection, on a store
+// that keeps generations, listed users come from the rendered-resource
+// cache (cachedUsers), and those rendered here are kept in it.
 func (h *Handler) users(ctx context.Context, c *call, q directory.Query, p *projection) (chunkRead, error) {
+	gen, cache := uint64(0), false
+	if p == nil && h.cache != nil {
+		// Read before the store (rescache.go).
+		gen, cache = h.Service.Read().Generation(c.dir)
+	}
+	counted := -1
+	if cache && !c.listMissed {
+		cr, ok, err := h.cachedUsers(ctx, c, q, gen)
+		if err != nil || ok {
+			return cr, err
+		}
+		c.listMissed = true
+		if !q.SkipTotal {
+			counted, q.SkipTotal = cr.total, true // counted once
+		}
+	}
 	q.Fields = directory.RenderFields
 	page, err := h.Service.Read().ListUsers(ctx, c.dir, q)
 	if err != nil {
@@ -267,10 +286,57 @@ func (h *Handler) users(ctx context.Context, c *call, q directory.Query, p *proj
 		}
 	}
 	out := chunkRead{items: make([]listItem, 0, len(page.Users)), total: page.Total}
+	if counted >= 0 {
+		out.total = counted
+	}
+	var e *encoder
+	var b bytes.Buffer
+	if cache {
+		e = newEncoder(&b)
+	}
 	for _, u := range page.Users {
-		out.items = append(out.items, listItem{u.ID, c.listedUser(u, groups[u.ID])})
+		res := c.listedUser(u, groups[u.ID])
+		if !cache {
+			out.items = append(out.items, listItem{id: u.ID, res: res})
+			continue
+		}
+		// Rendered here, once, for the page and for the cache.
+		b.Reset()
+		derived, err := c.listedJSON(e, res, nil)
+		if err != nil {
+			return chunkRead{}, err
+		}
+		v := bodyOf(directory.ETag(u.Version), b.Bytes(), derived)
+		h.cache.put(cacheKey{dir: c.dir, base: c.base, typ: c.types.User.ID, id: u.ID}, gen, v)
+		out.items = append(out.items, listItem{id: u.ID, json: v.body[:len(v.body)-1], derived: derived})
 	}
 	return out, nil
+}
+
+// cachedUsers answers one read of a list page from the rendered-resource
+// cache: it reads the page's ids and versions only (KeyFields) and, when
+// every user is cached at generation gen with that version, returns their
+// cached representations (ok). Otherwise it returns only the total it
+// counted (unless q.SkipTotal), and the caller reads and renders the
+// page; once a read of a request has missed, the request's later reads
+// skip the cache lookup (call.listMissed: their users are likely cold
+// too).
+func (h *Handler) cachedUsers(ctx context.Context, c *call, q directory.Query, gen uint64) (cr chunkRead, ok bool, err error) {
+	kq := q
+	kq.Fields = directory.KeyFields
+	page, err := h.Service.Read().ListUsers(ctx, c.dir, kq)
+	if err != nil {
+		return chunkRead{}, false, err
+	}
+	cr = chunkRead{items: make([]listItem, 0, len(page.Users)), total: page.Total}
+	for _, u := range page.Users {
+		v, hit := h.cache.get(cacheKey{dir: c.dir, base: c.base, typ: c.types.User.ID, id: u.ID}, gen)
+		if !hit || v.etag != directory.ETag(u.Version) {
+			return chunkRead{total: page.Total}, false, nil
+		}
+		cr.items = append(cr.items, listItem{id: u.ID, json: v.body[:len(v.body)-1], derived: v.derived})
+	}
+	return cr, true, nil
 }
 
 // groups reads groups and, with one query for all of them, their members
@@ -293,7 +359,7 @@ func (h *Handler) groups(ctx context.Context, c *call, q directory.Query, p *pro
 	}
 	out := chunkRead{items: make([]listItem, 0, len(page.Groups)), total: page.Total}
 	for _, g := range page.Groups {
-		out.items = append(out.items, listItem{g.ID, c.listedGroup(g, members[g.ID])})
+		out.items = append(out.items, listItem{id: g.ID, res: c.listedGroup(g, members[g.ID])})
 	}
 	return out, nil
 }

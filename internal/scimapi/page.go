@@ -172,10 +172,13 @@ type chunkRead struct {
 }
 
 // listItem is one resource of a page: its id, and what it is rendered
-// from.
+// from, or its representation already rendered (json, with derived bytes
+// of it the derived attribute's value: see listWriter.addJSON).
 type listItem struct {
-	id  string
-	res resource
+	id      string
+	res     resource
+	json    []byte
+	derived int
 }
 
 // filled is what fill wrote: n resources, the last with id last.
@@ -219,7 +222,8 @@ func (h *Handler) fill(ctx context.Context, c *call, read chunk, q directory.Que
 			begin(cr.total)
 		}
 		for i := range cr.items {
-			if !lw.add(c, cr.items[i].res, p) {
+			it := &cr.items[i]
+			if it.json != nil && !lw.addJSON(it.json, it.derived) || it.json == nil && !lw.add(c, it.res, p) {
 				return f, nil
 			}
 			f.last = cr.items[i].id

@@ -42,6 +42,10 @@ type cachedResource struct {
 	etag string
 	body []byte
 	id   string
+	// derived is how many bytes of body are the value of the resource's
+	// derived attribute (a user's groups): a list page's budget leaves
+	// them out (page.go).
+	derived int
 }
 
 // maxCachedBody is the largest body kept: a group of thousands of members

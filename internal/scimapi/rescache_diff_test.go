@@ -192,7 +192,7 @@ func (d *diffEnv) randomRead() {
 	filter := func(name string) string {
 		return "/Users?filter=" + url.QueryEscape(fmt.Sprintf(`userName eq %q`, name))
 	}
-	switch d.rng.IntN(9) {
+	switch d.rng.IntN(11) {
 	case 0, 1:
 		d.read("/Users/" + d.pick(d.users))
 	case 2:
@@ -215,6 +215,11 @@ func (d *diffEnv) randomRead() {
 		}
 		d.read("/Users/"+d.pick(d.users)+"?excludedAttributes=groups", "If-None-Match", d.pick(d.etags))
 		d.read("/Users?filter=" + url.QueryEscape(fmt.Sprintf(`userName eq %q or userName eq %q`, d.pick(d.names), d.pick(d.names))))
+	case 9, 10:
+		// List pages, whose users come from the cache when all of a
+		// chunk's are in it (list.go, cachedUsers), and are kept in it.
+		d.read(fmt.Sprintf("/Users?startIndex=%d&count=%d", 1+d.rng.IntN(8), 1+d.rng.IntN(12)))
+		d.read("/Users")
 	}
 }
 
