@@ -17,8 +17,8 @@ import (
 // (16 parameters each, well within both databases' limits).
 const requestsPerInsert = 200
 
-// AppendRequests implements directory.Store: multi-row INSERTs (so that
-// PostgreSQL keeps up with a busy SCIM endpoint), then each directory's
+// AppendRequests implements directory.Store: multi-row INSERTs on SQLite,
+// one COPY on PostgreSQL (pgTxn.copyRequests), then each directory's
 // usage row grows by the entries' sizes. Entries of directories deleted
 // since their request are skipped, so that one of them does not fail the
 // whole batch.
@@ -50,7 +50,12 @@ func (s *Store) AppendRequests(ctx context.Context, entries []directory.RequestL
 			u.entries++
 			kept = append(kept, e)
 		}
-		for start := 0; start < len(kept); start += requestsPerInsert {
+		if tx.pg != nil {
+			if err := tx.pg.copyRequests(ctx, kept); err != nil {
+				return fmt.Errorf("appending request log entries: %w", err)
+			}
+		}
+		for start := 0; tx.pg == nil && start < len(kept); start += requestsPerInsert {
 			chunk := kept[start:min(start+requestsPerInsert, len(kept))]
 			var b strings.Builder
 			b.WriteString(`INSERT INTO scim_requests (id, directory_id, occurred_at, method, path, status, duration_us,
