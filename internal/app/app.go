@@ -196,7 +196,7 @@ func (a *App) Handler() http.Handler {
 	}
 	scim := &scimapi.Handler{Service: a.Service, Logger: a.Logger, PublicURL: a.Config.PublicURL, RequestLog: a.RequestLog,
 		AuthFailureRate: a.Config.AuthFailureRate, AuthFailureBurst: a.Config.AuthFailureBurst,
-		PageBytes: a.Config.ListPageBytes, Limiter: lim}
+		PageBytes: a.Config.ListPageBytes, Limiter: lim, CacheBytes: a.Config.SCIMCacheBytes}
 	mgmt := &mgmtapi.Handler{Service: a.Service, Webhooks: a.Webhooks, Logger: a.Logger, PublicURL: a.Config.PublicURL, APIKey: a.Config.APIKey, Portal: a.Portal,
 		PageBytes: a.Config.ListPageBytes, Limiter: lim, Audit: a.Audit}
 	mux := http.NewServeMux()

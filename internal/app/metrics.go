@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +36,49 @@ type Metrics struct {
 	// apiRoutes classifies management API paths into their route
 	// templates (ServeMux.Handler matches without serving).
 	apiRoutes *http.ServeMux
+	// series caches the request counter and duration histogram of each
+	// label set (a bounded set: routes are templates, methods and status
+	// classes are few), sparing two lookups by label values per request.
+	series sync.Map // seriesKey → *requestSeries
+}
+
+// seriesKey is the label values of a request's series.
+type seriesKey struct{ surface, route, method, class string }
+
+// requestSeries is one label set's request counter and duration.
+type requestSeries struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+// requestSeries returns the series of k.
+func (m *Metrics) requestSeries(k seriesKey) *requestSeries {
+	if v, ok := m.series.Load(k); ok {
+		return v.(*requestSeries)
+	}
+	s := &requestSeries{
+		requests: m.requests.WithLabelValues(k.surface, k.route, k.method, k.class),
+		duration: m.duration.WithLabelValues(k.surface, k.route, k.method, k.class),
+	}
+	v, _ := m.series.LoadOrStore(k, s)
+	return v.(*requestSeries)
+}
+
+// statusClass is the code label of a status: "2xx" and so on.
+func statusClass(status int) string {
+	switch status / 100 {
+	case 1:
+		return "1xx"
+	case 2:
+		return "2xx"
+	case 3:
+		return "3xx"
+	case 4:
+		return "4xx"
+	case 5:
+		return "5xx"
+	}
+	return strconv.Itoa(status/100) + "xx"
 }
 
 // newMetrics builds the registry and registers every instrument, and the
@@ -91,9 +135,9 @@ func (m *Metrics) instrument(next http.Handler) http.Handler {
 			status = http.StatusOK
 		}
 		surface, route := m.classify(r)
-		class := strconv.Itoa(status/100) + "xx"
-		m.requests.WithLabelValues(surface, route, method(r.Method), class).Inc()
-		m.duration.WithLabelValues(surface, route, method(r.Method), class).Observe(time.Since(start).Seconds())
+		series := m.requestSeries(seriesKey{surface, route, method(r.Method), statusClass(status)})
+		series.requests.Inc()
+		series.duration.Observe(time.Since(start).Seconds())
 		switch {
 		case status == http.StatusUnauthorized:
 			m.authRefused.WithLabelValues(surface).Inc()

@@ -115,6 +115,11 @@ func serve(ctx context.Context, args []string, env Env) error {
 		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
 	}
 	logger := newLogger(cfg, env.Stderr)
+	lock, err := app.ClaimSQLite(cfg)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	a, err := app.Open(ctx, cfg, logger)
 	if err != nil {
 		return err

@@ -78,6 +78,10 @@ type Config struct {
 	MaxInFlight      int
 	InFlightWait     time.Duration
 	WriteTimeout     time.Duration
+	// SCIMCacheBytes bounds the SCIM surface's cache of rendered users
+	// and groups (SQLite only; docs/operations.md, "Memory"): 0 takes
+	// its default, negative means none (--scim-cache-size 0).
+	SCIMCacheBytes int
 
 	// Admin Portal (docs/portal.md). PortalFrameAncestors are the origins
 	// allowed to embed the portal in an iframe (none: it cannot be framed).
@@ -98,6 +102,7 @@ type Config struct {
 	portalSessionMax                    string
 	apiKeyFileErr                       error
 	maxValueBytes, maxResourceBytes     string
+	scimCacheSize                       string
 	listPageBytes, maxInFlight          string
 	inFlightWait, writeTimeout          string
 	databaseMaxConns                    string
@@ -147,6 +152,7 @@ func (c *Config) settings() []setting {
 		{"max-value-bytes", "SCIMBRIDGE_MAX_VALUE_BYTES", "64KiB", "largest string value of a user or group attribute (bytes, or KiB/MiB)", &c.maxValueBytes},
 		{"max-resource-bytes", "SCIMBRIDGE_MAX_RESOURCE_BYTES", "1MiB", "largest user or group document as JSON, group members not counted (bytes, or KiB/MiB)", &c.maxResourceBytes},
 		{"list-page-bytes", "SCIMBRIDGE_LIST_PAGE_BYTES", "8MiB", "byte budget of one list page (SCIM lists, API users, groups and events); a page ends early at it", &c.listPageBytes},
+		{"scim-cache-size", "SCIMBRIDGE_SCIM_CACHE_SIZE", "32MiB", "memory for rendered SCIM users and groups served again while unchanged (SQLite only); 0: no cache", &c.scimCacheSize},
 		{"max-in-flight", "SCIMBRIDGE_MAX_IN_FLIGHT", "64", "SCIM and management API requests served at once; more wait --in-flight-wait, then get 503", &c.maxInFlight},
 		{"in-flight-wait", "SCIMBRIDGE_IN_FLIGHT_WAIT", "1s", "how long a request beyond --max-in-flight waits for a slot before 503", &c.inFlightWait},
 		{"write-timeout", "SCIMBRIDGE_WRITE_TIMEOUT", "60s", "time to send a response; a client that does not read is cut off after it", &c.writeTimeout},
@@ -352,6 +358,10 @@ func (c *Config) finishLimits() []error {
 	bytesSetting("--max-value-bytes (SCIMBRIDGE_MAX_VALUE_BYTES)", c.maxValueBytes, 1<<10, 256<<20, &c.MaxValueBytes)
 	bytesSetting("--max-resource-bytes (SCIMBRIDGE_MAX_RESOURCE_BYTES)", c.maxResourceBytes, 4<<10, 256<<20, &c.MaxResourceBytes)
 	bytesSetting("--list-page-bytes (SCIMBRIDGE_LIST_PAGE_BYTES)", c.listPageBytes, 64<<10, 1<<30, &c.ListPageBytes)
+	bytesSetting("--scim-cache-size (SCIMBRIDGE_SCIM_CACHE_SIZE)", c.scimCacheSize, 0, 16<<30, &c.SCIMCacheBytes)
+	if c.scimCacheSize != "" && c.SCIMCacheBytes == 0 {
+		c.SCIMCacheBytes = -1 // 0 turns it off; the field's zero is the default
+	}
 	if c.MaxValueBytes > 0 && c.MaxResourceBytes > 0 && c.MaxValueBytes > c.MaxResourceBytes {
 		errs = append(errs, fmt.Errorf("--max-value-bytes (%d) must not be larger than --max-resource-bytes (%d)", c.MaxValueBytes, c.MaxResourceBytes))
 	}

@@ -192,9 +192,12 @@ func (s *Service) authenticateDirectory(ctx context.Context, dirID, secret strin
 // authenticate checks secret against directory dirID; when ur is not nil,
 // it also reads user userID into it with the token (CredentialWithUser).
 func (s *Service) authenticate(ctx context.Context, dirID, secret, userID string, ur *UserRead) (Directory, Token, error) {
-	unauthorized := Errorf(KindUnauthorized, "the bearer token is missing, invalid, expired or revoked")
+	// Built only when refused: formatting it cost every request.
+	unauthorized := func() error {
+		return Errorf(KindUnauthorized, "the bearer token is missing, invalid, expired or revoked")
+	}
 	if !strings.HasPrefix(secret, TokenPrefix) {
-		return Directory{}, Token{}, unauthorized
+		return Directory{}, Token{}, unauthorized()
 	}
 	hash := HashSecret(secret)
 	now := s.now()
@@ -207,14 +210,14 @@ func (s *Service) authenticate(ctx context.Context, dirID, secret, userID string
 			t, d, err = s.Store.Credential(ctx, hash)
 		}
 		if IsNotFound(err) {
-			return Directory{}, Token{}, unauthorized
+			return Directory{}, Token{}, unauthorized()
 		}
 		if err != nil {
 			return Directory{}, Token{}, err
 		}
 	}
 	if subtle.ConstantTimeCompare(t.Hash, hash) != 1 || subtle.ConstantTimeCompare([]byte(t.DirectoryID), []byte(dirID)) != 1 || !t.Active(now) {
-		return Directory{}, Token{}, unauthorized
+		return Directory{}, Token{}, unauthorized()
 	}
 	if !d.Enabled {
 		return Directory{}, Token{}, Errorf(KindForbidden, "this directory is disabled: provisioning is paused until it is enabled again")

@@ -203,10 +203,12 @@ type Query struct {
 
 	// After, when set, is the id of a resource of the directory: the page
 	// starts after it in creation order (keyset pagination, for the
-	// management API's cursors; cost independent of depth). It requires
-	// SortBy nil and Offset 0; an id that names no resource of the
-	// directory is KindInvalid.
+	// management API's cursors; cost independent of depth), skipping
+	// Offset resources after it. It requires SortBy nil; an id that names
+	// no resource of the directory is KindInvalid.
 	After string
+	// Fields says what of each resource the page carries (zero: all).
+	Fields Fields
 	// SkipTotal leaves the page's Total zero instead of counting every
 	// match (the management API does not report totals).
 	SkipTotal bool
@@ -243,6 +245,22 @@ type Query struct {
 	// user with this id is a direct member (as `members.value eq "id"`).
 	HasMember string
 }
+
+// Fields says what ListUsers and ListGroups read of each resource.
+type Fields int
+
+const (
+	// AllFields: every field.
+	AllFields Fields = iota
+	// RenderFields: what a SCIM representation is rendered from (RFC 7643
+	// §3): the id, the version, the created and modified times and the
+	// document. The other fields are zero.
+	RenderFields
+	// KeyFields: the id and the version only, no document, for a caller
+	// that keeps rendered resources in memory and reads the documents of
+	// those it misses (internal/scimapi).
+	KeyFields
+)
 
 // UserPage is a page of users and the total that match the query.
 type UserPage struct {

@@ -46,7 +46,16 @@ func (h *Handler) createGroup(w http.ResponseWriter, r *http.Request, c *call) e
 }
 
 // getGroup is GET /Groups/{id} (RFC 7644 §3.4.1), with If-None-Match.
+// In the default projection the response comes from the rendered-resource
+// cache when the store keeps generations (cachedreads.go).
 func (h *Handler) getGroup(w http.ResponseWriter, r *http.Request, c *call) error {
+	if gen, ok := h.cacheGen(c); ok {
+		v, err := h.cachedGroup(r.Context(), c, gen, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		return writeCached(w, r, v)
+	}
 	g, err := h.Service.Read().GetGroup(r.Context(), c.dir, r.PathValue("id"))
 	if err != nil {
 		return err

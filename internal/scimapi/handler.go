@@ -70,6 +70,11 @@ type Handler struct {
 	// ReadConcurrency is how many reads run at once, the rest waiting in
 	// arrival order (readGate); zero: DefaultReadConcurrency.
 	ReadConcurrency int
+	// CacheBytes bounds the rendered-resource cache (rescache.go), which
+	// answers GET of one user or group and the `userName eq` filter on a
+	// store that keeps generations (SQLite); zero: DefaultCacheBytes,
+	// negative: no cache.
+	CacheBytes int
 
 	once      sync.Once
 	failures  *failureLimiter
@@ -78,6 +83,8 @@ type Handler struct {
 	schemas   *schema.Schemas
 	lim       limits
 	discovery discovery
+	cache     *resourceCache // nil: disabled
+	memo      listMemo       // list totals and page ends, per directory generation (listmemo.go)
 }
 
 // limits are the Handler's limits with defaults applied.
@@ -120,6 +127,11 @@ func (h *Handler) setup() {
 		h.discovery = buildDiscovery(h.schemas, h.advertisedLimits())
 		h.failures = newFailureLimiter(h.AuthFailureRate, h.AuthFailureBurst)
 		h.held = make(chan struct{}, maxDelayedRefusals)
+		cacheBytes := h.CacheBytes
+		if cacheBytes == 0 {
+			cacheBytes = DefaultCacheBytes
+		}
+		h.cache = newResourceCache(cacheBytes)
 		h.lim.failureDelay = h.AuthFailureDelay
 		if h.lim.failureDelay == 0 {
 			h.lim.failureDelay = DefaultAuthFailureDelay
@@ -166,7 +178,7 @@ func (h *Handler) Routes() http.Handler {
 
 	// Users (RFC 7644 §3.3–3.6).
 	route("POST "+d+"/Users", h.createUser)
-	route("GET "+d+"/Users", h.listUsers)
+	route("GET "+d+"/Users", h.listUsersOrLookup)
 	route("POST "+d+"/Users/.search", h.searchUsers)
 	// Authenticated and read in one statement where the token is read on
 	// every request (AuthenticateSCIMUser).
@@ -235,7 +247,9 @@ func (h *Handler) authenticatedAs(fn handlerFunc, readUser bool) web.HandlerFunc
 		if err != nil {
 			return h.refuse(r, dir, err)
 		}
-		r = r.WithContext(ctx)
+		// The request id travels to the domain too (directory.WithRequestID),
+		// so that a hold records which request deprovisioned each user.
+		r = r.WithContext(directory.WithRequestID(ctx, web.RequestID(ctx)))
 		tagRequest(r, d)
 		if err := checkPathValues(r); err != nil {
 			return err
@@ -317,6 +331,10 @@ func (h *Handler) me(w http.ResponseWriter, r *http.Request, c *call) error {
 func (h *Handler) canonicalPath(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
+		if isCleanSCIMPath(p) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		clean := path.Clean("/" + p)
 		if !strings.HasPrefix(clean+"/", prefix) {
 			h.writeError(w, r, directory.Errorf(directory.KindNotFound, "no such endpoint: SCIM endpoints are at %s{directory_id}/…", prefix))
@@ -337,18 +355,29 @@ func (h *Handler) canonicalPath(next http.Handler) http.Handler {
 	})
 }
 
+// isCleanSCIMPath reports, without allocating, whether path.Clean leaves
+// p unchanged and p is under the prefix but not the prefix itself: no
+// empty, "." or ".." segment and no trailing slash.
+func isCleanSCIMPath(p string) bool {
+	if len(p) <= len(prefix) || !strings.HasPrefix(p, prefix) || p[len(p)-1] == '/' {
+		return false
+	}
+	for seg := range strings.SplitSeq(p[len(prefix):], "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
+}
+
 // ensureRequestID gives the request an id when the app did not, so that
-// internal errors can always be matched with their log line.
-// The id also travels to the domain (directory.WithRequestID), so that a
-// hold records which request deprovisioned each user.
+// internal errors can always be matched with their log line. authenticated
+// passes it on to the domain.
 func ensureRequestID(next http.Handler) http.Handler {
-	toDomain := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(directory.WithRequestID(r.Context(), web.RequestID(r.Context()))))
-	})
-	withID := web.WithRequestID(toDomain)
+	withID := web.WithRequestID(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if web.RequestID(r.Context()) != "" {
-			toDomain.ServeHTTP(w, r)
+			next.ServeHTTP(w, r)
 			return
 		}
 		withID.ServeHTTP(w, r)

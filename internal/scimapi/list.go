@@ -251,6 +251,7 @@ func buildQuery(rt *schema.ResourceType, lp listParams) (directory.Query, error)
 // users reads users and, with one query for all of them, their groups
 // when the projection renders them.
 func (h *Handler) users(ctx context.Context, c *call, q directory.Query, p *projection) (chunkRead, error) {
+	q.Fields = directory.RenderFields
 	page, err := h.Service.Read().ListUsers(ctx, c.dir, q)
 	if err != nil {
 		return chunkRead{}, err
@@ -265,10 +266,9 @@ func (h *Handler) users(ctx context.Context, c *call, q directory.Query, p *proj
 			return chunkRead{}, err
 		}
 	}
-	out := chunkRead{items: make([]object, 0, len(page.Users)), total: page.Total}
+	out := chunkRead{items: make([]listItem, 0, len(page.Users)), total: page.Total}
 	for _, u := range page.Users {
-		out.items = append(out.items, c.user(u, groups[u.ID], p))
-		out.lastID = u.ID
+		out.items = append(out.items, listItem{u.ID, c.listedUser(u, groups[u.ID])})
 	}
 	return out, nil
 }
@@ -276,6 +276,7 @@ func (h *Handler) users(ctx context.Context, c *call, q directory.Query, p *proj
 // groups reads groups and, with one query for all of them, their members
 // when the projection renders them.
 func (h *Handler) groups(ctx context.Context, c *call, q directory.Query, p *projection) (chunkRead, error) {
+	q.Fields = directory.RenderFields
 	page, err := h.Service.Read().ListGroups(ctx, c.dir, q)
 	if err != nil {
 		return chunkRead{}, err
@@ -290,10 +291,9 @@ func (h *Handler) groups(ctx context.Context, c *call, q directory.Query, p *pro
 			return chunkRead{}, err
 		}
 	}
-	out := chunkRead{items: make([]object, 0, len(page.Groups)), total: page.Total}
+	out := chunkRead{items: make([]listItem, 0, len(page.Groups)), total: page.Total}
 	for _, g := range page.Groups {
-		out.items = append(out.items, c.group(g, members[g.ID], p))
-		out.lastID = g.ID
+		out.items = append(out.items, listItem{g.ID, c.listedGroup(g, members[g.ID])})
 	}
 	return out, nil
 }
@@ -313,11 +313,99 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, c *call, rt *sche
 		return err
 	}
 	lw := newListWriter(w, h.lim.pageBytes)
-	begin := func(total int) { lw.begin(total, lp.startIndex) }
-	if _, err := h.fill(r.Context(), c, h.reader(rt, c), q, newProjection(rt, lp.attributes, lp.excluded), lw, begin); err != nil {
+	p := newProjection(rt, lp.attributes, lp.excluded)
+	m := h.memoStart(c, rt, lp.filter, &q)
+	begin := func(total int) { lw.begin(m.begin(total), lp.startIndex) }
+	f, err := h.fill(r.Context(), c, h.reader(rt, c), q, p, lw, begin)
+	if err != nil && m.retry(&q) {
+		// The remembered page end was deleted meanwhile: walk the offset.
+		f, err = h.fill(r.Context(), c, h.reader(rt, c), q, p, lw, begin)
+	}
+	if err != nil {
 		return err // nothing was written yet
 	}
+	m.done(f)
 	return h.endList(r, lw)
+}
+
+// memoStart looks up what h.memo knows of the page q asks for and
+// rewrites q to use it: no count when the total is known; when a page
+// ended at or before q's offset, the page starts after that page's last
+// resource (a keyset cursor), skipping only the rest. It returns nil when
+// nothing may be remembered (the store has no generations, or the filter
+// is long).
+func (h *Handler) memoStart(c *call, rt *schema.ResourceType, filter string, q *directory.Query) *memoUse {
+	gen, ok := h.Service.Read().Generation(c.dir)
+	if !ok || len(filter) > memoFilterBytes {
+		return nil
+	}
+	m := &memoUse{memo: &h.memo, read: h.Service.Read(), key: listKey{dir: c.dir, typ: rt.ID, filter: filter}, gen: gen,
+		orig: *q, marks: q.SortBy == nil && q.Limit > 0, counted: -1}
+	m.hit = h.memo.lookup(m.key, gen, q.Offset, m.marks, q.Descending)
+	if m.hit.total < 0 {
+		return m // the store's total with a cursor counts after it: no cursor
+	}
+	q.SkipTotal = true
+	if m.marks && m.hit.mark.pos > 0 {
+		q.After, q.Offset = m.hit.mark.id, q.Offset-m.hit.mark.pos
+	}
+	return m
+}
+
+// memoUse is one list request's use of the memo. Its methods accept a nil
+// receiver (nothing remembered).
+type memoUse struct {
+	memo    *listMemo
+	read    directory.Reader
+	key     listKey
+	gen     uint64
+	orig    directory.Query // the query as the request asked it
+	marks   bool
+	hit     memoHit
+	counted int // the total the store counted, -1: none
+}
+
+// begin returns the page's total: remembered, or as the store counted it.
+func (m *memoUse) begin(counted int) int {
+	if m == nil {
+		return counted
+	}
+	if m.hit.total >= 0 {
+		return m.hit.total
+	}
+	m.counted = counted
+	return counted
+}
+
+// retry resets q to the query as asked when it started after a remembered
+// page end, and reports whether it did.
+func (m *memoUse) retry(q *directory.Query) bool {
+	if m == nil || q.After == m.orig.After {
+		return false
+	}
+	*q = m.orig
+	q.SkipTotal = true
+	return true
+}
+
+// done remembers the total and where the page ended, unless a write to
+// the directory may have come between (the generation moved).
+func (m *memoUse) done(f filled) {
+	if m == nil {
+		return
+	}
+	if gen, _ := m.read.Generation(m.key.dir); gen != m.gen {
+		return
+	}
+	total := m.hit.total
+	if total < 0 {
+		total = m.counted
+	}
+	var mark pageMark
+	if m.marks && f.n > 0 {
+		mark = pageMark{pos: m.orig.Offset + f.n, id: f.last}
+	}
+	m.memo.remember(m.key, m.gen, total, m.orig.Descending, mark)
 }
 
 // endList closes a list page. A client that stopped reading (the write

@@ -2,6 +2,7 @@ package scimapi
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -41,7 +42,8 @@ type listWriter struct {
 	w       http.ResponseWriter
 	cw      countingWriter
 	bw      *bufio.Writer
-	enc     *encoder
+	res     bytes.Buffer // the resource being written (renderJSON)
+	enc     *encoder     // into res
 	budget  web.PageBudget
 	started bool
 	err     error // the client stopped reading; nothing more can be sent
@@ -63,7 +65,7 @@ func newListWriter(w http.ResponseWriter, budget int) *listWriter {
 	lw := &listWriter{w: w, budget: web.PageBudget{Limit: budget}}
 	lw.cw.w = w
 	lw.bw = bufio.NewWriterSize(&lw.cw, 32<<10)
-	lw.enc = newEncoder(lw.bw)
+	lw.enc = newEncoder(&lw.res)
 	return lw
 }
 
@@ -84,33 +86,60 @@ func (lw *listWriter) begin(total, startIndex int) {
 		`,"startIndex":` + strconv.Itoa(startIndex) + `,"Resources":[`)
 }
 
-// add writes one resource and reports whether the page takes more.
-func (lw *listWriter) add(res object) bool {
+// add writes one resource, projected by p, and reports whether the page
+// takes more.
+func (lw *listWriter) add(c *call, res resource, p *projection) bool {
 	if !lw.more() || lw.budget.Reached() {
 		return false
 	}
-	before, derived := lw.written(), 0
+	lw.res.Reset()
+	derived, err := c.listedJSON(lw.enc, res, p)
+	if err != nil {
+		lw.err = err
+		return false
+	}
+	return lw.addJSON(lw.res.Bytes(), derived)
+}
+
+// renderJSON encodes a rendered resource as JSON into e, which writes to a
+// bytes.Buffer, and returns how many of the bytes are the value of its
+// derived attribute (a user's groups, a group's members). Every resource
+// of a list page is encoded here and written by addJSON.
+func renderJSON(e *encoder, res object) (derived int, err error) {
+	e.buf.WriteByte('{')
+	for i, f := range res {
+		if i > 0 {
+			e.buf.WriteByte(',')
+		}
+		if err := e.str(f.key); err != nil {
+			return 0, err
+		}
+		e.buf.WriteByte(':')
+		at := e.buf.Len()
+		if err := e.encode(f.value); err != nil {
+			return 0, err
+		}
+		if f.key == "members" || f.key == "groups" {
+			derived += e.buf.Len() - at
+		}
+	}
+	e.buf.WriteByte('}')
+	return derived, nil
+}
+
+// addJSON writes one resource given as its JSON representation, derived
+// bytes of which are its derived attribute's value (not counted in the
+// budget, see listWriter), and reports whether the page takes more. A
+// representation kept from an earlier request joins a page here.
+func (lw *listWriter) addJSON(body []byte, derived int) bool {
+	if !lw.more() || lw.budget.Reached() {
+		return false
+	}
+	before := lw.written()
 	if lw.budget.Items > 0 {
 		lw.bw.WriteByte(',')
 	}
-	lw.bw.WriteByte('{')
-	for i, f := range res {
-		if i > 0 {
-			lw.bw.WriteByte(',')
-		}
-		if lw.err = lw.enc.str(f.key); lw.err != nil {
-			return false
-		}
-		lw.bw.WriteByte(':')
-		at := lw.written()
-		if lw.err = lw.enc.encode(f.value); lw.err != nil {
-			return false
-		}
-		if f.key == "members" || f.key == "groups" {
-			derived += lw.written() - at
-		}
-	}
-	if lw.err = lw.bw.WriteByte('}'); lw.err != nil {
+	if _, lw.err = lw.bw.Write(body); lw.err != nil {
 		return false
 	}
 	lw.budget.Add(lw.written() - before - derived)
@@ -138,9 +167,21 @@ type chunk func(ctx context.Context, c *call, q directory.Query, p *projection) 
 
 // chunkRead is what one read of a page returns.
 type chunkRead struct {
-	items  []object
-	lastID string // id of the last resource read
-	total  int    // matches, unless the query had SkipTotal
+	items []listItem
+	total int // matches, unless the query had SkipTotal
+}
+
+// listItem is one resource of a page: its id, and what it is rendered
+// from.
+type listItem struct {
+	id  string
+	res resource
+}
+
+// filled is what fill wrote: n resources, the last with id last.
+type filled struct {
+	n    int
+	last string
 }
 
 // fill writes the resources q selects (from q.Offset, at most q.Limit)
@@ -149,10 +190,12 @@ type chunkRead struct {
 // Query.After), so that the page is not shifted by concurrent writes and
 // no read walks the offset again; sorted lists read by offset. begin runs
 // before the first resource is written, with the total the first read
-// counted (unless q.SkipTotal). fill returns the number of resources
-// written; an error after the first read ends the page early (logged), so
-// that the page sent stays a valid ListResponse.
-func (h *Handler) fill(ctx context.Context, c *call, read chunk, q directory.Query, p *projection, lw *listWriter, begin func(total int)) (int, error) {
+// counted (unless q.SkipTotal). fill returns what it wrote; an error
+// after the first read ends the page early (logged), so that the page sent
+// stays a valid ListResponse. q may start after a cursor (Query.After,
+// then q.Offset counts from it: listMemo).
+func (h *Handler) fill(ctx context.Context, c *call, read chunk, q directory.Query, p *projection, lw *listWriter, begin func(total int)) (filled, error) {
+	var f filled
 	written, prev, after := 0, 0, ""
 	want := q.Limit
 	for first := true; want > 0 && lw.more(); first = false {
@@ -166,27 +209,29 @@ func (h *Handler) fill(ctx context.Context, c *call, read chunk, q directory.Que
 		cr, err := read(ctx, c, cq, p)
 		if err != nil {
 			if first {
-				return written, err
+				return f, err
 			}
 			h.logger.WarnContext(ctx, "SCIM list page ended early: reading the next resources failed",
 				"directory_id", c.dir, "error", err)
-			return written, nil
+			return f, nil
 		}
 		if first {
 			begin(cr.total)
 		}
 		for i := range cr.items {
-			if !lw.add(cr.items[i]) {
-				return written, nil
+			if !lw.add(c, cr.items[i].res, p) {
+				return f, nil
 			}
-			cr.items[i] = nil // let the collector take what is written
+			f.last = cr.items[i].id
+			cr.items[i].res = resource{} // let the collector take what is written
 			written++
+			f.n = written
 		}
 		if len(cr.items) < cq.Limit {
-			return written, nil // no more matches
+			return f, nil // no more matches
 		}
 		if q.SortBy == nil {
-			after = cr.lastID
+			after = cr.items[len(cr.items)-1].id
 		}
 		prev = cq.Limit
 		want -= len(cr.items)
@@ -197,9 +242,9 @@ func (h *Handler) fill(ctx context.Context, c *call, read chunk, q directory.Que
 		cq.Limit = 0
 		cr, err := read(ctx, c, cq, p)
 		if err != nil {
-			return 0, err
+			return f, err
 		}
 		begin(cr.total)
 	}
-	return written, nil
+	return f, nil
 }

@@ -123,6 +123,9 @@ func (p params) get(name string) string { return p[strings.ToLower(name)] }
 // an error rather than a silently dropped parameter: a dropped filter
 // would answer with every resource (docs/idp-compatibility.md item 28).
 func parseQuery(raw string) (params, error) {
+	if raw == "" {
+		return nil, nil // reads of a nil map find nothing
+	}
 	p := params{}
 	for raw != "" {
 		var pair string

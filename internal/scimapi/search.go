@@ -81,7 +81,8 @@ func (h *Handler) searchAll(w http.ResponseWriter, r *http.Request, c *call) err
 			break
 		}
 		q.Offset, q.Limit, q.SkipTotal = offset, limit, true
-		n, err := h.fill(r.Context(), c, h.reader(rt, c), *q, newProjection(rt, lp.attributes, lp.excluded), lw, func(int) {})
+		f, err := h.fill(r.Context(), c, h.reader(rt, c), *q, newProjection(rt, lp.attributes, lp.excluded), lw, func(int) {})
+		n := f.n
 		if err != nil {
 			h.logger.WarnContext(r.Context(), "SCIM search page ended early: reading resources failed", "directory_id", c.dir, "error", err)
 			break

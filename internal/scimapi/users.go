@@ -56,7 +56,19 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c *call) er
 // getUser is GET /Users/{id} (RFC 7644 §3.4.1), with If-None-Match
 // (RFC 7644 §3.14). The user and its groups are read in one statement
 // when the projection renders the groups, or were read with the token.
+//
+// In the default projection the response comes from the rendered-resource
+// cache when the store keeps generations (cachedreads.go).
 func (h *Handler) getUser(w http.ResponseWriter, r *http.Request, c *call) error {
+	// A user read with the token was read before the generation could be:
+	// it is served as read, never cached.
+	if gen, ok := h.cacheGen(c); ok && c.read == nil {
+		v, err := h.cachedUser(r.Context(), c, gen, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		return writeCached(w, r, v)
+	}
 	p := c.projection(c.types.User)
 	var u directory.User
 	var groups []directory.GroupRef

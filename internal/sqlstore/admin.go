@@ -12,26 +12,67 @@ import (
 // Management API support: organization and directory listing, updates and
 // deletes, keyset pagination and member counts.
 
-// keyset returns the condition (to AND onto a list query whose $1 is the
-// directory id) that starts a page after the resource q.After in creation
-// order, and its argument, numbered n.
-func (s *Store) keyset(ctx context.Context, directoryID, table, alias, kind string, q directory.Query, n int) (string, any, error) {
-	if q.SortBy != nil || q.Offset != 0 {
-		return "", nil, directory.Errorf(directory.KindInvalid, "a page cursor cannot be combined with sortBy or an offset")
+// keyset returns the key (an SQL expression, for a list query whose $1
+// is the directory id) after which a page starts in creation order, and
+// its argument, numbered n: the page starts after the resource q.After.
+//
+// On SQLite the cursor's key is looked up in the page's own statement
+// (cursorPK): a cursor that names no resource of the directory selects
+// nothing, and the caller then tells the two apart (checkCursor). On
+// PostgreSQL it is looked up first and bound as a value: not knowing the
+// key, the planner estimated few rows after it, then fetched and sorted
+// every one (200 ms at 20,000 users).
+func (s *Store) keyset(ctx context.Context, directoryID, table, kind string, q directory.Query, n int) (string, any, error) {
+	if q.SortBy != nil {
+		return "", nil, directory.Errorf(directory.KindInvalid, "a page cursor cannot be combined with sortBy")
+	}
+	if s.cursorInline() {
+		return cursorPK(table, n), q.After, nil
 	}
 	var pk int64
 	err := s.readRow(ctx, `SELECT pk FROM `+table+` WHERE id = $1 AND directory_id = $2`, q.After, directoryID).Scan(&pk)
 	if err == sql.ErrNoRows {
-		return "", nil, directory.Errorf(directory.KindInvalid, "the page cursor names no %s of this directory (it may have been deleted): start again from the first page", kind)
+		return "", nil, cursorGone(kind)
 	}
 	if err != nil {
 		return "", nil, fmt.Errorf("reading page cursor: %w", err)
 	}
-	op := ">"
-	if q.Descending {
-		op = "<"
+	return fmt.Sprintf(`$%d`, n), pk, nil
+}
+
+// cursorInline reports whether page cursors are looked up in the page's
+// statement (keyset).
+func (s *Store) cursorInline() bool {
+	_, ok := s.d.(*sqliteDialect)
+	return ok
+}
+
+// cursorPK is the key of the resource whose id is bound at $n, in the
+// directory bound at $1 (NULL when there is none).
+func cursorPK(table string, n int) string {
+	return fmt.Sprintf(`(SELECT c.pk FROM %s c WHERE c.id = $%d AND c.directory_id = $1)`, table, n)
+}
+
+func cursorGone(kind string) error {
+	return directory.Errorf(directory.KindInvalid, "the page cursor names no %s of this directory (it may have been deleted): start again from the first page", kind)
+}
+
+// checkCursor is called when a page read after a cursor came back empty:
+// it reports KindInvalid when the cursor names no resource of the
+// directory (deleted, or never one of it), if keyset did not already.
+func (s *Store) checkCursor(ctx context.Context, directoryID, table, kind, after string) error {
+	if !s.cursorInline() {
+		return nil
 	}
-	return fmt.Sprintf(` AND %s.pk %s $%d`, alias, op, n), pk, nil
+	var one int
+	err := s.readRow(ctx, `SELECT 1 FROM `+table+` WHERE id = $1 AND directory_id = $2`, after, directoryID).Scan(&one)
+	if err == sql.ErrNoRows {
+		return cursorGone(kind)
+	}
+	if err != nil {
+		return fmt.Errorf("reading page cursor: %w", err)
+	}
+	return nil
 }
 
 const orgColumns = `id, name, external_id, created_at, updated_at`

@@ -530,6 +530,11 @@ func (s *Store) ListGroups(ctx context.Context, directoryID string, q directory.
 		return nil
 	}
 	if q.Limit <= 0 {
+		if q.After != "" {
+			if err := s.checkCursor(ctx, directoryID, "groups", "group", q.After); err != nil {
+				return page, err
+			}
+		}
 		if q.SkipTotal {
 			return page, nil
 		}
@@ -541,20 +546,22 @@ func (s *Store) ListGroups(ctx context.Context, directoryID string, q directory.
 	}
 	n := len(args)
 	pageArgs := append(args[:n:n], q.Limit, q.Offset)
-	rows, err := s.readRows(ctx, fmt.Sprintf(`SELECT %s FROM groups g WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`, groupColumns, cond, order, n+1, n+2), pageArgs...)
+	rows, err := s.readRows(ctx, fmt.Sprintf(`SELECT %s FROM groups g WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`, groupPageColumns(q.Fields), cond, order, n+1, n+2), pageArgs...)
 	if err != nil {
 		return page, fmt.Errorf("listing groups: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return page, fmt.Errorf("listing groups: %w", err)
-		}
-		page.Groups = append(page.Groups, g)
+	page.Groups, err = scanGroupPage(rows, directoryID, q.Fields, q.Limit)
+	if err == nil {
+		err = rows.Err()
 	}
-	if err := rows.Err(); err != nil {
+	rows.Close()
+	if err != nil {
 		return page, fmt.Errorf("listing groups: %w", err)
+	}
+	if len(page.Groups) == 0 && q.After != "" {
+		if err := s.checkCursor(ctx, directoryID, "groups", "group", q.After); err != nil {
+			return page, err
+		}
 	}
 	if !q.SkipTotal {
 		if n := len(page.Groups); n < q.Limit && (n > 0 || q.Offset == 0) {

@@ -39,15 +39,19 @@ func (s *Store) queryWhere(ctx context.Context, users bool, directoryID string, 
 		args = append(args, q.MemberOf)
 		cond += fmt.Sprintf(` AND u.pk IN (SELECT gm.user_pk FROM group_members gm JOIN groups mg ON mg.pk = gm.group_pk WHERE mg.id = $%d AND mg.directory_id = $1)`, len(args))
 	}
-	var afterPK int // the cursor's parameter, 0: none
+	var after string // the cursor's key, "": none
 	if q.After != "" {
-		c, pk, err := s.keyset(ctx, directoryID, table, alias, kind, q, len(args)+1)
+		key, arg, err := s.keyset(ctx, directoryID, table, kind, q, len(args)+1)
 		if err != nil {
 			return "", nil, err
 		}
-		cond += c
-		args = append(args, pk)
-		afterPK = len(args)
+		op := ">"
+		if q.Descending {
+			op = "<"
+		}
+		cond += ` AND ` + alias + `.pk ` + op + ` ` + key
+		args = append(args, arg)
+		after = key
 	}
 	if q.Search != "" {
 		lo := schema.FoldString(q.Search)
@@ -58,12 +62,12 @@ func (s *Store) queryWhere(ctx context.Context, users bool, directoryID string, 
 			// The page is the first Limit matches after the cursor: each
 			// range scan keeps only those (a top-N), instead of every match
 			// (10,000 for a one-letter-and-digit prefix at 50,000 users).
-			if afterPK != 0 {
+			if after != "" {
 				// +pk: a condition for the range scan to check, not an
 				// index to walk (walking (directory_id, pk) from the
 				// cursor read every later user's row for the three
 				// columns with no match).
-				tail = fmt.Sprintf(` AND +pk > $%d`, afterPK)
+				tail = ` AND +pk > ` + after
 			}
 			args = append(args, q.Limit)
 			tail += fmt.Sprintf(` ORDER BY pk LIMIT $%d`, len(args))

@@ -497,6 +497,11 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 		return nil
 	}
 	if q.Limit <= 0 {
+		if q.After != "" {
+			if err := s.checkCursor(ctx, directoryID, "users", "user", q.After); err != nil {
+				return page, err
+			}
+		}
 		if q.SkipTotal {
 			return page, nil
 		}
@@ -508,7 +513,8 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 	}
 	n := len(args)
 	pageArgs := append(args[:n:n], q.Limit, q.Offset)
-	query := fmt.Sprintf(`SELECT %s FROM users u WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`, userColumns, cond, order, n+1, n+2)
+	columns := userPageColumns(q.Fields)
+	query := fmt.Sprintf(`SELECT %s FROM users u WHERE %s ORDER BY %s LIMIT $%d OFFSET $%d`, columns, cond, order, n+1, n+2)
 	if q.Offset > 0 && q.SortBy == nil {
 		// A page deep in creation order (startIndex, RFC 7644
 		// §3.4.2.4): the offset is skipped in a subquery that reads
@@ -520,22 +526,24 @@ func (s *Store) ListUsers(ctx context.Context, directoryID string, q directory.Q
 			cmp = "<="
 		}
 		query = fmt.Sprintf(`SELECT %s FROM users u WHERE %s AND u.pk %s (SELECT u.pk FROM users u WHERE %s ORDER BY %s LIMIT 1 OFFSET $%d) ORDER BY %s LIMIT $%d`,
-			userColumns, cond, cmp, cond, order, n+2, order, n+1)
+			columns, cond, cmp, cond, order, n+2, order, n+1)
 	}
 	rows, err := s.readRows(ctx, query, pageArgs...)
 	if err != nil {
 		return page, fmt.Errorf("listing users: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return page, fmt.Errorf("listing users: %w", err)
-		}
-		page.Users = append(page.Users, u)
+	page.Users, err = scanUserPage(rows, directoryID, q.Fields, q.Limit)
+	if err == nil {
+		err = rows.Err()
 	}
-	if err := rows.Err(); err != nil {
+	rows.Close()
+	if err != nil {
 		return page, fmt.Errorf("listing users: %w", err)
+	}
+	if len(page.Users) == 0 && q.After != "" {
+		if err := s.checkCursor(ctx, directoryID, "users", "user", q.After); err != nil {
+			return page, err
+		}
 	}
 	if !q.SkipTotal {
 		if n := len(page.Users); n < q.Limit && (n > 0 || q.Offset == 0) {

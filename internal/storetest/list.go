@@ -24,6 +24,122 @@ func listTests() []subtest {
 		{"List/UserFilters", testListUserFilters},
 		{"List/GroupFilters", testListGroupFilters},
 		{"List/FilterValuesAreNotSQL", testListInjection},
+		{"List/Fields", testListFields},
+		{"List/CursorWithOffset", testListCursorOffset},
+	}
+}
+
+// testListFields: RenderFields and KeyFields pages hold the same
+// resources, in the same order, as full pages, with the fields they name.
+func testListFields(t *testing.T, s directory.Store) {
+	f := newFixture(t, s)
+	for i := 0; i < 9; i++ {
+		f.user(f.dir.ID, map[string]any{"userName": fmt.Sprintf("user%02d@x.com", 8-i), "externalId": fmt.Sprint(i),
+			"name": map[string]any{"givenName": "G", "familyName": fmt.Sprint(i)}, "emails": []any{map[string]any{"value": fmt.Sprintf("e%d@x.com", i)}}})
+		f.group(f.dir.ID, fmt.Sprintf("g%d", i))
+	}
+	sortBy := &schema.Path{Name: "userName"}
+	for _, q := range []directory.Query{{Limit: 4}, {Offset: 3, Limit: 5}, {SortBy: sortBy, Offset: 2, Limit: 3}, {Limit: 100, Descending: true}} {
+		all, err := s.ListUsers(f.ctx, f.dir.ID, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fields := range []directory.Fields{directory.RenderFields, directory.KeyFields} {
+			fq := q
+			fq.Fields = fields
+			p, err := s.ListUsers(f.ctx, f.dir.ID, fq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Total != all.Total || len(p.Users) != len(all.Users) {
+				t.Fatalf("fields %d, %+v: total %d, %d users; want %d, %d", fields, q, p.Total, len(p.Users), all.Total, len(all.Users))
+			}
+			for i, u := range p.Users {
+				w := all.Users[i]
+				if u.ID != w.ID || u.Version != w.Version || u.DirectoryID != w.DirectoryID {
+					t.Errorf("fields %d, %+v: user %d = %s v%d, want %s v%d", fields, q, i, u.ID, u.Version, w.ID, w.Version)
+				}
+				switch fields {
+				case directory.RenderFields:
+					if !u.CreatedAt.Equal(w.CreatedAt) || !u.UpdatedAt.Equal(w.UpdatedAt) || diff(w.Doc, u.Doc) != "" {
+						t.Errorf("fields %d: user %s: %+v, want %+v", fields, u.ID, u, w)
+					}
+				case directory.KeyFields:
+					if u.Doc != nil {
+						t.Errorf("KeyFields: user %s has a document", u.ID)
+					}
+				}
+			}
+		}
+		gq := q
+		gq.SortBy = nil
+		allGroups, err := s.ListGroups(f.ctx, f.dir.ID, gq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gq.Fields = directory.RenderFields
+		p, err := s.ListGroups(f.ctx, f.dir.ID, gq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Total != allGroups.Total || len(p.Groups) != len(allGroups.Groups) {
+			t.Fatalf("groups %+v: total %d, %d; want %d, %d", gq, p.Total, len(p.Groups), allGroups.Total, len(allGroups.Groups))
+		}
+		for i, g := range p.Groups {
+			if w := allGroups.Groups[i]; g.ID != w.ID || g.Version != w.Version || !g.UpdatedAt.Equal(w.UpdatedAt) || diff(w.Doc, g.Doc) != "" {
+				t.Errorf("group %d: %+v, want %+v", i, g, w)
+			}
+		}
+	}
+}
+
+// testListCursorOffset: a page after a cursor skipping Offset resources
+// is the page at the cursor's position plus Offset, both directions.
+func testListCursorOffset(t *testing.T, s directory.Store) {
+	f := newFixture(t, s)
+	var ids, gids []string
+	for i := 0; i < 12; i++ {
+		ids = append(ids, f.userNamed(f.dir.ID, fmt.Sprintf("u%02d", 11-i)).ID)
+		gids = append(gids, f.group(f.dir.ID, fmt.Sprintf("g%02d", i)).ID)
+	}
+	for _, desc := range []bool{false, true} {
+		for cur := 0; cur < 12; cur++ {
+			for off := 0; off < 6; off++ {
+				order, gorder := slices.Clone(ids), slices.Clone(gids)
+				if desc {
+					slices.Reverse(order)
+					slices.Reverse(gorder)
+				}
+				q := directory.Query{After: order[cur], Offset: off, Limit: 3, SkipTotal: true, Descending: desc, Fields: directory.RenderFields}
+				p, err := s.ListUsers(f.ctx, f.dir.ID, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := order[min(cur+1+off, 12):min(cur+1+off+3, 12)]
+				if got := userIDs(p.Users); fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("users after %d skipping %d (desc %v): %v, want %v", cur, off, desc, got, want)
+				}
+				q.After = gorder[cur]
+				g, err := s.ListGroups(f.ctx, f.dir.ID, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, x := range g.Groups {
+					got = append(got, x.ID)
+				}
+				if want := gorder[min(cur+1+off, 12):min(cur+1+off+3, 12)]; fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("groups after %d skipping %d (desc %v): %v, want %v", cur, off, desc, got, want)
+				}
+			}
+		}
+	}
+	// A cursor that names no user is KindInvalid, with an offset too,
+	// and when asking for the total only.
+	for _, q := range []directory.Query{{After: "diruser_nope", Offset: 2, Limit: 3}, {After: "diruser_nope"}} {
+		if _, err := s.ListUsers(f.ctx, f.dir.ID, q); directory.KindOf(err) != directory.KindInvalid {
+			t.Errorf("%+v: %v, want KindInvalid", q, err)
+		}
 	}
 }
 
