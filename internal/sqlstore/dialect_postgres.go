@@ -3,11 +3,16 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
+	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/sqlstore/filtersql"
 )
 
@@ -17,6 +22,9 @@ import (
 // (seal). pgx keeps its own per-connection statement cache.
 type postgresDialect struct {
 	s *Store
+
+	mu   sync.Mutex
+	dirs map[string]dirInfo // what openEvents last read of each directory
 }
 
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
@@ -168,7 +176,78 @@ func (d *postgresDialect) openEvents(ctx context.Context, tx *txn, w *eventWrite
 		// The deprovisioning guard's question, in the same round trip.
 		{query: `SELECT EXISTS (SELECT 1 FROM app_users WHERE directory_id = $1)`, args: []any{w.dirID}, dest: []any{&w.hasApp}}}, more...)
 	w.appKnown = true
-	return d.s.prelude(ctx, tx, rows...)
+	if err := d.s.prelude(ctx, tx, rows...); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	if d.dirs == nil {
+		d.dirs = map[string]dirInfo{}
+	}
+	d.dirs[w.dirID] = dirInfo{orgID: w.orgID, def: w.def}
+	d.mu.Unlock()
+	return nil
+}
+
+// staleDirectory: a directory's organization, default role or mapping
+// version was not what createUserOneTrip expected.
+type staleDirectory struct{}
+
+func (staleDirectory) Error() string { return "the directory changed since it was last read" }
+
+// createUserOneTrip creates a user in one round trip to PostgreSQL
+// (BEGIN, the directory's shared lock, a check, the INSERT, the event's
+// INSERT and COMMIT in one pipeline) when openEvents has read the
+// directory before: the event is made with the organization and default
+// role read then, and the check, run after the lock like openEvents' read
+// (so it sees every role change committed before the lock was granted),
+// fails the transaction when they, or the directory's mapping version
+// the user was mapped with, are no longer current. Then, or when the
+// directory was not read yet, done is false and the caller creates the
+// user as before (two round trips). query and args are the user's
+// INSERT, insertErr maps its failure.
+func (d *postgresDialect) createUserOneTrip(ctx context.Context, u directory.User, query string, args []any,
+	insertErr func(error) error) (done bool, err error) {
+	d.mu.Lock()
+	info, ok := d.dirs[u.DirectoryID]
+	d.mu.Unlock()
+	if !ok {
+		return false, nil
+	}
+	s := d.s
+	err = s.tx(ctx, func(tx *txn) error {
+		w := s.newEventWriter(ctx, u.DirectoryID)
+		w.orgID, w.def = info.orgID, info.def
+		if err := s.later(ctx, tx, nil, sharedDirectoryLock, u.DirectoryID); err != nil {
+			return err
+		}
+		// 1/0 (division_by_zero) aborts the transaction; no directory:
+		// 1/NULL, and the INSERT's foreign key refuses the user.
+		if err := s.later(ctx, tx, stale, `SELECT 1 / (SELECT CASE WHEN d.organization_id = $2 AND `+directoryDefaultRole+` = $3
+			AND d.attr_version = $4 THEN 1 ELSE 0 END FROM directories d WHERE d.id = $1)`,
+			u.DirectoryID, info.orgID, info.def, u.AttrVersion); err != nil {
+			return err
+		}
+		if err := s.later(ctx, tx, insertErr, query, args...); err != nil {
+			return err
+		}
+		return s.userCreatedEvent(ctx, tx, w, u)
+	})
+	if errors.As(err, new(staleDirectory)) {
+		d.mu.Lock()
+		delete(d.dirs, u.DirectoryID)
+		d.mu.Unlock()
+		return false, nil
+	}
+	return true, err
+}
+
+// stale maps createUserOneTrip's check's failure to staleDirectory.
+func stale(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "22012" {
+		return staleDirectory{}
+	}
+	return err
 }
 
 func (*postgresDialect) forgetDirectories() {}

@@ -79,18 +79,26 @@ func (r *eventRow) size() int {
 // (dirlock.go); more are single-row queries the caller needs next, sent in
 // the same round trip.
 func (s *Store) openEvents(ctx context.Context, tx *txn, dirID string, more ...pgRow) (*eventWriter, error) {
-	w := &eventWriter{dirID: dirID, at: s.clock().UTC().Truncate(time.Microsecond), actor: actorJSON(ctx)}
+	w := s.newEventWriter(ctx, dirID)
 	if err := s.d.openEvents(ctx, tx, w, more...); err != nil {
 		return nil, err
 	}
 	return w, nil
 }
 
+// newEventWriter starts the events of a write to directory dirID, at
+// the store's clock and by the context's actor.
+func (s *Store) newEventWriter(ctx context.Context, dirID string) *eventWriter {
+	return &eventWriter{dirID: dirID, at: s.clock().UTC().Truncate(time.Microsecond), actor: actorJSON(ctx)}
+}
+
+// directoryDefaultRole is the default role of the directory d's users.
+const directoryDefaultRole = `COALESCE((SELECT o.default_role FROM organization_roles o WHERE o.organization_id = d.organization_id), (SELECT r.key FROM roles r WHERE r.is_default), '')`
+
 // eventDirectoryRow reads the directory's organization and its default
 // role into w.
 func (s *Store) eventDirectoryRow(w *eventWriter) pgRow {
-	return pgRow{query: `SELECT d.organization_id,
-		COALESCE((SELECT o.default_role FROM organization_roles o WHERE o.organization_id = d.organization_id), (SELECT r.key FROM roles r WHERE r.is_default), '')
+	return pgRow{query: `SELECT d.organization_id, ` + directoryDefaultRole + `
 		FROM directories d WHERE d.id = $1`, args: []any{w.dirID}, dest: []any{&w.orgID, &w.def},
 		check: func(err error) error {
 			if err == sql.ErrNoRows {

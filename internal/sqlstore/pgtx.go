@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
 )
 
 // A PostgreSQL write transaction pays one network round trip per statement,
@@ -210,4 +212,43 @@ func (s *Store) prelude(ctx context.Context, tx *txn, rows ...pgRow) error {
 		}
 	}
 	return nil
+}
+
+// copyRequests writes request log entries with one COPY (binary format)
+// in the transaction. A multi-row INSERT of a batch costs PostgreSQL a
+// parse and a plan of a statement of up to 3,200 parameters, one per
+// distinct batch size and connection (pgx caches prepared statements by
+// their text), and the server an interface value per parameter; COPY
+// streams the rows, with the column types pgx caches per connection.
+func (p *pgTxn) copyRequests(ctx context.Context, entries []*directory.RequestLog) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	if err := p.flush(ctx); err != nil {
+		return err
+	}
+	columns := []string{"id", "directory_id", "occurred_at", "method", "path", "status", "duration_us",
+		"request_body", "response_body", "request_truncated", "response_truncated", "request_id", "user_agent", "remote_addr",
+		"metadata_only", "repeats"}
+	row := make([]any, len(columns))
+	i := 0
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		if i == len(entries) {
+			return nil, nil
+		}
+		e := entries[i]
+		i++
+		row[0], row[1], row[2], row[3], row[4], row[5], row[6] = e.ID, e.DirectoryID, micros(e.OccurredAt), e.Method, e.Path, int32(e.Status), e.Duration.Microseconds()
+		row[7], row[8], row[9], row[10], row[11], row[12], row[13] = e.RequestBody, e.ResponseBody, e.RequestTruncated, e.ResponseTruncated, e.RequestID, e.UserAgent, e.RemoteAddr
+		row[14], row[15] = e.MetadataOnly, int32(e.Repeats)
+		return row, nil
+	})
+	return p.conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("copying: driver connection is %T, not pgx", dc)
+		}
+		_, err := c.Conn().CopyFrom(ctx, pgx.Identifier{"scim_requests"}, columns, src)
+		return err
+	})
 }

@@ -103,12 +103,33 @@ func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
 	if err != nil {
 		return err
 	}
+	custom, err := encodeCustom(u.Custom)
+	if err != nil {
+		return err
+	}
 	email, display, family := searchFolds(u)
-	return s.tx(ctx, func(tx *txn) error {
-		custom, err := encodeCustom(u.Custom)
-		if err != nil {
+	query, args := `INSERT INTO users (id, directory_id, user_name, user_name_fold, external_id, active, display, doc, doc_fold, version, created_at, updated_at,
+			email_fold, display_fold, family_fold, custom_attrs, attr_version)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		[]any{u.ID, u.DirectoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u),
+			doc, fold, u.Version, micros(u.CreatedAt), micros(u.UpdatedAt), email, display, family, custom, u.AttrVersion}
+	insertErr := func(err error) error {
+		switch {
+		case err == nil:
+			return nil
+		case isUnique(err):
+			return userNameTaken(u.UserName, err)
+		case isForeignKey(err):
+			return notFound("directory", u.DirectoryID)
+		}
+		return fmt.Errorf("creating user: %w", err)
+	}
+	if pg, ok := s.d.(*postgresDialect); ok {
+		if done, err := pg.createUserOneTrip(ctx, u, query, args, insertErr); done {
 			return err
 		}
+	}
+	return s.tx(ctx, func(tx *txn) error {
 		// The INSERT needs nothing the directory read returns: it goes in
 		// the same round trip (on PostgreSQL, with BEGIN and the lock).
 		// RETURNING the directory's mapping version: when it is not the
@@ -123,33 +144,15 @@ func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
 		// the constraints before writing. The single writer makes the two
 		// statements see the same directory row.
 		var current int64
-		query := `INSERT INTO users (id, directory_id, user_name, user_name_fold, external_id, active, display, doc, doc_fold, version, created_at, updated_at,
-			email_fold, display_fold, family_fold, custom_attrs, attr_version)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`
 		version := pgRow{query: `SELECT d.attr_version FROM directories d WHERE d.id = $1`, args: []any{u.DirectoryID}, dest: []any{&current}}
-		var dest []any
-		if tx.pg != nil {
-			query += `
-			RETURNING (SELECT d.attr_version FROM directories d WHERE d.id = $2)`
-			dest = version.dest
-		}
-		insert := pgRow{query: query,
-			args: []any{u.ID, u.DirectoryID, u.UserName, schema.FoldString(u.UserName), nullString(u.ExternalID), u.Active, userDisplay(u),
-				doc, fold, u.Version, micros(u.CreatedAt), micros(u.UpdatedAt), email, display, family, custom, u.AttrVersion},
-			dest: dest,
-			check: func(err error) error {
-				switch {
-				case err == nil:
-					return nil
-				case isUnique(err):
-					return userNameTaken(u.UserName, err)
-				case isForeignKey(err):
-					return notFound("directory", u.DirectoryID)
-				}
-				return fmt.Errorf("creating user: %w", err)
-			}}
+		insert := pgRow{query: query, args: args, check: insertErr}
 		rows := []pgRow{insert}
-		if tx.pg == nil {
+		if tx.pg != nil {
+			insert.query += `
+			RETURNING (SELECT d.attr_version FROM directories d WHERE d.id = $2)`
+			insert.dest = version.dest
+			rows[0] = insert
+		} else {
 			rows = append(rows, version)
 		}
 		w, err := s.openEvents(ctx, tx, u.DirectoryID, rows...)
@@ -159,14 +162,19 @@ func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
 		if err != nil {
 			return err
 		}
-		// A new user is in no group: its roles are the default role.
-		eff := directory.Effective{Roles: []string{w.def}, Role: w.def}
-		rec := directory.NewUserRecord(u, w.orgID, nil, &eff)
-		if err := w.add(directory.UserCreatedEvent(rec)); err != nil {
-			return err
-		}
-		return s.flushEvents(ctx, tx, w)
+		return s.userCreatedEvent(ctx, tx, w, u)
 	})
+}
+
+// userCreatedEvent writes a new user's event: a new user is in no group,
+// its roles are the default role.
+func (s *Store) userCreatedEvent(ctx context.Context, tx *txn, w *eventWriter, u directory.User) error {
+	eff := directory.Effective{Roles: []string{w.def}, Role: w.def}
+	rec := directory.NewUserRecord(u, w.orgID, nil, &eff)
+	if err := w.add(directory.UserCreatedEvent(rec)); err != nil {
+		return err
+	}
+	return s.flushEvents(ctx, tx, w)
 }
 
 // GetUser implements directory.Store.
