@@ -104,8 +104,9 @@ type extValue struct {
 	value map[string]any
 }
 
-// listedUser is what listedJSON renders a listed user from: as call.user
-// builds it (render.go), groups being its direct groups (RFC 7643 §4.1.2).
+// listedUser is what a user is rendered from (listedJSON for a list
+// page, call.user for one resource), groups being its direct groups
+// (RFC 7643 §4.1.2).
 func (c *call) listedUser(u directory.User, groups []directory.GroupRef) resource {
 	res := resource{rt: c.types.User, id: u.ID, doc: u.Doc, version: u.Version, created: u.CreatedAt, modified: u.UpdatedAt,
 		derived: "groups"}
@@ -123,8 +124,8 @@ func (c *call) listedUser(u directory.User, groups []directory.GroupRef) resourc
 	return res
 }
 
-// listedGroup is what listedJSON renders a listed group from: as
-// call.group builds it (render.go), with its members (RFC 7643 §4.2).
+// listedGroup is what a group is rendered from (listedJSON, call.group),
+// with its members (RFC 7643 §4.2).
 func (c *call) listedGroup(g directory.Group, members []directory.Member) resource {
 	res := resource{rt: c.types.Group, id: g.ID, doc: g.Doc, version: g.Version, created: g.CreatedAt, modified: g.UpdatedAt,
 		derived: "members"}

@@ -318,41 +318,11 @@ func (c *call) render(res resource, p *projection) object {
 // user renders a user. groups are its direct groups (RFC 7643 §4.1.2);
 // nil when it has none or the projection does not want them.
 func (c *call) user(u directory.User, groups []directory.GroupRef, p *projection) object {
-	res := resource{rt: c.types.User, id: u.ID, doc: u.Doc, version: u.Version, created: u.CreatedAt, modified: u.UpdatedAt,
-		derived: "groups"}
-	if len(groups) > 0 {
-		list := make([]any, len(groups))
-		for i, g := range groups {
-			m := map[string]any{"value": g.ID, "$ref": c.location(c.types.Group, g.ID), "type": "direct"}
-			if g.DisplayName != "" {
-				m["display"] = g.DisplayName
-			}
-			list[i] = m
-		}
-		res.derivedValue = list
-	}
-	return c.render(res, p)
+	return c.render(c.listedUser(u, groups), p)
 }
 
 // group renders a group with its members (RFC 7643 §4.2); members is nil
 // when it has none or the projection does not want them.
 func (c *call) group(g directory.Group, members []directory.Member, p *projection) object {
-	res := resource{rt: c.types.Group, id: g.ID, doc: g.Doc, version: g.Version, created: g.CreatedAt, modified: g.UpdatedAt,
-		derived: "members"}
-	if len(members) > 0 {
-		list := make([]any, len(members))
-		for i, m := range members {
-			target := c.types.User
-			if m.Type == directory.MemberGroup {
-				target = c.types.Group
-			}
-			v := map[string]any{"value": m.ID, "$ref": c.location(target, m.ID), "type": m.Type}
-			if m.Display != "" {
-				v["display"] = m.Display
-			}
-			list[i] = v
-		}
-		res.derivedValue = list
-	}
-	return c.render(res, p)
+	return c.render(c.listedGroup(g, members), p)
 }
