@@ -165,21 +165,11 @@ func runHot(c *hotConfig, clients int, bin, database string, serveFlags []string
 	if database != "" {
 		backend = "postgres"
 	}
-	pgPinned := false
+	restorePG, pgPinned := func() {}, false
 	if pin && database != "" && !c.pgFree {
-		// PostgreSQL's processes on the load generator's core, so that the
-		// server's core is its own, as it is in production where the
-		// database has its own host: left free, its backends preempted the
-		// pinned server mid-request and made the reads' p99 15-17 ms for a
-		// p50 of 1 ms (docs/performance.md, "Tail latency").
-		restore, err := pinPostgres("1")
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "scimbridge-bench: PostgreSQL's processes left unpinned: %v\n", err)
-		} else {
-			pgPinned = true
-			defer restore()
-		}
+		restorePG, pgPinned = pinPostgresForRun()
 	}
+	defer restorePG()
 	t := &hotTarget{name: backend, base: b.base, dir: b.dir, token: b.token, pid: b.pid, debug: debug}
 	if database != "" {
 		if t.pg, err = sql.Open("pgx", database); err != nil {
@@ -195,10 +185,19 @@ func runHot(c *hotConfig, clients int, bin, database string, serveFlags []string
 	if database != "" {
 		fmt.Printf("PostgreSQL's processes pinned to the load generator's core: %v\n", pgPinned)
 	}
+	printHotTable(res, baseline, t.pg != nil)
+	return nil
+}
+
+var hotWorkloadNames = []string{"create", "get8", "get64", "filter", "list", "patch"}
+
+// printHotTable prints the workloads' results as a Markdown table, next to
+// the baseline's when it ran, with PostgreSQL's columns when withPG.
+func printHotTable(res, baseline map[string]hotResult, withPG bool) {
 	pgCols, pgSep := "", ""
-	if t.pg != nil {
-		// PostgreSQL's backends are not pinned: their CPU is on top of the
-		// server's, on any core (the load generator's too).
+	if withPG {
+		// PostgreSQL's backends' CPU is on top of the server's, on the
+		// load generator's core (or any, with -hot-pg-anywhere).
 		pgCols, pgSep = " PG backends CPU µs/req | PG transactions/req |", "---|---|"
 	}
 	fmt.Println("| workload | baseline req/s | baseline CPU µs/req | scimbridge req/s | ratio | CPU µs/req |" + pgCols + " p50 ms | p99 ms | max ms | errors |")
@@ -214,16 +213,28 @@ func runHot(c *hotConfig, clients int, bin, database string, serveFlags []string
 			ratio = fmt.Sprintf("%.2f×", r.rate()/br.rate())
 		}
 		pg := ""
-		if t.pg != nil {
+		if withPG {
 			pg = fmt.Sprintf(" %.0f | %.2f |", r.pgCPUPerReq(), float64(r.pgTx)/float64(r.n))
 		}
 		fmt.Printf("| %s | %s | %s | %.0f | %s | %.0f |%s %.2f | %.2f | %.2f | %d |\n", w, bl, bs, r.rate(), ratio, r.cpuPerReq(), pg,
 			ms(quant(r.lat, 0.5)), ms(quant(r.lat, 0.99)), ms(r.lat[len(r.lat)-1]), r.errs)
 	}
-	return nil
 }
 
-var hotWorkloadNames = []string{"create", "get8", "get64", "filter", "list", "patch"}
+// pinPostgresForRun puts PostgreSQL's processes on the load generator's
+// core, so that the server's core is its own, as it is in production where
+// the database has its own host: left free, its backends preempted the
+// pinned server mid-request and made the reads' p99 15-17 ms for a p50 of
+// 1 ms (docs/performance.md, "Tail latency"). It reports whether it could,
+// and returns what undoes it.
+func pinPostgresForRun() (restore func(), pinned bool) {
+	restore, err := pinPostgres("1")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "scimbridge-bench: PostgreSQL's processes left unpinned: %v\n", err)
+		return func() {}, false
+	}
+	return restore, true
+}
 
 // pinPostgres moves every process named postgres on this machine (the
 // postmaster, whose mask the backends it starts inherit, and its running
