@@ -76,12 +76,18 @@ func writeCached(w http.ResponseWriter, r *http.Request, v cachedResource) error
 	return err
 }
 
+// cacheKey names the cached response of resource id of type rt, as this
+// request renders it (its directory and base URL).
+func (c *call) cacheKey(rt *schema.ResourceType, id string) cacheKey {
+	return cacheKey{dir: c.dir, base: c.base, typ: rt.ID, id: id}
+}
+
 // cachedUser returns user id's response in the default projection, from
 // the cache or read (with its groups, RFC 7643 §4.1.2) and rendered at
 // generation gen, read before.
 func (h *Handler) cachedUser(ctx context.Context, c *call, gen uint64, id string) (cachedResource, error) {
 	rt := c.types.User
-	k := cacheKey{dir: c.dir, base: c.base, typ: rt.ID, id: id}
+	k := c.cacheKey(rt, id)
 	if v, ok := h.cache.get(k, gen); ok {
 		return v, nil
 	}
@@ -101,7 +107,7 @@ func (h *Handler) cachedUser(ctx context.Context, c *call, gen uint64, id string
 // Groups whose response exceeds maxCachedBody are rendered every time.
 func (h *Handler) cachedGroup(ctx context.Context, c *call, gen uint64, id string) (cachedResource, error) {
 	rt := c.types.Group
-	k := cacheKey{dir: c.dir, base: c.base, typ: rt.ID, id: id}
+	k := c.cacheKey(rt, id)
 	if v, ok := h.cache.get(k, gen); ok {
 		return v, nil
 	}

@@ -307,7 +307,7 @@ func (h *Handler) users(ctx context.Context, c *call, q directory.Query, p *proj
 			return chunkRead{}, err
 		}
 		v := bodyOf(directory.ETag(u.Version), b.Bytes(), derived)
-		h.cache.put(cacheKey{dir: c.dir, base: c.base, typ: c.types.User.ID, id: u.ID}, gen, v)
+		h.cache.put(c.cacheKey(c.types.User, u.ID), gen, v)
 		out.items = append(out.items, listItem{id: u.ID, json: v.body[:len(v.body)-1], derived: derived})
 	}
 	return out, nil
@@ -330,7 +330,7 @@ func (h *Handler) cachedUsers(ctx context.Context, c *call, q directory.Query, g
 	}
 	cr = chunkRead{items: make([]listItem, 0, len(page.Users)), total: page.Total}
 	for _, u := range page.Users {
-		v, hit := h.cache.get(cacheKey{dir: c.dir, base: c.base, typ: c.types.User.ID, id: u.ID}, gen)
+		v, hit := h.cache.get(c.cacheKey(c.types.User, u.ID), gen)
 		if !hit || v.etag != directory.ETag(u.Version) {
 			return chunkRead{total: page.Total}, false, nil
 		}
