@@ -34,11 +34,13 @@ type pgTxn struct {
 }
 
 // queuedExec is a statement whose result is only its error; mapErr (may be
-// nil) turns a failure into the error the write returns.
+// nil) turns a failure into the error the write returns. With scan set it
+// is a single-row query whose row scan reads (laterRow).
 type queuedExec struct {
 	query  string
 	args   []any
 	mapErr func(error) error
+	scan   func(row interface{ Scan(...any) error }) error
 }
 
 // pgRow is a single-row query sent in a pipeline, scanned into dest (or a
@@ -92,7 +94,12 @@ func (p *pgTxn) pipeline(ctx context.Context, rows []pgRow, commit bool) error {
 			}
 		}
 		for _, q := range queued {
-			_, err := br.Exec()
+			var err error
+			if q.scan != nil {
+				err = q.scan(br.QueryRow())
+			} else {
+				_, err = br.Exec()
+			}
 			if first == nil && err != nil {
 				first = err
 				if q.mapErr != nil {
@@ -188,6 +195,12 @@ func (s *Store) later(ctx context.Context, tx *txn, mapErr func(error) error, qu
 	}
 	tx.pg.queued = append(tx.pg.queued, queuedExec{query: query, args: args, mapErr: mapErr})
 	return nil
+}
+
+// laterRow is later for a single-row query on PostgreSQL: scan reads its
+// row when the pipeline that sends it runs, in the order it was queued.
+func (s *Store) laterRow(tx *txn, mapErr func(error) error, scan func(row interface{ Scan(...any) error }) error, query string, args ...any) {
+	tx.pg.queued = append(tx.pg.queued, queuedExec{query: query, args: args, mapErr: mapErr, scan: scan})
 }
 
 // prelude runs single-row queries at the start of a transaction: on
