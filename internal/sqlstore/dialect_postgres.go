@@ -221,6 +221,7 @@ func (d *postgresDialect) createUserOneTrip(ctx context.Context, u directory.Use
 	}
 	s := d.s
 	err = s.tx(ctx, func(tx *txn) error {
+		tx.pg.oneTrip = true // no BEGIN, no COMMIT: one pipeline
 		w := s.newEventWriter(ctx, u.DirectoryID)
 		w.orgID, w.def = info.orgID, info.def
 		if err := s.later(ctx, tx, nil, sharedDirectoryLock, u.DirectoryID); err != nil {

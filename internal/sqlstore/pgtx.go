@@ -29,6 +29,12 @@ import (
 type pgTxn struct {
 	conn   *sql.Conn
 	begun  bool         // BEGIN was sent
+	// oneTrip: the whole transaction is to be sent in the pipeline of its
+	// commit. If it is, BEGIN and COMMIT are left out: the statements of
+	// one pipeline, up to its single Sync, are one implicit transaction,
+	// committed (durably, as COMMIT would) when the last one succeeds and
+	// rolled back when any fails (PostgreSQL's protocol, "Pipelining").
+	oneTrip bool
 	queued []queuedExec // statements waiting for the next pipeline
 	err    error        // the first error a pipelined statement returned
 }
@@ -62,7 +68,8 @@ func (p *pgTxn) pipeline(ctx context.Context, rows []pgRow, commit bool) error {
 		return p.err
 	}
 	b := &pgx.Batch{}
-	begin := !p.begun
+	implicit := p.oneTrip && !p.begun && commit
+	begin := !p.begun && !implicit
 	if begin {
 		b.Queue("BEGIN")
 	}
@@ -74,13 +81,14 @@ func (p *pgTxn) pipeline(ctx context.Context, rows []pgRow, commit bool) error {
 	for _, r := range rows {
 		b.Queue(r.query, r.args...)
 	}
+	commit = commit && !implicit
 	if commit {
 		b.Queue("COMMIT")
 	}
 	if b.Len() == 0 {
 		return nil
 	}
-	p.begun = true
+	p.begun = !implicit // nothing to roll back after an implicit transaction
 	err := p.conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
