@@ -26,7 +26,7 @@ type Service struct {
 	// for when that is correct).
 	AuthCache *AuthCache
 
-	touches touchThrottle // last-use writes this process has claimed
+	touches touchThrottle   // last-use writes this process has claimed
 	hints   credentialHints // tokens that authenticated, without AuthCache (credhint.go)
 	// AttributeApplyBudget is how long PutAttributeMappings re-maps users
 	// before it answers (0: 10 seconds; customattrs.go).

@@ -27,16 +27,16 @@ import (
 // A pipeline runs on the transaction's connection through Conn.Raw; every
 // other statement through database/sql on the same connection.
 type pgTxn struct {
-	conn   *sql.Conn
-	begun  bool         // BEGIN was sent
+	conn  *sql.Conn
+	begun bool // BEGIN was sent
 	// oneTrip: the whole transaction is to be sent in the pipeline of its
 	// commit. If it is, BEGIN and COMMIT are left out: the statements of
 	// one pipeline, up to its single Sync, are one implicit transaction,
 	// committed (durably, as COMMIT would) when the last one succeeds and
 	// rolled back when any fails (PostgreSQL's protocol, "Pipelining").
 	oneTrip bool
-	queued []queuedExec // statements waiting for the next pipeline
-	err    error        // the first error a pipelined statement returned
+	queued  []queuedExec // statements waiting for the next pipeline
+	err     error        // the first error a pipelined statement returned
 }
 
 // queuedExec is a statement whose result is only its error; mapErr (may be

@@ -52,8 +52,8 @@ const (
 	// transaction (CreateUserWithCredential; 2 before: the token, then
 	// the create).
 	maxTripsCreateUserRequest = 1
-	maxTripsAddMember  = 3 // BEGIN+lock+directory+group, INSERT member, UPDATE group+events+COMMIT
-	maxTripsGetUser    = 1 // the user with its groups (one statement since issue 16)
+	maxTripsAddMember         = 3 // BEGIN+lock+directory+group, INSERT member, UPDATE group+events+COMMIT
+	maxTripsGetUser           = 1 // the user with its groups (one statement since issue 16)
 	// GET /Users/{id} whole: the token, its directory and the user with
 	// its groups in one statement (AuthenticateSCIMUser, issue 16).
 	maxTripsGetUserRequest = 1
