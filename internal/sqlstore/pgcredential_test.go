@@ -79,6 +79,17 @@ func TestPostgresCreateUserWithCredential(t *testing.T) {
 		t.Errorf("taken userName: %v, want a conflict", err)
 	}
 
+	// rearm authenticates and creates the usual way, as the handler does
+	// after a refusal: the hint and the directory read are back.
+	rearm := func(name string) {
+		t.Helper()
+		if _, d, err = svc.AuthenticateSCIM(ctx, d.ID, secret); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.CreateUser(ctx, d, map[string]any{"userName": name}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	refused := func(what, name string) {
 		t.Helper()
 		if _, _, err := create(name); !errors.Is(err, directory.ErrUnconfirmed) {
@@ -87,14 +98,7 @@ func TestPostgresCreateUserWithCredential(t *testing.T) {
 		if exists(name) {
 			t.Errorf("%s: the user was created", what)
 		}
-		// Authenticated the usual way again (which the handler does), so
-		// that the next case has a hint.
-		if _, d, err = svc.AuthenticateSCIM(ctx, d.ID, secret); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.CreateUser(ctx, d, map[string]any{"userName": "after-" + name}); err != nil {
-			t.Fatal(err)
-		}
+		rearm("after-" + name)
 	}
 	strict := true
 	if _, err := other.UpdateDirectory(ctx, d.ID, directory.DirectoryChange{Strict: &strict}); err != nil {
@@ -121,13 +125,14 @@ func TestPostgresCreateUserWithCredential(t *testing.T) {
 	if _, _, err := create("disabled"); !errors.Is(err, directory.ErrUnconfirmed) || exists("disabled") {
 		t.Errorf("disabled directory: %v, created %v; want ErrUnconfirmed, nothing", err, exists("disabled"))
 	}
+	if _, _, err := svc.AuthenticateSCIM(ctx, d.ID, secret); directory.KindOf(err) != directory.KindForbidden {
+		t.Errorf("disabled directory, the usual way: %v", err)
+	}
 	on := true
 	if _, err := other.UpdateDirectory(ctx, d.ID, directory.DirectoryChange{Enabled: &on}); err != nil {
 		t.Fatal(err)
 	}
-	if _, d, err = svc.AuthenticateSCIM(ctx, d.ID, secret); err != nil {
-		t.Fatal(err)
-	}
+	rearm("enabled")
 	if err := other.RevokeToken(ctx, d.ID, tok.ID); err != nil {
 		t.Fatal(err)
 	}
