@@ -147,12 +147,10 @@ func TestPostgresCreateUserWithCredential(t *testing.T) {
 	}
 }
 
-// TestPostgresIndexesServeQueries: the queries on the columns whose
-// indexes 0016 changed (a "C" user_name_fold, events indexed once sealed)
-// still find an index, in the plans PostgreSQL makes for their prepared
-// statements (generic, as after five executions): userName's equality,
-// ranges and order the one users_user_name, each events query one of the
-// partial indexes (on these empty tables the planner may pick any that
+// TestPostgresIndexesServeQueries: the queries on events, whose indexes
+// 0016 made partial (sealed events only), still find one of them in the
+// plans PostgreSQL makes for their prepared statements (generic, as after
+// five executions; on these empty tables the planner may pick any index
 // the query's conditions prove usable).
 func TestPostgresIndexesServeQueries(t *testing.T) {
 	s := openPostgresTest(t, newPostgresMigrated(t), false)
@@ -167,18 +165,15 @@ func TestPostgresIndexesServeQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, c := range []struct{ name, query, index string }{
-		{"userName eq", `SELECT id FROM users u WHERE u.directory_id = $1 AND u.user_name_fold = $2`, "users_user_name"},
-		{"userName prefix", `SELECT id FROM users WHERE directory_id = $1 AND user_name_fold COLLATE "C" >= $2 AND user_name_fold COLLATE "C" < $3`, "users_user_name"},
-		{"userName sorted", `SELECT id FROM users WHERE directory_id = $1 ORDER BY user_name_fold COLLATE "C" LIMIT 10`, "users_user_name"},
-		{"event by id", `SELECT ` + eventColumns + ` FROM events WHERE id = $1`, ""},
-		{"feed", `SELECT ` + eventColumns + ` FROM events WHERE position > $1 ORDER BY position LIMIT $2`, ""},
-		{"directory feed", `SELECT ` + eventColumns + ` FROM events WHERE position > $1 AND directory_id = $2 ORDER BY position LIMIT $3`, ""},
+	for _, c := range []struct{ name, query string }{
+		{"event by id", `SELECT ` + eventColumns + ` FROM events WHERE id = $1`},
+		{"feed", `SELECT ` + eventColumns + ` FROM events WHERE position > $1 ORDER BY position LIMIT $2`},
+		{"directory feed", `SELECT ` + eventColumns + ` FROM events WHERE position > $1 AND directory_id = $2 ORDER BY position LIMIT $3`},
 		{"subject feed", `SELECT ` + eventColumns + ` FROM (SELECT * FROM events WHERE subject_id = $2 UNION ALL
-			SELECT * FROM events WHERE member_id = $2 AND subject_id IS DISTINCT FROM $2) AS events WHERE position > $1 ORDER BY position LIMIT $3`, ""},
-		{"last position", `SELECT COALESCE(MAX(position), 0) FROM events`, ""},
-		{"directory's last sequence", `SELECT x.sequence FROM events x WHERE x.directory_id = $1 AND x.position IS NOT NULL ORDER BY x.position DESC LIMIT 1`, ""},
-		{"delivery's event", `SELECT d.id FROM webhook_deliveries d LEFT JOIN events e ON d.payload IS NULL AND d.position > 0 AND e.position = d.position WHERE d.id = $1`, ""},
+			SELECT * FROM events WHERE member_id = $2 AND subject_id IS DISTINCT FROM $2) AS events WHERE position > $1 ORDER BY position LIMIT $3`},
+		{"last position", `SELECT COALESCE(MAX(position), 0) FROM events`},
+		{"directory's last sequence", `SELECT x.sequence FROM events x WHERE x.directory_id = $1 AND x.position IS NOT NULL ORDER BY x.position DESC LIMIT 1`},
+		{"delivery's event", `SELECT d.id FROM webhook_deliveries d LEFT JOIN events e ON d.payload IS NULL AND d.position > 0 AND e.position = d.position WHERE d.id = $1`},
 	} {
 		if _, err := conn.ExecContext(ctx, `PREPARE q AS `+c.query); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
@@ -208,12 +203,9 @@ func TestPostgresIndexesServeQueries(t *testing.T) {
 		if _, err := conn.ExecContext(ctx, `DEALLOCATE q`); err != nil {
 			t.Fatal(err)
 		}
-		text := strings.Join(plan, "\n") + "\n"
-		switch {
-		case strings.Contains(text, "Seq Scan"):
+		text := strings.Join(plan, "\n")
+		if strings.Contains(text, "Seq Scan") {
 			t.Errorf("%s: no index serves it:\n%s", c.name, text)
-		case c.index != "" && !strings.Contains(text, " "+c.index+" ") && !strings.Contains(text, " "+c.index+"\n"):
-			t.Errorf("%s: the plan does not use %s:\n%s", c.name, c.index, text)
 		}
 	}
 }

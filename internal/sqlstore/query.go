@@ -95,7 +95,7 @@ func (s *Store) searchCond(users bool, a, b int, tail string) string {
 		col := s.d.bytewise("g.display_name_fold")
 		return fmt.Sprintf(` AND %[3]s >= $%[1]d AND %[3]s < $%[2]d`, a, b, col)
 	}
-	userName := s.d.bytewise("user_name_fold") // indexed so by users_user_name on PostgreSQL (a "C" column since 0016)
+	userName := s.d.bytewise("user_name_fold") // indexed so by users_user_name_c on PostgreSQL
 	// One indexed range scan per column, united: an OR of the ranges
 	// made SQLite walk the directory in pk order instead.
 	var parts []string

@@ -1,4 +1,4 @@
--- Nothing to do on SQLite: 0016 changes PostgreSQL's indexes only (its
--- userName collation, and events indexed once sealed; SQLite's columns
--- compare bytewise, and its events have their position when inserted).
+-- Nothing to do on SQLite: 0016 changes PostgreSQL's events indexes only
+-- (there events get their position after they are inserted; here they
+-- have it when inserted).
 SELECT 1;
