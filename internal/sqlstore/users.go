@@ -24,10 +24,10 @@ func scanUser(row interface{ Scan(...any) error }) (directory.User, error) {
 // scanUserRaw is scanUser that also returns the stored document's bytes.
 func scanUserRaw(row interface{ Scan(...any) error }) (directory.User, []byte, error) {
 	var u directory.User
-	var ext sql.NullString
+	var ext optText
 	var doc []byte
 	var created, updated int64
-	var custom sql.NullString
+	var custom optText
 	if err := row.Scan(&u.ID, &u.DirectoryID, &u.UserName, &ext, &u.Active, &doc, &u.Version, &created, &updated, &custom, &u.AttrVersion); err != nil {
 		return u, nil, err
 	}
@@ -35,7 +35,7 @@ func scanUserRaw(row interface{ Scan(...any) error }) (directory.User, []byte, e
 	if err != nil {
 		return u, nil, fmt.Errorf("user %s: %w", u.ID, err)
 	}
-	if u.Custom, err = decodeCustom(custom); err != nil {
+	if u.Custom, err = decodeCustom(custom.NullString); err != nil {
 		return u, nil, fmt.Errorf("user %s: %w", u.ID, err)
 	}
 	u.ExternalID, u.Doc, u.CreatedAt, u.UpdatedAt = ext.String, d, fromMicros(created), fromMicros(updated)
