@@ -225,7 +225,7 @@ func scanCredential(row interface{ Scan(...any) error }, more ...any) (directory
 
 // Credential implements directory.Store.
 func (s *Store) Credential(ctx context.Context, hash []byte) (directory.Token, directory.Directory, error) {
-	return scanCredential(s.readRow(ctx, `SELECT `+credentialColumns+credentialFrom+` WHERE t.hash = $1`, hash))
+	return scanCredential(s.d.nativeRow(ctx, `SELECT `+credentialColumns+credentialFrom+` WHERE t.hash = $1`, hash))
 }
 
 // CredentialWithUser implements directory.Store: the user is LEFT JOINed
@@ -233,8 +233,7 @@ func (s *Store) Credential(ctx context.Context, hash []byte) (directory.Token, d
 // in GetUserWithGroups. A token of another directory than the request's
 // fails authentication afterwards, and the user read with it is dropped.
 func (s *Store) CredentialWithUser(ctx context.Context, hash []byte, userID string) (directory.Token, directory.Directory, directory.UserRead, error) {
-	row := s.d.nativeRow(ctx, `SELECT `+credentialColumns+`, `+userColumns+`, `+s.d.groupRefs("u.pk")+credentialFrom+`
-		LEFT JOIN users u ON u.id = $2 AND u.directory_id = t.directory_id WHERE t.hash = $1`, hash, userID)
+	row := s.d.nativeRow(ctx, s.userReads.withCredential, hash, userID)
 	var t directory.Token
 	var d directory.Directory
 	var credErr error
