@@ -3,10 +3,12 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
 )
@@ -28,8 +30,25 @@ type pgxRow struct {
 }
 
 // Scan runs the query and scans its first row into dest; sql.ErrNoRows
-// when there is none, as *sql.Row.
+// when there is none, as *sql.Row. As database/sql does for its own
+// queries, a connection that failed before the query was sent (pgx's
+// SafeToRetry: closed by the server while in the pool) is dropped and the
+// query sent on another, at most maxBadConnTries times in all.
 func (r pgxRow) Scan(dest ...any) error {
+	for try := 1; ; try++ {
+		err := r.scanOnce(dest)
+		if try < maxBadConnTries && errors.Is(err, driver.ErrBadConn) && r.ctx.Err() == nil {
+			continue
+		}
+		return err
+	}
+}
+
+// maxBadConnTries bounds pgxRow's tries, as database/sql's own retries
+// (two on pooled connections, one on a new one).
+const maxBadConnTries = 3
+
+func (r pgxRow) scanOnce(dest []any) error {
 	conn, err := r.db.Conn(r.ctx)
 	if err != nil {
 		return err
@@ -41,8 +60,12 @@ func (r pgxRow) Scan(dest ...any) error {
 			return fmt.Errorf("reading: driver connection is %T, not pgx", dc)
 		}
 		err := c.Conn().QueryRow(r.ctx, r.query, r.args...).Scan(dest...)
-		if errors.Is(err, pgx.ErrNoRows) {
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
 			return sql.ErrNoRows
+		case err != nil && pgconn.SafeToRetry(err):
+			// Raw drops a connection that returns ErrBadConn.
+			return fmt.Errorf("%w: %w", driver.ErrBadConn, err)
 		}
 		return err
 	})
