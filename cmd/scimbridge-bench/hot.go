@@ -86,6 +86,7 @@ type hotTarget struct {
 	pid   int
 	debug string  // pprof address, if any
 	pg    *sql.DB // PostgreSQL: to count the server's transactions
+	srv   *bench  // the scimbridge server (nil for the baseline): its /metrics
 }
 
 // hotResult is one workload's measurement.
@@ -98,6 +99,8 @@ type hotResult struct {
 	errs     int
 	pgTx     int64         // PostgreSQL transactions committed or rolled back meanwhile (-1: not counted)
 	pgCPU    time.Duration // CPU of the database's client backends meanwhile (-1: not measured)
+	commits  float64       // SQLite group commits meanwhile (0: none, or not measured)
+	written  float64       // writes those commits held
 }
 
 func (r hotResult) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
@@ -170,7 +173,7 @@ func runHot(c *hotConfig, clients int, bin, database string, serveFlags []string
 		restorePG, pgPinned = pinPostgresForRun()
 	}
 	defer restorePG()
-	t := &hotTarget{name: backend, base: b.base, dir: b.dir, token: b.token, pid: b.pid, debug: debug}
+	t := &hotTarget{name: backend, base: b.base, dir: b.dir, token: b.token, pid: b.pid, debug: debug, srv: b}
 	if database != "" {
 		if t.pg, err = sql.Open("pgx", database); err != nil {
 			return err
@@ -384,6 +387,7 @@ func (c *hotConfig) drive(t *hotTarget, name string, clients, n int, d time.Dura
 	}
 	tx0 := t.pgTransactions()
 	pg0 := t.pgBackends()
+	w0, c0 := t.groupCommits()
 	cpu0 := procCPU(t.pid)
 	start := time.Now()
 	var next atomic.Int64
@@ -443,6 +447,9 @@ func (c *hotConfig) drive(t *hotTarget, name string, clients, n int, d time.Dura
 		return hotResult{}, fmt.Errorf("%s: no request completed", name)
 	}
 	r := hotResult{workload: name, n: len(all), elapsed: el, cpu: cpu, lat: all, errs: int(errs.Load()), pgTx: pgTx, pgCPU: pgCPU}
+	if w1, c1 := t.groupCommits(); c1 > c0 {
+		r.commits, r.written = c1-c0, w1-w0
+	}
 	if prof != nil {
 		if err := prof(); err != nil {
 			fmt.Fprintln(os.Stderr, "profile:", err)
@@ -463,6 +470,9 @@ func (c *hotConfig) drive(t *hotTarget, name string, clients, n int, d time.Dura
 	}
 	if pgCPU >= 0 {
 		fmt.Printf(", PostgreSQL backends CPU %.0f µs/request", r.pgCPUPerReq())
+	}
+	if r.commits > 0 {
+		fmt.Printf(", %.0f group commits of %.1f writes on average", r.commits, r.written/r.commits)
 	}
 	fmt.Println()
 	return r, nil
@@ -667,4 +677,31 @@ func serveBaseline(addr string) error {
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
 	return srv.ListenAndServe()
+}
+
+// groupCommits reads the server's group commit batch size histogram
+// (scimbridge_db_group_commit_batch_size): the writes committed and the
+// commits so far, zeros for the baseline or when /metrics cannot be read.
+func (t *hotTarget) groupCommits() (writes, commits float64) {
+	if t.srv == nil {
+		return 0, 0
+	}
+	status, body, err := t.srv.do("GET", "/metrics", nil, t.srv.key)
+	if err != nil || status != http.StatusOK {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		name, v, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		f, _ := strconv.ParseFloat(v, 64)
+		switch name {
+		case "scimbridge_db_group_commit_batch_size_sum":
+			writes = f
+		case "scimbridge_db_group_commit_batch_size_count":
+			commits = f
+		}
+	}
+	return writes, commits
 }

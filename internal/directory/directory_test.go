@@ -136,15 +136,15 @@ func TestIfMatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := []byte(`{"Operations":[{"op":"replace","path":"displayName","value":"A"}]}`)
-	if _, err := svc.PatchUser(ctx, d, u.ID, body, `W/"7"`); directory.KindOf(err) != directory.KindPrecondition {
+	if _, _, err := svc.PatchUser(ctx, d, u.ID, body, `W/"7"`); directory.KindOf(err) != directory.KindPrecondition {
 		t.Errorf("stale If-Match: %v", err)
 	}
-	got, err := svc.PatchUser(ctx, d, u.ID, body, directory.ETag(u.Version))
+	got, _, err := svc.PatchUser(ctx, d, u.ID, body, directory.ETag(u.Version))
 	if err != nil || got.Version != u.Version+1 {
 		t.Fatalf("matching If-Match: %v (version %d)", err, got.Version)
 	}
 	// Same PATCH again: nothing changes, the version stays.
-	again, err := svc.PatchUser(ctx, d, u.ID, body, `*`)
+	again, _, err := svc.PatchUser(ctx, d, u.ID, body, `*`)
 	if err != nil || again.Version != got.Version {
 		t.Errorf("no-op PATCH bumped the version: %v %d → %d", err, got.Version, again.Version)
 	}
@@ -165,7 +165,7 @@ func TestPasswordsAreNeverStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err = svc.PatchUser(ctx, d, u.ID, []byte(`{"Operations":[{"op":"replace","value":{"password":"Second-secret"}}]}`), "")
+	u, _, err = svc.PatchUser(ctx, d, u.ID, []byte(`{"Operations":[{"op":"replace","value":{"password":"Second-secret"}}]}`), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +325,7 @@ func TestIfMatchDeleteRacesAConcurrentWrite(t *testing.T) {
 		body := []byte(`{"Operations":[{"op":"replace","path":"displayName","value":"Changed meanwhile"}]}`)
 		svc.Store = inner
 		defer func() { svc.Store = rs }()
-		if _, err := svc.PatchUser(ctx, d, u.ID, body, ""); err != nil {
+		if _, _, err := svc.PatchUser(ctx, d, u.ID, body, ""); err != nil {
 			t.Errorf("concurrent write: %v", err)
 		}
 	}

@@ -132,10 +132,11 @@ func (s *Service) CreateUser(ctx context.Context, d Directory, raw map[string]an
 
 // ReplaceUser replaces a user's attributes with a PUT body (RFC 7644
 // §3.5.1). Attributes the body omits are cleared; readOnly ones ignored.
-func (s *Service) ReplaceUser(ctx context.Context, d Directory, id string, raw map[string]any, ifMatch string) (User, error) {
+// It returns the user and its groups (Store.UpdateUser).
+func (s *Service) ReplaceUser(ctx context.Context, d Directory, id string, raw map[string]any, ifMatch string) (User, []GroupRef, error) {
 	doc, err := schema.Normalize(s.Schemas.User, raw, schemaOptions(d))
 	if err != nil {
-		return User{}, invalid(err)
+		return User{}, nil, invalid(err)
 	}
 	return s.Store.UpdateUser(ctx, d.ID, id, s.now(), func(u *User) (bool, error) {
 		if err := checkIfMatch(ifMatch, u.Version); err != nil {
@@ -166,11 +167,12 @@ func (s *Service) ReplaceUser(ctx context.Context, d Directory, id string, raw m
 	})
 }
 
-// PatchUser applies a PatchOp body to a user (RFC 7644 §3.5.2).
-func (s *Service) PatchUser(ctx context.Context, d Directory, id string, body []byte, ifMatch string) (User, error) {
+// PatchUser applies a PatchOp body to a user (RFC 7644 §3.5.2) and
+// returns it with its groups (Store.UpdateUser).
+func (s *Service) PatchUser(ctx context.Context, d Directory, id string, body []byte, ifMatch string) (User, []GroupRef, error) {
 	plan, err := patch.Parse(s.Schemas.User, body, s.patchOptions(d))
 	if err != nil {
-		return User{}, invalid(err)
+		return User{}, nil, invalid(err)
 	}
 	return s.Store.UpdateUser(ctx, d.ID, id, s.now(), func(u *User) (bool, error) {
 		if err := checkIfMatch(ifMatch, u.Version); err != nil {

@@ -126,8 +126,10 @@ type Store interface {
 	// UpdateUser loads the user, calls fn on it and stores the result with
 	// Version incremented and UpdatedAt set to now. fn reports whether
 	// anything changed; when it did not, nothing is written and the user
-	// is returned as loaded.
-	UpdateUser(ctx context.Context, directoryID, id string, now time.Time, fn func(*User) (changed bool, err error)) (User, error)
+	// is returned as loaded. It also returns the user's groups (RFC 7643
+	// §4.1.2) as its transaction read them, for the response: no read of
+	// them after the commit.
+	UpdateUser(ctx context.Context, directoryID, id string, now time.Time, fn func(*User) (changed bool, err error)) (User, []GroupRef, error)
 	// DeleteUser removes the user and its group memberships. When check
 	// is not nil it is called with the user's current version under the
 	// row lock, in the deleting transaction; an error from it aborts the

@@ -62,7 +62,7 @@ func testHoldsAPI(t *testing.T, e *env) {
 		ids = append(ids, u.ID)
 	}
 	deactivate := []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`)
-	if _, err := e.svc.PatchUser(ctx, d, ids[0], deactivate, ""); err != nil {
+	if _, _, err := e.svc.PatchUser(ctx, d, ids[0], deactivate, ""); err != nil {
 		t.Fatal(err)
 	}
 	st, holds := e.call("GET", "/api/v1/directories/"+dirID+"/holds", bootstrapKey, "")
@@ -93,7 +93,7 @@ func testHoldsAPI(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.PatchUser(ctx, d, ids[1], deactivate, ""); err != nil {
+	if _, _, err := e.svc.PatchUser(ctx, d, ids[1], deactivate, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.PatchGroup(ctx, d, grp.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],

@@ -201,7 +201,7 @@ func (h *Handler) applyOp(r *http.Request, c *call, op bulkOp, isUser bool, id s
 			return 0, "", 0, err
 		}
 		if isUser {
-			u, err := h.Service.PatchUser(ctx, c.d, id, body, op.version)
+			u, _, err := h.Service.PatchUser(ctx, c.d, id, body, op.version)
 			return http.StatusOK, id, u.Version, err
 		}
 		g, err := h.Service.PatchGroup(ctx, c.d, id, body, op.version)
@@ -220,7 +220,7 @@ func (h *Handler) applyOp(r *http.Request, c *call, op bulkOp, isUser bool, id s
 // replace runs a PUT and returns the new version.
 func (h *Handler) replace(r *http.Request, c *call, isUser bool, id string, obj map[string]any, ifMatch string) (int64, error) {
 	if isUser {
-		u, err := h.Service.ReplaceUser(r.Context(), c.d, id, obj, ifMatch)
+		u, _, err := h.Service.ReplaceUser(r.Context(), c.d, id, obj, ifMatch)
 		return u.Version, err
 	}
 	g, err := h.Service.ReplaceGroup(r.Context(), c.d, id, obj, ifMatch)

@@ -99,8 +99,32 @@ func (h *Handler) cachedUser(ctx context.Context, c *call, gen uint64, id string
 	if err != nil {
 		return cachedResource{}, err
 	}
-	h.cache.put(k, gen, v)
+	h.cacheUser(c, gen, u, v)
 	return v, nil
+}
+
+// cacheUser keeps user u's response v, rendered at generation gen, and
+// what a `userName eq` filter for its userName finds at gen: u itself
+// (userName is unique in a directory, compared folded, RFC 7643 §4.1.1;
+// the store keeps the same fold, schema.FoldString). An IdP that read or
+// listed its users then filters them by userName (as Entra ID and Okta
+// do before each update) finds them without a query.
+func (h *Handler) cacheUser(c *call, gen uint64, u directory.User, v cachedResource) {
+	h.cache.put(c.cacheKey(c.types.User, u.ID), gen, v)
+	// A list page reads the document alone (directory.RenderFields): the
+	// userName is the document's, from which the store's is derived.
+	name := u.UserName
+	if name == "" {
+		name, _ = u.Doc["userName"].(string)
+	}
+	if name != "" {
+		h.cache.put(userNameKey(c, name), gen, cachedResource{id: u.ID})
+	}
+}
+
+// userNameKey names what a `userName eq` filter for name finds.
+func userNameKey(c *call, name string) cacheKey {
+	return cacheKey{dir: c.dir, typ: userNameLookup, id: schema.FoldString(name)}
 }
 
 // cachedGroup is cachedUser for a group and its members (RFC 7643 §4.2).
@@ -179,7 +203,7 @@ func (h *Handler) plainUserNameFilter(c *call) (*filter.Compare, bool) {
 // the caller then lists as usual.
 func (h *Handler) lookupUserName(w http.ResponseWriter, r *http.Request, c *call, gen uint64, e *filter.Compare) (done bool, err error) {
 	ctx := r.Context()
-	lk := cacheKey{dir: c.dir, typ: userNameLookup, id: schema.FoldString(e.Value.Str)}
+	lk := userNameKey(c, e.Value.Str)
 	found, ok := h.cache.get(lk, gen)
 	if !ok {
 		page, err := h.Service.Read().ListUsers(ctx, c.dir, directory.Query{Filter: e, Limit: 2})

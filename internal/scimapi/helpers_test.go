@@ -44,6 +44,7 @@ type countingStore struct {
 	credential, tokenByHash, getDirectory, countDirectory atomic.Int64
 	credentialWithUser, getUserWithGroups                 atomic.Int64
 	userGroups, membersOf, listMembers                    atomic.Int64
+	listUsers                                             atomic.Int64
 }
 
 func (s *countingStore) TokenByHash(ctx context.Context, hash []byte) (directory.Token, error) {
@@ -81,6 +82,11 @@ func (s *countingStore) UserGroups(ctx context.Context, dir string, ids []string
 	return s.Store.UserGroups(ctx, dir, ids)
 }
 
+func (s *countingStore) ListUsers(ctx context.Context, dir string, q directory.Query) (directory.UserPage, error) {
+	s.listUsers.Add(1)
+	return s.Store.ListUsers(ctx, dir, q)
+}
+
 func (s *countingStore) MembersOf(ctx context.Context, dir string, ids []string) (map[string][]directory.Member, error) {
 	s.membersOf.Add(1)
 	return s.Store.MembersOf(ctx, dir, ids)
@@ -93,7 +99,7 @@ func (s *countingStore) ListMembers(ctx context.Context, dir, group, after strin
 
 // reset zeroes the counters.
 func (s *countingStore) reset() {
-	for _, c := range []*atomic.Int64{&s.credential, &s.credentialWithUser, &s.getUserWithGroups, &s.tokenByHash, &s.getDirectory, &s.countDirectory, &s.userGroups, &s.membersOf, &s.listMembers} {
+	for _, c := range []*atomic.Int64{&s.credential, &s.credentialWithUser, &s.getUserWithGroups, &s.tokenByHash, &s.getDirectory, &s.countDirectory, &s.userGroups, &s.membersOf, &s.listMembers, &s.listUsers} {
 		c.Store(0)
 	}
 }

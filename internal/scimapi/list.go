@@ -307,7 +307,7 @@ func (h *Handler) users(ctx context.Context, c *call, q directory.Query, p *proj
 			return chunkRead{}, err
 		}
 		v := bodyOf(directory.ETag(u.Version), b.Bytes(), derived)
-		h.cache.put(c.cacheKey(c.types.User, u.ID), gen, v)
+		h.cacheUser(c, gen, u, v)
 		out.items = append(out.items, listItem{id: u.ID, json: v.body[:len(v.body)-1], derived: derived})
 	}
 	return out, nil

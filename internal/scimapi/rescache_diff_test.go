@@ -301,3 +301,52 @@ func TestResourceCacheConcurrentWrites(t *testing.T) {
 		d.read("/Users?filter=" + url.QueryEscape(fmt.Sprintf(`userName eq %q`, n)))
 	}
 }
+
+// TestUserNameFoundFromCachedUser: a user read by id or listed is then
+// found by a `userName eq` filter (any case) without a query, and a
+// rename moves both names at once.
+func TestUserNameFoundFromCachedUser(t *testing.T) {
+	e := newEnv(t)
+	e.svc.AuthCache = directory.NewAuthCache(2 * time.Second) // as the app runs SQLite
+	ada := e.createUser("Ada.Lovelace@example.com")
+	grace := e.createUser("grace@example.com")
+	filter := func(name string) *response {
+		t.Helper()
+		return e.do("GET", "Users?filter="+url.QueryEscape(`userName eq "`+name+`"`), nil).want(t, http.StatusOK)
+	}
+	found := func(res *response, want string) {
+		t.Helper()
+		got := res.resources()
+		switch {
+		case want == "" && (res.num("totalResults") != 0 || len(got) != 0):
+			t.Errorf("found %s, want no user", res.raw)
+		case want != "" && (res.num("totalResults") != 1 || len(got) != 1 || got[0]["id"] != want):
+			t.Errorf("found %s, want user %s", res.raw, want)
+		}
+	}
+	queries := func(want int64, what string) {
+		t.Helper()
+		if n := e.calls.listUsers.Load(); n != want {
+			t.Errorf("%s: %d user queries, want %d", what, n, want)
+		}
+		e.calls.reset()
+	}
+
+	e.do("GET", "Users/"+ada, nil).want(t, http.StatusOK)
+	e.calls.reset()
+	found(filter("ada.lovelace@EXAMPLE.com"), ada)
+	queries(0, "filter after GET by id")
+
+	e.do("GET", "Users?startIndex=1&count=10", nil).want(t, http.StatusOK)
+	e.calls.reset()
+	found(filter("Grace@example.com"), grace)
+	queries(0, "filter after a list page")
+
+	e.do("PATCH", "Users/"+ada, map[string]any{
+		"schemas":    []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+		"Operations": []map[string]any{{"op": "replace", "path": "userName", "value": "ada@example.com"}},
+	}).want(t, http.StatusOK)
+	found(filter("Ada.Lovelace@example.com"), "")
+	found(filter("ADA@example.com"), ada)
+	found(filter("grace@example.com"), grace)
+}

@@ -1,7 +1,6 @@
 package scimapi
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
@@ -15,26 +14,14 @@ func (c *call) projection(rt *schema.ResourceType) *projection {
 	return newProjection(rt, splitList(c.query.get("attributes")), splitList(c.query.get("excludedAttributes")))
 }
 
-// userGroups reads a user's groups, only when the projection renders them.
-func (h *Handler) userGroups(ctx context.Context, c *call, id string, p *projection) ([]directory.GroupRef, error) {
-	if !p.wants("", "groups") {
-		return nil, nil
-	}
-	m, err := h.Service.Read().UserGroups(ctx, c.dir, []string{id})
-	if err != nil {
-		return nil, err
-	}
-	return m[id], nil
-}
-
-// writeUser answers with one user, its groups and its ETag.
-func (h *Handler) writeUser(w http.ResponseWriter, r *http.Request, c *call, status int, u directory.User) error {
+// writeUser answers a PUT or PATCH with the user, its groups as the
+// write's transaction read them, and its ETag.
+func (h *Handler) writeUser(w http.ResponseWriter, c *call, u directory.User, groups []directory.GroupRef) error {
 	p := c.projection(c.types.User)
-	groups, err := h.userGroups(r.Context(), c, u.ID, p)
-	if err != nil {
-		return err
+	if !p.wants("", "groups") {
+		groups = nil
 	}
-	return writeResource(w, status, directory.ETag(u.Version), "", c.user(u, groups, p))
+	return writeResource(w, http.StatusOK, directory.ETag(u.Version), "", c.user(u, groups, p))
 }
 
 // createUser is POST /Users (RFC 7644 §3.3): 201 with the resource and
@@ -99,11 +86,11 @@ func (h *Handler) replaceUser(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
-	u, err := h.Service.ReplaceUser(r.Context(), c.d, r.PathValue("id"), raw, r.Header.Get("If-Match"))
+	u, groups, err := h.Service.ReplaceUser(r.Context(), c.d, r.PathValue("id"), raw, r.Header.Get("If-Match"))
 	if err != nil {
 		return err
 	}
-	return h.writeUser(w, r, c, http.StatusOK, u)
+	return h.writeUser(w, c, u, groups)
 }
 
 // patchUser is PATCH /Users/{id} (RFC 7644 §3.5.2): 200 with the
@@ -113,11 +100,11 @@ func (h *Handler) patchUser(w http.ResponseWriter, r *http.Request, c *call) err
 	if err != nil {
 		return err
 	}
-	u, err := h.Service.PatchUser(r.Context(), c.d, r.PathValue("id"), body, r.Header.Get("If-Match"))
+	u, groups, err := h.Service.PatchUser(r.Context(), c.d, r.PathValue("id"), body, r.Header.Get("If-Match"))
 	if err != nil {
 		return err
 	}
-	return h.writeUser(w, r, c, http.StatusOK, u)
+	return h.writeUser(w, c, u, groups)
 }
 
 // deleteUser is DELETE /Users/{id} (RFC 7644 §3.6): 204.

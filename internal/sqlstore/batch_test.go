@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +154,36 @@ func TestBatchSpillKeepsOtherWritesEvents(t *testing.T) {
 			t.Errorf("sequence %d after %d: the feed has a gap", seq, last)
 		}
 		last = seq
+	}
+}
+
+// TestBatchGathersReadyWriters: on one processor, writers that are ready
+// to run when the leader takes its batch share its commit. Without
+// batcher.gather the leader committed its own write alone and the other
+// seven in a second commit.
+func TestBatchGathersReadyWriters(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLiteTest(t, filepath.Join(t.TempDir(), "gather.db"))
+	b := s.d.(*sqliteDialect).batch
+	var sizes []int // written by the leader only, read after every writer returned
+	b.observe = func(n int) { sizes = append(sizes, n) }
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const writers = 8
+	errs := make(chan error, writers)
+	for range writers {
+		go func() {
+			errs <- s.tx(ctx, func(tx *txn) error {
+				_, err := s.txExec(ctx, tx, `SELECT 1`)
+				return err
+			})
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(sizes) != 1 || sizes[0] != writers {
+		t.Fatalf("batch sizes %v, want one commit of all %d writers", sizes, writers)
 	}
 }

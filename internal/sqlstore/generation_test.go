@@ -73,7 +73,7 @@ func TestGenerationsMoveWithWrites(t *testing.T) {
 		return err
 	})
 	moves("patching the user", func() error {
-		_, err := svc.PatchUser(ctx, a, u.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"Ada"}]}`), "")
+		_, _, err := svc.PatchUser(ctx, a, u.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"Ada"}]}`), "")
 		return err
 	})
 	moves("deleting the group", func() error { return svc.DeleteGroup(ctx, a, g.ID, "") })

@@ -121,7 +121,7 @@ func TestPostgresRoundTrips(t *testing.T) {
 			u, err = newUser()
 			return err
 		}, func() error {
-			_, err := svc.PatchUser(ctx, d, u.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+			_, _, err := svc.PatchUser(ctx, d, u.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 				"Operations":[{"op":"replace","path":"title","value":"y"}]}`), "")
 			return err
 		}},
@@ -129,7 +129,7 @@ func TestPostgresRoundTrips(t *testing.T) {
 			u, err = newUser()
 			return err
 		}, func() error {
-			_, err := svc.PatchUser(ctx, d, u.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+			_, _, err := svc.PatchUser(ctx, d, u.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
 				"Operations":[{"op":"replace","path":"active","value":false}]}`), "")
 			return err
 		}},

@@ -75,7 +75,7 @@ func TestUpdateUserIndexedColumns(t *testing.T) {
 		`{"op":"replace","value":{"displayName":"Ann C","name":{"familyName":"Carr"},"externalId":"00u3"}}`,
 	} {
 		body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + op + `]}`
-		if _, err := svc.PatchUser(ctx, d, u.ID, []byte(body), ""); err != nil {
+		if _, _, err := svc.PatchUser(ctx, d, u.ID, []byte(body), ""); err != nil {
 			t.Fatalf("%s: %v", op, err)
 		}
 		check(op)

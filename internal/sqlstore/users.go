@@ -242,8 +242,9 @@ func decodeGroupRefs(id string, groups []byte) ([]directory.GroupRef, error) {
 }
 
 // UpdateUser implements directory.Store.
-func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time.Time, fn func(*directory.User) (bool, error)) (directory.User, error) {
+func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time.Time, fn func(*directory.User) (bool, error)) (directory.User, []directory.GroupRef, error) {
 	var out directory.User
+	var groups []directory.GroupRef
 	err := s.tx(ctx, func(tx *txn) error {
 		// FOR UPDATE, not NO KEY UPDATE: it conflicts with the KEY SHARE
 		// lock that adding or removing a membership of the user takes, so
@@ -275,7 +276,8 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 		}
 		if !changed {
 			out = u
-			return nil
+			groups, err = s.lockedUserGroups(ctx, tx, w.dirID, &lu)
+			return err
 		}
 		u.Version++
 		u.UpdatedAt = fromMicros(micros(now)) // as stored: UTC, microseconds
@@ -293,7 +295,7 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 		}
 		// The event first (its reads do not depend on the UPDATE), so that
 		// the UPDATE goes with the COMMIT on PostgreSQL (later).
-		if err := s.userUpdatedEvent(ctx, tx, w, before, u, &lu); err != nil {
+		if groups, err = s.userUpdatedEvent(ctx, tx, w, before, u, &lu); err != nil {
 			return err
 		}
 		custom, err := encodeCustom(u.Custom)
@@ -314,8 +316,7 @@ func (s *Store) UpdateUser(ctx context.Context, directoryID, id string, now time
 		out = u
 		return nil
 	})
-
-	return out, err
+	return out, groups, err
 }
 
 // lockedUser is a user read, locked FOR UPDATE, by userForUpdateRow, with
@@ -437,39 +438,55 @@ func (s *Store) remapValues(ctx context.Context, tx *txn, u *directory.User) err
 
 // userUpdatedEvent appends the user_updated event of an attribute change:
 // the user's groups and roles are the same before and after. They are
-// read here unless lu has them (userForUpdateRow).
-func (s *Store) userUpdatedEvent(ctx context.Context, tx *txn, w *eventWriter, before, after directory.User, lu *lockedUser) error {
-	var groups []directory.GroupRef
+// read here unless lu has them (userForUpdateRow); the groups are
+// returned.
+func (s *Store) userUpdatedEvent(ctx context.Context, tx *txn, w *eventWriter, before, after directory.User, lu *lockedUser) ([]directory.GroupRef, error) {
+	groups, err := s.lockedUserGroups(ctx, tx, w.dirID, lu)
+	if err != nil {
+		return nil, err
+	}
 	var grants []directory.RoleGrant
 	if lu.related {
-		if err := json.Unmarshal(lu.groups, &groups); err != nil {
-			return fmt.Errorf("reading user %s: groups: %w", after.ID, err)
-		}
 		if err := json.Unmarshal(lu.grants, &grants); err != nil {
-			return fmt.Errorf("reading user %s: roles: %w", after.ID, err)
+			return nil, fmt.Errorf("reading user %s: roles: %w", after.ID, err)
 		}
 	} else {
-		gs, err := s.userGroups(ctx, s.txQuery(tx), s.d.forKeyShare(), w.dirID, []string{after.ID})
-		if err != nil {
-			return err
-		}
 		rs, err := s.userRoles(ctx, s.txQuery(tx), w.dirID, []string{after.ID}, 0)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		groups, grants = gs[after.ID], rs[after.ID]
+		grants = rs[after.ID]
 	}
 	eff := directory.EffectiveRoles(grants, w.def)
 	rb := directory.NewUserRecord(before, w.orgID, groups, &eff)
 	ra := directory.NewUserRecord(after, w.orgID, groups, &eff)
 	e, err := directory.UserUpdatedEvent(rb, ra, before.Doc, after.Doc)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := w.add(e); err != nil {
-		return err
+		return nil, err
 	}
-	return s.flushEvents(ctx, tx, w)
+	return groups, s.flushEvents(ctx, tx, w)
+}
+
+// lockedUserGroups returns the groups of the user lu holds, in the order
+// userGroups gives them: read with it (SQLite, lu.related), or read now,
+// locked FOR KEY SHARE on PostgreSQL so that a group being deleted is
+// waited for and left out.
+func (s *Store) lockedUserGroups(ctx context.Context, tx *txn, directoryID string, lu *lockedUser) ([]directory.GroupRef, error) {
+	if lu.related {
+		var groups []directory.GroupRef
+		if err := json.Unmarshal(lu.groups, &groups); err != nil {
+			return nil, fmt.Errorf("reading user %s: groups: %w", lu.u.ID, err)
+		}
+		return groups, nil
+	}
+	gs, err := s.userGroups(ctx, s.txQuery(tx), s.d.forKeyShare(), directoryID, []string{lu.u.ID})
+	if err != nil {
+		return nil, err
+	}
+	return gs[lu.u.ID], nil
 }
 
 // DeleteUser implements directory.Store. Memberships go with the user

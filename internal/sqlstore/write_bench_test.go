@@ -136,7 +136,7 @@ func BenchmarkStoreUpdateUsers(b *testing.B) {
 					return
 				}
 				body := []byte(fmt.Sprintf(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"t%d"}]}`, i))
-				if _, err := svc.PatchUser(ctx, dir, ids[i%int64(len(ids))], body, ""); err != nil {
+				if _, _, err := svc.PatchUser(ctx, dir, ids[i%int64(len(ids))], body, ""); err != nil {
 					b.Error(err)
 					return
 				}

@@ -50,7 +50,7 @@ func RunCommitOrder(t *testing.T, s directory.Store) {
 		inside, release := make(chan struct{}), make(chan struct{})
 		doneA := make(chan error, 1)
 		go func() {
-			_, err := s.UpdateUser(f.ctx, d.ID, prev.ID, f.clock.Now(), func(u *directory.User) (bool, error) {
+			_, _, err := s.UpdateUser(f.ctx, d.ID, prev.ID, f.clock.Now(), func(u *directory.User) (bool, error) {
 				close(inside)
 				<-release
 				u.Doc["title"] = fmt.Sprintf("round %d", round)

@@ -144,7 +144,7 @@ func raceUpdateSameUser(t *testing.T, stores []directory.Store) {
 	u := f.user(f.dir.ID, map[string]any{"userName": "counter", "nickName": "0"})
 	errs := make([]error, racers)
 	race(stores, func(i int, s directory.Store) {
-		_, errs[i] = s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(u *directory.User) (bool, error) {
+		_, _, errs[i] = s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(u *directory.User) (bool, error) {
 			n, err := strconv.Atoi(u.Doc["nickName"].(string))
 			if err != nil {
 				return false, err
@@ -226,10 +226,10 @@ func raceManyWriters(t *testing.T, stores []directory.Store) {
 			case !directory.IsConflict(err):
 				errs[i] = append(errs[i], err)
 			}
-			if _, err := s.UpdateUser(f.ctx, f.dir.ID, "diruser_missing", f.clock.Now(), renameTo("x")); !directory.IsNotFound(err) {
+			if _, _, err := s.UpdateUser(f.ctx, f.dir.ID, "diruser_missing", f.clock.Now(), renameTo("x")); !directory.IsNotFound(err) {
 				errs[i] = append(errs[i], fmt.Errorf("UpdateUser of a missing user: %v", err))
 			}
-			if _, err := s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(*directory.User) (bool, error) { return true, errSentinel }); err != errSentinel {
+			if _, _, err := s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(*directory.User) (bool, error) { return true, errSentinel }); err != errSentinel {
 				errs[i] = append(errs[i], fmt.Errorf("UpdateUser with a failing fn: %v", err))
 			}
 		}
@@ -355,7 +355,7 @@ func raceMutualNesting(t *testing.T, stores []directory.Store) {
 		go func() {
 			defer wg.Done()
 			start.Wait()
-			_, errs[2] = stores[i%len(stores)].UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(u *directory.User) (bool, error) {
+			_, _, errs[2] = stores[i%len(stores)].UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(u *directory.User) (bool, error) {
 				u.Doc["nickName"] = strconv.Itoa(i)
 				return true, nil
 			})

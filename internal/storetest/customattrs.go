@@ -233,7 +233,7 @@ func testCustomAttributesOkta(t *testing.T, s directory.Store) {
 	// An IdP change of a mapped value: user_updated with the old value.
 	d := f.dirNow(dirID)
 	body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter","value":"CC-9"}]}`
-	if _, err := f.svc.PatchUser(f.ctx, d, alice.ID, []byte(body), ""); err != nil {
+	if _, _, err := f.svc.PatchUser(f.ctx, d, alice.ID, []byte(body), ""); err != nil {
 		t.Fatal(err)
 	}
 	prev, next = f.customEvents(dirID, alice.ID)
@@ -303,7 +303,7 @@ func testCustomAttributesEntra(t *testing.T, s directory.Store) {
 		{"op":"Add","path":"` + entraURN + `:CostCenter","value":"4711"},
 		{"op":"Add","path":"` + entraURN + `:jobLevel","value":"7"},
 		{"op":"Replace","path":"emails[type eq \"work\"].value","value":"dana.w@contoso.example"}]}`
-	if _, err := f.svc.PatchUser(f.ctx, d, u.ID, []byte(body), ""); err != nil {
+	if _, _, err := f.svc.PatchUser(f.ctx, d, u.ID, []byte(body), ""); err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]any{"cost_center": "4711", "work_email": "dana.w@contoso.example", "level": 7.0}
@@ -427,7 +427,7 @@ func testCustomAttributesStaleWriter(t *testing.T, s directory.Store) {
 		t.Errorf("created with a stale directory: %+v, version %d", got.Custom, got.AttrVersion)
 	}
 	body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"nickName","value":"Effie"}]}`
-	if _, err := f.svc.PatchUser(f.ctx, stale, u.ID, []byte(body), ""); err != nil {
+	if _, _, err := f.svc.PatchUser(f.ctx, stale, u.ID, []byte(body), ""); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.getUser(dirID, u.ID); got.Custom.Values["nick"] != "Effie" {

@@ -785,7 +785,7 @@ func (b *diffBuilder) spreadLastModified() {
 	t, f, d, id := b.t, b.f, b.d, b.id
 	for i := range d.users {
 		if i == 2 || i == 5 || i == 13 || (i > 15 && i%7 == 0) {
-			u, err := f.s.UpdateUser(f.ctx, f.dir.ID, id(i), f.clock.Now(), func(u *directory.User) (bool, error) {
+			u, _, err := f.s.UpdateUser(f.ctx, f.dir.ID, id(i), f.clock.Now(), func(u *directory.User) (bool, error) {
 				u.Doc["title"] = fmt.Sprintf("Updated %d", i)
 				return true, nil
 			})

@@ -99,14 +99,14 @@ func testEventsUserLifecycle(t *testing.T, s directory.Store) {
 	u := f.user(f.dir.ID, map[string]any{"userName": "ada@example.com", "name": map[string]any{"givenName": "Ada", "familyName": "Lovelace"},
 		"emails": []any{map[string]any{"value": "ada@example.com", "primary": true}}, "title": "Countess"})
 	// A change, a no-op, a deactivation, a reactivation, a delete.
-	if _, err := f.svc.PatchUser(f.ctx, f.dir, u.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"Analyst"}]}`), ""); err != nil {
+	if _, _, err := f.svc.PatchUser(f.ctx, f.dir, u.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"Analyst"}]}`), ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.PatchUser(f.ctx, f.dir, u.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"Analyst"}]}`), ""); err != nil {
+	if _, _, err := f.svc.PatchUser(f.ctx, f.dir, u.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"Analyst"}]}`), ""); err != nil {
 		t.Fatal(err)
 	}
 	for _, active := range []string{"false", "true"} {
-		if _, err := f.svc.PatchUser(f.ctx, f.dir, u.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":`+active+`}}]}`), ""); err != nil {
+		if _, _, err := f.svc.PatchUser(f.ctx, f.dir, u.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":`+active+`}}]}`), ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -350,7 +350,7 @@ func testEventsFailedWrites(t *testing.T, s directory.Store) {
 	if _, err := f.svc.CreateUser(f.ctx, f.dir, map[string]any{"userName": "TAKEN"}); !directory.IsConflict(err) {
 		t.Fatalf("duplicate userName: %v", err)
 	}
-	if _, err := s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(u *directory.User) (bool, error) {
+	if _, _, err := s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(u *directory.User) (bool, error) {
 		u.UserName = "changed"
 		return true, errSentinel
 	}); err != errSentinel {
@@ -594,9 +594,9 @@ func (rc *replayClients) op(svc *directory.Service, r *rand.Rand, i, j int) erro
 			rc.mu.Unlock()
 		}
 	case 1:
-		_, err = svc.PatchUser(f.ctx, d, pick(r, users), patch(fmt.Sprintf(`{"op":"replace","path":"title","value":"t%d"}`, r.Intn(3))), "")
+		_, _, err = svc.PatchUser(f.ctx, d, pick(r, users), patch(fmt.Sprintf(`{"op":"replace","path":"title","value":"t%d"}`, r.Intn(3))), "")
 	case 2:
-		_, err = svc.PatchUser(f.ctx, d, pick(r, users), patch(fmt.Sprintf(`{"op":"replace","value":{"active":%v}}`, r.Intn(2) == 0)), "")
+		_, _, err = svc.PatchUser(f.ctx, d, pick(r, users), patch(fmt.Sprintf(`{"op":"replace","value":{"active":%v}}`, r.Intn(2) == 0)), "")
 	case 3:
 		err = svc.DeleteUser(f.ctx, d, pick(r, users), "")
 	case 4, 5:

@@ -269,7 +269,7 @@ func testListStableOrder(t *testing.T, s directory.Store) {
 		all = append(all, f.userNamed(f.dir.ID, fmt.Sprintf("u%d", 4-i)).ID)
 	}
 	// Updating a user does not move it.
-	if _, err := s.UpdateUser(f.ctx, f.dir.ID, all[1], f.clock.Now(), renameTo("zzz")); err != nil {
+	if _, _, err := s.UpdateUser(f.ctx, f.dir.ID, all[1], f.clock.Now(), renameTo("zzz")); err != nil {
 		t.Fatalf("UpdateUser: %v", err)
 	}
 	if d := diff(all, userIDs(f.listUsers(f.dir.ID, "").Users)); d != "" {
@@ -487,7 +487,7 @@ func newFilterFixture(t *testing.T, s directory.Store) *filterFixture {
 		"emails": []any{map[string]any{"value": "zoe@example.org", "type": "other"}},
 	})
 	f.mid = f.clock.Now()
-	if _, err := s.UpdateUser(f.ctx, f.dir.ID, f.ids["carol@x.com"], f.clock.Now(), func(u *directory.User) (bool, error) {
+	if _, _, err := s.UpdateUser(f.ctx, f.dir.ID, f.ids["carol@x.com"], f.clock.Now(), func(u *directory.User) (bool, error) {
 		u.Doc["nickName"] = "caz"
 		return true, nil
 	}); err != nil {

@@ -261,7 +261,7 @@ func testUserSearch(t *testing.T, s directory.Store) {
 		t.Errorf("Search a in group Staff = %v, want [ada]", got)
 	}
 	// An update rewrites the search columns.
-	if _, err := f.svc.ReplaceUser(f.ctx, f.dir, bob.ID, map[string]any{"userName": "bob", "emails": []any{map[string]any{"value": "robert@new.example"}}}, ""); err != nil {
+	if _, _, err := f.svc.ReplaceUser(f.ctx, f.dir, bob.ID, map[string]any{"userName": "bob", "emails": []any{map[string]any{"value": "robert@new.example"}}}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if got := search(directory.Query{Search: "robert@", Limit: 10}); len(got) != 1 || got[0] != bob.ID {

@@ -76,7 +76,7 @@ func testUserTypedQuery(t *testing.T, s directory.Store) {
 		t.Errorf("active in Staff = %v, want [ann]", got)
 	}
 	// An update moves a user past UpdatedAfter.
-	if _, err := f.svc.ReplaceUser(f.ctx, f.dir, ann.ID, map[string]any{"userName": "ann", "active": false}, ""); err != nil {
+	if _, _, err := f.svc.ReplaceUser(f.ctx, f.dir, ann.ID, map[string]any{"userName": "ann", "active": false}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if got := userIDs(list(directory.Query{UpdatedAfter: cat.UpdatedAt, Limit: 10}).Users); len(got) != 1 || got[0] != ann.ID {

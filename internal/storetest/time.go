@@ -162,7 +162,7 @@ func (tm tzTimes) user(t *testing.T, f *fixture, s directory.Store, d directory.
 	wantInstant(t, "User.CreatedAt", t1, ug.CreatedAt)
 	wantInstant(t, "User.UpdatedAt", t2, ug.UpdatedAt)
 	// What UpdateUser returns is what a later GetUser returns.
-	ur, err := s.UpdateUser(f.ctx, d.ID, u.ID, t4, renameTo("tz2"))
+	ur, _, err := s.UpdateUser(f.ctx, d.ID, u.ID, t4, renameTo("tz2"))
 	if err != nil {
 		t.Fatalf("UpdateUser: %v", err)
 	}

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
@@ -21,6 +22,7 @@ func userTests() []subtest {
 		{"User/UpdateIncrementsVersion", testUserUpdateVersion},
 		{"User/UpdateUnchangedWritesNothing", testUserUpdateUnchanged},
 		{"User/UpdateErrorRollsBack", testUserUpdateError},
+		{"User/UpdateReturnsGroups", testUserUpdateGroups},
 		{"User/Delete", testUserDelete},
 		{"User/DeleteRemovesMemberships", testUserDeleteMemberships},
 		{"User/DeletePreconditionInTransaction", testDeletePrecondition},
@@ -73,7 +75,7 @@ func testUserNotFound(t *testing.T, s directory.Store) {
 	f := newFixture(t, s)
 	_, err := s.GetUser(f.ctx, f.dir.ID, "diruser_missing")
 	wantNotFound(t, err, "GetUser of an unknown id")
-	_, err = s.UpdateUser(f.ctx, f.dir.ID, "diruser_missing", f.clock.Now(), func(*directory.User) (bool, error) {
+	_, _, err = s.UpdateUser(f.ctx, f.dir.ID, "diruser_missing", f.clock.Now(), func(*directory.User) (bool, error) {
 		t.Errorf("UpdateUser called fn for a user that does not exist")
 		return true, nil
 	})
@@ -92,7 +94,7 @@ func testUserTenantIsolation(t *testing.T, s directory.Store) {
 
 	_, err := s.GetUser(f.ctx, f.dir.ID, theirs.ID)
 	wantNotFound(t, err, "GetUser with another directory's user id")
-	_, err = s.UpdateUser(f.ctx, f.dir.ID, theirs.ID, f.clock.Now(), func(u *directory.User) (bool, error) {
+	_, _, err = s.UpdateUser(f.ctx, f.dir.ID, theirs.ID, f.clock.Now(), func(u *directory.User) (bool, error) {
 		t.Errorf("UpdateUser called fn with another directory's user")
 		u.Doc["title"] = "pwned"
 		return true, nil
@@ -167,7 +169,7 @@ func testUserRenameTaken(t *testing.T, s directory.Store) {
 	f := newFixture(t, s)
 	f.userNamed(f.dir.ID, "alice@x.com")
 	bob := f.userNamed(f.dir.ID, "bob@x.com")
-	_, err := s.UpdateUser(f.ctx, f.dir.ID, bob.ID, f.clock.Now(), renameTo("ALICE@x.com"))
+	_, _, err := s.UpdateUser(f.ctx, f.dir.ID, bob.ID, f.clock.Now(), renameTo("ALICE@x.com"))
 	wantUniqueness(t, err, "userName", "renaming bob to ALICE@x.com")
 	got := f.getUser(f.dir.ID, bob.ID)
 	if d := diff(bob, got); d != "" {
@@ -176,7 +178,7 @@ func testUserRenameTaken(t *testing.T, s directory.Store) {
 	// The name is still free for a user of another directory.
 	other := f.newDir()
 	carol := f.userNamed(other.ID, "carol@x.com")
-	if _, err := s.UpdateUser(f.ctx, other.ID, carol.ID, f.clock.Now(), renameTo("Alice@X.com")); err != nil {
+	if _, _, err := s.UpdateUser(f.ctx, other.ID, carol.ID, f.clock.Now(), renameTo("Alice@X.com")); err != nil {
 		t.Errorf("renaming into a name taken only in another directory: %v", err)
 	}
 }
@@ -184,7 +186,7 @@ func testUserRenameTaken(t *testing.T, s directory.Store) {
 func testUserRenameCase(t *testing.T, s directory.Store) {
 	f := newFixture(t, s)
 	u := f.userNamed(f.dir.ID, "alice@x.com")
-	got, err := s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), renameTo("Alice@X.com"))
+	got, _, err := s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), renameTo("Alice@X.com"))
 	if err != nil {
 		t.Fatalf("changing the case of a user's own userName: %v", err)
 	}
@@ -206,7 +208,7 @@ func testUserUpdateVersion(t *testing.T, s directory.Store) {
 	for i := 2; i <= 4; i++ {
 		now := f.clock.Now()
 		var calls int
-		got, err := s.UpdateUser(f.ctx, f.dir.ID, u.ID, now, func(u *directory.User) (bool, error) {
+		got, _, err := s.UpdateUser(f.ctx, f.dir.ID, u.ID, now, func(u *directory.User) (bool, error) {
 			calls++
 			u.Doc["title"] = "title " + string(rune('0'+i))
 			u.ExternalID = "ext-" + string(rune('0'+i))
@@ -247,7 +249,7 @@ func testUserUpdateVersion(t *testing.T, s directory.Store) {
 func testUserUpdateUnchanged(t *testing.T, s directory.Store) {
 	f := newFixture(t, s)
 	u := f.user(f.dir.ID, map[string]any{"userName": "alice@x.com", "title": "Engineer"})
-	got, err := s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(*directory.User) (bool, error) {
+	got, _, err := s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(*directory.User) (bool, error) {
 		return false, nil
 	})
 	if err != nil {
@@ -257,7 +259,7 @@ func testUserUpdateUnchanged(t *testing.T, s directory.Store) {
 		t.Errorf("UpdateUser without change returned (-want +got):\n%s", d)
 	}
 	// Even a fn that touched its copy but reports no change writes nothing.
-	_, err = s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(u *directory.User) (bool, error) {
+	_, _, err = s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(u *directory.User) (bool, error) {
 		u.Doc["title"] = "Changed"
 		u.Version = 99
 		return false, nil
@@ -275,7 +277,7 @@ var errSentinel = errors.New("storetest: fn refuses")
 func testUserUpdateError(t *testing.T, s directory.Store) {
 	f := newFixture(t, s)
 	u := f.user(f.dir.ID, map[string]any{"userName": "alice@x.com", "title": "Engineer"})
-	_, err := s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(u *directory.User) (bool, error) {
+	_, _, err := s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(u *directory.User) (bool, error) {
 		u.Doc["title"] = "Changed"
 		u.UserName = "mallory@x.com"
 		return true, errSentinel
@@ -288,12 +290,12 @@ func testUserUpdateError(t *testing.T, s directory.Store) {
 	}
 	// A domain error from fn (an If-Match failure) comes back as is, too.
 	pre := &directory.Error{Kind: directory.KindPrecondition, Message: "version mismatch"}
-	_, err = s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(*directory.User) (bool, error) { return false, pre })
+	_, _, err = s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), func(*directory.User) (bool, error) { return false, pre })
 	if err != pre {
 		t.Errorf("UpdateUser returned %v, want fn's *directory.Error as is", err)
 	}
 	// The store still works afterwards.
-	if _, err := s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), renameTo("alice2@x.com")); err != nil {
+	if _, _, err := s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), renameTo("alice2@x.com")); err != nil {
 		t.Fatalf("UpdateUser after a failed one: %v", err)
 	}
 }
@@ -403,4 +405,42 @@ func equalInts(a, b []int64) bool {
 		}
 	}
 	return true
+}
+
+// testUserUpdateGroups: UpdateUser returns the user's groups (what a PUT
+// or PATCH response shows, RFC 7643 §4.1.2), in the order UserGroups
+// gives them, whether or not anything changed.
+func testUserUpdateGroups(t *testing.T, s directory.Store) {
+	f := newFixture(t, s)
+	u := f.userNamed(f.dir.ID, "alice@x.com")
+	lone := f.userNamed(f.dir.ID, "bob@x.com")
+	b := f.group(f.dir.ID, "Beta", u.ID)
+	a := f.group(f.dir.ID, "Alpha", u.ID)
+	f.group(f.dir.ID, "Other", lone.ID)
+	want := []directory.GroupRef{{ID: b.ID, DisplayName: "Beta"}, {ID: a.ID, DisplayName: "Alpha"}}
+	if got, err := s.UserGroups(f.ctx, f.dir.ID, []string{u.ID}); err != nil || !slices.Equal(got[u.ID], want) {
+		t.Fatalf("UserGroups = %v, %v; want %v", got[u.ID], err, want)
+	}
+	for _, tc := range []struct {
+		name string
+		fn   func(*directory.User) (bool, error)
+	}{
+		{"changed", renameTo("alice2@x.com")},
+		{"unchanged", func(*directory.User) (bool, error) { return false, nil }},
+	} {
+		got, groups, err := s.UpdateUser(f.ctx, f.dir.ID, u.ID, f.clock.Now(), tc.fn)
+		if err != nil || got.ID != u.ID {
+			t.Fatalf("%s: UpdateUser = %s, %v", tc.name, got.ID, err)
+		}
+		if !slices.Equal(groups, want) {
+			t.Errorf("%s: groups %v, want %v", tc.name, groups, want)
+		}
+	}
+	if _, groups, err := s.UpdateUser(f.ctx, f.dir.ID, lone.ID, f.clock.Now(), renameTo("bob2@x.com")); err != nil || len(groups) != 1 || groups[0].DisplayName != "Other" {
+		t.Errorf("bob: groups %v, %v; want [Other]", groups, err)
+	}
+	nobody := f.userNamed(f.dir.ID, "carol@x.com")
+	if _, groups, err := s.UpdateUser(f.ctx, f.dir.ID, nobody.ID, f.clock.Now(), renameTo("carol2@x.com")); err != nil || len(groups) != 0 {
+		t.Errorf("carol: groups %v, %v; want none", groups, err)
+	}
 }

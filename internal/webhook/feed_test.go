@@ -72,7 +72,7 @@ func TestFilters(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.dsvc.PatchUser(context.Background(), d, u.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`), ""); err != nil {
+		if _, _, err := e.dsvc.PatchUser(context.Background(), d, u.ID, []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`), ""); err != nil {
 			t.Fatal(err)
 		}
 	}
