@@ -793,7 +793,7 @@ func (s *Store) MembersOf(ctx context.Context, directoryID string, groupIDs []st
 
 // orNull lets each of dest take a NULL, as the columns of a LEFT JOIN's
 // missing row are, leaving it at its zero value (pgread.go). Destinations
-// that are scanners already (nullText, …) and *[]byte (nil for NULL) are
+// that are scanners already (optText, …) and *[]byte (nil for NULL) are
 // kept.
 func orNull(dest []any) []any {
 	out := make([]any, len(dest))
