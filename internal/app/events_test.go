@@ -33,8 +33,10 @@ import (
 // saw onto an empty model must reproduce the directory's users, groups,
 // memberships and roles as the API reports them.
 func TestEventFeedProperty(t *testing.T) {
+	t.Parallel()
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
 			cfg := config.Config{DataDir: t.TempDir()}
 			if backend == "postgres" {
 				cfg.Database = testenv.PostgresURL(t)

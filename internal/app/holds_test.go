@@ -21,6 +21,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/config"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/testenv"
+	"golang.org/x/sync/errgroup"
 )
 
 // The deprovisioning guard's acceptance test (issue 15, section 1;
@@ -33,8 +34,10 @@ import (
 // discard leaves the 600 active in the app, marked diverged, and a later
 // PATCH active:true from the IdP clears the mark.
 func TestHoldEntraScopeChange(t *testing.T) {
+	t.Parallel()
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
 			a, base, stop := startOn(t, backend)
 			defer stop()
 			t.Run("release", func(t *testing.T) { scopeChange(t, a, base, true) })
@@ -64,6 +67,26 @@ func startOn(t *testing.T, backend string) (*app.App, string, func()) {
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx, ln) }()
 	return a, base, func() { cancel(); <-done; a.Close() }
+}
+
+// createUsers creates n users in dir through the service, 8 at a time
+// (they share commits), and returns their ids in the order of i.
+func createUsers(t *testing.T, svc *directory.Service, dir directory.Directory, n int, doc func(i int) map[string]any) []string {
+	t.Helper()
+	ids := make([]string, n)
+	var g errgroup.Group
+	g.SetLimit(8)
+	for i := range ids {
+		g.Go(func() error {
+			u, err := svc.CreateUser(context.Background(), dir, doc(i))
+			ids[i] = u.ID
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	return ids
 }
 
 // idp plays the identity provider against one directory.
@@ -153,14 +176,9 @@ func scopeChange(t *testing.T, a *app.App, base string, release bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	users := make([]string, 1000)
-	for i := range users {
-		u, err := a.Service.CreateUser(ctx, dir, map[string]any{"userName": fmt.Sprintf("user%04d@contoso.example", i), "active": true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		users[i] = u.ID
-	}
+	users := createUsers(t, a.Service, dir, 1000, func(i int) map[string]any {
+		return map[string]any{"userName": fmt.Sprintf("user%04d@contoso.example", i), "active": true}
+	})
 	groups := make([]string, 10)
 	for g := range groups {
 		var members []any

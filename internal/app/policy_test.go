@@ -304,8 +304,10 @@ func TestPolicyDeleteAfter(t *testing.T) {
 // the 101st opens a hold, which keeps the rest. Turned off, the guard
 // keeps nothing.
 func TestHoldDefaultThreshold(t *testing.T) {
+	t.Parallel()
 	for _, backend := range []string{"sqlite", "postgres"} {
 		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
 			e := newPolicyEnv(t, backend)
 			ctx := context.Background()
 			dirID, p := e.directory(client.DeprovisionSettingsUpdate{})
@@ -313,14 +315,9 @@ func TestHoldDefaultThreshold(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var ids []string
-			for i := range 1000 {
-				u, err := e.a.Service.CreateUser(ctx, dir, map[string]any{"userName": fmt.Sprintf("u%d@example.com", i)})
-				if err != nil {
-					t.Fatal(err)
-				}
-				ids = append(ids, u.ID)
-			}
+			ids := createUsers(t, e.a.Service, dir, 1000, func(i int) map[string]any {
+				return map[string]any{"userName": fmt.Sprintf("u%d@example.com", i)}
+			})
 			start := e.last()
 			for _, id := range ids[:150] {
 				p.setActive(id, false)

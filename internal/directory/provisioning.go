@@ -103,6 +103,18 @@ func userFields(u *User) error {
 
 // CreateUser provisions a user from a POST body (RFC 7644 §3.3).
 func (s *Service) CreateUser(ctx context.Context, d Directory, raw map[string]any) (User, error) {
+	u, err := s.newUser(d, raw)
+	if err != nil {
+		return User{}, err
+	}
+	if err := s.Store.CreateUser(ctx, u); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// newUser makes the user a POST body describes in directory d.
+func (s *Service) newUser(d Directory, raw map[string]any) (User, error) {
 	doc, err := schema.Normalize(s.Schemas.User, raw, schemaOptions(d))
 	if err != nil {
 		return User{}, invalid(err)
@@ -122,9 +134,6 @@ func (s *Service) CreateUser(ctx context.Context, d Directory, raw map[string]an
 	}
 	s.mapUser(d, &u)
 	if err := s.checkSize("user", u.Doc, nil); err != nil {
-		return User{}, err
-	}
-	if err := s.Store.CreateUser(ctx, u); err != nil {
 		return User{}, err
 	}
 	return u, nil

@@ -26,7 +26,8 @@ type Service struct {
 	// for when that is correct).
 	AuthCache *AuthCache
 
-	touches touchThrottle // last-use writes this process has claimed
+	touches touchThrottle   // last-use writes this process has claimed
+	hints   credentialHints // tokens that authenticated, without AuthCache (credhint.go)
 	// AttributeApplyBudget is how long PutAttributeMappings re-maps users
 	// before it answers (0: 10 seconds; customattrs.go).
 	AttributeApplyBudget time.Duration
@@ -222,21 +223,11 @@ func (s *Service) authenticate(ctx context.Context, dirID, secret, userID string
 	if !d.Enabled {
 		return Directory{}, Token{}, Errorf(KindForbidden, "this directory is disabled: provisioning is paused until it is enabled again")
 	}
-	// Concurrent requests all read the same stale time; one of them
-	// writes it (touchThrottle), the others do not queue behind it.
-	if now.Sub(t.LastUsedAt) > touchEvery && s.touches.claim("t:"+t.ID, now, touchEvery) {
-		if err := s.Store.TouchToken(ctx, t.ID, now); err != nil {
-			s.Logger.WarnContext(ctx, "recording token use", "token_id", t.ID, "error", err)
-		}
-		t.LastUsedAt = now
+	if s.touch(ctx, &t, &d, now) {
 		cached = false
 	}
-	if now.Sub(d.LastRequestAt) > touchEvery/6 && s.touches.claim("d:"+d.ID, now, touchEvery/6) {
-		if err := s.Store.TouchDirectory(ctx, d.ID, now); err != nil {
-			s.Logger.WarnContext(ctx, "recording directory request", "directory_id", d.ID, "error", err)
-		}
-		d.LastRequestAt = now
-		cached = false
+	if s.AuthCache == nil {
+		s.hints.put(CredentialHint{Hash: hash, Token: t, Directory: d})
 	}
 	if !cached {
 		s.AuthCache.put(t, d, now)

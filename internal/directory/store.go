@@ -68,6 +68,16 @@ type Store interface {
 	// is Credential's; the user's own (KindNotFound when the token's
 	// directory has no such user) is UserRead.Err.
 	CredentialWithUser(ctx context.Context, hash []byte, userID string) (Token, Directory, UserRead, error)
+	// CreateUserWithCredential is CreateUser for a request whose token is
+	// checked in the create's own transaction (POST /Users in one round
+	// trip where every request reads its token): the token of hint.Hash
+	// and its directory are read and returned, and the user is created
+	// only if they pass authenticate's checks at time now (hint.Token.ID,
+	// u's directory, active, directory enabled) and the directory still
+	// has the settings of hint.Directory that u was made with. Otherwise
+	// nothing is written and the error is ErrUnconfirmed; so it is when the
+	// store cannot check the token in the transaction.
+	CreateUserWithCredential(ctx context.Context, hint CredentialHint, now time.Time, u User) (Token, Directory, error)
 	ListTokens(ctx context.Context, directoryID string) ([]Token, error)
 	// RevokeToken marks the token revoked at time at. Revoking a revoked
 	// token is not an error.

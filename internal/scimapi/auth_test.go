@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/testenv"
 )
 
 func basic(user, pass string) string {
@@ -190,5 +191,66 @@ func TestHyphenDirectoryAlias(t *testing.T) {
 	// The alias names the same directory: the user is visible at dir_.
 	if res := e.do("GET", "Users?filter=userName%20eq%20%22okta.user%40example.com%22", nil); !strings.Contains(string(res.raw), `"totalResults":1`) {
 		t.Errorf("user created via the alias not found via dir_: %s", res.raw)
+	}
+}
+
+// POST /Users on PostgreSQL (no token cache): once the token has
+// authenticated, it is checked in the create's own transaction, with no
+// Credential read of its own; every refusal is answered as before, after
+// authentication: an invalid body with a revoked token is a 401, not a
+// 400, and a revocation or a disabled directory applies at once.
+func TestCreateUserTokenInTransaction(t *testing.T) {
+	e := newEnvOn(t, testenv.PostgresStore(t))
+	ctx := context.Background()
+	e.do("POST", "Users", `{"userName":"first@example.com"}`).want(t, http.StatusCreated)
+	e.calls.reset()
+	res := e.do("POST", "Users?attributes=userName", `{"userName":"second@example.com","title":"x"}`).want(t, http.StatusCreated)
+	if res.str("userName") != "second@example.com" || res.get("title") != nil || !strings.Contains(res.header.Get("Location"), e.base+"/Users/") {
+		t.Errorf("create: %s %v", res.raw, res.header)
+	}
+	if c := e.calls.credential.Load(); c != 0 {
+		t.Errorf("create: %d Credential reads, want 0 (the token is read in the create's transaction)", c)
+	}
+	if res := e.do("GET", "Users/"+res.str("id"), nil).want(t, http.StatusOK); res.str("title") != "x" {
+		t.Errorf("created user: %s", res.raw)
+	}
+	e.do("POST", "Users", `{"userName":"second@example.com"}`).want(t, http.StatusConflict, "uniqueness")
+	e.do("POST", "Users", `{"userName":`).want(t, http.StatusBadRequest)
+	e.do("POST", "Users", `{"displayName":"no userName"}`).want(t, http.StatusBadRequest)
+	e.do("POST", "Users", `{"userName":"x@example.com"}`, "Authorization", "Bearer scimtok_wrong").want(t, http.StatusUnauthorized)
+	// Another directory's token, which authenticated on its own directory.
+	otherDir, otherToken := e.newDirectory()
+	e.do("POST", e.srv.URL+"/scim/v2/"+otherDir+"/Users", `{"userName":"o@example.com"}`, "Authorization", "Bearer "+otherToken).want(t, http.StatusCreated)
+	e.do("POST", "Users", `{"userName":"o@example.com"}`, "Authorization", "Bearer "+otherToken).want(t, http.StatusUnauthorized)
+
+	off, on := false, true
+	if _, err := e.svc.UpdateDirectory(ctx, e.dir, directory.DirectoryChange{Enabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	e.do("POST", "Users", `{"userName":"disabled@example.com"}`).want(t, http.StatusForbidden)
+	if _, err := e.svc.UpdateDirectory(ctx, e.dir, directory.DirectoryChange{Enabled: &on}); err != nil {
+		t.Fatal(err)
+	}
+	e.do("POST", "Users", `{"userName":"enabled@example.com"}`).want(t, http.StatusCreated)
+	toks, err := e.store.ListTokens(ctx, e.dir)
+	if err != nil || len(toks) != 1 {
+		t.Fatalf("ListTokens: %v %v", toks, err)
+	}
+	if err := e.store.RevokeToken(ctx, e.dir, toks[0].ID, time.Now()); err != nil { // as another replica would
+		t.Fatal(err)
+	}
+	// The hint is still there: bodies that cannot be a user are refused
+	// as unauthorized first, then the create.
+	e.do("POST", "Users", `{"userName":`).want(t, http.StatusUnauthorized)
+	e.do("POST", "Users", `{"displayName":"no userName"}`).want(t, http.StatusUnauthorized)
+	e.do("POST", "Users", `{"userName":"revoked@example.com"}`).want(t, http.StatusUnauthorized)
+	_, fresh, err := e.svc.CreateToken(ctx, e.dir, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"disabled@example.com", "revoked@example.com", "o@example.com"} {
+		if res := e.do("GET", "Users?filter=userName%20eq%20%22"+name+"%22", nil, "Authorization", "Bearer "+fresh).want(t, http.StatusOK); res.num("totalResults") != 0 {
+			t.Errorf("%s was created: %s", name, res.raw)
+		}
 	}
 }

@@ -180,7 +180,9 @@ func (h *Handler) Routes() http.Handler {
 	route("GET "+d+"/Schemas/{urn}", h.getSchema)
 
 	// Users (RFC 7644 §3.3–3.6).
-	route("POST "+d+"/Users", h.createUser)
+	// The token checked in the create's transaction where it is read on
+	// every request (authenticatedCreate).
+	mux.Handle("POST "+d+"/Users", web.Adapt(h.writeError, h.authenticatedCreate()))
 	route("GET "+d+"/Users", h.listUsersOrLookup)
 	route("POST "+d+"/Users/.search", h.searchUsers)
 	// Authenticated and read in one statement where the token is read on

@@ -124,8 +124,13 @@ func (s *syncBuffer) String() string {
 
 func newEnv(t *testing.T, configure ...func(*scimapi.Handler)) *env {
 	t.Helper()
+	return newEnvOn(t, testenv.Store(t), configure...)
+}
+
+// newEnvOn is newEnv on store st.
+func newEnvOn(t *testing.T, st *sqlstore.Store, configure ...func(*scimapi.Handler)) *env {
+	t.Helper()
 	ctx := context.Background()
-	st := testenv.Store(t)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	calls := &countingStore{Store: st}

@@ -1,10 +1,14 @@
 package scimapi
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"net/http"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/scim/schema"
+	"github.com/scimbridge/scimbridge/internal/web"
 )
 
 // projection returns the request's "attributes"/"excludedAttributes"
@@ -35,9 +39,57 @@ func (h *Handler) createUser(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
+	return writeCreatedUser(w, c, u)
+}
+
+// writeCreatedUser answers a create with the new user (RFC 7644 §3.3).
+func writeCreatedUser(w http.ResponseWriter, c *call, u directory.User) error {
 	// A user that was just created belongs to no group: nothing to read.
 	return writeResource(w, http.StatusCreated, directory.ETag(u.Version), c.location(c.types.User, u.ID),
 		c.user(u, nil, c.projection(c.types.User)))
+}
+
+// authenticatedCreate serves POST /Users. Where the service reads the
+// token on every request and this process has seen the token
+// authenticate before (Service.SCIMHint), the token is checked in the
+// create's own transaction (Service.CreateUserWithCredential: one round
+// trip on PostgreSQL). Whenever that does not confirm the token, nothing
+// was written and the request is authenticated and served like every
+// other (createUser), so that a refused request, or an invalid one, is
+// answered exactly as before: after authentication, from the same body.
+func (h *Handler) authenticatedCreate() web.HandlerFunc {
+	slow := h.authenticated(h.createUser)
+	return func(w http.ResponseWriter, r *http.Request) error {
+		raw := r.PathValue("dir")
+		dir := directoryID(raw)
+		hint, ok := h.Service.SCIMHint(dir, credential(r))
+		if !ok || checkPathValues(r) != nil {
+			return slow(w, r)
+		}
+		q, err := parseQuery(r.URL.RawQuery)
+		if err != nil {
+			return slow(w, r)
+		}
+		body, err := readBody(w, r, h.lim.body)
+		if err != nil {
+			return h.authenticated(func(http.ResponseWriter, *http.Request, *call) error { return err })(w, r)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body)) // for the usual way
+		obj, err := decodeObject(body)
+		if err != nil {
+			return slow(w, r)
+		}
+		ctx, d, u, err := h.Service.CreateUserWithCredential(directory.WithRequestID(r.Context(), web.RequestID(r.Context())), hint, obj)
+		if errors.Is(err, directory.ErrUnconfirmed) {
+			return slow(w, r)
+		}
+		r = r.WithContext(directory.WithRequestID(ctx, web.RequestID(ctx)))
+		tagRequest(r, d)
+		if err != nil {
+			return err
+		}
+		return writeCreatedUser(w, &call{dir: dir, d: d, base: h.baseURL(r, raw), query: q, types: h.schemas}, u)
+	}
 }
 
 // getUser is GET /Users/{id} (RFC 7644 §3.4.1), with If-None-Match

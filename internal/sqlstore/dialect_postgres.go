@@ -209,8 +209,14 @@ func (staleDirectory) Error() string { return "the directory changed since it wa
 // directory was not read yet, done is false and the caller creates the
 // user as before (two round trips). query and args are the user's
 // INSERT, insertErr maps its failure.
+//
+// With cred set, the check is also the request's authentication
+// (CreateUserWithCredential): it reads the token of that hash with its
+// directory into cred, and fails the transaction unless the token is the
+// one hinted, of u's directory, active at cred.now, and the directory is
+// enabled and has the settings u was made with.
 func (d *postgresDialect) createUserOneTrip(ctx context.Context, u directory.User, query string, args []any,
-	insertErr func(error) error) (done bool, err error) {
+	insertErr func(error) error, cred *pendingCredential) (done bool, err error) {
 	d.mu.Lock()
 	info, ok := d.dirs[u.DirectoryID]
 	d.mu.Unlock()
@@ -219,16 +225,19 @@ func (d *postgresDialect) createUserOneTrip(ctx context.Context, u directory.Use
 	}
 	s := d.s
 	err = s.tx(ctx, func(tx *txn) error {
+		tx.pg.oneTrip = true // no BEGIN, no COMMIT: one pipeline
 		w := s.newEventWriter(ctx, u.DirectoryID)
 		w.orgID, w.def = info.orgID, info.def
 		if err := s.later(ctx, tx, nil, sharedDirectoryLock, u.DirectoryID); err != nil {
 			return err
 		}
-		// 1/0 (division_by_zero) aborts the transaction; no directory:
-		// 1/NULL, and the INSERT's foreign key refuses the user.
-		if err := s.later(ctx, tx, stale, `SELECT 1 / (SELECT CASE WHEN d.organization_id = $2 AND `+directoryDefaultRole+` = $3
+		if cred != nil {
+			cred.queue(s, tx, u, info)
+		} else if err := s.later(ctx, tx, stale, `SELECT 1 / (SELECT CASE WHEN d.organization_id = $2 AND `+directoryDefaultRole+` = $3
 			AND d.attr_version = $4 THEN 1 ELSE 0 END FROM directories d WHERE d.id = $1)`,
 			u.DirectoryID, info.orgID, info.def, u.AttrVersion); err != nil {
+			// 1/0 (division_by_zero) aborts the transaction; no directory:
+			// 1/NULL, and the INSERT's foreign key refuses the user.
 			return err
 		}
 		if err := s.later(ctx, tx, insertErr, query, args...); err != nil {
@@ -243,6 +252,50 @@ func (d *postgresDialect) createUserOneTrip(ctx context.Context, u directory.Use
 		return false, nil
 	}
 	return true, err
+}
+
+// pendingCredential is a token checked in a create's transaction
+// (createUserOneTrip): the hint it must match, the time it must be active
+// at, and, once the transaction ran, the token and directory read.
+type pendingCredential struct {
+	hint directory.CredentialHint
+	now  time.Time
+
+	t  directory.Token
+	d  directory.Directory
+	ok bool // the check passed: t and d were read
+}
+
+// queue queues the statement that reads the token and its directory and
+// checks them: one row even without a token (the LEFT JOIN), and 1/0
+// (division_by_zero, mapped to staleDirectory) unless every condition
+// holds, so nothing after it in the transaction commits. The conditions
+// are Service.authenticate's (the hash, the directory, Token.Active,
+// Directory.Enabled), the hinted token id (the event's actor), and the
+// directory's organization, default role (the event) and the settings
+// the user was made and is answered with (name, strictness, mapping
+// version, request log bodies).
+func (c *pendingCredential) queue(s *Store, tx *txn, u directory.User, info dirInfo) {
+	h := c.hint.Directory
+	s.laterRow(tx, stale, func(row interface{ Scan(...any) error }) error {
+		var one int
+		t, d, err := scanCredential(row, &one)
+		// A failure of the statement (the check's division by zero) is
+		// PostgreSQL's error. Any other (decoding the row, a broken
+		// connection) is the create's error, without falling back: the
+		// check may have passed and the transaction committed.
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) {
+			c.t, c.d, c.ok = t, d, true
+		}
+		return err
+	}, `SELECT `+credentialColumns+`, 1 / CASE WHEN t.directory_id = $2 AND t.id = $3 AND t.revoked_at IS NULL
+			AND (t.expires_at IS NULL OR t.expires_at > $4) AND d.enabled AND d.organization_id = $5
+			AND `+directoryDefaultRole+` = $6 AND d.attr_version = $7 AND d.name = $8 AND d.strict = $9
+			AND d.request_log_bodies = $10 THEN 1 ELSE 0 END
+		FROM (SELECT 1) one LEFT JOIN (directory_tokens t JOIN directories d ON d.id = t.directory_id) ON t.hash = $1`,
+		c.hint.Hash, u.DirectoryID, c.hint.Token.ID, micros(c.now), info.orgID, info.def, u.AttrVersion, h.Name, h.Settings.Strict,
+		string(h.Settings.RequestLogBodies))
 }
 
 // stale maps createUserOneTrip's check's failure to staleDirectory.

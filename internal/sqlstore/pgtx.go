@@ -27,18 +27,26 @@ import (
 // A pipeline runs on the transaction's connection through Conn.Raw; every
 // other statement through database/sql on the same connection.
 type pgTxn struct {
-	conn   *sql.Conn
-	begun  bool         // BEGIN was sent
-	queued []queuedExec // statements waiting for the next pipeline
-	err    error        // the first error a pipelined statement returned
+	conn  *sql.Conn
+	begun bool // BEGIN was sent
+	// oneTrip: the whole transaction is to be sent in the pipeline of its
+	// commit. If it is, BEGIN and COMMIT are left out: the statements of
+	// one pipeline, up to its single Sync, are one implicit transaction,
+	// committed (durably, as COMMIT would) when the last one succeeds and
+	// rolled back when any fails (PostgreSQL's protocol, "Pipelining").
+	oneTrip bool
+	queued  []queuedExec // statements waiting for the next pipeline
+	err     error        // the first error a pipelined statement returned
 }
 
 // queuedExec is a statement whose result is only its error; mapErr (may be
-// nil) turns a failure into the error the write returns.
+// nil) turns a failure into the error the write returns. With scan set it
+// is a single-row query whose row scan reads (laterRow).
 type queuedExec struct {
 	query  string
 	args   []any
 	mapErr func(error) error
+	scan   func(row interface{ Scan(...any) error }) error
 }
 
 // pgRow is a single-row query sent in a pipeline, scanned into dest (or a
@@ -60,7 +68,8 @@ func (p *pgTxn) pipeline(ctx context.Context, rows []pgRow, commit bool) error {
 		return p.err
 	}
 	b := &pgx.Batch{}
-	begin := !p.begun
+	implicit := p.oneTrip && !p.begun && commit
+	begin := !p.begun && !implicit
 	if begin {
 		b.Queue("BEGIN")
 	}
@@ -72,13 +81,14 @@ func (p *pgTxn) pipeline(ctx context.Context, rows []pgRow, commit bool) error {
 	for _, r := range rows {
 		b.Queue(r.query, r.args...)
 	}
+	commit = commit && !implicit
 	if commit {
 		b.Queue("COMMIT")
 	}
 	if b.Len() == 0 {
 		return nil
 	}
-	p.begun = true
+	p.begun = !implicit // nothing to roll back after an implicit transaction
 	err := p.conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)
 		if !ok {
@@ -92,7 +102,12 @@ func (p *pgTxn) pipeline(ctx context.Context, rows []pgRow, commit bool) error {
 			}
 		}
 		for _, q := range queued {
-			_, err := br.Exec()
+			var err error
+			if q.scan != nil {
+				err = q.scan(br.QueryRow())
+			} else {
+				_, err = br.Exec()
+			}
 			if first == nil && err != nil {
 				first = err
 				if q.mapErr != nil {
@@ -188,6 +203,12 @@ func (s *Store) later(ctx context.Context, tx *txn, mapErr func(error) error, qu
 	}
 	tx.pg.queued = append(tx.pg.queued, queuedExec{query: query, args: args, mapErr: mapErr})
 	return nil
+}
+
+// laterRow is later for a single-row query on PostgreSQL: scan reads its
+// row when the pipeline that sends it runs, in the order it was queued.
+func (s *Store) laterRow(tx *txn, mapErr func(error) error, scan func(row interface{ Scan(...any) error }) error, query string, args ...any) {
+	tx.pg.queued = append(tx.pg.queued, queuedExec{query: query, args: args, mapErr: mapErr, scan: scan})
 }
 
 // prelude runs single-row queries at the start of a transaction: on

@@ -48,8 +48,12 @@ const (
 	// BEGIN+lock+check of the directory+INSERT user+events+COMMIT, once
 	// the directory was read (createUserOneTrip; 2 before issue 16)
 	maxTripsCreateUser = 1
-	maxTripsAddMember  = 3 // BEGIN+lock+directory+group, INSERT member, UPDATE group+events+COMMIT
-	maxTripsGetUser    = 1 // the user with its groups (one statement since issue 16)
+	// POST /Users whole: the token read and checked in the create's own
+	// transaction (CreateUserWithCredential; 2 before: the token, then
+	// the create).
+	maxTripsCreateUserRequest = 1
+	maxTripsAddMember         = 3 // BEGIN+lock+directory+group, INSERT member, UPDATE group+events+COMMIT
+	maxTripsGetUser           = 1 // the user with its groups (one statement since issue 16)
 	// GET /Users/{id} whole: the token, its directory and the user with
 	// its groups in one statement (AuthenticateSCIMUser, issue 16).
 	maxTripsGetUserRequest = 1
@@ -107,6 +111,20 @@ func TestPostgresRoundTrips(t *testing.T) {
 	}{
 		{"create user", maxTripsCreateUser, nil, func() error {
 			_, err := newUser()
+			return err
+		}},
+		{"POST /Users: token and create", maxTripsCreateUserRequest, func() error {
+			// The hint, as an earlier request leaves it.
+			_, _, err := svc.AuthenticateSCIM(ctx, d.ID, secret)
+			return err
+		}, func() error {
+			// As scimapi creates a user (authenticatedCreate).
+			h, ok := svc.SCIMHint(d.ID, secret)
+			if !ok {
+				return fmt.Errorf("no hint")
+			}
+			n++
+			_, _, _, err := svc.CreateUserWithCredential(ctx, h, map[string]any{"userName": fmt.Sprintf("u%d", n), "title": "x"})
 			return err
 		}},
 		{"PATCH adding one member", maxTripsAddMember, func() (err error) {

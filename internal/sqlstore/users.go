@@ -97,15 +97,15 @@ func userNameTaken(name string, err error) error {
 	return conflict(fmt.Sprintf("userName %q is already in use in this directory (userName is unique, compared case-insensitively)", name), err)
 }
 
-// CreateUser implements directory.Store.
-func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
+// userInsert returns u's INSERT and the function mapping its failure.
+func (s *Store) userInsert(u directory.User) (string, []any, func(error) error, error) {
 	doc, fold, err := s.userArgs(u)
 	if err != nil {
-		return err
+		return "", nil, nil, err
 	}
 	custom, err := encodeCustom(u.Custom)
 	if err != nil {
-		return err
+		return "", nil, nil, err
 	}
 	email, display, family := searchFolds(u)
 	query, args := `INSERT INTO users (id, directory_id, user_name, user_name_fold, external_id, active, display, doc, doc_fold, version, created_at, updated_at,
@@ -124,8 +124,41 @@ func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
 		}
 		return fmt.Errorf("creating user: %w", err)
 	}
+	return query, args, insertErr, nil
+}
+
+// CreateUserWithCredential implements directory.Store: on PostgreSQL,
+// once this process has written to u's directory, the token is read and
+// checked in the create's own transaction, which is then one round trip
+// (createUserOneTrip). Otherwise, or when the check fails, nothing is
+// written and the error is directory.ErrUnconfirmed.
+func (s *Store) CreateUserWithCredential(ctx context.Context, hint directory.CredentialHint, now time.Time, u directory.User) (directory.Token, directory.Directory, error) {
+	pg, ok := s.d.(*postgresDialect)
+	if !ok {
+		return directory.Token{}, directory.Directory{}, directory.ErrUnconfirmed
+	}
+	query, args, insertErr, err := s.userInsert(u)
+	if err != nil {
+		return directory.Token{}, directory.Directory{}, err
+	}
+	cred := &pendingCredential{hint: hint, now: now}
+	done, err := pg.createUserOneTrip(ctx, u, query, args, insertErr, cred)
+	if !done || !cred.ok {
+		// The check failed, or the transaction before it: nothing was
+		// written.
+		return directory.Token{}, directory.Directory{}, directory.ErrUnconfirmed
+	}
+	return cred.t, cred.d, err
+}
+
+// CreateUser implements directory.Store.
+func (s *Store) CreateUser(ctx context.Context, u directory.User) error {
+	query, args, insertErr, err := s.userInsert(u)
+	if err != nil {
+		return err
+	}
 	if pg, ok := s.d.(*postgresDialect); ok {
-		if done, err := pg.createUserOneTrip(ctx, u, query, args, insertErr); done {
+		if done, err := pg.createUserOneTrip(ctx, u, query, args, insertErr, nil); done {
 			return err
 		}
 	}

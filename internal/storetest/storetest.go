@@ -48,8 +48,12 @@ func Run(t *testing.T, newStore func(t *testing.T) directory.Store) {
 	tests = append(tests, auditTests()...)
 	tests = append(tests, queryTests()...)
 	tests = append(tests, customAttrTests()...)
+	// Each subtest has a store of its own (a fresh SQLite file, or a
+	// PostgreSQL schema from testpg's pool): they run in parallel, which
+	// overlaps their commits' waits on the disk.
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			tc.run(t, newStore(t))
 		})
 	}
