@@ -22,6 +22,13 @@ func start(t *testing.T) (*app.App, string, context.CancelFunc, chan error) {
 
 func startB(t testing.TB) (*app.App, string, context.CancelFunc, chan error) {
 	t.Helper()
+	return startBWith(t, nil)
+}
+
+// startBWith is startB with the configuration changed by change (if not
+// nil) before the app opens.
+func startBWith(t testing.TB, change func(*config.Config)) (*app.App, string, context.CancelFunc, chan error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -30,6 +37,9 @@ func startB(t testing.TB) (*app.App, string, context.CancelFunc, chan error) {
 	base := "http://" + ln.Addr().String()
 	cfg := config.Config{DataDir: filepath.Join(t.TempDir(), "data"), Addr: ln.Addr().String(), PublicURL: base,
 		APIKey: strings.Repeat("k", 40), LogLevel: "warn", LogFormat: "text", ShutdownTimeout: 10 * time.Second}
+	if change != nil {
+		change(&cfg)
+	}
 	a, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

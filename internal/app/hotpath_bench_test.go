@@ -5,8 +5,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/scimbridge/scimbridge/internal/config"
+	"github.com/scimbridge/scimbridge/internal/testenv"
+	"github.com/scimbridge/scimbridge/internal/testpg"
 )
 
 // BenchmarkHotPath measures, in process and on one goroutine, the SCIM
@@ -18,7 +23,23 @@ import (
 //
 //	go test -run '^$' -bench HotPath -benchmem ./internal/app/
 func BenchmarkHotPath(b *testing.B) {
-	a, base, cancel, done := startB(b)
+	benchHotPath(b, nil)
+}
+
+// BenchmarkHotPathPostgres is BenchmarkHotPath on PostgreSQL (no token
+// cache, no rendered-resource cache: a GET is one statement, the token
+// and the user together).
+//
+//	SCIMBRIDGE_TEST_POSTGRES_URL=postgres://… go test -run '^$' -bench 'HotPathPostgres/(GetUser|Filter)' -benchmem ./internal/app/
+func BenchmarkHotPathPostgres(b *testing.B) {
+	if os.Getenv(testpg.Env) == "" {
+		b.Skip("set " + testpg.Env)
+	}
+	benchHotPath(b, func(cfg *config.Config) { cfg.Database = testenv.PostgresURL(b) })
+}
+
+func benchHotPath(b *testing.B, change func(*config.Config)) {
+	a, base, cancel, done := startBWith(b, change)
 	defer func() { cancel(); <-done }()
 	scim, token := provision(b, a, base)
 	h := a.Handler()

@@ -26,12 +26,17 @@ type object []field
 // MarshalJSON implements json.Marshaler.
 func (o object) MarshalJSON() ([]byte, error) { return marshal(o) }
 
+// marshalSize is what marshal allocates first: a user with a few groups
+// and its trailing newline (writeJSON) fits.
+const marshalSize = 1024
+
 // marshal encodes v as JSON without escaping <, > and & (the values are
 // the IdP's data, shown as sent; responses are never HTML). Objects are
 // written in their field order straight into one buffer: no per-field
 // encoders, and no re-validation of nested Marshaler output.
 func marshal(v any) ([]byte, error) {
 	var b bytes.Buffer
+	b.Grow(marshalSize) // grown from 64 bytes, a user took five copies
 	if err := newEncoder(&b).encode(v); err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ import (
 const attrColumns = `attr_mappings, attr_version`
 
 type attrCols struct {
-	mappings sql.NullString
+	mappings optText
 	version  int64
 }
 

@@ -26,6 +26,10 @@ type dialect interface {
 	// to run it unprepared.
 	readStmt(ctx context.Context, query string) *sql.Stmt
 	writeStmt(ctx context.Context, query string) *sql.Stmt
+	// nativeRow is a single-row read scanned by the driver itself where
+	// that is cheaper than through database/sql (pgx, pgread.go);
+	// destinations are those database/sql takes.
+	nativeRow(ctx context.Context, query string, args ...any) rowScanner
 
 	// inTx runs fn in a write transaction (fn may run more than once).
 	inTx(ctx context.Context, fn func(tx *txn) error) error

@@ -57,6 +57,10 @@ func (*postgresDialect) rebind(query string) string                  { return qu
 func (*postgresDialect) readStmt(context.Context, string) *sql.Stmt  { return nil }
 func (*postgresDialect) writeStmt(context.Context, string) *sql.Stmt { return nil }
 
+func (d *postgresDialect) nativeRow(ctx context.Context, query string, args ...any) rowScanner {
+	return pgxRow{ctx: ctx, db: d.s.read, query: query, args: args}
+}
+
 // inTx retries: PostgreSQL may abort a transaction to break a deadlock (or
 // a serialization failure); the Store contract lets fn run again, so the
 // whole transaction is retried before the error is returned. Writers of a

@@ -204,6 +204,11 @@ func (d *sqliteDialect) readStmt(ctx context.Context, query string) *sql.Stmt {
 	return d.readStmts.get(ctx, query)
 }
 
+// nativeRow: modernc.org/sqlite is a database/sql driver.
+func (d *sqliteDialect) nativeRow(ctx context.Context, query string, args ...any) rowScanner {
+	return d.s.readRow(ctx, query, args...)
+}
+
 func (d *sqliteDialect) writeStmt(ctx context.Context, query string) *sql.Stmt {
 	return d.writeStmts.get(ctx, query)
 }

@@ -792,33 +792,22 @@ func (s *Store) MembersOf(ctx context.Context, directoryID string, groupIDs []st
 }
 
 // orNull lets each of dest take a NULL, as the columns of a LEFT JOIN's
-// missing row are, leaving it at its zero value. Destinations that are
-// scanners already (sql.NullString, …) are kept.
+// missing row are, leaving it at its zero value (pgread.go). Destinations
+// that are scanners already (optText, …) and *[]byte (nil for NULL) are
+// kept.
 func orNull(dest []any) []any {
 	out := make([]any, len(dest))
 	for i, p := range dest {
 		switch p := p.(type) {
 		case *string:
-			out[i] = nullAs[string]{p}
+			out[i] = zeroString{p}
 		case *int64:
-			out[i] = nullAs[int64]{p}
+			out[i] = zeroInt{p}
 		case *bool:
-			out[i] = nullAs[bool]{p}
-		case *[]byte:
-			out[i] = nullAs[[]byte]{p}
+			out[i] = zeroBool{p}
 		default:
 			out[i] = p
 		}
 	}
 	return out
-}
-
-// nullAs scans into *p, or its zero value for NULL.
-type nullAs[T any] struct{ p *T }
-
-func (n nullAs[T]) Scan(src any) error {
-	var v sql.Null[T]
-	err := v.Scan(src)
-	*n.p = v.V
-	return err
 }

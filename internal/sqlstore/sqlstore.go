@@ -29,6 +29,10 @@ type Store struct {
 	// gens are the directories' generations (generation.go); nil on
 	// PostgreSQL.
 	gens *generations
+
+	// userReads are the statements of the hot reads of one user, made
+	// once for the dialect (a GET's query text was concatenated per call).
+	userReads userReadQueries
 }
 
 var _ directory.Store = (*Store)(nil)
@@ -67,6 +71,7 @@ func OpenWith(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.userReads = newUserReadQueries(s.d)
 	if s.Dialect() == "postgres" {
 		n := opts.MaxConns
 		if n <= 0 {

@@ -68,7 +68,7 @@ func (s *Store) CreateDirectory(ctx context.Context, d directory.Directory) erro
 func (s *Store) GetDirectory(ctx context.Context, id string) (directory.Directory, error) {
 	var d directory.Directory
 	var created, updated int64
-	var last sql.NullInt64
+	var last optInt
 	var ac attrCols
 	err := s.readRow(ctx, `SELECT id, organization_id, name, provider, enabled, created_at, updated_at, last_request_at, strict, reject_unknown_members, request_log_bodies, `+attrColumns+`
 		FROM directories WHERE id = $1`, id).
@@ -79,7 +79,7 @@ func (s *Store) GetDirectory(ctx context.Context, id string) (directory.Director
 	if err != nil {
 		return d, fmt.Errorf("reading directory: %w", err)
 	}
-	d.CreatedAt, d.UpdatedAt, d.LastRequestAt = fromMicros(created), fromMicros(updated), fromNullMicros(last)
+	d.CreatedAt, d.UpdatedAt, d.LastRequestAt = fromMicros(created), fromMicros(updated), fromNullMicros(last.NullInt64)
 	return d, ac.decode(&d)
 }
 
@@ -160,11 +160,11 @@ const tokenColumns = `id, directory_id, hash, suffix, created_at, expires_at, la
 func scanToken(row interface{ Scan(...any) error }) (directory.Token, error) {
 	var t directory.Token
 	var created int64
-	var expires, used, revoked sql.NullInt64
+	var expires, used, revoked optInt
 	if err := row.Scan(&t.ID, &t.DirectoryID, &t.Hash, &t.Suffix, &created, &expires, &used, &revoked); err != nil {
 		return t, err
 	}
-	t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromMicros(created), fromNullMicros(expires), fromNullMicros(used), fromNullMicros(revoked)
+	t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt = fromMicros(created), fromNullMicros(expires.NullInt64), fromNullMicros(used.NullInt64), fromNullMicros(revoked.NullInt64)
 	return t, nil
 }
 
@@ -207,7 +207,7 @@ const (
 func scanCredential(row interface{ Scan(...any) error }, more ...any) (directory.Token, directory.Directory, error) {
 	var d directory.Directory
 	var created, updated int64
-	var last sql.NullInt64
+	var last optInt
 	var ac attrCols
 	t, err := scanToken(scanFunc(func(dest ...any) error {
 		dest = append(dest, &d.ID, &d.OrganizationID, &d.Name, &d.Provider, &d.Enabled, &created, &updated, &last, &d.Settings.Strict, &d.Settings.RejectUnknownMembers, &d.Settings.RequestLogBodies)
@@ -219,13 +219,13 @@ func scanCredential(row interface{ Scan(...any) error }, more ...any) (directory
 	if err != nil {
 		return t, d, fmt.Errorf("reading token: %w", err)
 	}
-	d.CreatedAt, d.UpdatedAt, d.LastRequestAt = fromMicros(created), fromMicros(updated), fromNullMicros(last)
+	d.CreatedAt, d.UpdatedAt, d.LastRequestAt = fromMicros(created), fromMicros(updated), fromNullMicros(last.NullInt64)
 	return t, d, ac.decode(&d)
 }
 
 // Credential implements directory.Store.
 func (s *Store) Credential(ctx context.Context, hash []byte) (directory.Token, directory.Directory, error) {
-	return scanCredential(s.readRow(ctx, `SELECT `+credentialColumns+credentialFrom+` WHERE t.hash = $1`, hash))
+	return scanCredential(s.d.nativeRow(ctx, `SELECT `+credentialColumns+credentialFrom+` WHERE t.hash = $1`, hash))
 }
 
 // CredentialWithUser implements directory.Store: the user is LEFT JOINed
@@ -233,8 +233,7 @@ func (s *Store) Credential(ctx context.Context, hash []byte) (directory.Token, d
 // in GetUserWithGroups. A token of another directory than the request's
 // fails authentication afterwards, and the user read with it is dropped.
 func (s *Store) CredentialWithUser(ctx context.Context, hash []byte, userID string) (directory.Token, directory.Directory, directory.UserRead, error) {
-	row := s.readRow(ctx, `SELECT `+credentialColumns+`, `+userColumns+`, `+s.d.groupRefs("u.pk")+credentialFrom+`
-		LEFT JOIN users u ON u.id = $2 AND u.directory_id = t.directory_id WHERE t.hash = $1`, hash, userID)
+	row := s.d.nativeRow(ctx, s.userReads.withCredential, hash, userID)
 	var t directory.Token
 	var d directory.Directory
 	var credErr error

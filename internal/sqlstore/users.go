@@ -24,10 +24,10 @@ func scanUser(row interface{ Scan(...any) error }) (directory.User, error) {
 // scanUserRaw is scanUser that also returns the stored document's bytes.
 func scanUserRaw(row interface{ Scan(...any) error }) (directory.User, []byte, error) {
 	var u directory.User
-	var ext sql.NullString
+	var ext optText
 	var doc []byte
 	var created, updated int64
-	var custom sql.NullString
+	var custom optText
 	if err := row.Scan(&u.ID, &u.DirectoryID, &u.UserName, &ext, &u.Active, &doc, &u.Version, &created, &updated, &custom, &u.AttrVersion); err != nil {
 		return u, nil, err
 	}
@@ -35,7 +35,7 @@ func scanUserRaw(row interface{ Scan(...any) error }) (directory.User, []byte, e
 	if err != nil {
 		return u, nil, fmt.Errorf("user %s: %w", u.ID, err)
 	}
-	if u.Custom, err = decodeCustom(custom); err != nil {
+	if u.Custom, err = decodeCustom(custom.NullString); err != nil {
 		return u, nil, fmt.Errorf("user %s: %w", u.ID, err)
 	}
 	u.ExternalID, u.Doc, u.CreatedAt, u.UpdatedAt = ext.String, d, fromMicros(created), fromMicros(updated)
@@ -228,8 +228,7 @@ func (s *Store) GetUser(ctx context.Context, directoryID, id string) (directory.
 func (s *Store) GetUserWithGroups(ctx context.Context, directoryID, id string) (directory.User, []directory.GroupRef, error) {
 	var groups []byte
 	u, err := scanUser(scanFunc(func(dest ...any) error {
-		return s.readRow(ctx, `SELECT `+userColumns+`, `+s.d.groupRefs("u.pk")+` FROM users u WHERE u.id = $1 AND u.directory_id = $2`,
-			id, directoryID).Scan(append(dest, &groups)...)
+		return s.readRow(ctx, s.userReads.withGroups, id, directoryID).Scan(append(dest, &groups)...)
 	}))
 	if err == sql.ErrNoRows {
 		return u, nil, notFound("user", id)
@@ -239,6 +238,21 @@ func (s *Store) GetUserWithGroups(ctx context.Context, directoryID, id string) (
 	}
 	refs, err := decodeGroupRefs(id, groups)
 	return u, refs, err
+}
+
+// userReadQueries are the statements reading one user with its groups
+// (GetUserWithGroups) and, with the token and its directory, a GET's whole
+// read (CredentialWithUser).
+type userReadQueries struct {
+	withGroups, withCredential string
+}
+
+func newUserReadQueries(d dialect) userReadQueries {
+	return userReadQueries{
+		withGroups: `SELECT ` + userColumns + `, ` + d.groupRefs("u.pk") + ` FROM users u WHERE u.id = $1 AND u.directory_id = $2`,
+		withCredential: `SELECT ` + credentialColumns + `, ` + userColumns + `, ` + d.groupRefs("u.pk") + credentialFrom + `
+		LEFT JOIN users u ON u.id = $2 AND u.directory_id = t.directory_id WHERE t.hash = $1`,
+	}
 }
 
 // decodeGroupRefs decodes the groups of user id as groupRefs aggregates
