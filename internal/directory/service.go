@@ -175,11 +175,32 @@ func (s *Service) AuthenticateSCIM(ctx context.Context, dirID, secret string) (c
 // request. Otherwise the UserRead is nil and the caller reads the user.
 // The user is only returned when authentication succeeds.
 func (s *Service) AuthenticateSCIMUser(ctx context.Context, dirID, secret, userID string) (context.Context, Directory, *UserRead, error) {
+	return s.authenticateWithUser(ctx, dirID, secret, userKey{id: userID})
+}
+
+// AuthenticateSCIMUserNamed is AuthenticateSCIMUser for the filter
+// `userName eq "name"` (GET /Users, RFC 7644 §3.4.2.2): the user whose
+// folded userName is nameFold (schema.FoldString; userName is unique and
+// caseExact=false, RFC 7643 §4.1.1), read with the token
+// (CredentialWithUserNamed) when the service reads the token on every
+// request. UserRead.Err is KindNotFound when no user has that name.
+func (s *Service) AuthenticateSCIMUserNamed(ctx context.Context, dirID, secret, nameFold string) (context.Context, Directory, *UserRead, error) {
+	return s.authenticateWithUser(ctx, dirID, secret, userKey{name: nameFold, byName: true})
+}
+
+// userKey names the user a request reads with its token: by id, or by
+// folded userName.
+type userKey struct {
+	id, name string
+	byName   bool
+}
+
+func (s *Service) authenticateWithUser(ctx context.Context, dirID, secret string, key userKey) (context.Context, Directory, *UserRead, error) {
 	var ur *UserRead
 	if s.AuthCache == nil {
 		ur = &UserRead{}
 	}
-	d, t, err := s.authenticate(ctx, dirID, secret, userID, ur)
+	d, t, err := s.authenticate(ctx, dirID, secret, key, ur)
 	if err != nil {
 		return ctx, d, nil, err
 	}
@@ -187,12 +208,13 @@ func (s *Service) AuthenticateSCIMUser(ctx context.Context, dirID, secret, userI
 }
 
 func (s *Service) authenticateDirectory(ctx context.Context, dirID, secret string) (Directory, Token, error) {
-	return s.authenticate(ctx, dirID, secret, "", nil)
+	return s.authenticate(ctx, dirID, secret, userKey{}, nil)
 }
 
 // authenticate checks secret against directory dirID; when ur is not nil,
-// it also reads user userID into it with the token (CredentialWithUser).
-func (s *Service) authenticate(ctx context.Context, dirID, secret, userID string, ur *UserRead) (Directory, Token, error) {
+// it also reads the user key names into it with the token
+// (CredentialWithUser, CredentialWithUserNamed).
+func (s *Service) authenticate(ctx context.Context, dirID, secret string, key userKey, ur *UserRead) (Directory, Token, error) {
 	// Built only when refused: formatting it cost every request.
 	unauthorized := func() error {
 		return Errorf(KindUnauthorized, "the bearer token is missing, invalid, expired or revoked")
@@ -205,9 +227,12 @@ func (s *Service) authenticate(ctx context.Context, dirID, secret, userID string
 	t, d, cached := s.AuthCache.get(hash, now)
 	if !cached {
 		var err error
-		if ur != nil {
-			t, d, *ur, err = s.Store.CredentialWithUser(ctx, hash, userID)
-		} else {
+		switch {
+		case ur != nil && key.byName:
+			t, d, *ur, err = s.Store.CredentialWithUserNamed(ctx, hash, key.name)
+		case ur != nil:
+			t, d, *ur, err = s.Store.CredentialWithUser(ctx, hash, key.id)
+		default:
 			t, d, err = s.Store.Credential(ctx, hash)
 		}
 		if IsNotFound(err) {

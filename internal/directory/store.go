@@ -68,6 +68,10 @@ type Store interface {
 	// is Credential's; the user's own (KindNotFound when the token's
 	// directory has no such user) is UserRead.Err.
 	CredentialWithUser(ctx context.Context, hash []byte, userID string) (Token, Directory, UserRead, error)
+	// CredentialWithUserNamed is CredentialWithUser for the user of the
+	// token's directory whose folded userName (schema.FoldString) is
+	// nameFold: a `userName eq` filter's one match, or none.
+	CredentialWithUserNamed(ctx context.Context, hash []byte, nameFold string) (Token, Directory, UserRead, error)
 	// CreateUserWithCredential is CreateUser for a request whose token is
 	// checked in the create's own transaction (POST /Users in one round
 	// trip where every request reads its token): the token of hint.Hash

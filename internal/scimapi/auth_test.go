@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -252,5 +253,48 @@ func TestCreateUserTokenInTransaction(t *testing.T) {
 		if res := e.do("GET", "Users?filter=userName%20eq%20%22"+name+"%22", nil, "Authorization", "Bearer "+fresh).want(t, http.StatusOK); res.num("totalResults") != 0 {
 			t.Errorf("%s was created: %s", name, res.raw)
 		}
+	}
+}
+
+// TestFilterUserNameReadWithToken: on PostgreSQL (no token cache) the
+// plain `userName eq "…"` filter reads the token and the user of that
+// name in one statement, and answers byte for byte as the list does;
+// another directory's token sees nothing of it.
+func TestFilterUserNameReadWithToken(t *testing.T) {
+	e := newEnvOn(t, testenv.PostgresStore(t))
+	ada := e.createUser("Ada.Lovelace@example.com")
+	e.createUser("grace@example.com")
+	e.createGroup("Analysts", ada)
+	filter := func(name string) string { return "Users?filter=" + url.QueryEscape(`userName eq "`+name+`"`) }
+	for _, name := range []string{"ada.lovelace@EXAMPLE.com", "Grace@example.com", "nobody@example.com"} {
+		e.calls.reset()
+		fast := e.do("GET", filter(name), nil).want(t, http.StatusOK)
+		if n, l, c := e.calls.credentialWithUserNamed.Load(), e.calls.listUsers.Load(), e.calls.credential.Load(); n != 1 || l != 0 || c != 0 {
+			t.Errorf("%s: %d CredentialWithUserNamed, %d ListUsers, %d Credential; want 1, 0, 0", name, n, l, c)
+		}
+		e.calls.reset()
+		// sortBy takes the list's own path (plainUserNameFilter).
+		listed := e.do("GET", filter(name)+"&sortBy=userName", nil).want(t, http.StatusOK)
+		if e.calls.listUsers.Load() == 0 || e.calls.credentialWithUserNamed.Load() != 0 {
+			t.Errorf("%s&sortBy: not listed", name)
+		}
+		if string(fast.raw) != string(listed.raw) {
+			t.Errorf("%s: read with the token\n%s\nlisted\n%s", name, fast.raw, listed.raw)
+		}
+		if fast.header.Get("Content-Type") != listed.header.Get("Content-Type") {
+			t.Errorf("%s: Content-Type %q, listed %q", name, fast.header.Get("Content-Type"), listed.header.Get("Content-Type"))
+		}
+	}
+	if res := e.do("GET", filter("ada.lovelace@example.com"), nil); len(res.resources()) != 1 || res.resources()[0]["id"] != ada || len(res.resources()[0]["groups"].([]any)) != 1 {
+		t.Errorf("ada: %s", res.raw)
+	}
+	e.calls.reset()
+	e.do("GET", filter("ada.lovelace@example.com")+"&attributes=userName", nil).want(t, http.StatusOK)
+	if e.calls.credentialWithUserNamed.Load() != 0 {
+		t.Error("attributes=userName: read with the token, want the list's projection")
+	}
+	_, otherToken := e.newDirectory()
+	if res := e.do("GET", filter("ada.lovelace@example.com"), nil, "Authorization", "Bearer "+otherToken); res.status != http.StatusUnauthorized || strings.Contains(string(res.raw), "Lovelace") {
+		t.Errorf("another directory's token: %d %s, want 401", res.status, res.raw)
 	}
 }

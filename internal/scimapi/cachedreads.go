@@ -152,8 +152,12 @@ func (h *Handler) cachedGroup(ctx context.Context, c *call, gen uint64, id strin
 }
 
 // listUsersOrLookup is GET /Users: the plain `userName eq "…"` filter
-// from the cache, any other list as listUsers answers it.
+// as read with the token, or from the cache, any other list as listUsers
+// answers it.
 func (h *Handler) listUsersOrLookup(w http.ResponseWriter, r *http.Request, c *call) error {
+	if c.read != nil {
+		return writeNamedUser(w, c)
+	}
 	if gen, ok := h.cacheGen(c); ok {
 		if e, ok := h.plainUserNameFilter(c); ok {
 			done, err := h.lookupUserName(w, r, c, gen, e)
@@ -163,6 +167,41 @@ func (h *Handler) listUsersOrLookup(w http.ResponseWriter, r *http.Request, c *c
 		}
 	}
 	return h.listUsers(w, r, c)
+}
+
+// namedUser returns the folded userName of a GET /Users whose query is
+// the plain `userName eq "…"` filter in the default projection, read
+// before authentication (authenticatedLookup): its user can then be read
+// with the token, in one statement. Anything else, including a query
+// that does not parse, is listed as usual.
+func (h *Handler) namedUser(r *http.Request) (string, bool) {
+	q, err := parseQuery(r.URL.RawQuery)
+	if err != nil || q.has("attributes") || q.has("excludedAttributes") {
+		return "", false
+	}
+	e, ok := h.plainUserNameFilter(&call{query: q, types: h.schemas})
+	if !ok {
+		return "", false
+	}
+	return schema.FoldString(e.Value.Str), true
+}
+
+// writeNamedUser answers the plain `userName eq "…"` filter with the user
+// read with the token (namedUser): a ListResponse of that user or of
+// none, byte for byte as listUsers writes it.
+func writeNamedUser(w http.ResponseWriter, c *call) error {
+	ur := c.read
+	if directory.IsNotFound(ur.Err) {
+		return writeOneOrNone(w, nil)
+	}
+	if ur.Err != nil {
+		return ur.Err
+	}
+	v, err := renderCached(directory.ETag(ur.User.Version), c.user(ur.User, ur.Groups, newProjection(c.types.User, nil, nil)))
+	if err != nil {
+		return err
+	}
+	return writeOneOrNone(w, v.body)
 }
 
 // plainUserNameFilter returns the filter when the query is

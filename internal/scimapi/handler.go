@@ -148,7 +148,7 @@ type call struct {
 	base  string              // e.g. https://scim.example.com/scim/v2/dir_…
 	query params
 	types *schema.Schemas
-	read  *directory.UserRead // GET /Users/{id}: the user, read with the token (AuthenticateSCIMUser), or nil
+	read  *directory.UserRead // GET /Users/{id}, or GET /Users with the plain userName filter: the user, read with the token (AuthenticateSCIMUser, AuthenticateSCIMUserNamed), or nil
 	// listMissed: a read of this list page missed the rendered-resource
 	// cache, so its later reads do not look (list.go, cachedUsers).
 	listMissed bool
@@ -183,7 +183,9 @@ func (h *Handler) Routes() http.Handler {
 	// The token checked in the create's transaction where it is read on
 	// every request (authenticatedCreate).
 	mux.Handle("POST "+d+"/Users", web.Adapt(h.writeError, h.authenticatedCreate()))
-	route("GET "+d+"/Users", h.listUsersOrLookup)
+	// The plain userName filter is read with the token where the token is
+	// read on every request (authenticatedLookup).
+	mux.Handle("GET "+d+"/Users", web.Adapt(h.writeError, h.authenticatedLookup(h.listUsersOrLookup)))
 	route("POST "+d+"/Users/.search", h.searchUsers)
 	// Authenticated and read in one statement where the token is read on
 	// every request (AuthenticateSCIMUser).
@@ -225,16 +227,32 @@ func (h *Handler) Routes() http.Handler {
 
 // authenticated checks the directory token (RFC 7644 §2) before fn runs.
 func (h *Handler) authenticated(fn handlerFunc) web.HandlerFunc {
-	return h.authenticatedAs(fn, false)
+	return h.authenticatedAs(fn, readNone)
 }
 
 // authenticatedRead is authenticated for GET /Users/{id}: the user named
-// in the path is read with the token when the service can (call.user).
+// in the path is read with the token when the service can (call.read).
 func (h *Handler) authenticatedRead(fn handlerFunc) web.HandlerFunc {
-	return h.authenticatedAs(fn, true)
+	return h.authenticatedAs(fn, readByID)
 }
 
-func (h *Handler) authenticatedAs(fn handlerFunc, readUser bool) web.HandlerFunc {
+// authenticatedLookup is authenticated for GET /Users: for the plain
+// `userName eq "…"` filter (namedUser), the user of that name is read
+// with the token when the service can (call.read).
+func (h *Handler) authenticatedLookup(fn handlerFunc) web.HandlerFunc {
+	return h.authenticatedAs(fn, readByName)
+}
+
+// readMode says which user, if any, a route reads with its token.
+type readMode int
+
+const (
+	readNone readMode = iota
+	readByID
+	readByName
+)
+
+func (h *Handler) authenticatedAs(fn handlerFunc, mode readMode) web.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		raw := r.PathValue("dir")
 		dir := directoryID(raw)
@@ -244,9 +262,17 @@ func (h *Handler) authenticatedAs(fn handlerFunc, readUser bool) web.HandlerFunc
 		var d directory.Directory
 		var user *directory.UserRead
 		var err error
-		if id := r.PathValue("id"); readUser && web.TextProblem(id) == "" {
+		id := r.PathValue("id")
+		name, named := "", false
+		if mode == readByName {
+			name, named = h.namedUser(r)
+		}
+		switch {
+		case mode == readByID && web.TextProblem(id) == "":
 			ctx, d, user, err = h.Service.AuthenticateSCIMUser(r.Context(), dir, credential(r), id)
-		} else {
+		case named:
+			ctx, d, user, err = h.Service.AuthenticateSCIMUserNamed(r.Context(), dir, credential(r), name)
+		default:
 			ctx, d, err = h.Service.AuthenticateSCIM(r.Context(), dir, credential(r))
 		}
 		if err != nil {

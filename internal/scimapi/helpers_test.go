@@ -44,7 +44,7 @@ type countingStore struct {
 	credential, tokenByHash, getDirectory, countDirectory atomic.Int64
 	credentialWithUser, getUserWithGroups                 atomic.Int64
 	userGroups, membersOf, listMembers                    atomic.Int64
-	listUsers                                             atomic.Int64
+	listUsers, credentialWithUserNamed                    atomic.Int64
 }
 
 func (s *countingStore) TokenByHash(ctx context.Context, hash []byte) (directory.Token, error) {
@@ -60,6 +60,11 @@ func (s *countingStore) Credential(ctx context.Context, hash []byte) (directory.
 func (s *countingStore) CredentialWithUser(ctx context.Context, hash []byte, userID string) (directory.Token, directory.Directory, directory.UserRead, error) {
 	s.credentialWithUser.Add(1)
 	return s.Store.CredentialWithUser(ctx, hash, userID)
+}
+
+func (s *countingStore) CredentialWithUserNamed(ctx context.Context, hash []byte, nameFold string) (directory.Token, directory.Directory, directory.UserRead, error) {
+	s.credentialWithUserNamed.Add(1)
+	return s.Store.CredentialWithUserNamed(ctx, hash, nameFold)
 }
 
 func (s *countingStore) GetUserWithGroups(ctx context.Context, dir, id string) (directory.User, []directory.GroupRef, error) {
@@ -99,7 +104,7 @@ func (s *countingStore) ListMembers(ctx context.Context, dir, group, after strin
 
 // reset zeroes the counters.
 func (s *countingStore) reset() {
-	for _, c := range []*atomic.Int64{&s.credential, &s.credentialWithUser, &s.getUserWithGroups, &s.tokenByHash, &s.getDirectory, &s.countDirectory, &s.userGroups, &s.membersOf, &s.listMembers, &s.listUsers} {
+	for _, c := range []*atomic.Int64{&s.credential, &s.credentialWithUser, &s.getUserWithGroups, &s.tokenByHash, &s.getDirectory, &s.countDirectory, &s.userGroups, &s.membersOf, &s.listMembers, &s.listUsers, &s.credentialWithUserNamed} {
 		c.Store(0)
 	}
 }

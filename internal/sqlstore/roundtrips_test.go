@@ -57,6 +57,9 @@ const (
 	// GET /Users/{id} whole: the token, its directory and the user with
 	// its groups in one statement (AuthenticateSCIMUser, issue 16).
 	maxTripsGetUserRequest = 1
+	// GET /Users?filter=userName eq "…" whole: the same, by folded
+	// userName (AuthenticateSCIMUserNamed).
+	maxTripsFilterUserNameRequest = 1
 	// Not in issue 13's budget, held where they are: BEGIN+lock+directory+
 	// user, its groups, its grants, then the write+events+COMMIT.
 	maxTripsPatchUser  = 4
@@ -177,6 +180,19 @@ func TestPostgresRoundTrips(t *testing.T) {
 				return err
 			}
 			if ur == nil || ur.Err != nil || ur.User.ID != u.ID || len(ur.Groups) != 0 {
+				return fmt.Errorf("read with the token: %+v", ur)
+			}
+			return nil
+		}},
+		{"GET /Users?filter=userName eq: token and user", maxTripsFilterUserNameRequest, func() (err error) {
+			u, err = newUser()
+			return err
+		}, func() error {
+			_, _, ur, err := svc.AuthenticateSCIMUserNamed(ctx, d.ID, secret, schema.FoldString(u.UserName))
+			if err != nil {
+				return err
+			}
+			if ur == nil || ur.Err != nil || ur.User.ID != u.ID {
 				return fmt.Errorf("read with the token: %+v", ur)
 			}
 			return nil

@@ -233,7 +233,20 @@ func (s *Store) Credential(ctx context.Context, hash []byte) (directory.Token, d
 // in GetUserWithGroups. A token of another directory than the request's
 // fails authentication afterwards, and the user read with it is dropped.
 func (s *Store) CredentialWithUser(ctx context.Context, hash []byte, userID string) (directory.Token, directory.Directory, directory.UserRead, error) {
-	row := s.d.nativeRow(ctx, s.userReads.withCredential, hash, userID)
+	return s.credentialWithUser(ctx, s.userReads.withCredential, hash, userID)
+}
+
+// CredentialWithUserNamed implements directory.Store: CredentialWithUser
+// for the user whose folded userName is nameFold (unique in a directory,
+// users_user_name).
+func (s *Store) CredentialWithUserNamed(ctx context.Context, hash []byte, nameFold string) (directory.Token, directory.Directory, directory.UserRead, error) {
+	return s.credentialWithUser(ctx, s.userReads.namedWithCredential, hash, nameFold)
+}
+
+// credentialWithUser runs query, a userReadQueries statement reading the
+// token of hash, its directory and the user that key names.
+func (s *Store) credentialWithUser(ctx context.Context, query string, hash []byte, key string) (directory.Token, directory.Directory, directory.UserRead, error) {
+	row := s.d.nativeRow(ctx, query, hash, key)
 	var t directory.Token
 	var d directory.Directory
 	var credErr error
@@ -254,11 +267,11 @@ func (s *Store) CredentialWithUser(ctx context.Context, hash []byte, userID stri
 	}
 	switch {
 	case ur.Err == sql.ErrNoRows:
-		ur.Err = notFound("user", userID)
+		ur.Err = notFound("user", key)
 	case ur.Err != nil:
 		ur.Err = fmt.Errorf("reading user: %w", ur.Err)
 	default:
-		ur.Groups, ur.Err = decodeGroupRefs(userID, groups)
+		ur.Groups, ur.Err = decodeGroupRefs(ur.User.ID, groups)
 	}
 	return t, d, ur, nil
 }

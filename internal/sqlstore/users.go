@@ -244,14 +244,19 @@ func (s *Store) GetUserWithGroups(ctx context.Context, directoryID, id string) (
 // (GetUserWithGroups) and, with the token and its directory, a GET's whole
 // read (CredentialWithUser).
 type userReadQueries struct {
-	withGroups, withCredential string
+	withGroups, withCredential, namedWithCredential string
 }
 
 func newUserReadQueries(d dialect) userReadQueries {
+	withCredential := func(on string) string {
+		return `SELECT ` + credentialColumns + `, ` + userColumns + `, ` + d.groupRefs("u.pk") + credentialFrom + `
+		LEFT JOIN users u ON ` + on + ` AND u.directory_id = t.directory_id WHERE t.hash = $1`
+	}
 	return userReadQueries{
-		withGroups: `SELECT ` + userColumns + `, ` + d.groupRefs("u.pk") + ` FROM users u WHERE u.id = $1 AND u.directory_id = $2`,
-		withCredential: `SELECT ` + credentialColumns + `, ` + userColumns + `, ` + d.groupRefs("u.pk") + credentialFrom + `
-		LEFT JOIN users u ON u.id = $2 AND u.directory_id = t.directory_id WHERE t.hash = $1`,
+		withGroups:     `SELECT ` + userColumns + `, ` + d.groupRefs("u.pk") + ` FROM users u WHERE u.id = $1 AND u.directory_id = $2`,
+		withCredential: withCredential(`u.id = $2`),
+		// users_user_name: (directory_id, user_name_fold), unique.
+		namedWithCredential: withCredential(`u.user_name_fold = $2`),
 	}
 }
 

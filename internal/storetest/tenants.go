@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/scim/schema"
 )
 
 func tenantTests() []subtest {
@@ -510,4 +511,31 @@ func testCredentialWithUser(t *testing.T, s directory.Store) {
 	}
 	_, _, _, err = s.CredentialWithUser(f.ctx, directory.HashSecret("scimb_dt_unknown"), alone.ID)
 	wantNotFound(t, err, "CredentialWithUser of an unknown hash")
+
+	// By folded userName: the same reads as by id, in the token's
+	// directory only.
+	for _, tc := range []struct{ name, id string }{
+		{"Alone", alone.ID}, {"MEMBER", member.ID}, {"elsewhere", ""}, {"nobody", ""},
+	} {
+		gotTok, gotDir, ur, err := s.CredentialWithUserNamed(f.ctx, tok.Hash, schema.FoldString(tc.name))
+		if err != nil {
+			t.Fatalf("CredentialWithUserNamed(%s): %v", tc.name, err)
+		}
+		if diff(wantTok, gotTok) != "" || diff(wantDir, gotDir) != "" {
+			t.Errorf("CredentialWithUserNamed(%s): token or directory differ from Credential", tc.name)
+		}
+		if tc.id == "" {
+			wantNotFound(t, ur.Err, "CredentialWithUserNamed of a name the token's directory does not hold")
+			continue
+		}
+		_, _, byID, err := s.CredentialWithUser(f.ctx, tok.Hash, tc.id)
+		if err != nil || ur.Err != nil {
+			t.Fatalf("CredentialWithUserNamed(%s): %v, %v", tc.name, err, ur.Err)
+		}
+		if d := diff(byID, ur); d != "" {
+			t.Errorf("CredentialWithUserNamed(%s) differs from CredentialWithUser (-by id +by name):\n%s", tc.name, d)
+		}
+	}
+	_, _, _, err = s.CredentialWithUserNamed(f.ctx, directory.HashSecret("scimb_dt_unknown"), "alone")
+	wantNotFound(t, err, "CredentialWithUserNamed of an unknown hash")
 }
