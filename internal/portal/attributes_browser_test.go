@@ -13,6 +13,7 @@ import (
 // does not fit its type), saves, and sees the values on a user's page and
 // the changes on the Events tab. Screenshots at 1280 and 390 px.
 func TestBrowserAttributeMapping(t *testing.T) {
+	t.Parallel() // each has its own server and Chromium
 	ctx := browser(t)
 	s := startServer(t)
 	b := tab{t: t, ctx: ctx, dir: artifacts(t)}

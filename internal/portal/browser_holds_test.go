@@ -14,6 +14,7 @@ import (
 // which request), changes the policy, and releases the hold; at 1280 and
 // 390 px wide, without sideways scrolling.
 func TestBrowserDeprovisioning(t *testing.T) {
+	t.Parallel() // each has its own server and Chromium
 	ctx := browser(t)
 	s := startServer(t)
 	b := tab{t: t, ctx: ctx, dir: artifacts(t)}

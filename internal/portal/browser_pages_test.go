@@ -177,6 +177,7 @@ func (f *walkFixture) visit(b tab, p portalPage) {
 // and 390 px in test-artifacts/portal/. Copy buttons are named after what
 // they copy.
 func TestBrowserEveryPageFits(t *testing.T) {
+	t.Parallel() // each has its own server and Chromium
 	ctx := browser(t)
 	f := newWalkFixture(t)
 	b := tab{t: t, ctx: ctx, dir: artifacts(t)}
@@ -206,6 +207,7 @@ func TestBrowserEveryPageFits(t *testing.T) {
 // TestBrowserPhoneTabsAndTables: at 390 px the tab bar shows every tab
 // (it wraps) and tables scroll inside their card, not the page.
 func TestBrowserPhoneTabsAndTables(t *testing.T) {
+	t.Parallel() // each has its own server and Chromium
 	ctx := browser(t)
 	f := newWalkFixture(t)
 	b := tab{t: t, ctx: ctx, dir: artifacts(t)}
@@ -258,6 +260,7 @@ const runAxe = `axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.
 // TestBrowserAccessibility runs axe-core on every portal page, at 1280
 // and 390 px, and fails on any serious or critical violation.
 func TestBrowserAccessibility(t *testing.T) {
+	t.Parallel() // each has its own server and Chromium
 	src := axeSource(t)
 	ctx := browser(t)
 	f := newWalkFixture(t)

@@ -73,6 +73,7 @@ func (s *server) countDirsAndTokens(orgID string) (dirs, tokens int) {
 // and a double submit leave exactly one directory and one token, and the
 // token is shown once, by the page after the redirect.
 func TestBrowserConfigureOnce(t *testing.T) {
+	t.Parallel() // each has its own server and Chromium
 	ctx := browser(t)
 	s := startServer(t)
 	b := tab{t: t, ctx: ctx, dir: artifacts(t)}
@@ -174,6 +175,7 @@ func TestBrowserConfigureOnce(t *testing.T) {
 // TestBrowserRefusedState: requests with a wrong token turn the connection
 // panel to refused, with the count; a good request turns it back.
 func TestBrowserRefusedState(t *testing.T) {
+	t.Parallel() // each has its own server and Chromium
 	ctx := browser(t)
 	s := startServer(t)
 	b := tab{t: t, ctx: ctx, dir: artifacts(t)}
@@ -227,6 +229,7 @@ func TestBrowserRefusedState(t *testing.T) {
 // directory's page carry an admin guide in the IdP's words with the real
 // endpoint URL, and none of the developer reference.
 func TestBrowserProviderGuides(t *testing.T) {
+	t.Parallel() // each has its own server and Chromium
 	ctx := browser(t)
 	s := startServer(t)
 	b := tab{t: t, ctx: ctx, dir: artifacts(t)}

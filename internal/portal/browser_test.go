@@ -240,6 +240,7 @@ func wantContains(t *testing.T, what, got string, wants ...string) {
 // TestBrowserSeedFlow walks the design's flow as an IT admin would, in
 // headless Chromium, with the test acting as the IdP over real HTTP.
 func TestBrowserSeedFlow(t *testing.T) {
+	t.Parallel() // each has its own server and Chromium
 	ctx := browser(t)
 	s := startServer(t)
 	b := tab{t: t, ctx: ctx, dir: artifacts(t)}
@@ -486,6 +487,7 @@ const wideElements = `Array.from(document.querySelectorAll("body *")).filter(e =
 // TestBrowserExpiredLink: an embed link older than 5 minutes is refused
 // with a page that says so.
 func TestBrowserExpiredLink(t *testing.T) {
+	t.Parallel() // each has its own server and Chromium
 	ctx := browser(t)
 	s := startServer(t)
 	b := tab{t: t, ctx: ctx, dir: artifacts(t)}
