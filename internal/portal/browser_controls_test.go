@@ -16,7 +16,7 @@ import (
 // says who made the change; role changes name the roles; rows show that
 // they expand; times are in the viewer's time zone with UTC on hover.
 func TestBrowserEventsForAdmins(t *testing.T) {
-	t.Parallel() // each has its own server and Chromium
+	t.Parallel()                                       // each has its own server and Chromium
 	ctx := browser(t, chromedp.Env("TZ=Asia/Kolkata")) // the viewer is in India
 	f := newWalkFixture(t)
 	b := tab{t: t, ctx: ctx, dir: artifacts(t)}
