@@ -385,10 +385,7 @@ func (c *hotConfig) drive(t *hotTarget, name string, clients, n int, d time.Dura
 		}
 		prof = c.startProfiles(t, name, max(secs, 1))
 	}
-	tx0 := t.pgTransactions()
-	pg0 := t.pgBackends()
-	w0, c0 := t.groupCommits()
-	cpu0 := procCPU(t.pid)
+	before := t.counters()
 	start := time.Now()
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -425,19 +422,8 @@ func (c *hotConfig) drive(t *hotTarget, name string, clients, n int, d time.Dura
 	}
 	wg.Wait()
 	el := time.Since(start)
-	cpu := procCPU(t.pid) - cpu0
-	pgCPU := time.Duration(-1)
-	if pg0 != nil {
-		pgCPU = 0
-		for pid, c := range t.pgBackends() {
-			pgCPU += c - pg0[pid] // a backend started meanwhile: all of its CPU
-		}
-	}
-	pgTx := int64(-1)
-	if tx0 >= 0 {
-		time.Sleep(11 * time.Second) // an idle backend publishes its statistics within 10 s
-		pgTx = t.pgTransactions() - tx0
-	}
+	r := hotResult{workload: name, elapsed: el, errs: int(errs.Load())}
+	t.measure(&r, before)
 	var all []time.Duration
 	for _, l := range lats {
 		all = append(all, l...)
@@ -446,10 +432,7 @@ func (c *hotConfig) drive(t *hotTarget, name string, clients, n int, d time.Dura
 	if len(all) == 0 {
 		return hotResult{}, fmt.Errorf("%s: no request completed", name)
 	}
-	r := hotResult{workload: name, n: len(all), elapsed: el, cpu: cpu, lat: all, errs: int(errs.Load()), pgTx: pgTx, pgCPU: pgCPU}
-	if w1, c1 := t.groupCommits(); c1 > c0 {
-		r.commits, r.written = c1-c0, w1-w0
-	}
+	r.n, r.lat = len(all), all
 	if prof != nil {
 		if err := prof(); err != nil {
 			fmt.Fprintln(os.Stderr, "profile:", err)
@@ -461,21 +444,63 @@ func (c *hotConfig) drive(t *hotTarget, name string, clients, n int, d time.Dura
 	if r.errs > 0 {
 		fmt.Fprintf(os.Stderr, "%s: %d errors, first: %v\n", name, r.errs, firstErr.Load())
 	}
+	r.print(t.name, clients)
+	return r, nil
+}
+
+// hotCounters are what a workload's cost is read from: the server's CPU,
+// PostgreSQL's transactions and backends' CPU (-1 and nil when not
+// counted), and the SQLite group commits.
+type hotCounters struct {
+	cpu              time.Duration
+	pgTx             int64
+	pgBackends       map[int]time.Duration
+	written, commits float64
+}
+
+func (t *hotTarget) counters() hotCounters {
+	c := hotCounters{pgTx: t.pgTransactions(), pgBackends: t.pgBackends()}
+	c.written, c.commits = t.groupCommits()
+	c.cpu = procCPU(t.pid)
+	return c
+}
+
+// measure sets what r cost since before was read.
+func (t *hotTarget) measure(r *hotResult, before hotCounters) {
+	r.cpu = procCPU(t.pid) - before.cpu
+	r.pgCPU = -1
+	if before.pgBackends != nil {
+		r.pgCPU = 0
+		for pid, c := range t.pgBackends() {
+			r.pgCPU += c - before.pgBackends[pid] // a backend started meanwhile: all of its CPU
+		}
+	}
+	r.pgTx = -1
+	if before.pgTx >= 0 {
+		time.Sleep(11 * time.Second) // an idle backend publishes its statistics within 10 s
+		r.pgTx = t.pgTransactions() - before.pgTx
+	}
+	if w, c := t.groupCommits(); c > before.commits {
+		r.commits, r.written = c-before.commits, w-before.written
+	}
+}
+
+// print writes r's line of the run's log.
+func (r hotResult) print(target string, clients int) {
 	fmt.Printf("%-9s %-8s %3d clients: %6d requests in %5.1fs, %7.0f/s, server CPU %5.0f µs/request, p50 %.2f ms, p99 %.2f ms, max %.2f ms",
-		t.name, name, clients, r.n, el.Seconds(), r.rate(), r.cpuPerReq(), ms(quant(all, 0.5)), ms(quant(all, 0.99)), ms(all[len(all)-1]))
-	if pgTx >= 0 {
+		target, r.workload, clients, r.n, r.elapsed.Seconds(), r.rate(), r.cpuPerReq(), ms(quant(r.lat, 0.5)), ms(quant(r.lat, 0.99)), ms(r.lat[len(r.lat)-1]))
+	if r.pgTx >= 0 {
 		// Every statement outside a transaction is one round trip and one
 		// transaction; a write transaction is one however many it holds.
-		fmt.Printf(", PostgreSQL transactions %.2f/request", float64(pgTx)/float64(r.n))
+		fmt.Printf(", PostgreSQL transactions %.2f/request", float64(r.pgTx)/float64(r.n))
 	}
-	if pgCPU >= 0 {
+	if r.pgCPU >= 0 {
 		fmt.Printf(", PostgreSQL backends CPU %.0f µs/request", r.pgCPUPerReq())
 	}
 	if r.commits > 0 {
 		fmt.Printf(", %.0f group commits of %.1f writes on average", r.commits, r.written/r.commits)
 	}
 	fmt.Println()
-	return r, nil
 }
 
 // startProfiles fetches a CPU and an allocation profile of secs seconds
