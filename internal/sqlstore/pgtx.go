@@ -94,55 +94,61 @@ func (p *pgTxn) pipeline(ctx context.Context, rows []pgRow, commit bool) error {
 		if !ok {
 			return fmt.Errorf("pipelining: driver connection is %T, not pgx", dc)
 		}
-		br := c.Conn().SendBatch(ctx, b)
-		var first error
-		if begin {
-			if _, err := br.Exec(); err != nil {
-				first = fmt.Errorf("beginning transaction: %w", err)
-			}
-		}
-		for _, q := range queued {
-			var err error
-			if q.scan != nil {
-				err = q.scan(br.QueryRow())
-			} else {
-				_, err = br.Exec()
-			}
-			if first == nil && err != nil {
-				first = err
-				if q.mapErr != nil {
-					first = q.mapErr(err)
-				}
-			}
-		}
-		for _, r := range rows {
-			var err error
-			if len(r.dest) == 0 {
-				_, err = br.Exec()
-			} else if err = br.QueryRow().Scan(r.dest...); errors.Is(err, pgx.ErrNoRows) {
-				err = sql.ErrNoRows
-			}
-			if r.check != nil {
-				err = r.check(err)
-			}
-			if first == nil && err != nil && err != sql.ErrNoRows {
-				first = err
-			}
-		}
-		if commit {
-			if _, err := br.Exec(); first == nil && err != nil {
-				first = fmt.Errorf("committing: %w", err)
-			}
-		}
-		if err := br.Close(); first == nil && err != nil {
-			first = err
-		}
-		return first
+		return readPipeline(c.Conn().SendBatch(ctx, b), begin, queued, rows, commit)
 	})
 	if err != nil {
 		p.err = err
 	}
 	return err
+}
+
+// readPipeline reads the results of a pipeline's statements in the order
+// pipeline queued them, scanning rows and queued scans, and returns the
+// first error (mapped by its statement's mapErr or check).
+func readPipeline(br pgx.BatchResults, begin bool, queued []queuedExec, rows []pgRow, commit bool) error {
+	var first error
+	if begin {
+		if _, err := br.Exec(); err != nil {
+			first = fmt.Errorf("beginning transaction: %w", err)
+		}
+	}
+	for _, q := range queued {
+		var err error
+		if q.scan != nil {
+			err = q.scan(br.QueryRow())
+		} else {
+			_, err = br.Exec()
+		}
+		if first == nil && err != nil {
+			first = err
+			if q.mapErr != nil {
+				first = q.mapErr(err)
+			}
+		}
+	}
+	for _, r := range rows {
+		var err error
+		if len(r.dest) == 0 {
+			_, err = br.Exec()
+		} else if err = br.QueryRow().Scan(r.dest...); errors.Is(err, pgx.ErrNoRows) {
+			err = sql.ErrNoRows
+		}
+		if r.check != nil {
+			err = r.check(err)
+		}
+		if first == nil && err != nil && err != sql.ErrNoRows {
+			first = err
+		}
+	}
+	if commit {
+		if _, err := br.Exec(); first == nil && err != nil {
+			first = fmt.Errorf("committing: %w", err)
+		}
+	}
+	if err := br.Close(); first == nil && err != nil {
+		first = err
+	}
+	return first
 }
 
 // flush sends BEGIN and the queued statements, if any, before a statement
