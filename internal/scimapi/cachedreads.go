@@ -169,14 +169,12 @@ func (h *Handler) listUsersOrLookup(w http.ResponseWriter, r *http.Request, c *c
 	return h.listUsers(w, r, c)
 }
 
-// namedUser returns the folded userName of a GET /Users whose query is
+// namedUser returns the folded userName of a GET /Users whose query q is
 // the plain `userName eq "…"` filter in the default projection, read
-// before authentication (authenticatedLookup): its user can then be read
-// with the token, in one statement. Anything else, including a query
-// that does not parse, is listed as usual.
-func (h *Handler) namedUser(r *http.Request) (string, bool) {
-	q, err := parseQuery(r.URL.RawQuery)
-	if err != nil || q.has("attributes") || q.has("excludedAttributes") {
+// before authentication (authenticatedAs): its user can then be read with
+// the token, in one statement. Anything else is listed as usual.
+func (h *Handler) namedUser(q params) (string, bool) {
+	if q.has("attributes") || q.has("excludedAttributes") {
 		return "", false
 	}
 	e, ok := h.plainUserNameFilter(&call{query: q, types: h.schemas})

@@ -263,9 +263,17 @@ func (h *Handler) authenticatedAs(fn handlerFunc, mode readMode) web.HandlerFunc
 		var user *directory.UserRead
 		var err error
 		id := r.PathValue("id")
+		// GET /Users reads its query before authenticating, to find the
+		// userName filter; every route reports a query that does not parse
+		// only after authenticating.
+		var q params
+		var qerr error
+		parsed := mode == readByName
 		name, named := "", false
-		if mode == readByName {
-			name, named = h.namedUser(r)
+		if parsed {
+			if q, qerr = parseQuery(r.URL.RawQuery); qerr == nil {
+				name, named = h.namedUser(q)
+			}
 		}
 		switch {
 		case mode == readByID && web.TextProblem(id) == "":
@@ -285,9 +293,11 @@ func (h *Handler) authenticatedAs(fn handlerFunc, mode readMode) web.HandlerFunc
 		if err := checkPathValues(r); err != nil {
 			return err
 		}
-		q, err := parseQuery(r.URL.RawQuery)
-		if err != nil {
-			return err
+		if !parsed {
+			q, qerr = parseQuery(r.URL.RawQuery)
+		}
+		if qerr != nil {
+			return qerr
 		}
 		// Locations use the directory id as the client wrote it.
 		return fn(w, r, &call{dir: dir, d: d, base: h.baseURL(r, raw), query: q, types: h.schemas, read: user})
