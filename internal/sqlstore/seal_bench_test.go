@@ -2,18 +2,13 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/scimbridge/scimbridge/internal/directory"
-	"github.com/scimbridge/scimbridge/internal/scim/schema"
 	"github.com/scimbridge/scimbridge/internal/testpg"
 )
 
@@ -31,27 +26,10 @@ func BenchmarkPostgresSeal(b *testing.B) {
 		b.Skip("set SCIMBRIDGE_TEST_POSTGRES_URL")
 	}
 	ctx := context.Background()
-	s, err := Open(ctx, testpg.Schema(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	s, svc, dir := benchDirectory(b, testpg.Schema(b))
 	d, ok := s.d.(*postgresDialect)
 	if !ok {
 		b.Fatal("not PostgreSQL")
-	}
-	svc := &directory.Service{Store: s, Schemas: schema.New(), IDs: directory.IDs{Now: time.Now, Rand: rand.Reader},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	org, err := svc.CreateOrganization(ctx, "Bench", "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir, err := svc.CreateDirectory(ctx, org.ID, "okta", "")
-	if err != nil {
-		b.Fatal(err)
 	}
 	s.write.SetMaxOpenConns(1) // every statement runs on the connection whose backend is measured
 	var pid int

@@ -32,24 +32,7 @@ func BenchmarkStoreCreateUsers(b *testing.B) {
 	if os.Getenv("SCIMBRIDGE_BENCH_POSTGRES") != "" {
 		dsn = testpg.Schema(b) // set SCIMBRIDGE_BENCH_POSTGRES=1 and SCIMBRIDGE_TEST_POSTGRES_URL
 	}
-	s, err := Open(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	svc := &directory.Service{Store: s, Schemas: schema.New(), IDs: directory.IDs{Now: time.Now, Rand: rand.Reader},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	org, err := svc.CreateOrganization(ctx, "Bench", "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir, err := svc.CreateDirectory(ctx, org.ID, "okta", "")
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, svc, dir := benchDirectory(b, dsn)
 	var n atomic.Int64
 	cpu0 := cpuTime()
 	b.ResetTimer()
@@ -78,6 +61,33 @@ func BenchmarkStoreCreateUsers(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "users/s")
 }
 
+// benchDirectory opens and migrates the store at dsn and returns it with a
+// service over it and a directory of a new organization, for the
+// benchmarks. The store is closed when b ends.
+func benchDirectory(b *testing.B, dsn string) (*Store, *directory.Service, directory.Directory) {
+	b.Helper()
+	ctx := context.Background()
+	s, err := Open(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	if _, err := s.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	svc := &directory.Service{Store: s, Schemas: schema.New(), IDs: directory.IDs{Now: time.Now, Rand: rand.Reader},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	org, err := svc.CreateOrganization(ctx, "Bench", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir, err := svc.CreateDirectory(ctx, org.ID, "okta", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, svc, dir
+}
+
 // cpuTime is the process's user and system CPU time so far.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
@@ -96,24 +106,7 @@ func BenchmarkStoreUpdateUsers(b *testing.B) {
 	if os.Getenv("SCIMBRIDGE_BENCH_POSTGRES") != "" {
 		dsn = testpg.Schema(b)
 	}
-	s, err := Open(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	svc := &directory.Service{Store: s, Schemas: schema.New(), IDs: directory.IDs{Now: time.Now, Rand: rand.Reader},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	org, err := svc.CreateOrganization(ctx, "Bench", "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir, err := svc.CreateDirectory(ctx, org.ID, "okta", "")
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, svc, dir := benchDirectory(b, dsn)
 	ids := make([]string, 1000)
 	for i := range ids {
 		u, err := svc.CreateUser(ctx, dir, map[string]any{"userName": fmt.Sprintf("user%d@example.com", i), "active": true})
